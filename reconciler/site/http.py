@@ -1,0 +1,326 @@
+"""The HTTP client for the three API families. The only module that imports requests.
+
+- auth: Basic (email, API token) or Bearer; the secret never appears in output or exceptions;
+- retries: 429 and 5xx with Retry-After honoured, otherwise jittered exponential backoff, bounded,
+  through urllib3's Retry; only idempotent methods are retried after the request may have reached the
+  server, so a POST is never blindly sent twice (kinds check whether a create landed instead);
+- one adaptive concurrency limit shared by every request (reads and apply alike);
+- pagination in the three styles the APIs use;
+- errors mapped to SiteError with the API's own error text and the endpoint, never the credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Self, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.site.config import Credentials, check_url_allowed
+from reconciler.site.limiter import AdaptiveLimit
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "PATCH"})  # PATCH: we always send the whole state
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REQUEST_ID_HEADERS = ("x-arequestid", "atl-traceid", "x-request-id", "x-b3-traceid")
+
+
+class Api(StrEnum):
+    JIRA = "jira"
+    CSM = "csm"
+    OPS = "ops"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    concurrency: int = 4
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0
+    max_retries: int = 5
+    backoff_s: float = 1.0
+    backoff_max_s: float = 30.0
+    retry_after_max_s: int = 60
+
+
+class _ThrottleAwareRetry(Retry):
+    """urllib3's Retry, telling the shared concurrency limit about every 429 it sees."""
+
+    on_throttle: Callable[[], None] | None = None
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.on_throttle = self.on_throttle
+        return retry
+
+    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kw: Any) -> Self:
+        response = kw.get("response")
+        if response is not None and response.status == 429 and self.on_throttle is not None:
+            self.on_throttle()
+        return super().increment(method, url, *args, **kw)
+
+
+class SiteClient:
+    """Speaks to one site. Thread-safe: the workers of `map` share it."""
+
+    def __init__(
+        self,
+        site_url: str,
+        api_base: str,
+        credentials: Credentials,
+        *,
+        cloud_id: str | None = None,
+        settings: ClientSettings | None = None,
+    ) -> None:
+        check_url_allowed(site_url, "the site URL")
+        check_url_allowed(api_base, "the API base URL")
+        self.site_url = site_url.rstrip("/")
+        self.api_base = api_base.rstrip("/")
+        self.settings = settings or ClientSettings()
+        self.limit = AdaptiveLimit(self.settings.concurrency)
+        self.request_count = 0
+        self._session = self._new_session(credentials)
+        self._cloud_id = cloud_id
+        self._executor = ThreadPoolExecutor(max_workers=max(self.settings.concurrency, 1) * 2)
+
+    def _new_session(self, credentials: Credentials) -> requests.Session:
+        session = requests.Session()
+        retry = _ThrottleAwareRetry(
+            total=self.settings.max_retries,
+            connect=self.settings.max_retries,
+            read=self.settings.max_retries,
+            status=self.settings.max_retries,
+            other=0,
+            allowed_methods=IDEMPOTENT_METHODS,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.settings.backoff_s,
+            backoff_max=self.settings.backoff_max_s,
+            backoff_jitter=self.settings.backoff_s,
+            respect_retry_after_header=True,
+            retry_after_max=self.settings.retry_after_max_s,
+            raise_on_status=False,
+            redirect=0,
+        )
+        retry.on_throttle = self.limit.throttled
+        pool = self.settings.concurrency * 2
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers["Accept"] = "application/json"
+        session.headers["User-Agent"] = "jsm-reconciler"
+        if credentials.bearer:
+            session.headers["Authorization"] = f"Bearer {credentials.secret}"
+        else:
+            session.auth = (credentials.email or "", credentials.secret)
+        return session
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._session.close()
+
+    def __enter__(self) -> SiteClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- addressing -------------------------------------------------------------------------------
+
+    @property
+    def cloud_id(self) -> str:
+        if self._cloud_id is None:
+            body = self._send("GET", f"{self.site_url}/_edge/tenant_info", "GET /_edge/tenant_info").body
+            cloud_id = body.get("cloudId") if isinstance(body, dict) else None
+            if not isinstance(cloud_id, str) or not cloud_id:
+                raise TerminalSiteError(
+                    f"GET {self.site_url}/_edge/tenant_info did not return a cloudId; set JSM_CLOUD_ID",
+                    endpoint="GET /_edge/tenant_info",
+                )
+            self._cloud_id = cloud_id
+        return self._cloud_id
+
+    def url(self, api: Api, path: str) -> str:
+        if api is Api.JIRA:
+            return f"{self.site_url}/rest/api/3{path}"
+        if api is Api.CSM:
+            return f"{self.api_base}/jsm/csm/cloudid/{self.cloud_id}/api/v1{path}"
+        return f"{self.api_base}/jsm/ops/api/{self.cloud_id}/v1{path}"
+
+    # --- requests ---------------------------------------------------------------------------------
+
+    def request(
+        self,
+        api: Api,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Response:
+        """One request; raises SiteError for anything but a 2xx."""
+        endpoint = f"{method} {_display_path(api, path)}"
+        return self._send(method, self.url(api, path), endpoint, params=params, json_body=json_body)
+
+    def get(self, api: Api, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request(api, "GET", path, params=params).body
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Response:
+        timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
+        with self.limit.slot():
+            self.request_count += 1
+            log.debug("%s", endpoint)
+            try:
+                raw = self._session.request(method, url, params=params, json=json_body, timeout=timeout)
+            except requests.exceptions.RetryError:
+                raise RetryableSiteError(
+                    f"{endpoint}: gave up after {self.settings.max_retries} retries", endpoint=endpoint
+                ) from None
+            except requests.exceptions.Timeout:
+                raise RetryableSiteError(
+                    f"{endpoint}: no answer within {self.settings.read_timeout_s:g} s", endpoint=endpoint
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                raise RetryableSiteError(
+                    f"{endpoint}: could not reach the site ({type(exc).__name__})", endpoint=endpoint
+                ) from None
+        request_id = next((raw.headers[h] for h in REQUEST_ID_HEADERS if h in raw.headers), None)
+        if raw.status_code == 429:
+            self.limit.throttled()
+        elif raw.ok:
+            self.limit.succeeded()
+        body = _parse_body(raw, endpoint)
+        if not raw.ok:
+            raise _error_for(raw.status_code, raw.reason, body, endpoint, request_id)
+        return Response(raw.status_code, body, request_id)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Run `fn` over items concurrently; the shared limit bounds the requests in flight."""
+        return list(self._executor.map(fn, items))
+
+    # --- pagination -------------------------------------------------------------------------------
+
+    def paginate_cursor(self, api: Api, path: str, *, limit: int, key: str = "results") -> Iterator[Any]:
+        """CSM style: `limit` + `cursor`, until `nextPageCursor` is absent."""
+        params: dict[str, Any] = {"limit": limit}
+        while True:
+            page = self.get(api, path, params)
+            yield from _list_field(page, key, f"GET {_display_path(api, path)}")
+            cursor = page.get("nextPageCursor")
+            if not cursor:
+                return
+            params = {"limit": limit, "cursor": cursor}
+
+    def paginate_links(self, api: Api, path: str, *, size: int) -> Iterator[Any]:
+        """Ops style: `offset` + `size`, following `links.next` (relative to the API root)."""
+        params: dict[str, Any] = {"offset": 0, "size": size}
+        while True:
+            page = self.get(api, path, params)
+            yield from _list_field(page, "values", f"GET {_display_path(api, path)}")
+            next_link = (page.get("links") or {}).get("next")
+            if not next_link:
+                return
+            parts = urlsplit(next_link)
+            path = parts.path.removeprefix("/v1") if parts.path.startswith("/v1") else path
+            params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+
+    def paginate_page_bean(
+        self, api: Api, path: str, *, max_results: int, params: Mapping[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Jira PageBean style: `startAt` + `maxResults`, until `isLast`."""
+        start = 0
+        while True:
+            page = self.get(api, path, {**(params or {}), "startAt": start, "maxResults": max_results})
+            values = _list_field(page, "values", f"GET {_display_path(api, path)}")
+            yield from values
+            if page.get("isLast", True) or not values:
+                return
+            start += len(values)
+
+
+def _display_path(api: Api, path: str) -> str:
+    prefix = {Api.JIRA: "/rest/api/3", Api.CSM: "/jsm/csm/.../api/v1", Api.OPS: "/jsm/ops/.../v1"}[api]
+    return prefix + path
+
+
+
+def _parse_body(raw: requests.Response, endpoint: str) -> Any:
+    if raw.status_code == 204 or not raw.content:
+        return None
+    try:
+        return raw.json()
+    except (ValueError, json.JSONDecodeError):
+        if raw.ok:
+            raise TerminalSiteError(
+                f"{endpoint}: the site answered {raw.status_code} with a body that is not JSON",
+                endpoint=endpoint,
+                status=raw.status_code,
+            ) from None
+        return raw.text[:500]
+
+
+def _list_field(page: Any, key: str, endpoint: str) -> list[Any]:
+    values = page.get(key) if isinstance(page, dict) else None
+    if not isinstance(values, list):
+        raise TerminalSiteError(f"{endpoint}: the response has no list {key!r}", endpoint=endpoint)
+    return values
+
+
+def api_error_text(body: Any) -> str:
+    """The API's own words, from any of the three families' error bodies."""
+    if isinstance(body, str):
+        return body.strip()
+    if not isinstance(body, dict):
+        return ""
+    parts: list[str] = []
+    parts += [str(m) for m in body.get("errorMessages") or [] if m]  # Jira
+    errors = body.get("errors")
+    if isinstance(errors, dict):  # Jira field errors
+        parts += [f"{k}: {v}" for k, v in errors.items()]
+    elif isinstance(errors, list):  # Ops ({title, detail|code}) and CSM (keys)
+        for item in errors:
+            if isinstance(item, dict):
+                parts.append(" ".join(str(item[k]) for k in ("title", "detail") if item.get(k)))
+            elif item:
+                parts.append(str(item))
+    for key in ("errorMessage", "message"):  # CSM, Ops 401 and Opsgenie-era bodies
+        if isinstance(body.get(key), str) and body[key] not in parts:
+            parts.insert(0, body[key])
+    return "; ".join(p for p in parts if p)
+
+
+def _error_for(status: int, reason: str, body: Any, endpoint: str, request_id: str | None) -> SiteError:
+    detail = api_error_text(body)
+    hint = {
+        401: " (check JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN)",
+        403: " (the account lacks the permission or the token lacks the scope)",
+    }.get(status, "")
+    message = f"{endpoint}: {status} {reason}{': ' + detail if detail else ''}{hint}"
+    cls = RetryableSiteError if status in RETRY_STATUSES else TerminalSiteError
+    return cls(message, endpoint=endpoint, status=status, detail=detail, request_id=request_id)
