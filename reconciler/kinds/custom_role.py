@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
 from reconciler import catalogue
+from reconciler.address import Address
+from reconciler.errors import Diagnostic, warning
 from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.kind import (
+    Action,
+    Change,
+    DesiredObject,
+    Essence,
+    LiveObject,
+    Lookups,
+    ResourceKind,
+    create_verified,
+    delete_idempotent,
+    fingerprint,
+)
+from reconciler.site.http import Api, SiteClient
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
+
+PAGE_SIZE = 100  # the API's maximum
 
 
 class CustomRoleSpec(Spec):
@@ -28,3 +48,94 @@ class CustomRoleSpec(Spec):
         if both:
             raise ValueError(f"rights both granted and disallowed: {', '.join(both)}")
         return self
+
+
+def _essence(name: str, granted: list[str], disallowed: list[str]) -> Essence:
+    return {"name": name, "grantedRights": sorted(set(granted)), "disallowedRights": sorted(set(disallowed))}
+
+
+class CustomRoleKind(ResourceKind):
+    """The list endpoint gives only ids and names, so each role's rights take one GET: the API forces it."""
+
+    name = "customRoles"
+    set_fields = frozenset({"grantedRights", "disallowedRights"})
+
+    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+        summaries = list(client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE))
+        return client.map(lambda summary: self._live(self._get(client, str(summary["id"]))), summaries)
+
+    def _get(self, client: SiteClient, role_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = client.get(Api.OPS, f"/roles/{role_id}", {"identifierType": "id"})
+        return body
+
+    def _live(self, raw: dict[str, Any]) -> LiveObject:
+        essence = _essence(raw["name"], raw.get("grantedRights") or [], raw.get("disallowedRights") or [])
+        server_id = str(raw["id"])
+        return LiveObject(
+            address=Address(self.name, "", raw["name"]),
+            identity=("", raw["name"]),
+            essence=essence,
+            server_id=server_id,
+            fingerprint=fingerprint({"id": server_id, **essence}),
+            context={"extendedRole": raw.get("extendedRole")},
+        )
+
+    def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
+        objects = [
+            DesiredObject(
+                address=address,
+                identity=("", spec.name),
+                essence=_essence(spec.name, spec.granted_rights, spec.disallowed_rights),
+                renamed_from=tuple(("", old) for old in spec.renamed_from),
+                source=state.locate(address),
+                context={"extendedRole": spec.extended_role} if spec.extended_role else {},
+            )
+            for address, spec in state.objects.items()
+            if isinstance(spec, CustomRoleSpec)
+        ]
+        return objects, []
+
+    def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
+        wanted = desired.context.get("extendedRole")
+        actual = live.context.get("extendedRole")
+        if wanted is None or wanted == actual:
+            return []
+        return [
+            warning(
+                "plan.extended_role",
+                f"extendedRole is {actual!r} on the site but {wanted!r} in the manifest; "
+                "the API cannot change it, so change it in the Operations settings or in the manifest",
+                source=desired.source,
+                address=str(desired.address),
+            )
+        ]
+
+    def apply(self, client: SiteClient, change: Change) -> None:
+        if change.action is Action.DELETE:
+            role_id = change.context["serverId"]
+            delete_idempotent(
+                lambda: client.request(
+                    Api.OPS, "DELETE", f"/roles/{role_id}", params={"identifierType": "id"}
+                )
+            )
+            return
+        assert change.after is not None
+        body = {
+            "name": change.after["name"],
+            "grantedRights": change.after["grantedRights"],
+            "disallowedRights": change.after["disallowedRights"],
+        }
+        if change.action is Action.CREATE:
+            create_verified(
+                lambda: client.request(Api.OPS, "POST", "/roles", json_body=body),
+                lambda: self._find(client, body["name"]),
+            )
+        else:
+            role_id = change.context["serverId"]
+            client.request(
+                Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
+            )
+
+    def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
+        roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)
+        return next((r for r in roles if r.get("name") == name), None)

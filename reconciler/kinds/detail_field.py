@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from pydantic import Field, model_validator
 
 from reconciler import catalogue
+from reconciler.address import DETAIL_FIELD_ENTITIES, Address
+from reconciler.errors import Diagnostic
 from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.kind import (
+    Action,
+    Change,
+    DesiredObject,
+    Essence,
+    LiveObject,
+    Lookups,
+    ResourceKind,
+    create_verified,
+    delete_idempotent,
+    fingerprint,
+)
+from reconciler.site.http import Api, SiteClient
 
-DetailFieldType = Literal["TEXT", "EMAIL", "URL", "DATE", "NUMBER", "BOOLEAN", "PHONE", "SELECT", "MULTISELECT"]
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
+
+DetailFieldType = Literal[
+    "TEXT", "EMAIL", "URL", "DATE", "NUMBER", "BOOLEAN", "PHONE", "SELECT", "MULTISELECT"
+]
 
 
 class DetailFieldSpec(Spec):
     name: str
     type: DetailFieldType
-    options: list[str] | None = Field(default=None, description="Only for SELECT and MULTISELECT; order is kept.")
+    options: list[str] | None = Field(
+        default=None, description="Only for SELECT and MULTISELECT; order is kept."
+    )
     renamed_from: RenamedFrom
 
     @model_validator(mode="after")
@@ -41,3 +64,93 @@ class DetailFieldsSection(Spec):
     organization: list[DetailFieldSpec] = Field(default_factory=list)
     customer: list[DetailFieldSpec] = Field(default_factory=list)
     entitlement: list[DetailFieldSpec] = Field(default_factory=list)
+
+
+def _essence(name: str, field_type: str, options: list[str] | None) -> Essence:
+    essence: Essence = {"name": name, "type": field_type}
+    if field_type in catalogue.DETAIL_FIELD_TYPES_WITH_OPTIONS:
+        essence["options"] = list(options or [])
+    return essence
+
+
+class DetailFieldKind(ResourceKind):
+    """Detail fields are addressed by name in the API, and names are unique case-insensitively."""
+
+    name = "detailFields"
+
+    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+        pages = client.map(
+            lambda entity: (entity, client.get(Api.CSM, f"/{entity}/details")), DETAIL_FIELD_ENTITIES
+        )
+        objects: list[LiveObject] = []
+        for entity, page in pages:
+            for raw in page["results"]:
+                field_type = raw["type"]["name"]
+                essence = _essence(raw["name"], field_type, raw["type"].get("options"))
+                objects.append(
+                    LiveObject(
+                        address=Address(self.name, entity, raw["name"]),
+                        identity=(entity, raw["name"].casefold()),
+                        essence=essence,
+                        server_id=raw["name"],
+                        fingerprint=fingerprint(essence),
+                    )
+                )
+        return objects
+
+    def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
+        objects = [
+            DesiredObject(
+                address=address,
+                identity=(address.scope, spec.name.casefold()),
+                essence=_essence(spec.name, spec.type, spec.options),
+                renamed_from=tuple((address.scope, old.casefold()) for old in spec.renamed_from),
+                source=state.locate(address),
+            )
+            for address, spec in state.objects.items()
+            if isinstance(spec, DetailFieldSpec)
+        ]
+        return objects, []
+
+    def can_update_in_place(self, before: Essence, after: Essence) -> bool:
+        return bool(before["type"] == after["type"])
+
+    def temporary_name(self, name: str, token: str) -> str:
+        # Parentheses and spaces are allowed; the forbidden characters (? : ; . = “) are avoided.
+        return f"{name[:200]} (renaming {token})"
+
+    def apply(self, client: SiteClient, change: Change) -> None:
+        entity = change.address.scope
+        if change.action in (Action.DELETE, Action.REPLACE):
+            assert change.before is not None
+            self._delete(client, entity, change.before["name"])
+        if change.action in (Action.CREATE, Action.REPLACE):
+            assert change.after is not None
+            self._create(client, entity, change.after)
+        if change.action in (Action.UPDATE, Action.RENAME):
+            assert change.before is not None and change.after is not None
+            body: dict[str, Any] = {"name": change.after["name"]}
+            if "options" in change.after:
+                body["options"] = change.after["options"]
+            client.request(
+                Api.CSM, "PUT", f"/{entity}/details/{_segment(change.before['name'])}", json_body=body
+            )
+
+    def _create(self, client: SiteClient, entity: str, after: Essence) -> None:
+        field_type: dict[str, Any] = {"name": after["type"]}
+        if "options" in after:
+            field_type["options"] = after["options"]
+        body = {"name": after["name"], "type": field_type}
+
+        def find() -> dict[str, Any] | None:
+            fields = client.get(Api.CSM, f"/{entity}/details")["results"]
+            return next((f for f in fields if f["name"].casefold() == after["name"].casefold()), None)
+
+        create_verified(lambda: client.request(Api.CSM, "POST", f"/{entity}/details", json_body=body), find)
+
+    def _delete(self, client: SiteClient, entity: str, name: str) -> None:
+        delete_idempotent(lambda: client.request(Api.CSM, "DELETE", f"/{entity}/details/{_segment(name)}"))
+
+
+def _segment(name: str) -> str:
+    return quote(name, safe="")

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
-from reconciler.kinds.base import HolderRef, RenamedFrom, Spec
+from reconciler.address import Address
+from reconciler.errors import Diagnostic, error
+from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec
+from reconciler.kinds.kind import (
+    Action,
+    Change,
+    DesiredObject,
+    Essence,
+    LiveObject,
+    Lookups,
+    ResourceKind,
+    create_verified,
+    delete_idempotent,
+    fingerprint,
+)
+from reconciler.site.http import Api, SiteClient
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
 
 
 class PermissionSchemeSpec(Spec):
@@ -14,3 +36,217 @@ class PermissionSchemeSpec(Spec):
     grants: dict[str, list[HolderRef]] = Field(
         default_factory=dict, description="Permission key -> holders. Live grants not listed are removed."
     )
+
+
+class PermissionSchemeKind(ResourceKind):
+    """Schemes come with their grants from one list request (`expand=permissions`). Grants are
+    compared as a set of `KEY: holder` strings and changed one by one: POST for each added grant and
+    DELETE for each removed one, never a PUT of `permissions`, which would re-create every grant."""
+
+    name = "permissionSchemes"
+    set_fields = frozenset({"grants"})
+    needs = frozenset({"groups", "projectRoles", "permissions"})
+
+    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+        body = client.get(Api.JIRA, "/permissionscheme", {"expand": "permissions"})
+        return [self._live(raw, lookups) for raw in body["permissionSchemes"]]
+
+    def _live(self, raw: dict[str, Any], lookups: Lookups) -> LiveObject:
+        grant_ids: dict[str, str] = {}
+        for grant in raw.get("permissions") or []:
+            holder = grant.get("holder") or {}
+            ident = holder.get("value") or holder.get("parameter")
+            if holder.get("type") == "group" and not holder.get("value"):
+                ident = _id_for_name(str(ident), lookups.group_ids_by_name) or ident
+            label = holder_label(str(holder.get("type")), ident, lookups)
+            grant_ids[f"{grant['permission']}: {label}"] = str(grant["id"])
+        essence = {
+            "name": raw["name"],
+            "description": raw.get("description") or "",
+            "grants": sorted(grant_ids),
+        }
+        server_id = str(raw["id"])
+        return LiveObject(
+            address=Address(self.name, "", raw["name"]),
+            identity=("", raw["name"]),
+            essence=essence,
+            server_id=server_id,
+            fingerprint=fingerprint({"id": server_id, **essence}),
+            context={"grantIds": grant_ids},
+        )
+
+    def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
+        objects: list[DesiredObject] = []
+        diagnostics: list[Diagnostic] = []
+        for address, spec in state.objects.items():
+            if not isinstance(spec, PermissionSchemeSpec):
+                continue
+            bodies: dict[str, dict[str, Any]] = {}
+            for key, holders in spec.grants.items():
+                if lookups.permission_keys and key not in lookups.permission_keys:
+                    near = difflib.get_close_matches(key, sorted(lookups.permission_keys), n=1)
+                    hint = f"; did you mean {near[0]}?" if near else ""
+                    diagnostics.append(
+                        error(
+                            "plan.unknown_permission",
+                            f"the site has no permission {key!r}{hint}",
+                            source=state.locate(address, "grants", key),
+                            address=str(address),
+                        )
+                    )
+                    continue
+                for index, holder in enumerate(holders):
+                    resolved = resolve_holder(holder, lookups)
+                    if isinstance(resolved, str):
+                        where = state.locate(address, "grants", key, index)
+                        diagnostics.append(
+                            error("plan.unknown_holder", resolved, source=where, address=str(address))
+                        )
+                        continue
+                    label, body = resolved
+                    bodies[f"{key}: {label}"] = {"permission": key, "holder": body}
+            essence: Essence = {"name": spec.name, "grants": sorted(bodies)}
+            if spec.description is not None:
+                essence["description"] = spec.description
+            objects.append(
+                DesiredObject(
+                    address=address,
+                    identity=("", spec.name),
+                    essence=essence,
+                    renamed_from=tuple(("", old) for old in spec.renamed_from),
+                    source=state.locate(address),
+                    context={"grantBodies": bodies},
+                )
+            )
+        return objects, diagnostics
+
+    def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> dict[str, Any]:
+        """Only the grant bodies to add and the grant ids to remove: a saved plan stays small."""
+        context: dict[str, Any] = {}
+        wanted = set(desired.essence["grants"]) if desired else set()
+        present = set(live.essence["grants"]) if live else set()
+        if live is not None:
+            context["serverId"] = live.server_id
+            ids = live.context["grantIds"]
+            context["grantIds"] = {grant: ids[grant] for grant in sorted(present - wanted)}
+        if desired is not None:
+            bodies = desired.context["grantBodies"]
+            context["grantBodies"] = {grant: bodies[grant] for grant in sorted(wanted - present)}
+        return context
+
+    def apply(self, client: SiteClient, change: Change) -> None:
+        if change.action is Action.DELETE:
+            scheme_id = change.context["serverId"]
+            delete_idempotent(lambda: client.request(Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}"))
+            return
+        assert change.after is not None
+        after = change.after
+        heading = {k: after[k] for k in ("name", "description") if k in after}
+        if change.action is Action.CREATE:
+            body = {**heading, "permissions": list(change.context["grantBodies"].values())}
+            create_verified(
+                lambda: client.request(Api.JIRA, "POST", "/permissionscheme", json_body=body),
+                lambda: self._find(client, after["name"]),
+            )
+            return
+        scheme_id = change.context["serverId"]
+        before = change.before or {}
+        if any(before.get(k) != v for k, v in heading.items()):
+            client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=heading)
+        client.map(
+            lambda grant_id: delete_idempotent(
+                lambda: client.request(
+                    Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}/permission/{grant_id}"
+                )
+            ),
+            change.context["grantIds"].values(),
+        )
+        client.map(
+            lambda grant: self._add_grant(client, scheme_id, grant), change.context["grantBodies"].values()
+        )
+
+    def _add_grant(self, client: SiteClient, scheme_id: str, grant: dict[str, Any]) -> None:
+        path = f"/permissionscheme/{scheme_id}/permission"
+
+        def find() -> dict[str, Any] | None:
+            present = client.get(Api.JIRA, path)["permissions"]
+            return next((g for g in present if _same_grant(g, grant)), None)
+
+        create_verified(lambda: client.request(Api.JIRA, "POST", path, json_body=grant), find)
+
+    def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
+        schemes = client.get(Api.JIRA, "/permissionscheme")["permissionSchemes"]
+        return next((s for s in schemes if s.get("name") == name), None)
+
+
+def _same_grant(live: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    holder, target = live.get("holder") or {}, wanted["holder"]
+    return bool(
+        live.get("permission") == wanted["permission"]
+        and holder.get("type") == target["type"]
+        and (holder.get("value") or holder.get("parameter"))
+        == (target.get("value") or target.get("parameter"))
+    )
+
+
+def holder_label(holder_type: str, ident: Any, lookups: Lookups) -> str:
+    """The readable form of a holder when its name is unambiguous, else the exact mapping form.
+    Desired and live holders go through this one function, so equal holders get equal labels."""
+    if ident is None or ident == "":
+        return holder_type
+    ident = str(ident)
+    named = {
+        "group": (lookups.groups, lookups.group_ids_by_name),
+        "projectRole": (lookups.project_roles, lookups.project_role_ids_by_name),
+    }
+    if holder_type not in named:
+        return f"{holder_type}:{ident}"
+    by_id, by_name = named[holder_type]
+    name = by_id.get(ident)
+    if name is not None and len(by_name.get(name, [])) == 1:
+        return f"{holder_type}:{name}"
+    return f"{{type: {holder_type}, value: {ident}}}"
+
+
+def resolve_holder(holder: Holder, lookups: Lookups) -> tuple[str, dict[str, Any]] | str:
+    """(label, API holder body) for a manifest holder, or why it cannot be resolved on this site."""
+    kind = holder.type
+    ident = holder.value or holder.parameter
+    if ident is None:
+        return kind, {"type": kind}
+    if kind == "group":
+        group_id = holder.value or _id_for_name(holder.parameter or "", lookups.group_ids_by_name)
+        if group_id is None:
+            return _unresolved(
+                "group", holder.parameter, lookups.group_ids_by_name, "GET /rest/api/3/group/bulk"
+            )
+        if group_id not in lookups.groups:
+            return f"no group with id {group_id!r} on the site"
+        body = {"type": kind, "parameter": lookups.groups[group_id], "value": group_id}
+        return holder_label(kind, group_id, lookups), body
+    if kind == "projectRole":
+        role_id = holder.value or _id_for_name(holder.parameter or "", lookups.project_role_ids_by_name)
+        if role_id is None and holder.parameter in lookups.project_roles:
+            role_id = holder.parameter  # `projectRole:10002` names the role by its id
+        if role_id is None:
+            return _unresolved(
+                "project role", holder.parameter, lookups.project_role_ids_by_name, "GET /rest/api/3/role"
+            )
+        if role_id not in lookups.project_roles:
+            return f"no project role with id {role_id!r} on the site"
+        return holder_label(kind, role_id, lookups), {"type": kind, "parameter": role_id, "value": role_id}
+    return holder_label(kind, ident, lookups), {"type": kind, "parameter": ident, "value": ident}
+
+
+def _id_for_name(name: str, ids_by_name: Mapping[str, list[str]]) -> str | None:
+    ids = ids_by_name.get(name, [])
+    return ids[0] if len(ids) == 1 else None
+
+
+def _unresolved(what: str, name: str | None, ids_by_name: Mapping[str, list[str]], source: str) -> str:
+    ids = ids_by_name.get(name or "", [])
+    if ids:
+        return f"{len(ids)} {what}s are named {name!r}; use the mapping form with `value` ({', '.join(ids)})"
+    near = difflib.get_close_matches(name or "", sorted(ids_by_name), n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"no {what} named {name!r} on the site ({source}){hint}"

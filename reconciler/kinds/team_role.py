@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field, model_validator
 
 from reconciler import catalogue
+from reconciler.address import Address
+from reconciler.errors import Diagnostic, error
 from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.kind import (
+    Action,
+    Change,
+    DesiredObject,
+    Essence,
+    LiveObject,
+    Lookups,
+    ResourceKind,
+    create_verified,
+    delete_idempotent,
+    fingerprint,
+)
+from reconciler.site.http import Api, SiteClient
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
 
 
 class TeamRoleEntry(Spec):
@@ -35,3 +55,104 @@ class TeamRoleSpec(Spec):
     name: str
     granted: list[str]
     renamed_from: RenamedFrom
+
+
+def _essence(name: str, granted: list[str]) -> Essence:
+    return {"name": name, "granted": sorted(set(granted))}
+
+
+def _rights_body(granted: list[str]) -> list[dict[str, Any]]:
+    """Every one of the 17 rights, so the result never depends on what the site kept before."""
+    return [{"right": right, "granted": right in granted} for right in catalogue.TEAM_ROLE_RIGHTS]
+
+
+class TeamRoleKind(ResourceKind):
+    """Team roles live under platform teams; a role is matched by (team id, role name)."""
+
+    name = "teamRoles"
+    set_fields = frozenset({"granted"})
+    needs = frozenset({"teams"})
+
+    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+        team_ids = sorted(lookups.teams)
+        role_lists = client.map(lambda team_id: client.get(Api.OPS, f"/teams/{team_id}/roles"), team_ids)
+        return [
+            self._live(team_id, lookups.teams[team_id], raw)
+            for team_id, roles in zip(team_ids, role_lists, strict=True)
+            for raw in roles
+        ]
+
+    def _live(self, team_id: str, team_name: str, raw: dict[str, Any]) -> LiveObject:
+        granted = [r["right"] for r in raw.get("rights") or [] if r.get("granted")]
+        essence = _essence(raw["name"], granted)
+        server_id = str(raw["id"])
+        return LiveObject(
+            address=Address(self.name, team_name, raw["name"]),
+            identity=(team_id, raw["name"]),
+            essence=essence,
+            server_id=server_id,
+            fingerprint=fingerprint({"id": server_id, "teamId": team_id, **essence}),
+            context={"teamId": team_id},
+        )
+
+    def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
+        objects: list[DesiredObject] = []
+        diagnostics: list[Diagnostic] = []
+        for address, spec in state.objects.items():
+            if not isinstance(spec, TeamRoleSpec):
+                continue
+            team_id, problem = resolve_team(spec.team, lookups)
+            if team_id is None:
+                diagnostics.append(
+                    error(
+                        "plan.unknown_team",
+                        problem,
+                        source=state.locate(address, "team"),
+                        address=str(address),
+                    )
+                )
+                continue
+            objects.append(
+                DesiredObject(
+                    address=address,
+                    identity=(team_id, spec.name),
+                    essence=_essence(spec.name, spec.granted),
+                    renamed_from=tuple((team_id, old) for old in spec.renamed_from),
+                    source=state.locate(address),
+                    context={"teamId": team_id},
+                )
+            )
+        return objects, diagnostics
+
+    def apply(self, client: SiteClient, change: Change) -> None:
+        team_id = change.context["teamId"]
+        if change.action is Action.DELETE:
+            role_id = change.context["serverId"]
+            delete_idempotent(lambda: client.request(Api.OPS, "DELETE", f"/teams/{team_id}/roles/{role_id}"))
+            return
+        assert change.after is not None
+        body = {"name": change.after["name"], "rights": _rights_body(change.after["granted"])}
+        if change.action is Action.CREATE:
+            create_verified(
+                lambda: client.request(Api.OPS, "POST", f"/teams/{team_id}/roles", json_body=body),
+                lambda: self._find(client, team_id, body["name"]),
+            )
+        else:
+            role_id = change.context["serverId"]
+            client.request(Api.OPS, "PATCH", f"/teams/{team_id}/roles/{role_id}", json_body=body)
+
+    def _find(self, client: SiteClient, team_id: str, name: str) -> dict[str, Any] | None:
+        roles = client.get(Api.OPS, f"/teams/{team_id}/roles")
+        return next((r for r in roles if r.get("name") == name), None)
+
+
+def resolve_team(team: str, lookups: Lookups) -> tuple[str | None, str]:
+    """A team id as written, or the id of the one team with that name; otherwise why not."""
+    if team in lookups.teams:
+        return team, ""
+    ids = lookups.team_ids_by_name.get(team, [])
+    if len(ids) == 1:
+        return ids[0], ""
+    if ids:
+        return None, f"{len(ids)} teams are named {team!r}; use the team id ({', '.join(ids)})"
+    return None, f"no team {team!r} on the site (teams are listed by GET /v1/teams; is Operations enabled?)"
