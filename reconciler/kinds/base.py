@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from reconciler import catalogue
 
@@ -20,6 +23,23 @@ class Spec(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
     )
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest choice, compared without case, or an empty string."""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f" (did you mean {by_folded[matches[0]]!r}?)" if matches else ""
+
+
+def problem(code: str, message: str, *at: str | int) -> PydanticCustomError:
+    """A validation error whose type becomes the diagnostic code `manifest.<code>`.
+
+    `at` is a path below the validated object (camelCase keys, list indices) that points the diagnostic at
+    the exact offending node, since a model validator's error otherwise sits on the whole object.
+    """
+    # The message goes through the context so that braces in user input are never read as a template.
+    return PydanticCustomError(code, "{message}", {"message": message, "at": at})
 
 
 NonEmptyName = Annotated[str, Field(min_length=1)]
@@ -37,18 +57,24 @@ class Holder(Spec):
     def _check_parameter(self) -> Holder:
         has_parameter = self.parameter is not None or self.value is not None
         if self.type not in catalogue.HOLDER_TYPES:
-            raise ValueError(
-                f"unknown holder type {self.type!r} (expected one of {', '.join(sorted(catalogue.HOLDER_TYPES))})"
+            hint = did_you_mean(self.type, catalogue.HOLDER_TYPES) or (
+                f" (expected one of {', '.join(sorted(catalogue.HOLDER_TYPES))})"
             )
+            raise problem("holder", f"unknown holder type {self.type!r}{hint}")
+        if self.parameter == "" or self.value == "":
+            raise problem("holder", f"holder {self.type!r} has an empty parameter")
         if self.type in catalogue.HOLDER_TYPES_WITHOUT_PARAMETER and has_parameter:
-            raise ValueError(f"holder type {self.type!r} takes no parameter")
+            raise problem("holder", f"holder type {self.type!r} takes no parameter")
         if self.type in catalogue.HOLDER_TYPES_WITH_PARAMETER and not has_parameter:
-            raise ValueError(f"holder type {self.type!r} needs a parameter, e.g. {self.type}:NAME")
+            raise problem("holder", f"holder type {self.type!r} needs a parameter, e.g. {self.type}:NAME")
         return self
 
     @classmethod
     def parse(cls, text: str) -> Holder:
-        """`group:NAME` -> Holder(type="group", parameter="NAME"); the text before the first colon is the type."""
+        """`group:NAME` -> Holder(type="group", parameter="NAME").
+
+        The text before the first colon is the type.
+        """
         kind, sep, parameter = text.partition(":")
         return cls(type=kind, parameter=parameter if sep else None)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, warning
-from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.base import RenamedFrom, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -30,23 +30,40 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100  # the API's maximum
 
 
+def _check_right(right: str) -> str:
+    if right not in catalogue.CUSTOM_ROLE_RIGHTS:
+        hint = did_you_mean(right, catalogue.CUSTOM_ROLE_RIGHTS)
+        raise problem("unknown_right", f"unknown custom role right {right!r}{hint}")
+    return right
+
+
+CustomRoleRight = Annotated[
+    str,
+    AfterValidator(_check_right),
+    WithJsonSchema({"type": "string", "enum": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
+]
+
+
 class CustomRoleSpec(Spec):
     name: str = Field(min_length=1)
     extended_role: Literal["user", "observer", "stakeholder"] | None = Field(
         default=None, description="Read-only in the API: a mismatch is reported, never changed."
     )
-    granted_rights: list[str] = Field(default_factory=list)
-    disallowed_rights: list[str] = Field(default_factory=list)
+    granted_rights: list[CustomRoleRight] = Field(default_factory=list)
+    disallowed_rights: list[CustomRoleRight] = Field(default_factory=list)
     renamed_from: RenamedFrom
 
     @model_validator(mode="after")
     def _check(self) -> CustomRoleSpec:
-        for right in [*self.granted_rights, *self.disallowed_rights]:
-            if right not in catalogue.CUSTOM_ROLE_RIGHTS:
-                raise ValueError(f"unknown right {right!r}")
-        both = sorted(set(self.granted_rights) & set(self.disallowed_rights))
+        both = set(self.granted_rights) & set(self.disallowed_rights)
         if both:
-            raise ValueError(f"rights both granted and disallowed: {', '.join(both)}")
+            first = next(index for index, right in enumerate(self.disallowed_rights) if right in both)
+            raise problem(
+                "conflicting_rights",
+                f"rights both granted and disallowed: {', '.join(sorted(both))}",
+                "disallowedRights",
+                first,
+            )
         return self
 
 

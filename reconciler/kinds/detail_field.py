@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
 from reconciler.errors import Diagnostic
-from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.base import RenamedFrom, Spec, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -33,29 +33,77 @@ DetailFieldType = Literal[
 ]
 
 
+def _check_name(name: str) -> str:
+    reason = catalogue.detail_field_name_problem(name)
+    if reason:
+        raise problem("invalid", f"detail field name {name!r}: {reason}")
+    return name
+
+
+def _check_option(option: str) -> str:
+    reason = catalogue.detail_field_option_problem(option)
+    if reason:
+        raise problem("invalid", f"option {option!r}: {reason}")
+    return option
+
+
+def _any_case(word: str) -> str:
+    """`key` -> `[kK][eE][yY]`: editors' regular expressions (ECMA-262) have no inline ignore-case flag."""
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+_RESERVED = catalogue.DETAIL_FIELD_RESERVED_NAMES
+
+# The JSON Schema repeats the name and option rules so that editors flag them while typing.
+DetailFieldName = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": catalogue.DETAIL_FIELD_NAME_MIN,
+            "maxLength": catalogue.DETAIL_FIELD_NAME_MAX,
+            # None of the forbidden characters needs escaping inside a character class.
+            "pattern": f"^[^{''.join(catalogue.DETAIL_FIELD_FORBIDDEN_CHARACTERS)}]*$",
+            "not": {"pattern": f"^({'|'.join(map(_any_case, sorted(_RESERVED)))})$"},
+        }
+    ),
+]
+DetailFieldOption = Annotated[
+    str,
+    AfterValidator(_check_option),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": catalogue.DETAIL_FIELD_OPTION_MAX,
+            "pattern": "^[^,]*$",
+        }
+    ),
+]
+
+
 class DetailFieldSpec(Spec):
-    name: str
+    name: DetailFieldName
     type: DetailFieldType
-    options: list[str] | None = Field(
+    options: list[DetailFieldOption] | None = Field(
         default=None, description="Only for SELECT and MULTISELECT; order is kept."
     )
     renamed_from: RenamedFrom
 
     @model_validator(mode="after")
     def _check(self) -> DetailFieldSpec:
-        problem = catalogue.detail_field_name_problem(self.name)
-        if problem:
-            raise ValueError(problem)
         if self.options is not None:
             if self.type not in catalogue.DETAIL_FIELD_TYPES_WITH_OPTIONS:
-                raise ValueError(f"options are only for SELECT and MULTISELECT fields, not {self.type}")
+                raise problem(
+                    "invalid",
+                    f"options are only for SELECT and MULTISELECT fields, not {self.type}",
+                    "options",
+                )
             seen: set[str] = set()
-            for option in self.options:
-                problem = catalogue.detail_field_option_problem(option)
-                if problem:
-                    raise ValueError(f"option {option!r}: {problem}")
+            for index, option in enumerate(self.options):
                 if option in seen:
-                    raise ValueError(f"option {option!r} is listed twice")
+                    raise problem("invalid", f"option {option!r} is listed twice", "options", index)
                 seen.add(option)
         return self
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
+from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, error
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec
+from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -29,11 +30,40 @@ if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
 
+def is_app_permission_key(key: str) -> bool:
+    """App-defined keys look like `com.example.timesheets__LOG_TIME`: only the site can tell if they exist."""
+    return "__" in key or "." in key
+
+
+def _check_permission_key(key: str) -> str:
+    if key not in catalogue.BUILTIN_PERMISSION_KEYS and not is_app_permission_key(key):
+        hint = did_you_mean(key, catalogue.BUILTIN_PERMISSION_KEYS)
+        raise problem(
+            "unknown_permission",
+            f"unknown permission {key!r}{hint} (app permissions are written APPKEY__KEY)",
+        )
+    return key
+
+
+PermissionKey = Annotated[
+    str,
+    AfterValidator(_check_permission_key),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": sorted(catalogue.BUILTIN_PERMISSION_KEYS)},
+                {"type": "string", "pattern": "__|[.]"},
+            ]
+        }
+    ),
+]
+
+
 class PermissionSchemeSpec(Spec):
     name: str = Field(min_length=1)
     description: str | None = None
     renamed_from: RenamedFrom
-    grants: dict[str, list[HolderRef]] = Field(
+    grants: dict[PermissionKey, list[HolderRef]] = Field(
         default_factory=dict, description="Permission key -> holders. Live grants not listed are removed."
     )
 

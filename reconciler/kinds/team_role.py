@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, error
-from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.base import RenamedFrom, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -28,19 +28,28 @@ if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
 
+def _check_right(right: str) -> str:
+    if right not in catalogue.TEAM_ROLE_RIGHTS:
+        hint = did_you_mean(right, catalogue.TEAM_ROLE_RIGHTS)
+        raise problem("unknown_right", f"unknown team role right {right!r}{hint}")
+    return right
+
+
+TeamRoleRight = Annotated[
+    str,
+    AfterValidator(_check_right),
+    WithJsonSchema({"type": "string", "enum": list(catalogue.TEAM_ROLE_RIGHTS)}),
+]
+
+
 class TeamRoleEntry(Spec):
     """One role in a team's `roles` list."""
 
     name: str = Field(min_length=1)
-    granted: list[str] = Field(default_factory=list, description="Every right not listed is not granted.")
+    granted: list[TeamRoleRight] = Field(
+        default_factory=list, description="Every right not listed is not granted."
+    )
     renamed_from: RenamedFrom
-
-    @model_validator(mode="after")
-    def _check(self) -> TeamRoleEntry:
-        for right in self.granted:
-            if right not in catalogue.TEAM_ROLE_RIGHTS:
-                raise ValueError(f"unknown team role right {right!r}")
-        return self
 
 
 class TeamRolesBlock(Spec):
