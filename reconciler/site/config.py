@@ -55,9 +55,7 @@ def config_from_env(env: Mapping[str, str] | None = None, *, site: str | None = 
     if api_base:
         check_url_allowed(api_base, "JSM_API_BASE")
     if credentials is None:
-        raise ConfigError(
-            f"no credentials for {chosen}: set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN"
-        )
+        raise ConfigError(f"no credentials for {chosen}: set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN")
     cloud_id = env.get("JSM_CLOUD_ID") or None
     return SiteConfig(chosen, api_base or DEFAULT_API_BASE, credentials, cloud_id, state)
 

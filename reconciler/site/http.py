@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ class SiteClient:
         self.request_count = 0
         self._session = self._new_session(credentials)
         self._cloud_id = cloud_id
-        self._executor = ThreadPoolExecutor(max_workers=max(self.settings.concurrency, 1) * 2)
+        self._cloud_id_lock = threading.Lock()
 
     def _new_session(self, credentials: Credentials) -> requests.Session:
         session = requests.Session()
@@ -134,7 +135,6 @@ class SiteClient:
         return session
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
         self._session.close()
 
     def __enter__(self) -> SiteClient:
@@ -147,6 +147,10 @@ class SiteClient:
 
     @property
     def cloud_id(self) -> str:
+        with self._cloud_id_lock:
+            return self._cloud_id or self._read_cloud_id()
+
+    def _read_cloud_id(self) -> str:
         if self._cloud_id is None:
             body = self._send("GET", f"{self.site_url}/_edge/tenant_info", "GET /_edge/tenant_info").body
             cloud_id = body.get("cloudId") if isinstance(body, dict) else None
@@ -221,8 +225,13 @@ class SiteClient:
         return Response(raw.status_code, body, request_id)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Run `fn` over items concurrently; the shared limit bounds the requests in flight."""
-        return list(self._executor.map(fn, items))
+        """Run `fn` over items concurrently, results in order; the shared limit bounds the requests in
+        flight. Each call has its own threads, so a task may call `map` again without starving."""
+        work = list(items)
+        if len(work) <= 1:
+            return [fn(item) for item in work]
+        with ThreadPoolExecutor(max_workers=min(len(work), self.limit.maximum)) as pool:
+            return list(pool.map(fn, work))
 
     # --- pagination -------------------------------------------------------------------------------
 
@@ -267,7 +276,6 @@ class SiteClient:
 def _display_path(api: Api, path: str) -> str:
     prefix = {Api.JIRA: "/rest/api/3", Api.CSM: "/jsm/csm/.../api/v1", Api.OPS: "/jsm/ops/.../v1"}[api]
     return prefix + path
-
 
 
 def _parse_body(raw: requests.Response, endpoint: str) -> Any:

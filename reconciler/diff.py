@@ -1,0 +1,73 @@
+"""Field-level differences between two essences. The only module that uses deepdiff.
+
+The diff is scoped to the desired essence: a live field the manifests do not mention never creates a
+change. Fields a kind declares as sets are compared without order (one add or remove per item);
+ordered lists are shown as one change of the whole list, which reads better than index shuffles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.kinds.kind import Essence, FieldDiff
+
+_OPS = {
+    "values_changed": "change",
+    "type_changes": "change",
+    "iterable_item_added": "add",
+    "iterable_item_removed": "remove",
+    "dictionary_item_added": "add",
+    "dictionary_item_removed": "remove",
+}
+
+
+def scope_to_desired(live: Essence, desired: Essence) -> Essence:
+    return {key: live[key] for key in desired if key in live}
+
+
+def diff_essences(live: Essence, desired: Essence, set_fields: frozenset[str]) -> tuple[FieldDiff, ...]:
+    before = scope_to_desired(live, desired)
+    if before == desired:
+        return ()
+    tree = DeepDiff(
+        before,
+        desired,
+        view="tree",
+        ignore_order_func=lambda level: _top(level.path(output_format="list")) in set_fields,
+    )
+    diffs: dict[tuple[Any, ...], FieldDiff] = {}
+    for report, levels in tree.items():
+        op = _OPS.get(report)
+        if op is None:
+            continue
+        for level in levels:
+            path = tuple(level.path(output_format="list"))
+            field = path[0]
+            if field in set_fields:
+                value = level.t2 if op == "add" else level.t1
+                diffs[(field, op, repr(value))] = FieldDiff(
+                    op, (field,), None if op == "add" else value, value if op == "add" else None
+                )
+            elif len(path) > 1 or op != "change":
+                # Inside an ordered list or a new/removed key: report the field as a whole.
+                diffs[(field,)] = _whole(field, before, desired)
+            else:
+                diffs[(field,)] = FieldDiff("change", (field,), level.t1, level.t2)
+    return tuple(sorted(diffs.values(), key=_order))
+
+
+def _top(path: list[Any]) -> Any:
+    return path[0] if path else None
+
+
+def _whole(field: str, before: Essence, desired: Essence) -> FieldDiff:
+    if field not in before:
+        return FieldDiff("add", (field,), None, desired[field])
+    return FieldDiff("change", (field,), before[field], desired.get(field))
+
+
+def _order(diff: FieldDiff) -> tuple[str, int, str]:
+    rank = {"change": 0, "remove": 1, "add": 2}[diff.op]
+    return (str(diff.path[0]), rank, repr(diff.old if diff.op == "remove" else diff.new))

@@ -1,0 +1,98 @@
+"""Reading the live site: the lookups the manifests refer to, then every managed object.
+
+This is the last IO before planning. Independent reads run concurrently under the client's shared
+limit; each kind waits only for the lookups it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind
+from reconciler.site.http import Api, SiteClient
+
+GROUP_PAGE_SIZE = 50  # the API's default for /group/bulk
+
+
+@dataclass(frozen=True)
+class LiveState:
+    site: str
+    lookups: Lookups
+    objects: Mapping[str, tuple[LiveObject, ...]]  # kind name -> objects; only the kinds read
+
+    def of(self, kind: str) -> tuple[LiveObject, ...]:
+        return self.objects.get(kind, ())
+
+
+Progress = Callable[[str], None]
+
+
+def read_live_state(
+    client: SiteClient, kinds: Sequence[ResourceKind], *, site: str, progress: Progress | None = None
+) -> LiveState:
+    report = progress or (lambda _message: None)
+    needs = {need for kind in kinds for need in kind.needs}
+    client.cloud_id  # noqa: B018 - read once here, rather than raced by the first concurrent reads
+    readers: dict[str, Callable[[], Any]] = {
+        "teams": lambda: _read_teams(client),
+        "groups": lambda: _read_groups(client),
+        "projectRoles": lambda: _read_project_roles(client),
+        "permissions": lambda: _read_permission_keys(client),
+    }
+    with ThreadPoolExecutor(max_workers=len(readers) + len(kinds)) as pool:
+        lookups_read = {need: pool.submit(_reporting(report, need, readers[need])) for need in sorted(needs)}
+
+        def read_kind(kind: ResourceKind) -> list[LiveObject]:
+            lookups = _lookups({need: lookups_read[need] for need in kind.needs})
+            return kind.read(client, lookups)
+
+        objects = {
+            kind.name: pool.submit(_reporting(report, kind.name, lambda k=kind: read_kind(k)))
+            for kind in kinds
+        }
+        lookups = _lookups(lookups_read)
+        return LiveState(site, lookups, {name: tuple(future.result()) for name, future in objects.items()})
+
+
+def _reporting(report: Progress, what: str, read: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        result = read()
+        report(f"read {what}")
+        return result
+
+    return run
+
+
+def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
+    def get(need: str, empty: Any) -> Any:
+        return read[need].result() if need in read else empty
+
+    return Lookups(
+        teams=get("teams", {}),
+        groups=get("groups", {}),
+        project_roles=get("projectRoles", {}),
+        permission_keys=get("permissions", frozenset()),
+    )
+
+
+def _read_teams(client: SiteClient) -> dict[str, str]:
+    body = client.get(Api.OPS, "/teams")
+    return {str(t["teamId"]): str(t["teamName"]) for t in body.get("platformTeams") or []}
+
+
+def _read_groups(client: SiteClient) -> dict[str, str]:
+    groups: Iterable[Any] = client.paginate_page_bean(Api.JIRA, "/group/bulk", max_results=GROUP_PAGE_SIZE)
+    return {str(g["groupId"]): str(g["name"]) for g in groups}
+
+
+def _read_project_roles(client: SiteClient) -> dict[str, str]:
+    return {str(r["id"]): str(r["name"]) for r in client.get(Api.JIRA, "/role")}
+
+
+def _read_permission_keys(client: SiteClient) -> frozenset[str]:
+    permissions = client.get(Api.JIRA, "/permissions")["permissions"]
+    # Global permissions cannot be granted in a permission scheme.
+    return frozenset(key for key, p in permissions.items() if p.get("type", "PROJECT") == "PROJECT")
