@@ -1,0 +1,24 @@
+"""The embedded sandbox site: a stateful simulation of the Jira platform, JSM CSM and JSM Ops APIs.
+
+It serves the URL layout of docs/CLI.md from one werkzeug server, so the real client talks to it over HTTP
+exactly as it talks to Atlassian Cloud.
+"""
+
+from reconciler.sandbox.app import Call, Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
+from reconciler.sandbox.seed import SeedError, load_seed_file
+from reconciler.sandbox.server import reset_state, serve_forever, serve_in_thread
+
+__all__ = [
+    "SANDBOX_API_TOKEN",
+    "SANDBOX_EMAIL",
+    "SANDBOX_OAUTH_TOKEN",
+    "Call",
+    "Knobs",
+    "SandboxSite",
+    "SeedError",
+    "load_seed_file",
+    "reset_state",
+    "serve_forever",
+    "serve_in_thread",
+]

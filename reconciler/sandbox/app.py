@@ -1,0 +1,300 @@
+"""The sandbox site as a WSGI application: routing, authentication, fault knobs and persistence."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from reconciler.sandbox import csm, jira, ops
+from reconciler.sandbox.common import (
+    SANDBOX_API_TOKEN,
+    SANDBOX_EMAIL,
+    SANDBOX_OAUTH_TOKEN,
+    ApiError,
+    Ctx,
+    Handler,
+    Json,
+    Reply,
+)
+from reconciler.sandbox.seed import build_state
+from reconciler.sandbox.state import EntityKind, State, load_state, save_state
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TENANT_INFO = "/_edge/tenant_info"
+
+
+@dataclass
+class Knobs:
+    """Faults and limits for tests and benchmarks. All off by default; tests may change them at run time."""
+
+    max_page_size: int | None = None
+    latency_s: float = 0.0
+    rate_limit_every: int = 0
+    retry_after_s: int = 1
+    error_every: int = 0
+    error_status: int = 503
+    drop_after_write_every: int = 0
+    slow_every: int = 0
+    slow_s: float = 0.0
+    record_calls: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the site answered it. A dropped write shows the status it committed with."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+
+
+class Family(Enum):
+    JIRA = "jira"
+    CSM = "csm"
+    OPS = "ops"
+
+    @staticmethod
+    def of(path: str) -> Family:
+        if path.startswith("/jsm/csm/"):
+            return Family.CSM
+        if path.startswith("/jsm/ops/"):
+            return Family.OPS
+        # The site host (Jira, tenant_info, anything unknown) answers in Jira's style.
+        return Family.JIRA
+
+    def error_body(self, err: ApiError) -> Json:
+        render: Callable[[ApiError], Json] = {
+            Family.JIRA: jira.error_body,
+            Family.CSM: csm.error_body,
+            Family.OPS: ops.error_body,
+        }[self]
+        return render(err)
+
+    def unauthorised(self) -> ApiError:
+        message = jira.UNAUTHENTICATED if self is Family.JIRA else "Unauthorized"
+        return ApiError(401, message, "UNAUTHORIZED")
+
+
+def _tenant_info(ctx: Ctx, _: Mapping[str, str]) -> Reply:
+    return Reply(200, {"cloudId": ctx.state.cloud_id})
+
+
+# Paths that need no credentials: tenant_info (documented), and GET /permissions, whose security list
+# includes anonymous access.
+_ANONYMOUS = frozenset({TENANT_INFO, f"{jira.PREFIX}/permissions"})
+
+
+class SandboxSite:
+    """The embedded sandbox site: a WSGI application and its state.
+
+    With `state_file`, the state is loaded from it when it exists, written to it atomically after every
+    committed write (before the answer is sent), and re-read when another process has replaced it.
+    """
+
+    def __init__(
+        self,
+        *,
+        state_file: Path | None = None,
+        seed: Mapping[str, Any] | None = None,
+        knobs: Knobs | None = None,
+    ) -> None:
+        self.knobs = knobs or Knobs()
+        self.calls: list[Call] = []
+        self._lock = threading.RLock()
+        self._requests = 0
+        self._writes = 0
+        self._state_file = state_file
+        self._file_stamp: tuple[int, int, int] | None = None
+        if state_file is not None and state_file.exists():
+            self._state = load_state(state_file)
+            self._file_stamp = self._stamp()
+        else:
+            self._state = build_state(seed) if seed is not None else State()
+            self._persist()
+        rules = [Rule(TENANT_INFO, methods=["GET"], endpoint=_tenant_info)]
+        for route in (*jira.ROUTES, *csm.ROUTES, *ops.ROUTES):
+            rules.append(Rule(route.rule, methods=list(route.methods), endpoint=route.handler))
+        self._urls = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    @property
+    def cloud_id(self) -> str:
+        with self._lock:
+            self._reload_if_changed()
+            return self._state.cloud_id
+
+    # ---- read helpers for tests ------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            self._reload_if_changed()
+            return self._state.model_dump(mode="json")
+
+    def detail_values(self, entity: EntityKind, entity_id: str) -> dict[str, list[str]]:
+        """The stored detail values of one organization, customer or entitlement, by field name."""
+        with self._lock:
+            self._reload_if_changed()
+            holder = next(h for h in csm.value_holders(self._state, entity) if h.id == entity_id)
+            names = {f.id: f.name for f in self._state.detail_fields[entity]}
+            return {names[field_id]: values for field_id, values in holder.values.items()}
+
+    # ---- WSGI ------------------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        family = Family.of(request.path)
+        knobs = self.knobs
+        with self._lock:
+            self._requests += 1
+            number = self._requests
+        if knobs.latency_s:
+            time.sleep(knobs.latency_s)
+        if knobs.slow_every and number % knobs.slow_every == 0:
+            time.sleep(knobs.slow_s)
+
+        committed = False
+        if knobs.rate_limit_every and number % knobs.rate_limit_every == 0:
+            reply = self._error(family, ApiError(429, "Rate limit exceeded.", "TOO_MANY_REQUESTS"))
+            reply.headers["Retry-After"] = str(knobs.retry_after_s)
+        elif knobs.error_every and number % knobs.error_every == 0:
+            reply = self._error(
+                family, ApiError(knobs.error_status, "Service unavailable.", "SERVICE_UNAVAILABLE")
+            )
+            if knobs.error_status == 503:
+                reply.headers["Retry-After"] = str(knobs.retry_after_s)
+        else:
+            reply, committed = self._dispatch(request, family)
+
+        drop = False
+        with self._lock:
+            if committed and knobs.drop_after_write_every:
+                self._writes += 1
+                drop = self._writes % knobs.drop_after_write_every == 0
+            if knobs.record_calls:
+                query = request.query_string.decode("latin-1")
+                self.calls.append(Call(request.method, request.path, query, reply.status))
+
+        body = None if reply.body is None else json.dumps(reply.body)
+        response = Response(
+            body, reply.status, reply.headers, mimetype=None if body is None else "application/json"
+        )
+        if drop:
+            self._drop_connection(environ)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request, family: Family) -> tuple[Reply, bool]:
+        """The answer, and whether it committed a write."""
+        try:
+            handler, args = self._urls.bind_to_environ(request.environ).match()
+        except NotFound:
+            return self._error(family, ApiError(404, f"No resource at {request.path}.", "NOT_FOUND")), False
+        except MethodNotAllowed:
+            return self._error(
+                family, ApiError(405, f"{request.method} is not allowed here.", "METHOD_NOT_ALLOWED")
+            ), False
+        anonymous = request.path in _ANONYMOUS and "Authorization" not in request.headers
+        if not anonymous and not _authorised(request.headers.get("Authorization")):
+            return self._error(family, family.unauthorised()), False
+        args = dict(args)
+        writes = request.method in WRITE_METHODS
+        with self._lock:
+            self._reload_if_changed()
+            if args.pop("cloud_id", self._state.cloud_id) != self._state.cloud_id:
+                return self._error(family, ApiError(404, "No site with this cloud id.", "NOT_FOUND")), False
+            ctx = Ctx(
+                state=self._state.model_copy(deep=True) if writes else self._state,
+                base_url=request.host_url.rstrip("/"),
+                query=request.args,
+                body=request.get_data(),
+                page_cap=self.knobs.max_page_size,
+            )
+            endpoint: Handler = handler
+            try:
+                reply = endpoint(ctx, args)
+            except ApiError as err:
+                return self._error(family, err), False
+            except Exception:
+                # A bug, never the client's fault: answer with the family's 500 body, keep the state.
+                log.exception("sandbox handler failed: %s %s", request.method, request.path)
+                return self._error(family, ApiError(500, "Internal server error.", "INTERNAL_ERROR")), False
+            if writes and reply.status < 300:
+                # Handlers work on a copy, so a failed write leaves nothing half done.
+                self._state = ctx.state
+                self._persist()
+                return reply, True
+            return reply, False
+
+    @staticmethod
+    def _error(family: Family, err: ApiError) -> Reply:
+        return Reply(err.status, family.error_body(err))
+
+    @staticmethod
+    def _drop_connection(environ: WSGIEnvironment) -> None:
+        # werkzeug's server exposes the connection; shutting it down makes the response write fail with
+        # a ConnectionError, which werkzeug treats as a dropped client and keeps serving.
+        sock: socket.socket | None = environ.get("werkzeug.socket")
+        if sock is None:
+            raise RuntimeError(
+                "drop_after_write_every needs the werkzeug server (serve_in_thread/serve_forever)"
+            )
+        sock.shutdown(socket.SHUT_RDWR)
+
+    # ---- persistence -----------------------------------------------------------------------------
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        assert self._state_file is not None
+        try:
+            st = os.stat(self._state_file)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def _persist(self) -> None:
+        if self._state_file is not None:
+            save_state(self._state, self._state_file)
+            self._file_stamp = self._stamp()
+
+    def _reload_if_changed(self) -> None:
+        # Another process (a second CLI run, `sandbox reset`) may have replaced the file.
+        if self._state_file is None:
+            return
+        stamp = self._stamp()
+        if stamp is not None and stamp != self._file_stamp:
+            self._state = load_state(self._state_file)
+            self._file_stamp = stamp
+
+
+def _authorised(header: str | None) -> bool:
+    if not header:
+        return False
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return hmac.compare_digest(credentials.strip().encode(), SANDBOX_OAUTH_TOKEN.encode())
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return hmac.compare_digest(decoded, f"{SANDBOX_EMAIL}:{SANDBOX_API_TOKEN}".encode())
+    return False

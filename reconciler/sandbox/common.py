@@ -1,0 +1,106 @@
+"""What the three API families share: errors, replies, the request context and body parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from reconciler.sandbox.state import State
+
+Json = Any
+
+SANDBOX_EMAIL = "admin@sandbox.invalid"
+SANDBOX_API_TOKEN = "sandbox-api-token"
+SANDBOX_OAUTH_TOKEN = "sandbox-oauth-token"
+
+
+@dataclass
+class ApiError(Exception):
+    """An error answer. Each family renders it in its own documented body.
+
+    `key` is the machine-readable code (CSM `errors[]`, Ops `code`); `field` names the offending input
+    for Jira's `errors` map.
+    """
+
+    status: int
+    message: str
+    key: str = "BAD_REQUEST"
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def bad_request(message: str, field: str | None = None) -> ApiError:
+    return ApiError(400, message, "BAD_REQUEST", field)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message, "NOT_FOUND")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Json = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    """One request as a handler sees it. Handlers run under the site lock and may mutate `state`."""
+
+    state: State
+    base_url: str
+    query: MultiDict[str, str]
+    body: bytes
+    page_cap: int | None
+
+    def page_size(self, size: int) -> int:
+        return min(size, self.page_cap) if self.page_cap else size
+
+    def query_int(self, name: str, default: int) -> int:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise bad_request(f"{name} must be an integer", name) from None
+
+
+Handler = Callable[[Ctx, Mapping[str, str]], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    methods: tuple[str, ...]
+    handler: Handler
+
+
+class RequestModel(BaseModel):
+    """Request bodies: strict types (no "1" for 1) and, like the real APIs, unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+M = TypeVar("M", bound=RequestModel)
+
+
+def parse_body(ctx: Ctx, model: type[M]) -> M:
+    if not ctx.body.strip():
+        raise bad_request("a JSON request body is required")
+    try:
+        return model.model_validate_json(ctx.body)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in err["loc"])
+            problems.append(f"{where}: {err['msg']}" if where else err["msg"])
+        first = exc.errors()[0]["loc"]
+        raise bad_request("; ".join(problems), str(first[0]) if first else None) from None

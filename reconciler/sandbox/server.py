@@ -1,0 +1,50 @@
+"""Serving the sandbox site over HTTP with werkzeug's threaded server, and resetting its state file."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.seed import build_state, load_seed_file
+from reconciler.sandbox.state import save_state
+
+HOST = "127.0.0.1"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: tests and the embedded default site should not chatter on stderr."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@contextmanager
+def serve_in_thread(site: SandboxSite, port: int = 0) -> Iterator[str]:
+    """Serve `site` on 127.0.0.1 (port 0: any free port) in a daemon thread; yields its base URL."""
+    server = make_server(HOST, port, site, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="jsm-sandbox", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{HOST}:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def serve_forever(site: SandboxSite, port: int) -> None:
+    """`jsm-reconciler sandbox serve`: serve until interrupted, logging each request (never headers)."""
+    server = make_server(HOST, port, site, threaded=True)
+    server.log_startup()
+    server.serve_forever()
+
+
+def reset_state(state_file: Path, seed_file: Path | None) -> None:
+    """`jsm-reconciler sandbox reset`: replace the state with the seed's site, or an empty site."""
+    seed: dict[str, Any] = load_seed_file(seed_file) if seed_file is not None else {}
+    save_state(build_state(seed), state_file)

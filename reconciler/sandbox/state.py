@@ -1,0 +1,208 @@
+"""The sandbox site's state: the model, id allocation and atomic JSON persistence.
+
+The state file is this model dumped as JSON (`State.model_dump(mode="json")`); it is an internal format.
+People write *seeds* instead (YAML or JSON, loaded by `reconciler.sandbox.seed`). Every section of a seed
+is optional, an empty seed is an empty site, and objects refer to each other by name:
+
+```yaml
+cloudId: 4f7c1f3e-...               # optional; a fixed id otherwise
+groups:                             # Jira groups: name and (optional) group id
+  - {name: jira-administrators, id: 6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60}
+projectRoles:                       # Jira project roles; id optional
+  - {name: Administrators, id: 10002, description: Admins of the project}
+appPermissions:                     # permission keys defined by apps, besides the built-in ones
+  - {key: com.example.timesheets__LOG_TIME, type: PROJECT, name: Log time, description: ...}
+teams:                              # platform teams (ops cannot create them), with their team roles
+  - name: Platform SRE
+    id: 2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10
+    roles:
+      - {name: on-call, granted: [access-reports]}      # rights not listed are not granted
+detailFields:                       # CSM detail fields per entity, in position order
+  organization:
+    - {name: AM email, type: EMAIL}
+    - {name: Region, type: SELECT, options: [AU, EU]}
+  customer: []
+  entitlement: []
+organizations:                      # id optional (a positive integer as a string)
+  - {name: Acme Corp, details: {AM email: [am@acme.example], Region: [EU]}}
+customers:                          # id optional (an account id)
+  - {name: Jane Doe, details: {Tier: [Gold]}}
+products:                           # id optional (a UUID)
+  - {name: Acme Widget}
+entitlements:                       # one of organization / customer, by name
+  - {product: Acme Widget, organization: Acme Corp, details: {Support level: [24x7]}}
+customRoles:                        # Ops custom user roles; extendedRole defaults to user
+  - {name: FinanceRole, extendedRole: user, grantedRights: [alert-action], disallowedRights: []}
+permissionSchemes:                  # holder: group or project role *name*, else the raw parameter
+  - name: CS scheme
+    description: Old
+    grants:
+      - {permission: ADMINISTER_PROJECTS, type: projectRole, holder: Administrators}
+      - {permission: EDIT_ISSUES, type: group, holder: jira-administrators}
+      - {permission: BROWSE_PROJECTS, type: applicationRole, holder: jira-servicedesk}
+      - {permission: CREATE_ISSUES, type: reporter}
+```
+
+A seed goes through the same rules as the API (detail field names, known rights, holders, ...), so a
+seeded site is one the real API could have produced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EntityKind = Literal["organization", "customer", "entitlement"]
+ENTITY_KINDS: tuple[EntityKind, ...] = ("organization", "customer", "entitlement")
+
+DEFAULT_CLOUD_ID = "5c1e0f4a-7b2d-4c8e-9f10-a1b2c3d4e5f6"
+# Jira-style numeric ids start here, as on a real site.
+FIRST_ID = 10000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Group(_Model):
+    id: str
+    name: str
+
+
+class ProjectRole(_Model):
+    id: int
+    name: str
+    description: str = ""
+
+
+class TeamRole(_Model):
+    id: str
+    name: str
+    granted: list[str] = Field(default_factory=list)
+
+
+class Team(_Model):
+    id: str
+    name: str
+    roles: list[TeamRole] = Field(default_factory=list)
+
+
+class AppPermission(_Model):
+    key: str
+    type: Literal["GLOBAL", "PROJECT"]
+    name: str
+    description: str = ""
+
+
+class DetailField(_Model):
+    """Values are stored under `id`, so a rename keeps them and a delete (which drops the id) erases them."""
+
+    id: str
+    name: str
+    type: str
+    options: list[str] = Field(default_factory=list)
+
+
+class Entity(_Model):
+    """An organization or a customer; `values` maps a detail field id to its values."""
+
+    id: str
+    name: str
+    values: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Entitlement(_Model):
+    id: str
+    product_id: str
+    entity_type: Literal["ORGANIZATION", "CUSTOMER"]
+    entity_id: str
+    values: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Product(_Model):
+    id: str
+    name: str
+    # Creation order; product cursors point after a sequence number so deletions don't shift pages.
+    seq: int
+
+
+class CustomRole(_Model):
+    id: str
+    name: str
+    extended_role: str = "user"
+    granted_rights: list[str] = Field(default_factory=list)
+    disallowed_rights: list[str] = Field(default_factory=list)
+
+
+class Grant(_Model):
+    """A permission grant; for a group holder `holder_value` is the group id (names can change)."""
+
+    id: int
+    permission: str
+    holder_type: str
+    holder_value: str | None = None
+
+
+class PermissionScheme(_Model):
+    id: int
+    name: str
+    description: str = ""
+    grants: list[Grant] = Field(default_factory=list)
+
+
+class State(_Model):
+    cloud_id: str = DEFAULT_CLOUD_ID
+    next_id: int = FIRST_ID
+    groups: list[Group] = Field(default_factory=list)
+    project_roles: list[ProjectRole] = Field(default_factory=list)
+    app_permissions: list[AppPermission] = Field(default_factory=list)
+    teams: list[Team] = Field(default_factory=list)
+    detail_fields: dict[EntityKind, list[DetailField]] = Field(
+        default_factory=lambda: {kind: list[DetailField]() for kind in ENTITY_KINDS}
+    )
+    organizations: list[Entity] = Field(default_factory=list)
+    customers: list[Entity] = Field(default_factory=list)
+    entitlements: list[Entitlement] = Field(default_factory=list)
+    products: list[Product] = Field(default_factory=list)
+    custom_roles: list[CustomRole] = Field(default_factory=list)
+    role_assignments: dict[str, str] = Field(default_factory=dict)
+    permission_schemes: list[PermissionScheme] = Field(default_factory=list)
+
+    def new_int(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+    def new_uuid(self) -> str:
+        # Derived from the site and a counter, so the same seed and the same calls give the same ids.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.cloud_id}/{self.new_int()}"))
+
+    def reserve(self, used_id: int) -> None:
+        """Keep allocated ids clear of an id that a seed chose."""
+        self.next_id = max(self.next_id, used_id + 1)
+
+
+def load_state(path: Path) -> State:
+    return State.model_validate_json(path.read_bytes())
+
+
+def save_state(state: State, path: Path) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    data = json.dumps(state.model_dump(mode="json"), indent=1, ensure_ascii=False).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
