@@ -40,7 +40,7 @@ def _check_permission_key(key: str) -> str:
         hint = did_you_mean(key, catalogue.BUILTIN_PERMISSION_KEYS)
         raise problem(
             "unknown_permission",
-            f"unknown permission {key!r}{hint} (app permissions are written APPKEY__KEY)",
+            f"unknown permission {key!r}{hint}; an app's permission is written APPKEY__KEY",
         )
     return key
 
@@ -50,10 +50,9 @@ PermissionKey = Annotated[
     AfterValidator(_check_permission_key),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"enum": sorted(catalogue.BUILTIN_PERMISSION_KEYS)},
-                {"type": "string", "pattern": "__|[.]"},
-            ]
+            # pydantic emits propertyNames only for a string key schema that has constraints.
+            "type": "string",
+            "anyOf": [{"enum": sorted(catalogue.BUILTIN_PERMISSION_KEYS)}, {"pattern": "__|[.]"}],
         }
     ),
 ]
