@@ -54,7 +54,9 @@ class Diagnostic:
         return data
 
 
-def error(code: str, message: str, *, source: SourceSpan | None = None, address: str | None = None) -> Diagnostic:
+def error(
+    code: str, message: str, *, source: SourceSpan | None = None, address: str | None = None
+) -> Diagnostic:
     return Diagnostic(Severity.ERROR, code, message, source, address)
 
 

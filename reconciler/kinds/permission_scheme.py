@@ -170,7 +170,7 @@ class PermissionSchemeKind(ResourceKind):
             return
         assert change.after is not None
         after = change.after
-        heading = {k: after[k] for k in ("name", "description") if k in after}
+        heading: dict[str, Any] = {k: after[k] for k in ("name", "description") if k in after}
         if change.action is Action.CREATE:
             body = {**heading, "permissions": list(change.context["grantBodies"].values())}
             create_verified(

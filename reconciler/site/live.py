@@ -6,6 +6,7 @@ limit; each kind waits only for the lookups it needs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def read_live_state(
             return kind.read(client, lookups)
 
         objects = {
-            kind.name: pool.submit(_reporting(report, kind.name, lambda k=kind: read_kind(k)))
+            kind.name: pool.submit(_reporting(report, kind.name, functools.partial(read_kind, kind)))
             for kind in kinds
         }
         lookups = _lookups(lookups_read)

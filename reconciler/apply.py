@@ -1,0 +1,108 @@
+"""Carrying out a plan: the only stage that writes to the site.
+
+Changes run in plan order as far as their dependencies allow, up to `parallelism` at once. A failed
+change skips everything that depends on it; independent changes still run. The applier never
+re-diffs: it executes exactly the changes it is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from reconciler.errors import Diagnostic, SiteError, error
+from reconciler.kinds import get_kind
+from reconciler.kinds.kind import Change
+from reconciler.plan import Plan
+from reconciler.site.http import SiteClient
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    STARTED = "started"
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ApplyEvent:
+    change: Change
+    outcome: Outcome
+    diagnostic: Diagnostic | None = None
+
+
+@dataclass
+class ApplyResult:
+    applied: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, Diagnostic]] = field(default_factory=list)
+    skipped: list[Change] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+Listener = Callable[[ApplyEvent], None]
+
+
+def apply_plan(
+    plan: Plan, client: SiteClient, *, parallelism: int = 4, listener: Listener | None = None
+) -> ApplyResult:
+    notify = listener or (lambda _event: None)
+    result = ApplyResult()
+    pending = list(plan.changes)
+    done: set[str] = set()
+    broken: set[str] = set()  # failed or skipped
+    running: dict[Future[Diagnostic | None], Change] = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        while pending or running:
+            for change in list(pending):
+                if change.depends_on & broken:
+                    pending.remove(change)
+                    broken.add(change.key)
+                    result.skipped.append(change)
+                    notify(ApplyEvent(change, Outcome.SKIPPED))
+                elif change.depends_on <= done and len(running) < parallelism:
+                    pending.remove(change)
+                    notify(ApplyEvent(change, Outcome.STARTED))
+                    running[pool.submit(_apply_one, client, change)] = change
+            if not running:
+                # What is left waits for keys that are not in the plan: nothing can start it.
+                for change in pending:
+                    result.skipped.append(change)
+                    notify(ApplyEvent(change, Outcome.SKIPPED))
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                change = running.pop(future)
+                problem = future.result()
+                if problem is None:
+                    done.add(change.key)
+                    result.applied.append(change)
+                    notify(ApplyEvent(change, Outcome.APPLIED))
+                else:
+                    broken.add(change.key)
+                    result.failed.append((change, problem))
+                    notify(ApplyEvent(change, Outcome.FAILED, problem))
+    return result
+
+
+def _apply_one(client: SiteClient, change: Change) -> Diagnostic | None:
+    try:
+        get_kind(change.kind).apply(client, change)
+    except SiteError as exc:
+        return error("apply.failed", str(exc), source=change.source, address=str(change.address))
+    except Exception as exc:  # a bug or an unexpected answer must not stop the other changes
+        log.debug("change %s failed", change.key, exc_info=True)
+        return error(
+            "apply.failed",
+            f"unexpected {type(exc).__name__} while applying: {exc}",
+            source=change.source,
+            address=str(change.address),
+        )
+    return None

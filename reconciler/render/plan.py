@@ -1,0 +1,123 @@
+"""A plan as text (coloured like Terraform), markdown (for pull requests) and JSON (CLI.md)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from reconciler.kinds.kind import Action, Change, FieldDiff
+from reconciler.plan import Plan
+from reconciler.render.diagnostics import render_diagnostics
+
+STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
+MAX_MARKDOWN_CHANGES_PER_KIND = 500
+
+
+def summary_line(plan: Plan) -> str:
+    if not plan.changes:
+        return "No changes. The site matches the manifests."
+    counts = plan.counts
+    parts = [f"{counts[action.value]} to {action.value}" for action in Action]
+    return f"Plan: {', '.join(parts)}."
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _diff_line(diff: FieldDiff) -> tuple[str, str]:
+    field = ".".join(str(p) for p in diff.path)
+    if diff.op == "add":
+        return "+", f"{field}: {_value(diff.new)}"
+    if diff.op == "remove":
+        return "-", f"{field}: {_value(diff.old)}"
+    return "~", f"{field}: {_value(diff.old)} -> {_value(diff.new)}"
+
+
+def change_lines(change: Change) -> list[tuple[str, str]]:
+    """(symbol, text) pairs: the change's head line, then one line per field."""
+    head = str(change.address)
+    if change.reason:
+        head += f"  ({change.reason})"
+    lines = [(change.action.symbol, head)]
+    if change.action is Action.CREATE and change.after is not None:
+        lines += [
+            (" ", f"    {k}: {_value(v)}")
+            for k, v in change.after.items()
+            if k != "name" and v not in ([], "")
+        ]
+    elif change.action is not Action.DELETE:
+        for diff in change.diffs:
+            symbol, text = _diff_line(diff)
+            lines.append((symbol, f"    {text}"))
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
+    console = Console(record=True, force_terminal=color, no_color=not color, width=width, highlight=False)
+    with console.capture() as capture:
+        for change in plan.changes:
+            for symbol, text in change_lines(change):
+                console.print(Text(f"{symbol:>3} {text}", style=STYLE.get(symbol, "")), soft_wrap=True)
+        if plan.unmanaged:
+            console.print()
+            console.print(
+                "Not managed (on the site but in no manifest; list the kind in settings.prune to delete):"
+            )
+            for address in plan.unmanaged:
+                console.print(Text(f"    {address}", style="dim"), soft_wrap=True)
+        if plan.diagnostics:
+            console.print()
+            console.print(Text(render_diagnostics(plan.diagnostics)), soft_wrap=True)
+        if plan.changes or plan.unmanaged or plan.diagnostics:
+            console.print()
+        console.print(Text(summary_line(plan), style="bold"), soft_wrap=True)
+    return capture.get()
+
+
+def render_markdown(plan: Plan) -> str:
+    lines = [f"### jsm-reconciler plan for `{plan.site}`", "", f"**{summary_line(plan)}**", ""]
+    if plan.destructive:
+        lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]
+        lines += [
+            f"> - `{c.action.symbol} {c.address}`{' — ' + c.reason if c.reason else ''}"
+            for c in plan.destructive
+        ]
+        lines.append("")
+    errors = [d for d in plan.diagnostics if d.severity == "error"]
+    if plan.diagnostics:
+        lines += ["> [!CAUTION]" if errors else "> [!NOTE]"]
+        lines += [f"> `{d.format()}`" for d in plan.diagnostics]
+        lines.append("")
+    by_kind: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.changes:
+        by_kind[change.kind].append(change)
+    for kind, changes in by_kind.items():
+        counts: dict[str, int] = defaultdict(int)
+        for change in changes:
+            counts[change.action.value] += 1
+        summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
+        lines += [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", "```diff"]
+        for change in changes[:MAX_MARKDOWN_CHANGES_PER_KIND]:
+            lines += [f"{_diff_symbol(symbol)} {text}" for symbol, text in change_lines(change)]
+        if len(changes) > MAX_MARKDOWN_CHANGES_PER_KIND:
+            lines.append(f"# … and {len(changes) - MAX_MARKDOWN_CHANGES_PER_KIND} more (see the plan JSON)")
+        lines += ["```", "", "</details>", ""]
+    if plan.unmanaged:
+        lines += [f"<details><summary>Not managed: {len(plan.unmanaged)}</summary>", ""]
+        lines += [f"- `{address}`" for address in plan.unmanaged]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _diff_symbol(symbol: str) -> str:
+    """GitHub colours diff lines by their first character: + green, - red, ! orange."""
+    return {"~": "!", "-/+": "!", " ": " "}.get(symbol, symbol)
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.to_json(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
