@@ -46,10 +46,10 @@ def diff_essences(live: Essence, desired: Essence, set_fields: frozenset[str]) -
             path = tuple(level.path(output_format="list"))
             field = path[0]
             if field in set_fields:
-                value = level.t2 if op == "add" else level.t1
-                diffs[(field, op, repr(value))] = FieldDiff(
-                    op, (field,), None if op == "add" else value, value if op == "add" else None
-                )
+                if op in ("change", "remove"):
+                    diffs[(field, "remove", repr(level.t1))] = FieldDiff("remove", (field,), level.t1, None)
+                if op in ("change", "add"):
+                    diffs[(field, "add", repr(level.t2))] = FieldDiff("add", (field,), None, level.t2)
             elif len(path) > 1 or op != "change":
                 # Inside an ordered list or a new/removed key: report the field as a whole.
                 diffs[(field,)] = _whole(field, before, desired)

@@ -362,11 +362,8 @@ def _draft(
         if current is None or current.identity != wanted.identity:
             draft.claims.add(wanted.identity)
     if action is Action.REPLACE:
-        draft.reason = (
-            "the API cannot change "
-            + ", ".join(sorted({str(d.path[0]) for d in diffs if d.path[0] != "name"}) or ["this field"])
-            + " in place: every value stored in it is erased"
-        )
+        assert before is not None and after is not None
+        draft.reason = kind.replace_reason(before, after)
     elif action is Action.RENAME and current is not None:
         draft.reason = f"renamed from {current.essence['name']!r}"
     return draft

@@ -163,6 +163,12 @@ class DetailFieldKind(ResourceKind):
     def can_update_in_place(self, before: Essence, after: Essence) -> bool:
         return bool(before["type"] == after["type"])
 
+    def replace_reason(self, before: Essence, after: Essence) -> str:
+        return (
+            f"the type cannot change in place ({before['type']} -> {after['type']}): "
+            "every value stored in this field is erased"
+        )
+
     def temporary_name(self, name: str, token: str) -> str:
         # Parentheses and spaces are allowed; the forbidden characters (? : ; . = “) are avoided.
         return f"{name[:200]} (renaming {token})"

@@ -169,6 +169,10 @@ class ResourceKind(ABC):
         """False when the API cannot change some field, so the change must be a replace."""
         return True
 
+    def replace_reason(self, before: Essence, after: Essence) -> str:
+        """Why a replace is needed, for the plan."""
+        return "the API cannot change it in place"
+
     def temporary_name(self, name: str, token: str) -> str:
         """A free name to park an object under while two objects swap names."""
         return f"{name[:150]} (renaming {token})"

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.diagnostics import render_diagnostics
@@ -45,11 +46,12 @@ def change_lines(change: Change) -> list[tuple[str, str]]:
         head += f"  ({change.reason})"
     lines = [(change.action.symbol, head)]
     if change.action is Action.CREATE and change.after is not None:
-        lines += [
-            (" ", f"    {k}: {_value(v)}")
-            for k, v in change.after.items()
-            if k != "name" and v not in ([], "")
-        ]
+        for key, value in change.after.items():
+            if key == "name" or value in ([], "", None):
+                continue
+            # Long lists read better one item a line, like the field diffs of an update.
+            items = value if isinstance(value, list) and len(value) > 3 else [value]
+            lines += [("+", f"    {key}: {_value(item)}") for item in items]
     elif change.action is not Action.DELETE:
         for diff in change.diffs:
             symbol, text = _diff_line(diff)
@@ -96,7 +98,7 @@ def render_markdown(plan: Plan) -> str:
     by_kind: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[change.kind].append(change)
-    for kind, changes in by_kind.items():
+    for kind, changes in sorted(by_kind.items(), key=lambda item: KIND_INDEX[item[0]]):
         counts: dict[str, int] = defaultdict(int)
         for change in changes:
             counts[change.action.value] += 1
@@ -116,7 +118,7 @@ def render_markdown(plan: Plan) -> str:
 
 def _diff_symbol(symbol: str) -> str:
     """GitHub colours diff lines by their first character: + green, - red, ! orange."""
-    return {"~": "!", "-/+": "!", " ": " "}.get(symbol, symbol)
+    return {"~": "!", "-/+": "-", " ": " "}.get(symbol, symbol)
 
 
 def render_json(plan: Plan) -> str:
