@@ -1,0 +1,307 @@
+"""Every kind of answer the sandbox gives, per operation, validated against the official documents.
+
+`Api` checks each answer as it arrives (see conftest.py); these tests drive every implemented operation
+through its success and each error the sandbox produces, then assert that all of them were seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.sandbox import SandboxSite
+
+from .conftest import BEARER, Api, Contract, q
+
+SRE_TEAM = "2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10"
+CUSTOMER_ID = "5b10ac8d82e05b22cc7d4ef5"
+# The set-value operationIds are not regular: organizations, customer, entitlement.
+VALUE_OPS = {"organization": "organizations", "customer": "customer", "entitlement": "entitlement"}
+
+
+@pytest.fixture
+def site(demo_seed: dict[str, Any]) -> SandboxSite:
+    """The demo site plus a customer, so the customer operations have something to act on."""
+    return SandboxSite(seed={**demo_seed, "customers": [{"name": "Jane Doe", "id": CUSTOMER_ID}]})
+
+
+EXPECTED: dict[str, set[tuple[str, int]]] = {
+    "jira": {
+        ("getAllPermissionSchemes", 200),
+        ("getAllPermissionSchemes", 401),
+        ("createPermissionScheme", 201),
+        ("createPermissionScheme", 400),
+        ("getPermissionScheme", 200),
+        ("getPermissionScheme", 404),
+        ("updatePermissionScheme", 200),
+        ("updatePermissionScheme", 400),
+        ("updatePermissionScheme", 404),
+        ("deletePermissionScheme", 204),
+        ("deletePermissionScheme", 404),
+        ("getPermissionSchemeGrants", 200),
+        ("getPermissionSchemeGrants", 404),
+        ("createPermissionGrant", 201),
+        ("createPermissionGrant", 400),
+        ("createPermissionGrant", 404),
+        ("getPermissionSchemeGrant", 200),
+        ("getPermissionSchemeGrant", 404),
+        ("deletePermissionSchemeEntity", 204),
+        ("deletePermissionSchemeEntity", 400),
+        ("getAllPermissions", 200),
+        ("getAllPermissions", 401),
+        ("bulkGetGroups", 200),
+        ("bulkGetGroups", 400),
+        ("getAllProjectRoles", 200),
+        ("createProjectRole", 200),
+        ("createProjectRole", 400),
+        ("createProjectRole", 409),
+        ("getCurrentUser", 200),
+        ("getCurrentUser", 401),
+    },
+    "csm": {
+        *(
+            (op, status)
+            for kind, plural in VALUE_OPS.items()
+            for op, status in [
+                (f"get-all-{kind}-details", 200),
+                (f"create-{kind}-detail", 200),
+                (f"create-{kind}-detail", 400),
+                (f"update-field-for-{kind}s", 200),
+                (f"update-field-for-{kind}s", 400),
+                (f"update-field-for-{kind}s", 404),
+                (f"delete-{kind}-detail", 204),
+                (f"delete-{kind}-detail", 404),
+                (f"get-{kind}", 200),
+                (f"get-{kind}", 404),
+                (f"update-field-value-for-{plural}", 200),
+                (f"update-field-value-for-{plural}", 400),
+                (f"update-field-value-for-{plural}", 404),
+            ]
+        ),
+        ("get-organization-entitlements", 200),
+        ("get-organization-entitlements", 404),
+        ("create-organization-entitlement", 200),
+        ("create-organization-entitlement", 400),
+        ("get-customer-entitlements", 200),
+        ("create-customer-entitlement", 200),
+        ("delete-entitlement", 204),
+        ("delete-entitlement", 404),
+        ("get-products", 200),
+        ("get-products", 400),
+        ("get-products", 401),
+        ("create-product", 200),
+        ("create-product", 400),
+        ("get-product", 200),
+        ("get-product", 404),
+        ("update-product", 200),
+        ("update-product", 400),
+        ("update-product", 404),
+        ("delete-product", 204),
+        ("delete-product", 404),
+    },
+    "ops": {
+        ("getRoles", 200),
+        ("getRoles", 400),
+        ("getRoles", 401),
+        ("createCustomRole", 200),
+        ("createCustomRole", 400),
+        ("createCustomRole", 409),
+        ("getCustomUserRole", 200),
+        ("getCustomUserRole", 404),
+        ("getCustomUserRole", 422),
+        ("updateCustomUserRole", 200),
+        ("updateCustomUserRole", 400),
+        ("updateCustomUserRole", 404),
+        ("updateCustomUserRole", 409),
+        ("updateCustomUserRole", 422),
+        ("deleteCustomUserRole", 204),
+        ("deleteCustomUserRole", 404),
+        ("deleteCustomUserRole", 422),
+        ("assignCustomRole", 200),
+        ("assignCustomRole", 400),
+        ("assignCustomRole", 404),
+        ("assignCustomRole", 422),
+        ("getTeams", 200),
+        ("listTeamRoles", 200),
+        ("createTeamRole", 200),
+        ("createTeamRole", 400),
+        ("createTeamRole", 404),
+        ("createTeamRole", 409),
+        ("getTeamRole", 200),
+        ("getTeamRole", 404),
+        ("updateTeamRole", 200),
+        ("updateTeamRole", 400),
+        ("updateTeamRole", 404),
+        ("updateTeamRole", 409),
+        ("deleteTeamRole", 204),
+        ("deleteTeamRole", 404),
+    },
+}
+
+
+def _seen(contract: Contract, family: str) -> set[tuple[str, int]]:
+    return {(op, status) for fam, op, status in contract.seen if fam == family}
+
+
+def test_jira_answers_match_the_document(api: Api) -> None:
+    contract = api.contract
+    j = api.jira
+    assert api.get(j("/permissionscheme")).status == 200
+    assert api.get(j("/permissionscheme"), auth="Basic bm9ib2R5Om5vcGU=").status == 401
+    grant = {"holder": {"type": "group", "parameter": "jira-administrators"}, "permission": "EDIT_ISSUES"}
+    created = api.post(j("/permissionscheme"), {"name": "Contract", "permissions": [grant]})
+    assert created.status == 201
+    scheme = created.json["id"]
+    assert api.post(j("/permissionscheme"), {"name": "contract"}).status == 400
+    assert api.get(j(f"/permissionscheme/{scheme}?expand=all")).status == 200
+    assert api.get(j("/permissionscheme/999")).status == 404
+    assert api.put(j(f"/permissionscheme/{scheme}"), {"name": "Contract 2"}).status == 200
+    assert api.put(j(f"/permissionscheme/{scheme}"), {"name": ""}).status == 400
+    assert api.put(j("/permissionscheme/999"), {"name": "x"}).status == 404
+    assert api.get(j(f"/permissionscheme/{scheme}/permission")).status == 200
+    assert api.get(j("/permissionscheme/999/permission")).status == 404
+    added = api.post(j(f"/permissionscheme/{scheme}/permission"), {**grant, "permission": "BROWSE_PROJECTS"})
+    assert added.status == 201
+    assert api.post(j(f"/permissionscheme/{scheme}/permission"), grant).status == 400
+    assert api.post(j("/permissionscheme/999/permission"), grant).status == 404
+    grant_id = added.json["id"]
+    assert api.get(j(f"/permissionscheme/{scheme}/permission/{grant_id}")).status == 200
+    assert api.get(j(f"/permissionscheme/{scheme}/permission/1")).status == 404
+    assert api.delete(j(f"/permissionscheme/{scheme}/permission/{grant_id}")).status == 204
+    assert api.delete(j(f"/permissionscheme/{scheme}/permission/{grant_id}")).status == 400
+    assert api.delete(j(f"/permissionscheme/{scheme}")).status == 204
+    assert api.delete(j(f"/permissionscheme/{scheme}")).status == 404
+    assert api.get(j("/permissions"), auth=None).status == 200
+    assert api.get(j("/permissions"), auth="Bearer wrong").status == 401
+    assert api.get(j("/group/bulk?groupName=jira-administrators")).status == 200
+    assert api.get(j("/group/bulk?startAt=x")).status == 400
+    assert api.get(j("/role")).status == 200
+    assert api.post(j("/role"), {"name": "Testers"}).status == 200
+    assert api.post(j("/role"), {"name": " Testers"}).status == 400
+    assert api.post(j("/role"), {"name": "testers"}).status == 409
+    assert api.get(j("/myself"), auth=BEARER).status == 200
+    assert api.get(j("/myself"), auth=None).status == 401
+    assert _seen(contract, "jira") >= EXPECTED["jira"]
+
+
+def test_csm_answers_match_the_document(api: Api) -> None:
+    contract = api.contract
+    c = api.csm
+    product = api.post(c("/product"), {"name": "Contract product"}).json["id"]
+    holders = {
+        "organization": "1",
+        "customer": CUSTOMER_ID,
+        "entitlement": api.post(c(f"/customer/{CUSTOMER_ID}/entitlement"), {"productId": product}).json["id"],
+    }
+    for kind, holder in holders.items():
+        select = {"name": "Colour", "type": {"name": "SELECT", "options": ["Red"]}}
+        assert api.get(c(f"/{kind}/details")).status == 200
+        assert api.post(c(f"/{kind}/details"), select).status == 200
+        assert api.post(c(f"/{kind}/details"), {"name": "Key", "type": {"name": "TEXT"}}).status == 400
+        assert (
+            api.put(c(f"/{kind}/details/Colour"), {"name": "Color", "options": ["Red", "Blue"]}).status == 200
+        )
+        assert api.put(c(f"/{kind}/details/Color"), {"name": "a.b"}).status == 400
+        assert api.put(c(f"/{kind}/details/Nope"), {"name": "Other"}).status == 404
+        assert api.put(c(f"/{kind}/{holder}/details?fieldName=Color"), {"values": ["Blue"]}).status == 200
+        assert api.put(c(f"/{kind}/{holder}/details?fieldName=Color"), {"values": ["Green"]}).status == 400
+        assert api.put(c(f"/{kind}/nope/details?fieldName=Color"), {"values": []}).status == 404
+        assert api.get(c(f"/{kind}/{holder}")).status == 200
+        assert api.get(c(f"/{kind}/nope")).status == 404
+        assert api.delete(c(f"/{kind}/details/{q('Color')}")).status == 204
+        assert api.delete(c(f"/{kind}/details/Color")).status == 404
+    assert api.get(c("/organization/1/entitlement")).status == 200
+    assert api.get(c("/organization/999/entitlement")).status == 404
+    assert api.post(c("/organization/1/entitlement"), {"productId": product}).status == 200
+    assert api.post(c("/organization/1/entitlement"), {"productId": "nope"}).status == 400
+    assert api.get(c(f"/customer/{CUSTOMER_ID}/entitlement?product={product}")).status == 200
+    assert api.get(c("/product?limit=2")).status == 200
+    assert api.get(c("/product?limit=x")).status == 400
+    assert api.get(c("/product"), auth=None).status == 401
+    assert api.post(c("/product"), {"name": "x" * 201}).status == 400
+    assert api.get(c(f"/product/{product}")).status == 200
+    assert api.get(c("/product/nope")).status == 404
+    assert api.put(c(f"/product/{product}"), {"name": "Renamed"}).status == 200
+    assert api.put(c(f"/product/{product}"), {"name": 5}).status == 400
+    assert api.put(c("/product/nope"), {"name": "x"}).status == 404
+    assert api.delete(c(f"/entitlement/{holders['entitlement']}")).status == 204
+    assert api.delete(c(f"/entitlement/{holders['entitlement']}")).status == 404
+    assert api.delete(c(f"/product/{product}")).status == 204
+    assert api.delete(c(f"/product/{product}")).status == 404
+    assert _seen(contract, "csm") >= EXPECTED["csm"]
+
+
+def test_ops_answers_match_the_document(api: Api) -> None:
+    contract = api.contract
+    o = api.ops
+    assert api.get(o("/roles")).status == 200
+    assert api.get(o("/roles?size=0")).status == 400
+    assert api.get(o("/roles"), auth=None).status == 401
+    created = api.post(o("/roles"), {"name": "Contract", "grantedRights": ["alert-create"]})
+    assert created.status == 200
+    role = created.json["data"]["id"]
+    assert api.post(o("/roles"), {"name": "Bad", "grantedRights": ["asdasdad"]}).status == 400
+    assert api.post(o("/roles"), {"name": "contract"}).status == 409
+    assert api.get(o(f"/roles/{role}")).status == 200
+    assert api.get(o("/roles/Contract?identifierType=name")).status == 200
+    assert api.get(o("/roles/nope")).status == 404
+    assert api.get(o("/roles/admin?identifierType=name")).status == 422
+    assert api.put(o(f"/roles/{role}"), {"name": "Contract 2"}).status == 200
+    assert api.put(o(f"/roles/{role}"), {"grantedRights": ["nope"]}).status == 400
+    assert api.put(o(f"/roles/{role}"), {"name": "FinanceRole"}).status == 409
+    assert api.put(o("/roles/nope"), {"name": "x"}).status == 404
+    assert api.put(o("/roles/user"), {"name": "x"}).status == 422
+    assert api.post(o("/roles/assign"), {"accountId": "abc", "roleId": role}).status == 200
+    assert api.post(o("/roles/assign"), {"accountId": "abc"}).status == 400
+    assert api.post(o("/roles/assign"), {"accountId": "abc", "roleId": "nope"}).status == 404
+    assert api.post(o("/roles/assign"), {"accountId": "abc", "roleId": "observer"}).status == 422
+    assert api.delete(o(f"/roles/{role}")).status == 204
+    assert api.delete(o(f"/roles/{role}")).status == 404
+    assert api.delete(o("/roles/stakeholder")).status == 422
+    assert api.get(o("/teams")).status == 200
+    assert api.get(o(f"/teams/{SRE_TEAM}/roles")).status == 200
+    rights = [{"right": "edit-schedules", "granted": True}]
+    made = api.post(o(f"/teams/{SRE_TEAM}/roles"), {"name": "responder", "rights": rights})
+    assert made.status == 200
+    team_role = made.json["id"]
+    assert (
+        api.post(
+            o(f"/teams/{SRE_TEAM}/roles"), {"name": "x", "rights": [{"right": "fly", "granted": True}]}
+        ).status
+        == 400
+    )
+    assert api.post(o("/teams/nope/roles"), {"name": "x"}).status == 404
+    assert api.post(o(f"/teams/{SRE_TEAM}/roles"), {"name": "On-Call"}).status == 409
+    assert api.get(o(f"/teams/{SRE_TEAM}/roles/{team_role}")).status == 200
+    assert api.get(o(f"/teams/{SRE_TEAM}/roles/nope")).status == 404
+    assert api.patch(o(f"/teams/{SRE_TEAM}/roles/{team_role}"), {"name": "responders"}).status == 200
+    assert (
+        api.patch(
+            o(f"/teams/{SRE_TEAM}/roles/{team_role}"), {"rights": [{"right": "x", "granted": 1}]}
+        ).status
+        == 400
+    )
+    assert api.patch(o(f"/teams/{SRE_TEAM}/roles/nope"), {"name": "y"}).status == 404
+    assert api.patch(o(f"/teams/{SRE_TEAM}/roles/{team_role}"), {"name": "on-call"}).status == 409
+    assert api.delete(o(f"/teams/{SRE_TEAM}/roles/{team_role}")).status == 204
+    assert api.delete(o(f"/teams/{SRE_TEAM}/roles/{team_role}")).status == 404
+    assert _seen(contract, "ops") >= EXPECTED["ops"]
+
+
+def test_unknown_routes_and_methods_answer_in_the_family_style(api: Api) -> None:
+    assert api.get("/rest/api/3/nothing").json["errorMessages"]
+    assert api.get(api.csm("/nothing")).json["errors"] == ["NOT_FOUND"]
+    assert api.patch(api.ops("/roles"), {}).status == 405
+    assert api.get(api.ops("/nothing")).json["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_wrong_cloud_id_is_404(api: Api) -> None:
+    other = "00000000-0000-0000-0000-000000000000"
+    assert api.get(f"/jsm/ops/api/{other}/v1/roles").status == 404
+    assert api.get(f"/jsm/csm/cloudid/{other}/api/v1/product").status == 404
+
+
+def test_tenant_info_needs_no_credentials(api: Api) -> None:
+    answer = api.get("/_edge/tenant_info", auth=None)
+    assert answer.json == {"cloudId": api.site.cloud_id}
