@@ -28,7 +28,10 @@ class _QuietHandler(WSGIRequestHandler):
 def serve_in_thread(site: SandboxSite, port: int = 0) -> Iterator[str]:
     """Serve `site` on 127.0.0.1 (port 0: any free port) in a daemon thread; yields its base URL."""
     server = make_server(HOST, port, site, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="jsm-sandbox", daemon=True)
+    # A short poll interval: shutdown() waits for the serving loop's next poll.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="jsm-sandbox", daemon=True
+    )
     thread.start()
     try:
         yield f"http://{HOST}:{server.server_port}"
