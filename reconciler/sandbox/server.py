@@ -38,6 +38,7 @@ def serve_in_thread(site: SandboxSite, port: int = 0) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join()
+        server.server_close()
 
 
 def serve_forever(site: SandboxSite, port: int) -> None:
