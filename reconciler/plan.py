@@ -18,7 +18,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from reconciler.address import Address
-from reconciler.diff import diff_essences
+from reconciler.diff import diff_essences, scope_to_desired
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.kinds import KIND_INDEX, KINDS
 from reconciler.kinds.kind import (
@@ -272,10 +272,12 @@ def _match(
 ) -> tuple[dict[Identity, LiveObject], list[Diagnostic]]:
     """Which live object each desired object becomes (MANIFEST.md, "Identity and addresses").
 
-    An exact name wins unless another object claims that live object through `renamedFrom` (a rename
-    chain or swap); then earlier names are tried; finally exact names left free.
+    An object whose name is live keeps it, unless that live object is the earlier name of an object
+    that must be renamed (a rename chain). Objects that name each other in `renamedFrom` while all
+    their names are live (a swap or rotation) are renamed only when the live objects fit the manifests
+    better that way: once applied, the names line up and the same manifests plan no changes.
     """
-    claimed_as_old = {old for obj in desired_objects for old in obj.renamed_from}
+    renaming = _needing_rename(desired_objects, live_by_identity)
     matches: dict[Identity, LiveObject] = {}
     taken: set[Identity] = set()
     diagnostics: list[Diagnostic] = []
@@ -285,10 +287,10 @@ def _match(
         taken.add(identity)
 
     for wanted in desired_objects:
-        if wanted.identity in live_by_identity and wanted.identity not in claimed_as_old:
+        if wanted.identity not in renaming and wanted.identity in live_by_identity:
             take(wanted, wanted.identity)
     for wanted in desired_objects:
-        if wanted.identity in matches:
+        if wanted.identity not in renaming:
             continue
         earlier = [old for old in wanted.renamed_from if old in live_by_identity and old not in taken]
         if len(earlier) > 1:
@@ -302,32 +304,100 @@ def _match(
                     address=str(wanted.address),
                 )
             )
-            continue
-        if earlier:
+        elif earlier:
             take(wanted, earlier[0])
-    for wanted in desired_objects:
-        if (
-            wanted.identity not in matches
-            and wanted.identity in live_by_identity
-            and wanted.identity not in taken
-        ):
+        elif wanted.identity in live_by_identity and wanted.identity not in taken:
             take(wanted, wanted.identity)
     for wanted in desired_objects:
         current = matches.get(wanted.identity)
         if current is None or current.identity != wanted.identity:
             continue
-        both = [old for old in wanted.renamed_from if old in live_by_identity and old not in taken]
-        for old in both:
-            diagnostics.append(
-                error(
-                    "plan.rename_conflict",
-                    f"both {wanted.address} and its earlier name {live_by_identity[old].essence['name']!r} "
-                    "exist on the site; delete one of them or remove the name from renamedFrom",
-                    source=wanted.source,
-                    address=str(wanted.address),
+        for old in wanted.renamed_from:
+            if old in live_by_identity and old not in taken:
+                earlier_name = live_by_identity[old].essence["name"]
+                diagnostics.append(
+                    error(
+                        "plan.rename_conflict",
+                        f"both {wanted.address} and its earlier name {earlier_name!r} exist on the site; "
+                        "delete one of them or remove the name from renamedFrom",
+                        source=wanted.source,
+                        address=str(wanted.address),
+                    )
                 )
-            )
     return matches, diagnostics
+
+
+def _needing_rename(
+    desired_objects: list[DesiredObject], live_by_identity: Mapping[Identity, LiveObject]
+) -> set[Identity]:
+    """The desired objects that take their live object from an earlier name."""
+    renaming = {obj.identity for obj in desired_objects if obj.identity not in live_by_identity}
+    while True:
+        # A live name that an object being renamed takes away is no longer there for its owner.
+        claimed = {old for obj in desired_objects if obj.identity in renaming for old in obj.renamed_from}
+        freed = {
+            obj.identity
+            for obj in desired_objects
+            if obj.identity not in renaming and obj.identity in claimed
+        }
+        if not freed:
+            break
+        renaming |= freed
+    for cycle in _rename_cycles(desired_objects, live_by_identity, renaming):
+        if _misfits(cycle, live_by_identity, rotated=True) < _misfits(cycle, live_by_identity, rotated=False):
+            renaming.update(obj.identity for obj, _ in cycle)
+    return renaming
+
+
+def _rename_cycles(
+    desired_objects: list[DesiredObject],
+    live_by_identity: Mapping[Identity, LiveObject],
+    renaming: set[Identity],
+) -> list[list[tuple[DesiredObject, Identity]]]:
+    """Cycles of objects whose names are all live and which name each other as earlier names:
+    each entry is (object, the earlier name it would take)."""
+    staying = {
+        obj.identity: obj
+        for obj in desired_objects
+        if obj.identity in live_by_identity and obj.identity not in renaming
+    }
+    successor: dict[Identity, Identity] = {}
+    for identity, obj in staying.items():
+        earlier = [old for old in obj.renamed_from if old in staying and old != identity]
+        if len(earlier) == 1:
+            successor[identity] = earlier[0]
+    cycles: list[list[tuple[DesiredObject, Identity]]] = []
+    seen: set[Identity] = set()
+    for start in sorted(successor):
+        path: list[Identity] = []
+        node: Identity | None = start
+        while node is not None and node not in seen and node not in path:
+            path.append(node)
+            node = successor.get(node)
+        seen.update(path)
+        if node is not None and node in path:
+            cycle = path[path.index(node) :]
+            cycles.append([(staying[identity], successor[identity]) for identity in cycle])
+    return cycles
+
+
+def _misfits(
+    cycle: list[tuple[DesiredObject, Identity]],
+    live_by_identity: Mapping[Identity, LiveObject],
+    *,
+    rotated: bool,
+) -> int:
+    """How many objects of the cycle would need more than a new name, matched as they are or rotated."""
+
+    def unnamed(essence: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in essence.items() if k != "name"}
+
+    count = 0
+    for wanted, earlier in cycle:
+        current = live_by_identity[earlier if rotated else wanted.identity]
+        if unnamed(scope_to_desired(current.essence, wanted.essence)) != unnamed(wanted.essence):
+            count += 1
+    return count
 
 
 def _draft(

@@ -73,6 +73,12 @@ class _ThrottleAwareRetry(Retry):
         retry.on_throttle = self.on_throttle
         return retry
 
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # A 429 means the request was refused before it was processed: safe to send again, POST too.
+        if status_code == 429 and self.total:
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
     def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kw: Any) -> Self:
         response = kw.get("response")
         if response is not None and response.status == 429 and self.on_throttle is not None:
