@@ -254,10 +254,15 @@ class _Loader:
             self.declared[_identity(address)] = declared
             return
         here = declared.span()
+        same = (
+            f" (the same field as {first.address}: names compare without case)"
+            if first.address != address
+            else ""
+        )
         self.diagnostics.append(
             error(
                 "manifest.duplicate",
-                f"{address} is declared more than once: at {first.span()} and at {here}",
+                f"{address} is declared more than once: at {first.span()} and at {here}{same}",
                 source=here,
                 address=str(address),
             )

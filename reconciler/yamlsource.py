@@ -195,10 +195,9 @@ def _scan(text: str, file: str) -> list[Diagnostic]:
                 parent.expecting_key = not parent.expecting_key
             tag = getattr(event, "tag", None)
             if tag is not None:
+                shown = str(tag).replace("tag:yaml.org,2002:", "!!")
                 problems.append(
-                    error(
-                        "manifest.yaml", f"YAML tags such as {str(tag)!r} are not allowed", source=at(event)
-                    )
+                    error("manifest.yaml", f"YAML tags such as {shown} are not allowed", source=at(event))
                 )
             if isinstance(event, AliasEvent):
                 anchor = str(event.anchor)
@@ -217,6 +216,7 @@ def _scan(text: str, file: str) -> list[Diagnostic]:
                     )
                     continue
                 expanded += sizes[anchor]
+                total += sizes[anchor]
                 if expanded > MAX_ALIAS_NODES:
                     problems.append(
                         error(

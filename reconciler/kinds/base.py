@@ -86,6 +86,13 @@ class Holder(Spec):
 
 
 def _holder_from_text(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1 and "type" not in value:
+        # `- group: jira-administrators` is YAML for a mapping, not the text `group:jira-administrators`.
+        ((kind, parameter),) = value.items()
+        if kind in catalogue.HOLDER_TYPES:
+            raise problem(
+                "holder", f"write `{kind}:{parameter}` without a space after the colon, or quote it"
+            )
     if isinstance(value, str):
         kind, sep, parameter = value.partition(":")
         return {"type": kind, "parameter": parameter} if sep else {"type": kind}

@@ -82,13 +82,18 @@ class PermissionSchemeKind(ResourceKind):
 
     def _live(self, raw: dict[str, Any], lookups: Lookups) -> LiveObject:
         grant_ids: dict[str, str] = {}
+        grant_parts: dict[str, dict[str, Any]] = {}
         for grant in raw.get("permissions") or []:
             holder = grant.get("holder") or {}
             ident = holder.get("value") or holder.get("parameter")
             if holder.get("type") == "group" and not holder.get("value"):
                 ident = _id_for_name(str(ident), lookups.group_ids_by_name) or ident
             label = holder_label(str(holder.get("type")), ident, lookups)
-            grant_ids[f"{grant['permission']}: {label}"] = str(grant["id"])
+            key = f"{grant['permission']}: {label}"
+            grant_ids[key] = str(grant["id"])
+            # Export writes the exact mapping form from these parts rather than parsing the label back.
+            exact = {"type": str(holder.get("type"))} | ({"value": str(ident)} if ident else {})
+            grant_parts[key] = {"permission": grant["permission"], "holder": exact}
         essence = {
             "name": raw["name"],
             "description": raw.get("description") or "",
@@ -101,7 +106,7 @@ class PermissionSchemeKind(ResourceKind):
             essence=essence,
             server_id=server_id,
             fingerprint=fingerprint({"id": server_id, **essence}),
-            context={"grantIds": grant_ids},
+            context={"grantIds": grant_ids, "grants": grant_parts},
         )
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
