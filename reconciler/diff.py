@@ -68,6 +68,8 @@ def _whole(field: str, before: Essence, desired: Essence) -> FieldDiff:
     return FieldDiff("change", (field,), before[field], desired.get(field))
 
 
-def _order(diff: FieldDiff) -> tuple[str, int, str]:
+def _order(diff: FieldDiff) -> tuple[bool, str, int, str]:
+    """The name first, then fields alphabetically; in a field removals before additions."""
     rank = {"change": 0, "remove": 1, "add": 2}[diff.op]
-    return (str(diff.path[0]), rank, repr(diff.old if diff.op == "remove" else diff.new))
+    field = str(diff.path[0])
+    return (field != "name", field, rank, repr(diff.old if diff.op == "remove" else diff.new))

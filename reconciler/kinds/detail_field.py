@@ -165,8 +165,7 @@ class DetailFieldKind(ResourceKind):
 
     def replace_reason(self, before: Essence, after: Essence) -> str:
         return (
-            f"the type cannot change in place ({before['type']} -> {after['type']}): "
-            "every value stored in this field is erased"
+            f"type {before['type']} -> {after['type']} cannot change in place: every stored value is erased"
         )
 
     def temporary_name(self, name: str, token: str) -> str:
