@@ -1,0 +1,181 @@
+"""The command line end to end: exit codes, refusals before any write, saved plans, credentials."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from tests.e2e.conftest import Harness
+
+ROOT = Path(__file__).resolve().parents[2]
+CANARY = "canary-token-7f3e9b2c"
+
+
+def run(harness: Harness, *args: str, token: str = SANDBOX_API_TOKEN, **env: str) -> Result:
+    environment = {
+        "JSM_SITE": harness.url,
+        "JSM_API_BASE": harness.url,
+        "JSM_EMAIL": SANDBOX_EMAIL,
+        "JSM_API_TOKEN": token,
+        "JSM_OAUTH_TOKEN": "",
+        "GITHUB_ACTIONS": "",
+        **env,
+    }
+    return CliRunner().invoke(cli, ["--no-color", *args], env=environment, catch_exceptions=False)
+
+
+@pytest.fixture
+def products(harness_factory: Any) -> Harness:
+    harness: Harness = harness_factory({"products": [{"name": "Keep"}, {"name": "Old"}]})
+    harness.write("settings:\n  prune: [products]\nproducts:\n  - name: Keep\n  - name: New\n")
+    return harness
+
+
+def test_plan_exit_codes(products: Harness) -> None:
+    assert run(products, "plan", str(products.manifests)).exit_code == 0
+    detailed = run(products, "plan", "--detailed-exitcode", str(products.manifests))
+    assert detailed.exit_code == 2
+    assert "Plan: 1 to create, 0 to update, 0 to rename, 0 to replace, 1 to delete." in detailed.output
+    products.converge()
+    assert run(products, "plan", "--detailed-exitcode", str(products.manifests)).exit_code == 0
+
+
+def test_plan_json_follows_the_contract(products: Harness) -> None:
+    result = run(products, "plan", "--format", "json", str(products.manifests))
+    data = json.loads(result.stdout)
+    assert data["formatVersion"] == 1
+    assert data["summary"] == {"create": 1, "update": 0, "rename": 0, "replace": 0, "delete": 1}
+    assert [(c["action"], c["address"], c["destructive"]) for c in data["changes"]] == [
+        ("delete", "products/Old", True),
+        ("create", "products/New", False),
+    ]
+    assert data["changes"][1]["after"] == {"name": "New"} and data["changes"][1]["before"] is None
+
+
+def test_invalid_manifest_stops_before_any_request(products: Harness) -> None:
+    products.write("products:\n  - nmae: Typo\n", name="bad.yaml")
+    products.site.calls.clear()
+    result = run(products, "plan", str(products.manifests))
+    assert result.exit_code == 1
+    assert "bad.yaml:3:5: error[manifest.unknown_key]" in result.stderr
+    assert products.site.calls == []
+    assert run(products, "validate", str(products.manifests)).exit_code == 1
+
+
+def test_apply_refuses_deletes_without_allow_delete_before_any_write(products: Harness) -> None:
+    products.site.calls.clear()
+    result = run(products, "apply", "--auto-approve", str(products.manifests))
+    assert result.exit_code == 1
+    assert "--allow-delete" in result.stderr and "- products/Old" in result.stderr
+    assert products.writes() == []
+
+
+def test_apply_refuses_when_not_interactive_without_auto_approve(products: Harness) -> None:
+    result = run(products, "apply", "--allow-delete", str(products.manifests))
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.stderr
+    assert products.writes() == []
+
+
+def test_apply_then_converged(products: Harness) -> None:
+    result = run(products, "apply", "--auto-approve", "--allow-delete", str(products.manifests))
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 2 applied, 0 failed, 0 skipped." in result.stdout
+    assert run(products, "plan", "--detailed-exitcode", str(products.manifests)).exit_code == 0
+
+
+def test_target_limits_plan_and_apply(products: Harness) -> None:
+    result = run(products, "plan", "--format", "json", "--target", "products/New", str(products.manifests))
+    assert [c["address"] for c in json.loads(result.stdout)["changes"]] == ["products/New"]
+    applied = run(products, "apply", "--auto-approve", "--target", "products/New", str(products.manifests))
+    assert applied.exit_code == 0, applied.output
+    names = sorted(p["name"] for p in products.site.snapshot()["products"])
+    assert names == ["Keep", "New", "Old"]
+    assert run(products, "plan", "--target", "nonsense", str(products.manifests)).exit_code == 1
+
+
+def test_saved_plan_applies_exactly_and_refuses_when_stale(products: Harness, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    assert run(products, "plan", "--out", str(saved), str(products.manifests)).exit_code == 0
+    assert CANARY not in saved.read_text() and SANDBOX_API_TOKEN not in saved.read_text()
+    # Someone renames the product the plan deletes: the plan no longer describes the site.
+    old = next(p for p in products.site.snapshot()["products"] if p["name"] == "Old")
+    with products.client() as client:
+        from reconciler.site.http import Api
+
+        client.request(Api.CSM, "PUT", f"/product/{old['id']}", json_body={"name": "Old renamed"})
+    products.site.calls.clear()
+    stale = run(products, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
+    assert stale.exit_code == 1
+    assert "the site changed since the plan was made" in stale.stderr and "products/Old" in stale.stderr
+    assert products.writes() == []
+
+    fresh = tmp_path / "fresh.json"
+    assert run(products, "plan", "--out", str(fresh), str(products.manifests)).exit_code == 0
+    applied = run(products, "apply", "--plan", str(fresh), "--auto-approve", "--allow-delete")
+    assert applied.exit_code == 0, applied.output
+    assert run(products, "plan", "--detailed-exitcode", str(products.manifests)).exit_code == 0
+
+
+def test_edited_saved_plan_is_refused(products: Harness, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    run(products, "plan", "--out", str(saved), str(products.manifests))
+    data = json.loads(saved.read_text())
+    data["changes"][1]["after"]["name"] = "Sneaky"
+    saved.write_text(json.dumps(data))
+    result = run(products, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
+    assert result.exit_code == 1 and "checksum" in result.stderr
+    saved.write_text("{not json")
+    assert "not a plan saved by" in run(products, "apply", "--plan", str(saved)).stderr
+
+
+def test_wrong_token_is_a_clear_error_and_never_printed(products: Harness) -> None:
+    result = run(products, "-v", "plan", str(products.manifests), token=CANARY)
+    assert result.exit_code == 1
+    assert "401" in result.stderr and "JSM_API_TOKEN" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert CANARY not in result.output + result.stderr
+
+
+def test_http_to_a_remote_host_is_refused(products: Harness) -> None:
+    result = run(products, "plan", str(products.manifests), JSM_SITE="http://example.com")
+    assert result.exit_code == 1 and "plain http:// is refused" in result.stderr
+
+
+def test_embedded_sandbox_persists_across_processes(tmp_path: Path) -> None:
+    """The README's path: no JSM_SITE, state in a file, separate processes for each command."""
+    env = {**os.environ, "JSM_SANDBOX_STATE": str(tmp_path / "state.json"), "NO_COLOR": "1"}
+    for name in (
+        "JSM_SITE",
+        "JSM_API_BASE",
+        "JSM_EMAIL",
+        "JSM_API_TOKEN",
+        "JSM_OAUTH_TOKEN",
+        "GITHUB_ACTIONS",
+    ):
+        env.pop(name, None)
+
+    def cli_process(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "reconciler", *args]
+        return subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    assert cli_process("sandbox", "reset", "--seed", "examples/sandbox-seed.yaml").returncode == 0
+    first = cli_process("plan", "--detailed-exitcode", "examples/manifests")
+    assert first.returncode == 2, first.stderr
+    assert "Using the embedded sandbox site" in first.stderr
+    applied = cli_process("apply", "--auto-approve", "--allow-delete", "examples/manifests")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    again = cli_process("plan", "--detailed-exitcode", "examples/manifests")
+    assert again.returncode == 0, again.stdout
+    assert "No changes." in again.stdout
