@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.site.http import Api
 from tests.e2e.conftest import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,8 +111,6 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(products: Harness, tm
     # Someone renames the product the plan deletes: the plan no longer describes the site.
     old = next(p for p in products.site.snapshot()["products"] if p["name"] == "Old")
     with products.client() as client:
-        from reconciler.site.http import Api
-
         client.request(Api.CSM, "PUT", f"/product/{old['id']}", json_body={"name": "Old renamed"})
     products.site.calls.clear()
     stale = run(products, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
