@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from werkzeug.test import Client
 
 from reconciler.sandbox import SandboxSite, SeedError, reset_state
 
-from .conftest import BASIC, DEMO_SEED
+from .conftest import BASIC, DEMO_SEED, Api
 
 
 def _post_product(site: SandboxSite, name: str) -> int:
@@ -144,3 +145,13 @@ def test_seed_files_must_be_mappings(tmp_path: Path) -> None:
     bad.write_text("groups: [\n")
     with pytest.raises(SeedError, match="not valid YAML"):
         reset_state(tmp_path / "state.json", bad)
+
+
+def test_concurrent_writes_are_all_kept(api: Api) -> None:
+    def create(number: int) -> int:
+        return api.post(api.csm("/product"), {"name": f"Parallel {number}"}).status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(create, range(40))) == {200}
+    products = api.site.snapshot()["products"]
+    assert len({p["id"] for p in products}) == len(products) == 43
