@@ -183,8 +183,10 @@ def _scan(text: str, file: str) -> list[Diagnostic]:
             parent = frames[-1] if frames else None
             if parent is not None and parent.is_mapping:
                 if parent.expecting_key and isinstance(event, ScalarEvent) and event.value != "<<":
-                    first = parent.keys.setdefault(event.value, event.start_mark.line + 1)
-                    if first != event.start_mark.line + 1:
+                    first = parent.keys.get(event.value)
+                    if first is None:
+                        parent.keys[event.value] = event.start_mark.line + 1
+                    else:
                         problems.append(
                             error(
                                 "manifest.yaml",

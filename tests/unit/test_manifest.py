@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.address import Address
+from reconciler.errors import SourceSpan
+from reconciler.kinds.permission_scheme import PermissionSchemeSpec
+from reconciler.kinds.team_role import TeamRoleSpec
+from reconciler.manifest import DesiredState, ManifestDocument, Settings, Thresholds, load_manifests
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "manifests"
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[tuple[int, int, str]]:
+    path = write(tmp_path, "m.yaml", text)
+    _, diagnostics = load_manifests([path], environ={})
+    return [(d.source.line, d.source.column, d.code) for d in diagnostics if d.source]
+
+
+def test_empty_state() -> None:
+    state = DesiredState.empty()
+    assert state.objects == {} and state.settings == Settings() and state.files == ()
+    assert state.locate(Address("products", "", "x")) is None
+
+
+def test_locate(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "m.yaml",
+        """\
+        version: 1
+        teamRoles:
+          - team: Platform SRE
+            roles:
+              - name: responder
+                granted: [access-reports]
+        permissionSchemes:
+          - name: S
+            grants:
+              BROWSE_PROJECTS:
+                - reporter
+                - group:jira-administrators
+        """,
+    )
+    state, diagnostics = load_manifests([path], environ={})
+    assert diagnostics == []
+    shown = path.as_posix()
+    scheme = Address("permissionSchemes", "", "S")
+    assert isinstance(state.objects[scheme], PermissionSchemeSpec)
+    assert state.locate(scheme) == SourceSpan(shown, 8, 5)
+    assert state.locate(scheme, "name") == SourceSpan(shown, 8, 5)
+    assert state.locate(scheme, "grants", "BROWSE_PROJECTS") == SourceSpan(shown, 10, 7)
+    assert state.locate(scheme, "grants", "BROWSE_PROJECTS", 1) == SourceSpan(shown, 12, 11)
+    assert state.locate(scheme, "grants", "MISSING", 4) == SourceSpan(shown, 10, 7)
+    role = Address("teamRoles", "Platform SRE", "responder")
+    assert state.objects[role] == TeamRoleSpec(
+        team="Platform SRE", name="responder", granted=["access-reports"], renamed_from=[]
+    )
+    assert state.locate(role) == SourceSpan(shown, 5, 9)
+    assert state.locate(role, "team") == SourceSpan(shown, 3, 5)
+    assert state.locate(role, "granted", 0) == SourceSpan(shown, 6, 19)
+
+
+def test_directories_are_read_recursively_in_order_skipping_hidden(tmp_path: Path) -> None:
+    write(tmp_path, "b/two.yml", "version: 1\nproducts: [{name: Two}]\n")
+    write(tmp_path, "a.yaml", "version: 1\nproducts: [{name: One}]\n")
+    write(tmp_path, ".github/workflows/ci.yml", "on: push\n")
+    write(tmp_path, "notes.txt", "not yaml")
+    state, diagnostics = load_manifests([tmp_path, tmp_path / "a.yaml"], environ={})
+    assert diagnostics == []
+    assert [p.removeprefix(tmp_path.as_posix()) for p in state.files] == ["/a.yaml", "/b/two.yml"]
+    assert [a.name for a in state.objects] == ["One", "Two"]
+
+
+def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    _, diagnostics = load_manifests([tmp_path / "nope.yaml", tmp_path / "empty"], environ={})
+    assert [d.code for d in diagnostics] == ["manifest.read", "manifest.read"]
+
+
+def test_version_is_required_and_must_be_1(tmp_path: Path) -> None:
+    assert problems(tmp_path, "products: []\n") == [(1, 1, "manifest.version")]
+    assert problems(tmp_path, "version: true\n") == [(1, 10, "manifest.version")]
+    assert problems(tmp_path, "version: '1'\n") == [(1, 10, "manifest.version")]
+    assert problems(tmp_path, "# nothing\n") == [(1, 1, "manifest.version")]
+    assert problems(tmp_path, "- version: 1\n") == [(1, 1, "manifest.invalid")]
+
+
+def test_settings_in_one_file_only(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\nsettings: {prune: [products]}\n")
+    write(tmp_path, "b.yaml", "version: 1\nsettings:\n  prune: [customRoles]\n")
+    state, diagnostics = load_manifests([tmp_path], environ={})
+    assert [(d.source.file.rsplit("/", 1)[-1], d.source.line, d.code) for d in diagnostics if d.source] == [
+        ("b.yaml", 2, "manifest.settings")
+    ]
+    assert "a.yaml:2:1" in diagnostics[0].message
+    assert state.prune == frozenset({"products"})
+
+
+def test_settings_model() -> None:
+    settings = Settings.model_validate(
+        {"prune": ["teamRoles"], "protect": ["teamRoles/Platform SRE/responder"], "thresholds": {}}
+    )
+    assert settings.thresholds == Thresholds(
+        max_delete_percent=None, max_update_percent=None, min_existing=10
+    )
+
+
+def test_rename_chain_and_swap_are_fine(tmp_path: Path) -> None:
+    text = """\
+        version: 1
+        products:
+          - {name: C, renamedFrom: [B]}
+          - {name: B, renamedFrom: [A]}
+          - {name: X, renamedFrom: [Y]}
+          - {name: Y, renamedFrom: [X]}
+        """
+    assert problems(tmp_path, text) == []
+
+
+def test_team_roles_are_scoped_by_team(tmp_path: Path) -> None:
+    text = """\
+        version: 1
+        teamRoles:
+          - team: A
+            roles: [{name: r, renamedFrom: [old]}]
+          - team: B
+            roles: [{name: r, renamedFrom: [old]}]
+        """
+    assert problems(tmp_path, text) == []
+
+
+def test_detail_field_names_compare_without_case_in_renames(tmp_path: Path) -> None:
+    text = """\
+        version: 1
+        detailFields:
+          organization:
+            - {name: Region, type: TEXT, renamedFrom: [region]}
+        """
+    assert problems(tmp_path, text) == [(4, 48, "manifest.renamed_from")]
+
+
+def test_app_permission_keys_pass_offline(tmp_path: Path) -> None:
+    text = """\
+        version: 1
+        permissionSchemes:
+          - name: S
+            grants:
+              com.example.timesheets__LOG_TIME: [reporter]
+              TEMPO__LOG_WORK: [reporter]
+              LOG_TIME: [reporter]
+        """
+    assert problems(tmp_path, text) == [(7, 7, "manifest.unknown_permission")]
+
+
+def test_invalid_objects_do_not_hide_cross_object_problems(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\nproducts: [{name: P}, {name: Q, bad: 1}]\n")
+    write(tmp_path, "b.yaml", "version: 1\nproducts: [{name: P}]\n")
+    state, diagnostics = load_manifests([tmp_path], environ={})
+    assert [d.code for d in diagnostics] == ["manifest.unknown_key", "manifest.duplicate"]
+    assert diagnostics[0].address == "products/Q"
+    assert [a.name for a in state.objects] == ["P"]
+
+
+def test_snake_case_keys_are_unknown(tmp_path: Path) -> None:
+    assert problems(tmp_path, "version: 1\nproducts: [{name: P, renamed_from: [O]}]\n") == [
+        (2, 22, "manifest.unknown_key")
+    ]
+
+
+def test_environment_is_interpolated(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.yaml", "version: 1\nproducts: [{name: '${PRODUCT}'}]\n")
+    state, diagnostics = load_manifests([path], environ={"PRODUCT": "Acme"})
+    assert diagnostics == [] and list(state.objects) == [Address("products", "", "Acme")]
+
+
+def test_an_unexpected_failure_becomes_a_diagnostic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("reconciler.manifest.load_yaml_file", explode)
+    path = write(tmp_path, "m.yaml", "version: 1\n")
+    _, diagnostics = load_manifests([path], environ={})
+    assert [(d.code, d.source) for d in diagnostics] == [
+        ("manifest.internal", SourceSpan(path.as_posix(), 1, 1))
+    ]
+
+
+def test_manifest_document_model() -> None:
+    document = ManifestDocument.model_validate({"version": 1, "products": [{"name": "A"}]})
+    assert document.products is not None and document.products[0].name == "A"
+
+
+# Property: no input, random or mutated from the examples, ever escapes as an exception.
+
+EXAMPLE_TEXTS = [path.read_text(encoding="utf-8") for path in sorted(EXAMPLES.glob("*.yaml"))]
+JUNK = st.sampled_from(
+    [
+        "!!python/object:os.system x",
+        "&a [*a]",
+        "*nowhere",
+        "[[[[[[[[",
+        "{a: 1, a: 2}",
+        "${UNSET}",
+        "$${",
+        ": :",
+        "- - -",
+        "'",
+        "\t",
+        "\x00",
+        "null",
+        "1e999",
+        "2024-01-01",
+        "{type: group}",
+        "[" * 70 + "]" * 70,
+        "!custom x",
+        "<<: *x",
+        "? [a]\n: b",
+        "---\n---",
+        "\ufeff",
+    ]
+)
+
+
+@st.composite
+def mutated_example(draw: st.DrawFn) -> str:
+    lines = draw(st.sampled_from(EXAMPLE_TEXTS)).splitlines()
+    for _ in range(draw(st.integers(1, 4))):
+        index = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "junk", "rename", "retype", "indent", "duplicate"]))
+        line = lines[index]
+        if action == "drop":
+            del lines[index]
+        elif action == "junk":
+            lines[index] = line.split(":", 1)[0] + ": " + draw(JUNK)
+        elif action == "rename":
+            lines[index] = line.replace(":", draw(st.sampled_from(["x:", "s:", ": ", ":"])), 1)
+        elif action == "retype":
+            lines[index] = (
+                line.split(":", 1)[0] + ": " + draw(st.sampled_from(["1", "true", "[]", "{}", "~", "-3"]))
+            )
+        elif action == "indent":
+            lines[index] = draw(st.sampled_from(["", "  ", "    ", " "])) + line.lstrip()
+        else:
+            lines.insert(index, line)
+        if not lines:
+            break
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(mutated_example(), st.text(max_size=200), JUNK))
+def test_no_input_raises(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    state, diagnostics = load_manifests([path], environ={})
+    for diagnostic in diagnostics:
+        assert diagnostic.code.startswith("manifest.")
+        assert diagnostic.code != "manifest.internal", diagnostic.message
+        assert "Value error" not in diagnostic.message
+    assert isinstance(state, DesiredState)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from reconciler.errors import SourceSpan, error, warning
+from reconciler.render.diagnostics import github_annotation, in_github_actions, render_diagnostics
+
+DIAGNOSTICS = [
+    error(
+        "manifest.unknown_key",
+        "unknown key 'nmae'",
+        source=SourceSpan("m/a.yaml", 3, 5),
+        address="products/X",
+    ),
+    warning("plan.note", "50% done, a,b:c\nnext line"),
+]
+
+
+def test_text_lines() -> None:
+    assert render_diagnostics(DIAGNOSTICS) == (
+        "m/a.yaml:3:5: error[manifest.unknown_key]: unknown key 'nmae'\n"
+        "warning[plan.note]: 50% done, a,b:c\nnext line"
+    )
+
+
+def test_github_annotations_follow_the_text() -> None:
+    lines = render_diagnostics(DIAGNOSTICS, github=True).splitlines()
+    assert lines[-2:] == [
+        "::error file=m/a.yaml,line=3,col=5,title=manifest.unknown_key%3A products/X::unknown key 'nmae'",
+        "::warning title=plan.note::50%25 done, a,b:c%0Anext line",
+    ]
+
+
+def test_property_values_are_escaped() -> None:
+    annotation = github_annotation(error("c", "m", source=SourceSpan("a,b:c.yaml", 1, 1)))
+    assert annotation == "::error file=a%2Cb%3Ac.yaml,line=1,col=1,title=c::m"
+
+
+def test_in_github_actions() -> None:
+    assert in_github_actions({"GITHUB_ACTIONS": "true"})
+    assert not in_github_actions({"GITHUB_ACTIONS": "false"})
+    assert not in_github_actions({})

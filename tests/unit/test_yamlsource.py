@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import Diagnostic, SourceSpan
+from reconciler.yamlsource import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    LoadedYaml,
+    SourceMap,
+    load_yaml_file,
+    load_yaml_text,
+)
+
+
+def load(text: str, environ: dict[str, str] | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    return load_yaml_text(text, "m.yaml", environ or {})
+
+
+def codes(text: str) -> list[tuple[int, int, str]]:
+    _, diagnostics = load(text)
+    return [(d.source.line, d.source.column, d.code) for d in diagnostics if d.source]
+
+
+def test_plain_data_and_positions() -> None:
+    loaded, diagnostics = load("version: 1\nproducts:\n  - name: A\n    renamedFrom: [B, C]\n  - {name: D}\n")
+    assert diagnostics == [] and loaded is not None
+    assert loaded.data == {
+        "version": 1,
+        "products": [{"name": "A", "renamedFrom": ["B", "C"]}, {"name": "D"}],
+    }
+    assert type(loaded.data["version"]) is int
+    where = loaded.source_map
+    assert where.locate(("products", 0, "renamedFrom", 1)) == SourceSpan("m.yaml", 4, 22)
+    assert where.locate(("products", 0, "renamedFrom"), key=True) == SourceSpan("m.yaml", 4, 5)
+    assert where.locate(("products", 1, "name")) == SourceSpan("m.yaml", 5, 12)
+    assert where.locate(("products", 1)) == SourceSpan("m.yaml", 5, 5)
+    # A path that goes further than the data ends at the deepest node that exists.
+    assert where.locate(("products", 1, "grants", "X", 3)) == SourceSpan("m.yaml", 5, 5)
+    assert where.locate(("nothing",)) == SourceSpan("m.yaml", 1, 1)
+
+
+def test_source_map_without_positions() -> None:
+    assert SourceMap("x.yaml").locate(("a",)) == SourceSpan("x.yaml", 1, 1)
+
+
+def test_scalars_become_plain_types() -> None:
+    loaded, _ = load("a: 1.5\nb: true\nc: null\nd: 0x10\ne: 'quoted'\nf: |\n  block\n")
+    assert loaded is not None
+    assert loaded.data == {"a": 1.5, "b": True, "c": None, "d": 16, "e": "quoted", "f": "block\n"}
+    assert [type(v) for v in loaded.data.values()] == [float, bool, type(None), int, str, str]
+
+
+def test_interpolation() -> None:
+    loaded, diagnostics = load('a: ${TEAM} and $${LITERAL}\nb: ["x-${N}"]\n', {"TEAM": "SRE", "N": "2"})
+    assert diagnostics == [] and loaded is not None
+    assert loaded.data == {"a": "SRE and ${LITERAL}", "b": ["x-2"]}
+
+
+def test_unset_and_malformed_variables_are_diagnostics_at_the_node() -> None:
+    assert codes("a: ok\nb: ${UNSET_VARIABLE}\nc: ${not valid}\n") == [
+        (2, 4, "manifest.env"),
+        (3, 4, "manifest.env"),
+    ]
+
+
+def test_variables_are_not_read_in_keys() -> None:
+    loaded, diagnostics = load("${KEY}: 1\n")
+    assert diagnostics == [] and loaded is not None and loaded.data == {"${KEY}": 1}
+
+
+def test_non_text_keys() -> None:
+    assert codes("1: a\nok: b\n") == [(1, 1, "manifest.invalid")]
+
+
+def test_syntax_error_position() -> None:
+    assert codes("a: [1, 2\nb: 3\n") == [(2, 2, "manifest.yaml")]
+
+
+def test_duplicate_keys_are_all_reported() -> None:
+    assert codes("a: 1\nb: {x: 1, x: 2}\na: 3\n") == [(2, 11, "manifest.yaml"), (3, 1, "manifest.yaml")]
+
+
+def test_merge_keys_are_not_duplicates() -> None:
+    loaded, diagnostics = load("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n")
+    assert diagnostics == [] and loaded is not None
+    assert loaded.data["other"] == {"x": 1, "y": 2}
+
+
+@pytest.mark.parametrize("text", ["a: !!binary aGk=\n", "a: !foo x\n", "a: !!map {}\n", "--- !!set\n? a\n"])
+def test_tags_are_refused(text: str) -> None:
+    assert [code for _, _, code in codes(text)] == ["manifest.yaml"]
+
+
+def test_only_one_document() -> None:
+    assert codes("a: 1\n---\nb: 2\n") == [(2, 1, "manifest.yaml")]
+
+
+def test_empty_document() -> None:
+    loaded, diagnostics = load("# nothing\n")
+    assert diagnostics == [] and loaded is not None and loaded.data is None
+
+
+def test_deep_nesting_fails_fast() -> None:
+    assert codes("a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)) == [
+        (1, 3 + MAX_DEPTH, "manifest.too_large")
+    ]
+    loaded, diagnostics = load("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))
+    assert diagnostics == [] and loaded is not None
+
+
+def test_deep_nesting_through_an_alias_fails() -> None:
+    inner = "[" * 40 + "]" * 40
+    assert (
+        codes(f"a: &x {inner}\nb: [[[[[[[[[[[[[[[[[[[[[[[[[[*x]]]]]]]]]]]]]]]]]]]]]]]]]]\n")[0][2]
+        == "manifest.too_large"
+    )
+
+
+def test_alias_bomb_fails_fast() -> None:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    assert [code for _, _, code in codes("\n".join(lines) + "\n")] == ["manifest.too_large"]
+
+
+def test_small_aliases_are_fine() -> None:
+    loaded, diagnostics = load("a: &h [reporter, assignee]\nb: *h\n")
+    assert diagnostics == [] and loaded is not None and loaded.data["b"] == ["reporter", "assignee"]
+
+
+def test_recursive_alias() -> None:
+    assert [code for _, _, code in codes("a: &x [1, *x]\n")] == ["manifest.yaml"]
+
+
+def test_undefined_alias() -> None:
+    assert [code for _, _, code in codes("a: *nowhere\n")] == ["manifest.yaml"]
+
+
+def test_huge_file_is_not_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
+    loaded, diagnostics = load_yaml_file(path, "big.yaml")
+    assert loaded is None and [d.code for d in diagnostics] == ["manifest.too_large"]
+    loaded, diagnostics = load_yaml_text("x" * (MAX_FILE_BYTES + 1), "big.yaml")
+    assert loaded is None and [d.code for d in diagnostics] == ["manifest.too_large"]
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    _, diagnostics = load_yaml_file(path, "latin1.yaml")
+    assert [(d.code, d.source) for d in diagnostics] == [("manifest.yaml", SourceSpan("latin1.yaml", 1, 1))]
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    _, diagnostics = load_yaml_file(tmp_path, "dir.yaml")
+    assert [d.code for d in diagnostics] == ["manifest.read"]
+
+
+def test_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes("\ufeffversion: 1\n".encode())
+    loaded, diagnostics = load_yaml_file(path, "bom.yaml")
+    assert diagnostics == [] and loaded is not None and loaded.data == {"version": 1}
