@@ -155,7 +155,9 @@ class SandboxSite:
         """The stored detail values of one organization, customer or entitlement, by field name."""
         with self._lock:
             self._reload_if_changed()
-            holder = next(h for h in csm.value_holders(self._state, entity) if h.id == entity_id)
+            holder = next((h for h in csm.value_holders(self._state, entity) if h.id == entity_id), None)
+            if holder is None:
+                raise KeyError(f"no {entity} {entity_id}")
             names = {f.id: f.name for f in self._state.detail_fields[entity]}
             return {names[field_id]: values for field_id, values in holder.values.items()}
 
@@ -166,6 +168,7 @@ class SandboxSite:
         family = Family.of(request.path)
         knobs = self.knobs
         with self._lock:
+            # Every request counts, tenant_info included: a client's very first call can be throttled too.
             self._requests += 1
             number = self._requests
         if knobs.latency_s:
@@ -179,7 +182,7 @@ class SandboxSite:
             reply.headers["Retry-After"] = str(knobs.retry_after_s)
         elif knobs.error_every and number % knobs.error_every == 0:
             reply = self._error(
-                family, ApiError(knobs.error_status, "Service unavailable.", "SERVICE_UNAVAILABLE")
+                family, ApiError(knobs.error_status, "Simulated server error.", "SERVER_ERROR")
             )
             if knobs.error_status == 503:
                 reply.headers["Retry-After"] = str(knobs.retry_after_s)
@@ -195,10 +198,12 @@ class SandboxSite:
                 query = request.query_string.decode("latin-1")
                 self.calls.append(Call(request.method, request.path, query, reply.status))
 
-        body = None if reply.body is None else json.dumps(reply.body)
-        response = Response(
-            body, reply.status, reply.headers, mimetype=None if body is None else "application/json"
-        )
+        response = Response(status=reply.status, headers=reply.headers)
+        if reply.body is None:
+            del response.headers["Content-Type"]  # a 204 has no body, so no body type either
+        else:
+            response.set_data(json.dumps(reply.body))
+            response.mimetype = "application/json"
         if drop:
             self._drop_connection(environ)
         return response(environ, start_response)
@@ -218,6 +223,7 @@ class SandboxSite:
             return self._error(family, family.unauthorised()), False
         args = dict(args)
         writes = request.method in WRITE_METHODS
+        body = request.get_data()  # read before taking the lock: a slow sender must not stall the site
         with self._lock:
             self._reload_if_changed()
             if args.pop("cloud_id", self._state.cloud_id) != self._state.cloud_id:
@@ -226,7 +232,7 @@ class SandboxSite:
                 state=self._state.model_copy(deep=True) if writes else self._state,
                 base_url=request.host_url.rstrip("/"),
                 query=request.args,
-                body=request.get_data(),
+                body=body,
                 page_cap=self.knobs.max_page_size,
             )
             endpoint: Handler = handler
