@@ -52,7 +52,10 @@ def test_create_every_kind_then_nothing_left(harness: Harness) -> None:
     assert {c.action.value for c in plan.changes} == {"create"}
     harness.converge()
     snapshot = harness.site.snapshot()
-    assert sorted(f["name"] for f in snapshot["detail_fields"]["organization"]) == ["Account manager", "Region"]
+    assert sorted(f["name"] for f in snapshot["detail_fields"]["organization"]) == [
+        "Account manager",
+        "Region",
+    ]
     assert sorted(p["name"] for p in snapshot["products"]) == ["Acme Gadget", "Acme Widget"]
     scheme = snapshot["permission_schemes"][0]
     assert len(scheme["grants"]) == 15
