@@ -34,6 +34,7 @@ class ApplyEvent:
     change: Change
     outcome: Outcome
     diagnostic: Diagnostic | None = None
+    request_ids: tuple[str, ...] = ()
 
 
 @dataclass
