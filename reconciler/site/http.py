@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -23,6 +24,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
@@ -105,6 +113,7 @@ class SiteClient:
         self.settings = settings or ClientSettings()
         self.limit = AdaptiveLimit(self.settings.concurrency)
         self.request_count = 0
+        self._redact = _redactor(credentials)
         self._session = self._new_session(credentials)
         self._cloud_id = cloud_id
         self._cloud_id_lock = threading.Lock()
@@ -208,27 +217,38 @@ class SiteClient:
             log.debug("%s", endpoint)
             try:
                 raw = self._session.request(method, url, params=params, json=json_body, timeout=timeout)
-            except requests.exceptions.RetryError:
-                raise RetryableSiteError(
-                    f"{endpoint}: gave up after {self.settings.max_retries} retries", endpoint=endpoint
-                ) from None
-            except requests.exceptions.Timeout:
-                raise RetryableSiteError(
-                    f"{endpoint}: no answer within {self.settings.read_timeout_s:g} s", endpoint=endpoint
-                ) from None
             except requests.exceptions.RequestException as exc:
-                raise RetryableSiteError(
-                    f"{endpoint}: could not reach the site ({type(exc).__name__})", endpoint=endpoint
-                ) from None
+                raise RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint) from None
         request_id = next((raw.headers[h] for h in REQUEST_ID_HEADERS if h in raw.headers), None)
-        if raw.status_code == 429:
-            self.limit.throttled()
+        if raw.status_code == 429 and not _seen_by_retry(raw, method):
+            self.limit.throttled()  # a 429 urllib3 did not retry; the ones it retried told the limit already
         elif raw.ok:
             self.limit.succeeded()
         body = _parse_body(raw, endpoint)
         if not raw.ok:
-            raise _error_for(raw.status_code, raw.reason, body, endpoint, request_id)
+            retries = _retries_made(raw) if raw.status_code in RETRY_STATUSES else 0
+            note = f" (gave up after {retries} retries)" if retries else ""
+            raise _error_for(raw.status_code, raw.reason, body, endpoint, request_id, self._redact, note)
         return Response(raw.status_code, body, request_id)
+
+    def _network_failure(self, endpoint: str, exc: requests.exceptions.RequestException) -> str:
+        """What went wrong, from requests' exception; never its text, which may carry the URL."""
+        cause: BaseException = exc
+        exhausted = bool(exc.args) and isinstance(exc.args[0], MaxRetryError)
+        if exhausted:
+            cause = exc.args[0].reason or exc
+        gave_up = f" (gave up after {self.settings.max_retries} retries)" if exhausted else ""
+        if isinstance(exc, requests.exceptions.RetryError):
+            return f"{endpoint}: gave up after {self.settings.max_retries} retries"
+        if isinstance(cause, ReadTimeoutError | requests.exceptions.ReadTimeout):
+            return f"{endpoint}: no answer within {self.settings.read_timeout_s:g} s{gave_up}"
+        if isinstance(cause, ConnectTimeoutError | requests.exceptions.ConnectTimeout) and not isinstance(
+            cause, NewConnectionError
+        ):
+            return f"{endpoint}: could not connect within {self.settings.connect_timeout_s:g} s{gave_up}"
+        if isinstance(cause, ProtocolError) or (exc.args and isinstance(exc.args[0], ProtocolError)):
+            return f"{endpoint}: the connection broke before the answer came{gave_up}"
+        return f"{endpoint}: could not reach the site ({type(cause).__name__}){gave_up}"
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run `fn` over items concurrently, results in order; the shared limit bounds the requests in
@@ -244,23 +264,34 @@ class SiteClient:
     def paginate_cursor(self, api: Api, path: str, *, limit: int, key: str = "results") -> Iterator[Any]:
         """CSM style: `limit` + `cursor`, until `nextPageCursor` is absent."""
         params: dict[str, Any] = {"limit": limit}
+        endpoint = f"GET {_display_path(api, path)}"
+        seen: set[str] = set()
         while True:
             page = self.get(api, path, params)
-            yield from _list_field(page, key, f"GET {_display_path(api, path)}")
+            yield from _list_field(page, key, endpoint)
             cursor = page.get("nextPageCursor")
             if not cursor:
                 return
+            _check_next(cursor, seen, "nextPageCursor", endpoint)
             params = {"limit": limit, "cursor": cursor}
 
     def paginate_links(self, api: Api, path: str, *, size: int) -> Iterator[Any]:
         """Ops style: `offset` + `size`, following `links.next` (relative to the API root)."""
         params: dict[str, Any] = {"offset": 0, "size": size}
+        endpoint = f"GET {_display_path(api, path)}"
+        seen: set[str] = set()
         while True:
             page = self.get(api, path, params)
-            yield from _list_field(page, "values", f"GET {_display_path(api, path)}")
-            next_link = (page.get("links") or {}).get("next")
+            yield from _list_field(page, "values", endpoint)
+            links = page.get("links") or {}
+            if not isinstance(links, dict):
+                raise TerminalSiteError(
+                    f"{endpoint}: the response's links is not an object", endpoint=endpoint
+                )
+            next_link = links.get("next")
             if not next_link:
                 return
+            _check_next(next_link, seen, "links.next", endpoint)
             parts = urlsplit(next_link)
             path = parts.path.removeprefix("/v1") if parts.path.startswith("/v1") else path
             params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -299,6 +330,19 @@ def _parse_body(raw: requests.Response, endpoint: str) -> Any:
         return raw.text[:500]
 
 
+def _check_next(token: Any, seen: set[str], what: str, endpoint: str) -> None:
+    """A next-page cursor or link must be a string that was not followed before: a site that sends
+    the same one again would otherwise be read forever."""
+    if not isinstance(token, str):
+        raise TerminalSiteError(f"{endpoint}: the response's {what} is not a string", endpoint=endpoint)
+    if token in seen:
+        raise TerminalSiteError(
+            f"{endpoint}: the response's {what} repeats an earlier page; pagination does not advance",
+            endpoint=endpoint,
+        )
+    seen.add(token)
+
+
 def _list_field(page: Any, key: str, endpoint: str) -> list[Any]:
     values = page.get(key) if isinstance(page, dict) else None
     if not isinstance(values, list):
@@ -329,12 +373,50 @@ def api_error_text(body: Any) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _error_for(status: int, reason: str, body: Any, endpoint: str, request_id: str | None) -> SiteError:
-    detail = api_error_text(body)
+def _seen_by_retry(raw: requests.Response, method: str) -> bool:
+    """Whether urllib3's Retry handled this final answer (retried it until it ran out), exactly as
+    urllib3 decides it in `urlopen`."""
+    retries = getattr(raw.raw, "retries", None)
+    has_retry_after = bool(raw.headers.get("Retry-After"))
+    return isinstance(retries, Retry) and retries.is_retry(method, raw.status_code, has_retry_after)
+
+
+def _retries_made(raw: requests.Response) -> int:
+    retries = getattr(raw.raw, "retries", None)
+    return len(retries.history) if isinstance(retries, Retry) else 0
+
+
+def _redactor(credentials: Credentials) -> Callable[[str], str]:
+    """Blanks the secret, and the Basic header value built from it, out of text the site sent back
+    (an error body may echo the request)."""
+    secrets = {credentials.secret}
+    if not credentials.bearer:
+        pair = f"{credentials.email or ''}:{credentials.secret}".encode("latin-1", "replace")
+        secrets.add(base64.b64encode(pair).decode())
+    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
+
+    def redact(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    return redact
+
+
+def _error_for(
+    status: int,
+    reason: str,
+    body: Any,
+    endpoint: str,
+    request_id: str | None,
+    redact: Callable[[str], str] = lambda text: text,
+    note: str = "",
+) -> SiteError:
+    detail = redact(api_error_text(body))
     hint = {
         401: " (check JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN)",
         403: " (the account lacks the permission or the token lacks the scope)",
     }.get(status, "")
-    message = f"{endpoint}: {status} {reason}{': ' + detail if detail else ''}{hint}"
+    message = f"{endpoint}: {status} {reason}{': ' + detail if detail else ''}{hint}{note}"
     cls = RetryableSiteError if status in RETRY_STATUSES else TerminalSiteError
     return cls(message, endpoint=endpoint, status=status, detail=detail, request_id=request_id)
