@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,8 @@ class Knobs:
     slow_every: int = 0
     slow_s: float = 0.0
     record_calls: bool = False
+    # (method, path suffix) -> status: matching requests fail with that status and change nothing.
+    fail_on: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,8 @@ class SandboxSite:
             )
             if knobs.error_status == 503:
                 reply.headers["Retry-After"] = str(knobs.retry_after_s)
+        elif forced := self._forced_status(request):
+            reply = self._error(family, ApiError(forced, "Simulated failure.", "SIMULATED_FAILURE"))
         else:
             reply, committed = self._dispatch(request, family)
 
@@ -250,6 +254,12 @@ class SandboxSite:
                 self._persist()
                 return reply, True
             return reply, False
+
+    def _forced_status(self, request: Request) -> int | None:
+        for (method, suffix), status in self.knobs.fail_on.items():
+            if request.method == method and request.path.endswith(suffix):
+                return status
+        return None
 
     @staticmethod
     def _error(family: Family, err: ApiError) -> Reply:

@@ -22,7 +22,17 @@ from .conftest import Api
 
 
 def test_knobs_are_off_by_default() -> None:
-    assert Knobs() == Knobs(None, 0.0, 0, 1, 0, 503, 0, 0, 0.0, False)
+    assert Knobs() == Knobs(None, 0.0, 0, 1, 0, 503, 0, 0, 0.0, False, {})
+
+
+def test_chosen_requests_fail_and_change_nothing(api: Api) -> None:
+    product = api.get(api.csm("/product")).json["results"][0]
+    api.site.knobs.fail_on = {("PUT", f"/product/{product['id']}"): 400}
+    failed = api.put(api.csm(f"/product/{product['id']}"), {"name": "Renamed"})
+    assert (failed.status, failed.json["statusCode"]) == (400, 400)
+    assert api.get(api.csm(f"/product/{product['id']}")).json == product  # other methods pass
+    api.site.knobs.fail_on = {}
+    assert api.put(api.csm(f"/product/{product['id']}"), {"name": "Renamed"}).status == 200
 
 
 def test_every_third_request_is_rate_limited_across_the_site(api: Api) -> None:
