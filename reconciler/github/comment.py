@@ -1,0 +1,292 @@
+"""The pull request comment and the job summary of the GitHub Action. Pure: text in, text out.
+
+A comment starts with the counts (split between this pull request and pre-existing drift) and the
+destructive changes, then shows one collapsible section per kind. GitHub refuses a comment longer than
+65,536 characters, so the text is cut to a budget (counted in UTF-8 bytes, which is never fewer than
+GitHub's characters) with a pointer to the job summary and the uploaded plan JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import Diagnostic, Severity, SourceSpan
+from reconciler.kinds import KIND_INDEX
+from reconciler.kinds.kind import Action, Change
+from reconciler.plan import Plan
+from reconciler.render.plan import change_lines, summary_line
+
+MARKER_PREFIX = "<!-- jsm-reconciler-plan"
+GITHUB_COMMENT_LIMIT = 65_536
+COMMENT_BUDGET = 65_000  # bytes; a margin under GitHub's limit
+SUMMARY_BUDGET = 1_000_000  # GitHub refuses a step summary over 1 MiB
+MAX_LISTED = 50  # destructive changes, diagnostics and unmanaged objects listed in the head
+
+_DIFF_SYMBOL = {"~": "!", "-/+": "-"}  # GitHub colours ```diff lines by their first character
+
+
+def marker(key: str = "") -> str:
+    """The hidden first line that identifies our comment; `key` tells apart several sites or paths."""
+    cleaned = " ".join(key.replace("--", "-").replace(">", "").split())
+    return f"{MARKER_PREFIX}{' ' + cleaned if cleaned else ''} -->"
+
+
+def diagnostics_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Diagnostic, ...]:
+    found = []
+    for item in items:
+        source = None
+        if item.get("file") and item.get("line") and item.get("column"):
+            source = SourceSpan(str(item["file"]), int(item["line"]), int(item["column"]))
+        found.append(
+            Diagnostic(
+                Severity(str(item.get("severity", "error"))),
+                str(item.get("code", "")),
+                str(item.get("message", "")),
+                source,
+                item.get("address"),
+            )
+        )
+    return tuple(found)
+
+
+def change_signature(change: Change) -> str:
+    """Two plans propose the same change when key, action and desired result agree."""
+    return json.dumps([change.key, change.action.value, change.after], sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class DriftSplit:
+    """This pull request's changes versus drift that the base branch's manifests already plan."""
+
+    ours: tuple[Change, ...]
+    drift: tuple[Change, ...]
+    resolved: tuple[Change, ...] = ()  # planned on the base branch, no longer planned with this PR
+    available: bool = True
+    note: str = ""  # why the split is unavailable, or where the base came from
+
+
+def split_drift(plan: Plan, base: Plan | None, *, note: str = "") -> DriftSplit:
+    """With no base plan every change counts as this pull request's, and the split says why."""
+    if base is None:
+        return DriftSplit(ours=plan.changes, drift=(), available=False, note=note)
+    before = {change_signature(c) for c in base.changes}
+    now = {change_signature(c) for c in plan.changes}
+    return DriftSplit(
+        ours=tuple(c for c in plan.changes if change_signature(c) not in before),
+        drift=tuple(c for c in plan.changes if change_signature(c) in before),
+        resolved=tuple(c for c in base.changes if change_signature(c) not in now),
+        note=note,
+    )
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the full plan is: the run's job summary and the uploaded plan JSON."""
+
+    run_url: str = ""
+    artifact: str = ""
+
+    def pointer(self) -> str:
+        summary = f"[job summary]({self.run_url})" if self.run_url else "job summary of this workflow run"
+        artifact = (
+            f" and in the plan JSON uploaded as the artifact `{self.artifact}`" if self.artifact else ""
+        )
+        return f"The full plan is in the {summary}{artifact}."
+
+
+@dataclass(frozen=True)
+class Report:
+    plan: Plan
+    diagnostics: tuple[Diagnostic, ...] = ()
+    split: DriftSplit | None = None
+    path: str = ""
+    base_ref: str = ""
+    links: Links = field(default_factory=Links)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _counts(changes: Sequence[Change]) -> dict[str, int]:
+    counts = {action.value: 0 for action in Action}
+    for change in changes:
+        counts[change.action.value] += 1
+    return counts
+
+
+def _count_table(split: DriftSplit, total: Sequence[Change], base_ref: str) -> list[str]:
+    actions = [a.value for a in Action]
+    rows = [
+        "| | " + " | ".join(actions) + " |",
+        "|---|" + "---:|" * len(actions),
+    ]
+    drift_label = (
+        f"Pre-existing drift (already planned on `{base_ref}`)" if base_ref else "Pre-existing drift"
+    )
+    for label, changes in (
+        ("This pull request", split.ours),
+        (drift_label, split.drift),
+        ("**Total**", total),
+    ):
+        counts = _counts(changes)
+        rows.append(f"| {label} | " + " | ".join(str(counts[a]) for a in actions) + " |")
+    return rows
+
+
+def _listed(lines: list[str], prefix: str) -> list[str]:
+    if len(lines) <= MAX_LISTED:
+        return lines
+    return [*lines[:MAX_LISTED], f"{prefix}… and {len(lines) - MAX_LISTED} more"]
+
+
+def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
+    plan = report.plan
+    where = f" (`{report.path}`)" if report.path else ""
+    lines = [f"### jsm-reconciler plan for `{plan.site}`{where}", "", f"**{summary_line(plan)}**", ""]
+    split = report.split
+    if split is not None and plan.changes:
+        if split.available:
+            lines += [*_count_table(split, plan.changes, report.base_ref), ""]
+            if split.note:
+                lines += [f"<sub>{split.note}</sub>", ""]
+        elif split.note:
+            lines += [f"> [!NOTE]\n> Pre-existing drift could not be told apart: {split.note}", ""]
+    if plan.destructive:
+        lines += [
+            "> [!WARNING]",
+            f"> **{len(plan.destructive)} destructive change(s)** (they need `allow-delete`):",
+        ]
+        listing = []
+        for change in plan.destructive:
+            reason = f" — {change.reason}" if change.reason else ""
+            drift = " _(pre-existing drift)_" if change.key in drift_keys else ""
+            listing.append(f"> - `{change.action.symbol} {change.address}`{reason}{drift}")
+        lines += [*_listed(listing, "> - "), ""]
+    if report.diagnostics:
+        errors = any(d.severity is Severity.ERROR for d in report.diagnostics)
+        lines.append("> [!CAUTION]" if errors else "> [!NOTE]")
+        lines += _listed([f"> `{d.format()}`" for d in report.diagnostics], "> ")
+        lines.append("")
+    return lines
+
+
+def _section_lines(kind: str, changes: Sequence[Change], shown: int) -> tuple[list[str], list[str]]:
+    """The opening (summary line and fence) and closing lines of one kind's collapsible section."""
+    counts: dict[str, int] = defaultdict(int)
+    for change in changes:
+        counts[change.action.value] += 1
+    summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
+    opening = [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", "```diff"]
+    closing = []
+    if shown < len(changes):
+        closing.append(f"# … {len(changes) - shown} more {kind} change(s) not shown here")
+    closing += ["```", "", "</details>", ""]
+    return opening, closing
+
+
+def _change_block(change: Change) -> str:
+    return "\n".join(f"{_DIFF_SYMBOL.get(symbol, symbol)} {text}" for symbol, text in change_lines(change))
+
+
+@dataclass
+class _Budget:
+    left: int
+    shown: int = 0
+    hidden: int = 0
+
+
+def _sections(changes: Sequence[Change], budget: _Budget) -> list[str]:
+    """Collapsible sections per kind, in kind order, within the budget."""
+    by_kind: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_kind[change.kind].append(change)
+    out: list[str] = []
+    for kind, kind_changes in sorted(by_kind.items(), key=lambda item: KIND_INDEX.get(item[0], 99)):
+        opening, closing = _section_lines(kind, kind_changes, 0)
+        reserve = _size("\n".join(opening + closing)) + 80
+        if budget.left < reserve:
+            budget.hidden += len(kind_changes)
+            continue
+        blocks: list[str] = []
+        left = budget.left - reserve
+        for change in kind_changes:
+            block = _change_block(change)
+            if _size(block) + 1 > left:
+                break
+            blocks.append(block)
+            left -= _size(block) + 1
+        opening, closing = _section_lines(kind, kind_changes, len(blocks))
+        text = "\n".join([*opening, *blocks, *closing])
+        budget.left -= _size(text) + 1
+        budget.shown += len(blocks)
+        budget.hidden += len(kind_changes) - len(blocks)
+        out.append(text)
+    return out
+
+
+def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:
+    """The comment (with `marker_line`) or the job summary (without), at most `budget` bytes."""
+    plan = report.plan
+    split = report.split
+    drift_keys = frozenset(c.key for c in split.drift) if split is not None else frozenset()
+    head = "\n".join(([marker_line] if marker_line else []) + _head(report, drift_keys))
+    tail = _tail(report)
+    truncation_reserve = 600
+    remaining = _Budget(left=budget - _size(head) - _size(tail) - truncation_reserve)
+    body: list[str] = []
+    if split is not None and split.available and split.drift:
+        body += ["#### Changes from this pull request", ""]
+        body += (
+            _sections(split.ours, remaining)
+            if split.ours
+            else ["_None: the plan is all pre-existing drift._", ""]
+        )
+        base = f" `{report.base_ref}`" if report.base_ref else ""
+        body += [
+            "#### Pre-existing drift",
+            "",
+            f"_The base branch{base} already plans these: the site differs from its manifests too. "
+            "Merging applies them as well._",
+            "",
+        ]
+        body += _sections(split.drift, remaining)
+    else:
+        body += _sections(plan.changes, remaining)
+    if split is not None and split.resolved:
+        title = f"Drift this pull request no longer plans: {len(split.resolved)}"
+        _add_list(body, remaining, title, [f"`{c.action.symbol} {c.address}`" for c in split.resolved])
+    if plan.unmanaged:
+        _add_list(body, remaining, f"Not managed: {len(plan.unmanaged)}", [f"`{a}`" for a in plan.unmanaged])
+    notice: list[str] = []
+    if remaining.hidden:
+        notice = [
+            "> [!IMPORTANT]",
+            f"> **This plan is too long to show in full: {remaining.shown} of {len(plan.changes)} "
+            f"changes are shown, {remaining.hidden} are not.** {report.links.pointer()}",
+            "",
+        ]
+    return "\n".join([head, *notice, *body, tail]).rstrip() + "\n"
+
+
+def _add_list(body: list[str], budget: _Budget, title: str, items: Sequence[str]) -> None:
+    """A collapsible list, when it fits."""
+    lines = [f"<details><summary>{title}</summary>", "", *_listed([f"- {i}" for i in items], "- "), ""]
+    block = "\n".join([*lines, "</details>", ""])
+    if _size(block) < budget.left:
+        body.append(block)
+        budget.left -= _size(block) + 1
+
+
+def _tail(report: Report) -> str:
+    if report.links.run_url or report.links.artifact:
+        return f"<sub>{report.links.pointer()}</sub>"
+    return ""
+
+
+def render_skipped(reason: str) -> str:
+    return f"### jsm-reconciler plan skipped\n\n> [!NOTE]\n> {reason}\n"

@@ -1,0 +1,481 @@
+"""The GitHub Action's entry point: `python -m reconciler.github`, run by action.yml's main step.
+
+It reads its inputs from the environment that action.yml sets (JSM_ACTION_*; credentials only as JSM_SITE,
+JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN), runs the CLI as a subprocess (`plan --out`, and for apply
+`apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and, on a pull request, the one comment.
+
+Exit status: 0 when the plan or apply succeeded (also when a fork's pull request had no secrets and the
+plan was skipped), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.github.api import GitHubClient, GitHubError
+from reconciler.github.comment import (
+    COMMENT_BUDGET,
+    SUMMARY_BUDGET,
+    DriftSplit,
+    Links,
+    Report,
+    diagnostics_from_json,
+    marker,
+    render_report,
+    render_skipped,
+    split_drift,
+)
+from reconciler.plan import Plan
+from reconciler.render.plan import summary_line
+
+SECRET_NAMES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")
+CLI = (sys.executable, "-m", "reconciler", "--no-color")
+PLAN_TIMEOUT = 3600
+GIT_TIMEOUT = 120
+_PR_EVENTS = ("pull_request", "pull_request_target")
+
+
+def _truthy(value: str | None, default: bool = False) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("true", "1", "yes", "on")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "x"
+
+
+@dataclass
+class Inputs:
+    command: str
+    path: str
+    site: str
+    allow_delete: bool
+    force: bool
+    comment: bool
+    github_token: str = field(repr=False)
+    has_credentials: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Inputs:
+        site = env.get("JSM_SITE", "").strip()
+        oauth = env.get("JSM_OAUTH_TOKEN", "").strip()
+        basic = env.get("JSM_EMAIL", "").strip() and env.get("JSM_API_TOKEN", "").strip()
+        return cls(
+            command=env.get("JSM_ACTION_COMMAND", "plan").strip() or "plan",
+            path=env.get("JSM_ACTION_PATH", "").strip() or ".",
+            site=site,
+            allow_delete=_truthy(env.get("JSM_ACTION_ALLOW_DELETE")),
+            force=_truthy(env.get("JSM_ACTION_FORCE")),
+            comment=_truthy(env.get("JSM_ACTION_COMMENT"), default=True),
+            github_token=env.get("JSM_ACTION_GITHUB_TOKEN", "").strip(),
+            has_credentials=site == "sandbox" or bool(oauth) or bool(basic),
+        )
+
+
+class Runner:
+    """Everything a run touches: the environment, the event, and the files the runner reads back."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        self.inputs = Inputs.from_env(env)
+        self.secrets = [v for name in SECRET_NAMES if len(v := env.get(name, "").strip()) >= 4]
+        self.event_name = env.get("GITHUB_EVENT_NAME", "")
+        self.event = self._load_event(env.get("GITHUB_EVENT_PATH", ""))
+        temp_root = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir())
+        self.key = f"{self.inputs.site or 'no-site'} {self.inputs.path}"
+        self.workdir = temp_root / "jsm-reconciler" / _slug(self.key)
+        self.artifact = _slug(f"jsm-reconciler-plan-{env.get('GITHUB_JOB', 'job')}-{self.key}")[:120]
+
+    # --- the runner's files ------------------------------------------------------------------------
+
+    @staticmethod
+    def _load_event(path: str) -> dict[str, Any]:
+        if not path:
+            return {}
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def say(self, text: str) -> None:
+        sys.stdout.write(self.redact(text) + "\n")
+        sys.stdout.flush()
+
+    def workflow_command(self, kind: str, text: str) -> None:
+        data = self.redact(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        self.say(f"::{kind}::{data}")
+
+    def set_outputs(self, **values: str) -> None:
+        target = self.env.get("GITHUB_OUTPUT")
+        lines = []
+        for name, value in values.items():
+            delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
+            lines.append(f"{name.replace('_', '-')}<<{delimiter}\n{self.redact(value)}\n{delimiter}\n")
+        if target:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.writelines(lines)
+        else:
+            for name, value in values.items():
+                self.say(f"{name.replace('_', '-')}={self.redact(value)}")
+
+    def add_summary(self, markdown: str) -> None:
+        target = self.env.get("GITHUB_STEP_SUMMARY")
+        text = self.redact(markdown)
+        if target:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(text if text.endswith("\n") else text + "\n")
+        else:
+            self.say(text)
+
+    # --- the event -----------------------------------------------------------------------------------
+
+    @property
+    def pull_request(self) -> dict[str, Any] | None:
+        pr = self.event.get("pull_request")
+        return pr if self.event_name in _PR_EVENTS and isinstance(pr, dict) else None
+
+    def secrets_withheld(self) -> bool:
+        """GitHub gives no secrets to pull requests from forks, nor to Dependabot's."""
+        pr = self.pull_request
+        if pr is None:
+            return False
+        head_repo = (pr.get("head") or {}).get("repo") or {}
+        base_repo = (pr.get("base") or {}).get("repo") or {}
+        from_fork = bool(head_repo.get("fork")) or (
+            bool(head_repo.get("full_name")) and head_repo.get("full_name") != base_repo.get("full_name")
+        )
+        return from_fork or self.env.get("GITHUB_ACTOR") == "dependabot[bot]"
+
+    def run_url(self) -> str:
+        server = self.env.get("GITHUB_SERVER_URL", "https://github.com")
+        repository, run_id = self.env.get("GITHUB_REPOSITORY", ""), self.env.get("GITHUB_RUN_ID", "")
+        if not (repository and run_id):
+            return ""
+        attempt = self.env.get("GITHUB_RUN_ATTEMPT", "")
+        return f"{server}/{repository}/actions/runs/{run_id}" + (f"/attempts/{attempt}" if attempt else "")
+
+    # --- the CLI ----------------------------------------------------------------------------------------
+
+    def cli_env(self, *, annotations: bool = True) -> dict[str, str]:
+        env = {k: v for k, v in self.env.items() if not (k.startswith("JSM_") and not v.strip())}
+        env = {k: v for k, v in env.items() if k not in ("JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")}
+        if not annotations:
+            env.pop("GITHUB_ACTIONS", None)
+        return env
+
+    def cli(
+        self, args: Sequence[str], *, cwd: Path | None = None, annotations: bool = True, echo: bool = True
+    ) -> tuple[int, str, str]:
+        """Run the CLI; its output is echoed to the log (redacted) unless `echo` is off."""
+        done = subprocess.run(
+            [*CLI, *args],
+            env=self.cli_env(annotations=annotations),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=PLAN_TIMEOUT,
+            check=False,
+        )
+        stdout, stderr = self.redact(done.stdout), self.redact(done.stderr)
+        if echo:
+            sys.stdout.write(stdout)
+            sys.stdout.flush()
+            sys.stderr.write(stderr)
+            sys.stderr.flush()
+        return done.returncode, stdout, stderr
+
+    def plan(
+        self, path: str, out: Path, *, cwd: Path | None = None, annotations: bool = True, echo: bool = True
+    ) -> tuple[int, str]:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.unlink(missing_ok=True)
+        args = ["plan", path, "--out", str(out), "--detailed-exitcode"]
+        if self.inputs.force:
+            args.append("--force")
+        code, _stdout, stderr = self.cli(args, cwd=cwd, annotations=annotations, echo=echo)
+        return code, stderr
+
+
+def _error_lines(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("::")]
+    lines = [line for line in lines if not line.startswith("Using the embedded sandbox site")]
+    return "\n".join(lines[:200])
+
+
+def _load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Plan.from_json(data), data
+
+
+def _counts_text(plan: Plan) -> str:
+    return ", ".join(f"{n} to {action}" for action, n in plan.counts.items())
+
+
+# --- the base branch ------------------------------------------------------------------------------------
+
+
+def _git(args: Sequence[str], cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False)
+
+
+def _commit_exists(sha: str) -> bool:
+    return bool(sha) and _git(["cat-file", "-e", f"{sha}^{{commit}}"]).returncode == 0
+
+
+def base_commit(pr: Mapping[str, Any]) -> tuple[str, str]:
+    """The base branch's commit to plan: (sha, how it was found), or ("", why not)."""
+    if _git(["rev-parse", "--is-inside-work-tree"]).returncode != 0:
+        return "", "the working directory is not a git checkout"
+    sha = str((pr.get("base") or {}).get("sha") or "")
+    if _commit_exists(sha):
+        return sha, ""
+    if (
+        sha
+        and _git(["fetch", "--no-tags", "--depth=1", "origin", sha]).returncode == 0
+        and _commit_exists(sha)
+    ):
+        return sha, ""
+    # actions/checkout of a pull request checks out GitHub's merge commit; its first parent is the base.
+    parents = _git(["rev-list", "--parents", "-n", "1", "HEAD"]).stdout.decode().split()
+    if len(parents) == 3 and _commit_exists(parents[1]):
+        return parents[1], "first parent of the merge commit"
+    return "", f"the base commit {sha[:12]} is not in the checkout (use actions/checkout with fetch-depth: 2)"
+
+
+def extract_base(sha: str, path: str, into: Path) -> Path | None:
+    """Write the base commit's files under `path` (relative to the working directory) into `into`.
+
+    Returns the path to plan there, or None when `path` does not exist on the base commit."""
+    top = Path(_git(["rev-parse", "--show-toplevel"]).stdout.decode().strip())
+    target = (Path.cwd() / path).resolve()
+    try:
+        relative = target.relative_to(top.resolve())
+    except ValueError:
+        return None
+    spec = relative.as_posix() if str(relative) != "." else "."
+    archive = _git(["-C", str(top), "archive", "--format=tar", sha, "--", spec])
+    if archive.returncode != 0:
+        return None
+    into.mkdir(parents=True, exist_ok=True)
+    tar_path = into.parent / f"{into.name}.tar"
+    tar_path.write_bytes(archive.stdout)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(into, filter="data")
+    tar_path.unlink()
+    planned = into / relative
+    return planned if planned.exists() else None
+
+
+# --- the commands ------------------------------------------------------------------------------------
+
+
+def run_plan(runner: Runner) -> int:
+    inputs = runner.inputs
+    plan_file = runner.workdir / "plan.json"
+    code, stderr = runner.plan(inputs.path, plan_file)
+    pr = runner.pull_request
+    links = Links(run_url=runner.run_url(), artifact=runner.artifact)
+    if code not in (0, 2) or not plan_file.exists():
+        errors = _error_lines(stderr) or "the plan failed (see the log)"
+        body = (
+            f"### jsm-reconciler plan failed for `{inputs.site}` (`{inputs.path}`)\n\n"
+            "> [!CAUTION]\n> The plan failed; the manifest errors are annotated on the files.\n\n"
+            f"```text\n{errors}\n```\n"
+        )
+        runner.add_summary(body)
+        runner.set_outputs(
+            has_changes="false",
+            plan_json=str(plan_file) if plan_file.exists() else "",
+            summary="error",
+            exit_code=str(code or 1),
+            artifact_name=runner.artifact if plan_file.exists() else "",
+        )
+        if pr is not None:
+            pointer = Links(run_url=links.run_url).pointer().replace("full plan", "log")
+            post_comment(runner, pr, f"{body}\n<sub>{pointer}</sub>\n")
+        return 1
+    plan, data = _load_plan(plan_file)
+    diagnostics = diagnostics_from_json(data.get("diagnostics", ()))
+    split = None
+    base_ref = ""
+    if pr is not None:
+        base_ref = str((pr.get("base") or {}).get("ref") or "")
+        split = plan_base(runner, pr, plan)
+    report = Report(plan, diagnostics, split, inputs.path, base_ref, links)
+    runner.add_summary(render_report(report, budget=SUMMARY_BUDGET))
+    runner.set_outputs(
+        has_changes="true" if plan.changes else "false",
+        plan_json=str(plan_file),
+        summary=_counts_text(plan),
+        exit_code=str(code),
+        artifact_name=runner.artifact,
+    )
+    runner.say(summary_line(plan))
+    if pr is not None:
+        post_comment(runner, pr, render_report(report, budget=COMMENT_BUDGET, marker_line=marker(runner.key)))
+    return 0
+
+
+def plan_base(runner: Runner, pr: Mapping[str, Any], plan: Plan) -> DriftSplit:
+    """Plan the base branch's manifests against the same site, to tell this PR's changes from drift."""
+    sha, how = base_commit(pr)
+    if not sha:
+        return split_drift(plan, None, note=how)
+    base_dir = runner.workdir / "base"
+    extracted = extract_base(sha, runner.inputs.path, base_dir / "tree")
+    if extracted is None:
+        note = f"the manifests are new: `{runner.inputs.path}` does not exist on the base branch"
+        return split_drift(plan, Plan(site=plan.site, changes=()), note=note)
+    code, stderr = runner.plan(str(extracted), base_dir / "plan.json", annotations=False, echo=False)
+    if code not in (0, 2):
+        first = (_error_lines(stderr).splitlines() or ["it failed"])[0]
+        return split_drift(plan, None, note=f"the base branch's manifests did not plan ({first})")
+    base, _data = _load_plan(base_dir / "plan.json")
+    note = (
+        f"Drift: the base commit {sha[:12]}"
+        + (f" ({how})" if how else "")
+        + " planned against the same site."
+    )
+    return split_drift(plan, base, note=note)
+
+
+def post_comment(runner: Runner, pr: Mapping[str, Any], body: str) -> None:
+    inputs = runner.inputs
+    if not inputs.comment:
+        return
+    number = pr.get("number") or runner.event.get("number")
+    repository = runner.env.get("GITHUB_REPOSITORY") or (
+        ((pr.get("base") or {}).get("repo") or {}).get("full_name", "")
+    )
+    if not inputs.github_token or not number or not repository:
+        runner.workflow_command("warning", "No pull request comment: github-token is empty.")
+        return
+    api_url = runner.env.get("GITHUB_API_URL") or "https://api.github.com"
+    client = GitHubClient(api_url, inputs.github_token, repository)
+    hidden = marker(runner.key)
+    if not body.startswith(hidden):
+        body = f"{hidden}\n{body}"
+    try:
+        verb, comment = client.upsert_comment(int(number), hidden, runner.redact(body))
+    except GitHubError as exc:
+        runner.workflow_command(
+            "warning",
+            f"Could not comment on pull request #{number}: {exc}. "
+            "Give the job `permissions: pull-requests: write`.",
+        )
+        return
+    finally:
+        client.close()
+    runner.say(f"{verb.capitalize()} the plan comment on pull request #{number} (id {comment.id}).")
+
+
+def run_apply(runner: Runner) -> int:
+    inputs = runner.inputs
+    plan_file = runner.workdir / "plan.json"
+    code, stderr = runner.plan(inputs.path, plan_file)
+    title = f"### jsm-reconciler apply to `{inputs.site}` (`{inputs.path}`)"
+    if code not in (0, 2) or not plan_file.exists():
+        errors = _error_lines(stderr) or "the plan failed (see the log)"
+        runner.add_summary(
+            f"{title}\n\n> [!CAUTION]\n> The plan failed; nothing was applied.\n\n```text\n{errors}\n```\n"
+        )
+        runner.set_outputs(
+            has_changes="false", plan_json="", summary="error", exit_code=str(code or 1), artifact_name=""
+        )
+        return 1
+    plan, data = _load_plan(plan_file)
+    report = Report(plan, diagnostics_from_json(data.get("diagnostics", ())), None, inputs.path)
+    outputs = {"has_changes": "true" if plan.changes else "false", "plan_json": str(plan_file)}
+    outputs |= {"summary": _counts_text(plan), "artifact_name": runner.artifact}
+    if not plan.changes:
+        runner.add_summary(f"{title}\n\n**No changes. The site matches the manifests.**\n")
+        runner.set_outputs(**outputs, exit_code="0")
+        return 0
+    args = ["apply", "--plan", str(plan_file), "--auto-approve"]
+    if inputs.allow_delete:
+        args.append("--allow-delete")
+    code, stdout, stderr = runner.cli(args)
+    results = [
+        line.strip() for line in stdout.splitlines() if re.match(r"^\s*(applied|failed|skipped)\s", line)
+    ]
+    outcome = [
+        line
+        for line in (stdout + stderr).splitlines()
+        if line.startswith(("Apply complete", "Apply incomplete"))
+    ]
+    problems = _error_lines(stderr)
+    verdict = "> [!CAUTION]\n> **The apply failed.**" if code else "> [!NOTE]\n> **Applied.**"
+    parts = [title, "", f"{verdict} {' '.join(outcome)}".rstrip(), ""]
+    if results:
+        parts += ["```text", *results, "```", ""]
+    if problems and code:
+        parts += ["```text", problems, "```", ""]
+    parts += ["<details><summary>The plan that was applied</summary>", ""]
+    parts += [render_report(report, budget=SUMMARY_BUDGET // 2), "</details>", ""]
+    runner.add_summary("\n".join(parts))
+    runner.set_outputs(**outputs, exit_code=str(code))
+    if code:
+        runner.workflow_command("error", f"jsm-reconciler apply failed: {' '.join(outcome) or 'see the log'}")
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    environ = dict(os.environ if env is None else env)
+    if args:
+        environ["JSM_ACTION_COMMAND"] = args[0]
+    runner = Runner(environ)
+    inputs = runner.inputs
+    if inputs.command not in ("plan", "apply"):
+        runner.workflow_command("error", f"command must be plan or apply, not {inputs.command!r}")
+        return 1
+    if not inputs.site or not inputs.has_credentials:
+        return _no_credentials(runner)
+    if inputs.command == "plan":
+        return run_plan(runner)
+    return run_apply(runner)
+
+
+def _no_credentials(runner: Runner) -> int:
+    inputs = runner.inputs
+    if inputs.command == "plan" and runner.secrets_withheld():
+        reason = (
+            "The plan was skipped: this pull request comes from a fork (or Dependabot), and GitHub does not "
+            "give such workflows the repository's secrets, so the site and its credentials are empty. "
+            "A maintainer can run the plan after merging, or from a branch of this repository."
+        )
+        runner.workflow_command("notice", reason)
+        runner.add_summary(render_skipped(reason))
+        runner.set_outputs(
+            has_changes="false", plan_json="", summary="skipped", exit_code="0", artifact_name=""
+        )
+        return 0
+    if not inputs.site:
+        problem = "the `site` input is empty: pass the site URL (or `sandbox` for the embedded sandbox)"
+    else:
+        problem = (
+            f"no credentials for {inputs.site}: pass `email` and `api-token`, or `oauth-token` (from secrets)"
+        )
+    runner.workflow_command("error", f"jsm-reconciler: {problem}.")
+    runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {problem}.\n")
+    runner.set_outputs(has_changes="false", plan_json="", summary="error", exit_code="1", artifact_name="")
+    return 1

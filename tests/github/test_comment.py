@@ -1,0 +1,83 @@
+"""The comment builder and the REST client, without a runner."""
+
+from __future__ import annotations
+
+from reconciler.address import Address
+from reconciler.github.api import GitHubClient
+from reconciler.github.comment import (
+    COMMENT_BUDGET,
+    Links,
+    Report,
+    marker,
+    render_report,
+    split_drift,
+)
+from reconciler.kinds.kind import Action, Change
+from reconciler.plan import Plan
+from tests.github.fake_github import FakeGitHub, serve
+
+
+def _create(name: str, **after: object) -> Change:
+    return Change(
+        key=f"products/{name}",
+        address=Address.parse(f"products/{name}"),
+        action=Action.CREATE,
+        before=None,
+        after={"name": name, **after},
+    )
+
+
+def test_drift_split_by_key_action_and_result() -> None:
+    drift, ours, resolved = _create("Drift"), _create("Ours"), _create("Gone")
+    changed = _create("Both", note="new")
+    base = Plan("sandbox", (drift, resolved, _create("Both", note="old")))
+    split = split_drift(Plan("sandbox", (drift, ours, changed)), base)
+    assert split.drift == (drift,)
+    assert split.ours == (ours, changed)  # the PR changes what Both becomes: it is the PR's change
+    assert split.resolved == (resolved, base.changes[2])
+
+
+def test_no_base_plan_means_all_changes_are_ours() -> None:
+    plan = Plan("sandbox", (_create("A"),))
+    split = split_drift(plan, None, note="the base commit is not in the checkout")
+    assert not split.available and split.ours == plan.changes
+    text = render_report(Report(plan, split=split), budget=COMMENT_BUDGET)
+    assert "Pre-existing drift could not be told apart: the base commit is not in the checkout" in text
+
+
+def test_truncation_keeps_within_budget_for_any_size() -> None:
+    links = Links(run_url="https://github.com/o/r/actions/runs/1", artifact="plan-art")
+    for count in (1, 10, 100, 1000, 3000):
+        changes = tuple(_create(f"Product {i} ✓ ünïcödé", grants=["x" * 40] * 5) for i in range(count))
+        plan = Plan("https://acme.atlassian.net", changes)
+        report = Report(plan, split=split_drift(plan, Plan(plan.site, changes[: count // 2])), links=links)
+        for budget in (4_000, 20_000, COMMENT_BUDGET):
+            text = render_report(report, budget=budget, marker_line=marker("acme jsm"))
+            assert len(text.encode()) <= budget
+            assert text.startswith("<!-- jsm-reconciler-plan acme jsm -->\n")
+            assert text.count("```diff") == text.count("```\n\n</details>")
+            if "too long to show in full" in text:
+                assert "[job summary](https://github.com/o/r/actions/runs/1)" in text
+                assert "`plan-art`" in text
+
+
+def test_marker_cannot_close_the_html_comment() -> None:
+    assert marker("a --> b") == "<!-- jsm-reconciler-plan a - b -->"
+    assert marker() == "<!-- jsm-reconciler-plan -->"
+
+
+def test_upsert_finds_the_comment_on_a_later_page() -> None:
+    app = FakeGitHub(token="t0ken-for-test")
+    app.comments[3] = [{"id": i, "body": f"chatter {i}"} for i in range(1, 251)]
+    app.comments[3].insert(180, {"id": 999, "body": marker("x") + "\nold plan"})
+    with serve(app, lifetime=30) as url:
+        client = GitHubClient(url, "t0ken-for-test", "acme/jsm-config")
+        try:
+            verb, comment = client.upsert_comment(3, marker("x"), marker("x") + "\nnew plan")
+            assert (verb, comment.id) == ("updated", 999)
+            verb, _ = client.upsert_comment(3, marker("y"), marker("y") + "\nother site")
+            assert verb == "created"
+        finally:
+            client.close()
+    assert len(app.comments[3]) == 252
+    assert app.comments[3][180]["body"].endswith("new plan")
