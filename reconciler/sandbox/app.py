@@ -203,6 +203,8 @@ class SandboxSite:
                 self.calls.append(Call(request.method, request.path, query, reply.status))
 
         response = Response(status=reply.status, headers=reply.headers)
+        # Jira sends a request id with every answer; the apply journal records it.
+        response.headers["X-ARequestId"] = f"sandbox-{number}"
         if reply.body is None:
             del response.headers["Content-Type"]  # a 204 has no body, so no body type either
         else:

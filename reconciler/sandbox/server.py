@@ -17,7 +17,12 @@ from reconciler.sandbox.state import save_state
 HOST = "127.0.0.1"
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _Handler(WSGIRequestHandler):
+    # Keep-alive, like the real sites: clients reuse connections instead of opening one per request.
+    protocol_version = "HTTP/1.1"
+
+
+class _QuietHandler(_Handler):
     """No access log: tests and the embedded default site should not chatter on stderr."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -43,7 +48,7 @@ def serve_in_thread(site: SandboxSite, port: int = 0) -> Iterator[str]:
 
 def serve_forever(site: SandboxSite, port: int) -> None:
     """`jsm-reconciler sandbox serve`: serve until interrupted, logging each request (never headers)."""
-    server = make_server(HOST, port, site, threaded=True)
+    server = make_server(HOST, port, site, threaded=True, request_handler=_Handler)
     server.log_startup()
     server.serve_forever()
 
