@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ParamSpec
 
@@ -23,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
-from reconciler.address import Address
+from reconciler.address import KIND_NAMES, Address
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
     ConfigError,
@@ -33,6 +34,15 @@ from reconciler.errors import (
     Severity,
     UnsafePlanError,
 )
+from reconciler.export import FILE_NAMES as EXPORT_FILE_NAMES
+from reconciler.export import (
+    SCHEMA_URL,
+    check_destination,
+    check_schema_reference,
+    render_export,
+    write_export,
+)
+from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, identity_key, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
@@ -213,6 +223,15 @@ def plan(
 @click.option("--plan", "plan_file", type=click.Path(path_type=Path), help="Apply exactly this saved plan.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-delete", is_flag=True, help="Allow deletes and replaces.")
+@click.option(
+    "--journal",
+    "journal_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="JSM_JOURNAL",
+    default=DEFAULT_JOURNAL,
+    show_default=True,
+    help="Append a JSON line per change event here (env JSM_JOURNAL).",
+)
 @target_option
 @force_option
 @parallelism_option
@@ -223,6 +242,7 @@ def apply(
     plan_file: Path | None,
     auto_approve: bool,
     allow_delete: bool,
+    journal_file: Path,
     targets: tuple[str, ...],
     force: bool,
     parallelism: int,
@@ -254,9 +274,56 @@ def apply(
                 f"Review them and pass --allow-delete:\n{listing}"
             )
         _confirm(auto_approve, len(the_plan.changes), name)
-        result = _apply_with_progress(the_plan, client, parallelism)
+        journal = Journal(journal_file, name)
+        try:
+            result = _apply_with_progress(the_plan, client, parallelism, journal)
+        finally:
+            journal.close()
     _report(result)
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+@cli.command("export")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Directory for the manifests, one file per kind.",
+)
+@click.option(
+    "--kind", "kind_names", multiple=True, type=click.Choice(KIND_NAMES), help="Only this kind (repeatable)."
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files; unchanged ones are kept as they are.")
+@click.option(
+    "--schema",
+    default=SCHEMA_URL,
+    metavar="URL|PATH",
+    help="The yaml-language-server $schema: default the published schema; or a path relative to --out.",
+)
+@parallelism_option
+@site_option
+@_handle_errors
+def export_command(
+    out_dir: Path, kind_names: tuple[str, ...], force: bool, schema: str, parallelism: int, site: str | None
+) -> int:
+    """Write manifests that describe the live site (then plan on them reports no changes)."""
+    ui = _ui()
+    kinds = [kind.name for kind in kinds_for(kind_names or None)]
+    # Refuse before reading: a large site takes a while to read.
+    check_schema_reference(schema)
+    check_destination(out_dir, [EXPORT_FILE_NAMES[kind] for kind in kinds], force=force)
+    with _site(site, parallelism) as (client, name):
+        live = _read(client, name, kinds)
+    exported = render_export(live, exported_at=datetime.now(UTC), schema=schema)
+    for warning in exported.warnings:
+        ui.fail(f"Warning: {warning}")
+    for path, outcome in write_export(exported.files, out_dir, force=force):
+        ui.out(f"{outcome.value:>9}  {path}  ({exported.counts[path.name]} object(s))")
+    total = sum(exported.counts.values())
+    ui.info(f"Exported {total} object(s) from {name}; check them with: jsm-reconciler plan {out_dir}")
+    return EXIT_OK
 
 
 def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
@@ -328,11 +395,14 @@ def _confirm(auto_approve: bool, count: int, site: str) -> None:
         raise ConfigError("apply cancelled; nothing was changed")
 
 
-def _apply_with_progress(the_plan: Plan, client: SiteClient, parallelism: int) -> ApplyResult:
+def _apply_with_progress(
+    the_plan: Plan, client: SiteClient, parallelism: int, journal: Journal
+) -> ApplyResult:
     ui = _ui()
     lines: list[str] = []
 
     def record(event: ApplyEvent) -> None:
+        journal.record(event)
         if event.outcome is not Outcome.STARTED:
             lines.append(f"{event.outcome.value:>8}  {event.change.action.symbol} {event.change.address}")
 
