@@ -61,11 +61,11 @@ def config_from_env(env: Mapping[str, str] | None = None, *, site: str | None = 
 
 
 def _credentials(env: Mapping[str, str]) -> Credentials | None:
-    oauth = env.get("JSM_OAUTH_TOKEN", "").strip()
+    oauth = _secret(env, "JSM_OAUTH_TOKEN")
     if oauth:
         return Credentials(secret=oauth, bearer=True)
     email = env.get("JSM_EMAIL", "").strip()
-    token = env.get("JSM_API_TOKEN", "").strip()
+    token = _secret(env, "JSM_API_TOKEN")
     if email and token:
         return Credentials(email=email, secret=token)
     if email or token:
@@ -74,9 +74,25 @@ def _credentials(env: Mapping[str, str]) -> Credentials | None:
     return None
 
 
+def _secret(env: Mapping[str, str], name: str) -> str:
+    """A token as HTTP can carry it. Never echoed: a pasted token with a curly quote or a line break
+    would otherwise fail deep in the HTTP library, or show up in its error."""
+    value = env.get(name, "").strip()
+    if value and not (value.isascii() and value.isprintable()):
+        raise ConfigError(
+            f"{name} contains characters no token has (a quote, a line break or a non-ASCII letter); "
+            "copy the token again"
+        )
+    return value
+
+
 def check_url_allowed(url: str, what: str) -> None:
     """Only https, except plain http to a loopback address (the sandbox)."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"{what} must not carry credentials; set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{what} must be an https:// URL, got {url!r}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):

@@ -117,6 +117,7 @@ class SiteClient:
         self._session = self._new_session(credentials)
         self._cloud_id = cloud_id
         self._cloud_id_lock = threading.Lock()
+        self._last = threading.local()
 
     def _new_session(self, credentials: Credentials) -> requests.Session:
         session = requests.Session()
@@ -202,6 +203,15 @@ class SiteClient:
     def get(self, api: Api, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request(api, "GET", path, params=params).body
 
+    def last_endpoint(self) -> str:
+        """The endpoint this thread last had an answer from (since `forget_last_endpoint`): the one
+        to name when that answer turns out to have the wrong shape."""
+        endpoint: str = getattr(self._last, "endpoint", "")
+        return endpoint
+
+    def forget_last_endpoint(self) -> None:
+        self._last.endpoint = ""
+
     def _send(
         self,
         method: str,
@@ -219,6 +229,7 @@ class SiteClient:
                 raw = self._session.request(method, url, params=params, json=json_body, timeout=timeout)
             except requests.exceptions.RequestException as exc:
                 raise RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint) from None
+        self._last.endpoint = endpoint
         request_id = next((raw.headers[h] for h in REQUEST_ID_HEADERS if h in raw.headers), None)
         if raw.status_code == 429 and not _seen_by_retry(raw, method):
             self.limit.throttled()  # a 429 urllib3 did not retry; the ones it retried told the limit already
@@ -256,8 +267,22 @@ class SiteClient:
         work = list(items)
         if len(work) <= 1:
             return [fn(item) for item in work]
+        failed_at: dict[int, str] = {}  # id of a task's exception -> the endpoint its thread last heard
+
+        def run(item: T) -> R:
+            try:
+                return fn(item)
+            except BaseException as exc:
+                failed_at[id(exc)] = self.last_endpoint()
+                raise
+
         with ThreadPoolExecutor(max_workers=min(len(work), self.limit.maximum)) as pool:
-            return list(pool.map(fn, work))
+            try:
+                return list(pool.map(run, work))
+            except BaseException as exc:
+                # The caller names the endpoint of the failed task, not the one it last heard itself.
+                self._last.endpoint = failed_at.get(id(exc), self.last_endpoint())
+                raise
 
     # --- pagination -------------------------------------------------------------------------------
 

@@ -10,11 +10,13 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind
 from reconciler.site.http import Api, SiteClient
 
+T = TypeVar("T")
 GROUP_PAGE_SIZE = 50  # the API's default for /group/bulk
 
 
@@ -44,11 +46,14 @@ def read_live_state(
         "permissions": lambda: _read_permission_keys(client),
     }
     with ThreadPoolExecutor(max_workers=len(readers) + len(kinds)) as pool:
-        lookups_read = {need: pool.submit(_reporting(report, need, readers[need])) for need in sorted(needs)}
+        lookups_read = {
+            need: pool.submit(_reporting(report, need, _shape_checked(client, need, readers[need])))
+            for need in sorted(needs)
+        }
 
         def read_kind(kind: ResourceKind) -> list[LiveObject]:
             lookups = _lookups({need: lookups_read[need] for need in kind.needs})
-            return kind.read(client, lookups)
+            return _shape_checked(client, kind.name, functools.partial(kind.read, client, lookups))()
 
         objects = {
             kind.name: pool.submit(_reporting(report, kind.name, functools.partial(read_kind, kind)))
@@ -56,6 +61,29 @@ def read_live_state(
         }
         lookups = _lookups(lookups_read)
         return LiveState(site, lookups, {name: tuple(future.result()) for name, future in objects.items()})
+
+
+# What reading an answer of the wrong shape raises: a missing key, a list for an object, a wrong type.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+def _shape_checked(client: SiteClient, what: str, read: Callable[[], T]) -> Callable[[], T]:
+    """`read`, with an answer of the wrong shape turned into an error that names the endpoint."""
+
+    def run() -> T:
+        client.forget_last_endpoint()  # pool threads are reused: nothing heard by an earlier task
+        try:
+            return read()
+        except SHAPE_ERRORS as exc:
+            endpoint = client.last_endpoint() or f"reading {what}"
+            problem = f"{type(exc).__name__}: {exc}"
+            raise TerminalSiteError(
+                f"{endpoint}: the answer does not have the documented shape ({problem}), "
+                f"so {what} cannot be read",
+                endpoint=endpoint,
+            ) from exc
+
+    return run
 
 
 def _reporting(report: Progress, what: str, read: Callable[[], Any]) -> Callable[[], Any]:

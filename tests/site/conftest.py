@@ -127,11 +127,18 @@ Handler = Callable[[Request], Response]
 
 @contextmanager
 def serve_app(handler: Handler) -> Iterator[str]:
-    """Serve a tiny WSGI app of our own on 127.0.0.1 (any free port); yields its base URL."""
+    """Serve a tiny app of our own on 127.0.0.1 (any free port); yields its base URL."""
 
     def app(environ: Any, start_response: Any) -> Any:
         return handler(Request(environ))(environ, start_response)
 
+    with serve_wsgi(app) as url:
+        yield url
+
+
+@contextmanager
+def serve_wsgi(app: Any) -> Iterator[str]:
+    """Serve a WSGI application on 127.0.0.1 (any free port); yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
     thread = threading.Thread(target=server.serve_forever, name="test-app", daemon=True)
     thread.start()

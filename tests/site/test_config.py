@@ -1,0 +1,160 @@
+"""config_from_env: the site, the credentials and the http:// rule (CLI.md, "Site and credentials")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ConfigError
+from reconciler.site.config import (
+    DEFAULT_API_BASE,
+    DEFAULT_SANDBOX_STATE,
+    Credentials,
+    check_url_allowed,
+    config_from_env,
+)
+
+SECRET = "canary-secret-5e1d"
+BASIC = {"JSM_EMAIL": "me@example.com", "JSM_API_TOKEN": SECRET}
+
+
+def test_the_sandbox_is_the_default() -> None:
+    config = config_from_env({})
+    assert config.is_embedded_sandbox
+    assert config.site == "sandbox"
+    assert config.credentials is None
+    assert config.sandbox_state == Path(DEFAULT_SANDBOX_STATE)
+
+
+def test_sandbox_state_and_cloud_id_come_from_the_environment() -> None:
+    config = config_from_env({"JSM_SANDBOX_STATE": "/tmp/x.json", "JSM_CLOUD_ID": "abc"})
+    assert config.sandbox_state == Path("/tmp/x.json")
+    assert config.cloud_id == "abc"
+
+
+def test_the_site_option_wins_over_jsm_site() -> None:
+    env = {**BASIC, "JSM_SITE": "https://a.atlassian.net"}
+    assert config_from_env(env, site="https://b.atlassian.net/").site == "https://b.atlassian.net"
+    assert config_from_env(env, site="sandbox").is_embedded_sandbox
+
+
+def test_a_real_site_with_basic_credentials() -> None:
+    config = config_from_env({**BASIC, "JSM_SITE": "https://acme.atlassian.net/"})
+    assert config.site == "https://acme.atlassian.net"
+    assert config.api_base == DEFAULT_API_BASE
+    assert config.credentials == Credentials(email="me@example.com", secret=SECRET)
+    assert config.cloud_id is None
+
+
+def test_jsm_api_base_and_cloud_id() -> None:
+    env = {
+        **BASIC,
+        "JSM_SITE": "https://acme.atlassian.net",
+        "JSM_API_BASE": "https://gw.example.com/",
+        "JSM_CLOUD_ID": "cid",
+    }
+    config = config_from_env(env)
+    assert config.api_base == "https://gw.example.com"
+    assert config.cloud_id == "cid"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080",
+        "http://127.0.0.2",
+        "http://[::1]:9000",
+        "http://localhost:5000",
+        "http://LOCALHOST",
+        "https://example.com",
+    ],
+)
+def test_allowed_urls(url: str) -> None:
+    check_url_allowed(url, "JSM_SITE")
+    assert config_from_env({**BASIC, "JSM_SITE": url}).site == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "http://acme.atlassian.net",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+        "http://10.0.0.1",
+        "http://0.0.0.0",
+    ],
+)
+def test_plain_http_to_a_non_loopback_host_is_refused(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"http:// is refused"):
+        config_from_env({**BASIC, "JSM_SITE": url})
+
+
+def test_plain_http_api_base_is_refused() -> None:
+    env = {**BASIC, "JSM_SITE": "https://acme.atlassian.net", "JSM_API_BASE": "http://gw.example.com"}
+    with pytest.raises(ConfigError, match="JSM_API_BASE"):
+        config_from_env(env)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com", "example.com", "https://", "file:///etc/passwd"])
+def test_not_a_url(url: str) -> None:
+    with pytest.raises(ConfigError, match="https://"):
+        check_url_allowed(url, "JSM_SITE")
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
+    for url in (f"https://me:{SECRET}@acme.atlassian.net", f"ftp://me:{SECRET}@acme.atlassian.net"):
+        with pytest.raises(ConfigError) as caught:
+            config_from_env({**BASIC, "JSM_SITE": url})
+        assert SECRET not in str(caught.value) and SECRET not in repr(caught.value)
+        assert "JSM_EMAIL" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [({"JSM_EMAIL": "me@example.com"}, "JSM_API_TOKEN"), ({"JSM_API_TOKEN": SECRET}, "JSM_EMAIL")],
+)
+def test_half_of_basic_credentials_is_an_error(env: dict[str, str], missing: str) -> None:
+    with pytest.raises(ConfigError, match=missing) as caught:
+        config_from_env({**env, "JSM_SITE": "https://acme.atlassian.net"})
+    assert SECRET not in str(caught.value)
+
+
+def test_a_real_site_needs_credentials() -> None:
+    with pytest.raises(ConfigError, match="JSM_OAUTH_TOKEN"):
+        config_from_env({"JSM_SITE": "https://acme.atlassian.net"})
+
+
+def test_oauth_wins_over_basic() -> None:
+    env = {**BASIC, "JSM_OAUTH_TOKEN": "oauth-" + SECRET, "JSM_SITE": "https://acme.atlassian.net"}
+    credentials = config_from_env(env).credentials
+    assert credentials == Credentials(secret="oauth-" + SECRET, bearer=True)
+
+
+def test_surrounding_whitespace_is_ignored() -> None:
+    env = {
+        "JSM_EMAIL": " me@example.com ",
+        "JSM_API_TOKEN": f"{SECRET}\n",
+        "JSM_SITE": " https://a.atlassian.net ",
+    }
+    config = config_from_env(env)
+    assert config.credentials == Credentials(email="me@example.com", secret=SECRET)
+    assert config.site == "https://a.atlassian.net"
+
+
+@pytest.mark.parametrize("bad", [f"{SECRET}\u2019", f"{SECRET[:4]}\n{SECRET[4:]}", f"“{SECRET}”"])
+@pytest.mark.parametrize("variable", ["JSM_API_TOKEN", "JSM_OAUTH_TOKEN"])
+def test_a_token_with_characters_no_token_has_is_refused_without_echoing_it(bad: str, variable: str) -> None:
+    env = {"JSM_EMAIL": "me@example.com", variable: bad, "JSM_SITE": "https://acme.atlassian.net"}
+    with pytest.raises(ConfigError, match=variable) as caught:
+        config_from_env(env)
+    assert SECRET[4:] not in str(caught.value) and SECRET[4:] not in repr(caught.value)
+
+
+def test_no_secret_in_the_repr_of_the_config() -> None:
+    for env in (BASIC, {"JSM_OAUTH_TOKEN": SECRET}):
+        config = config_from_env({**env, "JSM_SITE": "https://acme.atlassian.net"})
+        assert config.credentials is not None
+        for text in (repr(config), str(config), repr(config.credentials), str(config.credentials)):
+            assert SECRET not in text

@@ -1,0 +1,187 @@
+"""read_live_state against a seeded sandbox over HTTP: every kind, the lookups, stable fingerprints, small
+pages and faults; and malformed answers stop the read with an error that names the endpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from werkzeug.wrappers import Response
+
+from reconciler.errors import TerminalSiteError
+from reconciler.kinds import KINDS
+from reconciler.sandbox import Knobs, SandboxSite
+from reconciler.site.http import Api, SiteClient
+from reconciler.site.live import LiveState, read_live_state
+from tests.site.conftest import (
+    BASIC,
+    CLOUD_ID,
+    FAST,
+    N_GROUPS,
+    N_PRODUCTS,
+    N_ROLES,
+    Served,
+    many_seed,
+    serve_wsgi,
+)
+
+KIND_NAMES = {kind.name for kind in KINDS}
+
+
+def _summary(state: LiveState) -> dict[str, dict[str, tuple[str, str]]]:
+    """kind -> address -> (server id, fingerprint)."""
+    return {
+        kind: {str(o.address): (o.server_id, o.fingerprint) for o in objects}
+        for kind, objects in state.objects.items()
+    }
+
+
+def test_reads_every_kind_and_the_lookups(served: Served) -> None:
+    client = served.client(cloud_id=None)
+    progress: list[str] = []
+    state = read_live_state(client, KINDS, site="sandbox", progress=progress.append)
+    assert state.site == "sandbox"
+    assert set(state.objects) == KIND_NAMES
+    assert {str(o.address) for o in state.of("products")} >= {
+        "products/Gadget",
+        "products/Acme Widget",
+        "products/Legacy Widget",
+    }
+    roles = {o.identity[1]: o for o in state.of("customRoles")}
+    assert set(roles) == {"FinanceRole", "Old role"}
+    assert roles["FinanceRole"].essence["grantedRights"] == ["alert-action"]
+    assert roles["FinanceRole"].context["extendedRole"] == "user"
+    team_roles = state.of("teamRoles")
+    assert any(o.identity[1] == "on-call" for o in team_roles)
+    fields = {(o.address.scope, o.identity[1]) for o in state.of("detailFields")}
+    assert ("organization", "region") in {(scope, name.casefold()) for scope, name in fields}
+    schemes = {o.identity[1]: o for o in state.of("permissionSchemes")}
+    assert "EDIT_ISSUES: group:jira-administrators" in schemes["CS scheme"].essence["grants"]
+
+    lookups = state.lookups
+    assert set(lookups.teams.values()) == {"Platform SRE", "Customer Support"}
+    assert "jira-administrators" in lookups.groups.values()
+    assert lookups.project_roles["10002"] == "Administrators"
+    assert "com.example.timesheets__LOG_TIME" in lookups.permission_keys
+    assert "ADMINISTER" not in lookups.permission_keys  # a global permission cannot be granted in a scheme
+    assert {"teams", "groups", "projectRoles", "permissions"} | KIND_NAMES == {
+        message.removeprefix("read ") for message in progress
+    }
+    assert len(served.calls("GET", "/_edge/tenant_info")) == 1
+
+
+def test_two_reads_give_the_same_objects_and_fingerprints(served: Served) -> None:
+    client = served.client()
+    first = read_live_state(client, KINDS, site="sandbox")
+    second = read_live_state(client, KINDS, site="sandbox")
+    assert _summary(first) == _summary(second)
+    assert first.lookups == second.lookups
+    assert all(o.fingerprint for objects in first.objects.values() for o in objects)
+
+
+def test_a_change_on_the_site_changes_only_that_fingerprint(served: Served) -> None:
+    client = served.client()
+    before = _summary(read_live_state(client, KINDS, site="sandbox"))
+    role_id = before["customRoles"]["customRoles/FinanceRole"][0]
+    body = {"name": "FinanceRole", "grantedRights": ["alert-action", "alert-create"], "disallowedRights": []}
+    client.request(Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body)
+    after = _summary(read_live_state(client, KINDS, site="sandbox"))
+    changed = {
+        (kind, address)
+        for kind in before
+        for address in before[kind].keys() | after[kind].keys()
+        if before[kind].get(address) != after[kind].get(address)
+    }
+    assert changed == {("customRoles", "customRoles/FinanceRole")}
+
+
+def test_small_pages_and_faults_read_everything_once(serve_site: Callable[..., Served]) -> None:
+    calm = serve_site(seed=many_seed())
+    expected = _summary(read_live_state(calm.client(), KINDS, site="sandbox"))
+    stormy = serve_site(
+        seed=many_seed(), max_page_size=3, error_every=7, rate_limit_every=11, retry_after_s=0
+    )
+    state = read_live_state(stormy.client(concurrency=3, max_retries=5), KINDS, site="sandbox")
+    assert _summary(state) == expected
+    assert len(state.of("products")) == N_PRODUCTS
+    assert len(state.of("customRoles")) == N_ROLES
+    assert len(state.lookups.groups) == N_GROUPS
+    assert {c.status for c in stormy.site.calls} >= {200, 429, 503}
+
+
+def test_only_the_lookups_the_kinds_need_are_read(served: Served) -> None:
+    products = [kind for kind in KINDS if kind.name == "products"]
+    state = read_live_state(served.client(), products, site="sandbox")
+    assert set(state.objects) == {"products"}
+    assert served.calls(contains="/group/bulk") == [] and served.calls(contains="/teams") == []
+
+
+# --- malformed answers -----------------------------------------------------------------------------
+
+
+CSM = f"/jsm/csm/cloudid/{CLOUD_ID}/api/v1"
+OPS = f"/jsm/ops/api/{CLOUD_ID}/v1"
+
+
+@pytest.fixture
+def corrupted(demo_seed: dict[str, Any]) -> Iterator[Callable[[Callable[[str], Any | None]], SiteClient]]:
+    """A sandbox site behind a filter that replaces the answer for some paths with a malformed one."""
+    clients: list[SiteClient] = []
+    servers: list[Any] = []
+
+    def make(corrupt: Callable[[str], Any | None]) -> SiteClient:
+        site = SandboxSite(seed=demo_seed, knobs=Knobs())
+
+        def app(environ: Any, start_response: Any) -> Any:
+            bad = corrupt(environ["PATH_INFO"]) if environ["REQUEST_METHOD"] == "GET" else None
+            if bad is None:
+                return site(environ, start_response)
+            return Response(json.dumps(bad), 200, mimetype="application/json")(environ, start_response)
+
+        server = serve_wsgi(app)
+        url = server.__enter__()
+        servers.append(server)
+        client = SiteClient(url, url, BASIC, settings=FAST)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("path", "bad", "endpoint"),
+    [
+        (f"{OPS}/teams", [], "GET /jsm/ops/.../v1/teams"),
+        (f"{OPS}/teams", {"platformTeams": [{"teamName": "x"}]}, "GET /jsm/ops/.../v1/teams"),
+        ("/rest/api/3/role", [{"name": "no id"}], "GET /rest/api/3/role"),
+        ("/rest/api/3/role", {"roles": []}, "GET /rest/api/3/role"),
+        ("/rest/api/3/permissions", {"permissions": []}, "GET /rest/api/3/permissions"),
+        ("/rest/api/3/group/bulk", {"values": [{"name": "x"}], "isLast": True}, "GET /rest/api/3/group/bulk"),
+        (f"{CSM}/product", {"results": [{"id": "1"}]}, "GET /jsm/csm/.../api/v1/product"),
+        (
+            "/rest/api/3/permissionscheme",
+            {"permissionSchemes": [{"id": 1}]},
+            "GET /rest/api/3/permissionscheme",
+        ),
+        ("/rest/api/3/permissionscheme", {"schemes": []}, "GET /rest/api/3/permissionscheme"),
+        (f"{OPS}/roles/", {"id": "x"}, "GET /jsm/ops/.../v1/roles"),
+        # Detail fields are fetched by worker threads and read afterwards: the kind is named instead.
+        (f"{CSM}/organization/details", {"results": [{"name": 3}]}, "reading detailFields"),
+    ],
+)
+def test_a_malformed_answer_is_an_error_naming_the_endpoint(
+    corrupted: Callable[[Callable[[str], Any | None]], SiteClient], path: str, bad: Any, endpoint: str
+) -> None:
+    client = corrupted(lambda requested: bad if requested.startswith(path) else None)
+    with pytest.raises(TerminalSiteError) as caught:
+        read_live_state(client, KINDS, site="sandbox")
+    message = str(caught.value)
+    assert message.startswith(endpoint), message
+    assert caught.value.endpoint.startswith(endpoint)
+    assert "does not have the documented shape" in message
