@@ -29,6 +29,7 @@ from tests.site.conftest import (
     Served,
     app_client,
     many_seed,
+    serve_app,
 )
 
 CANARY = "canary-TOKEN-9f3b2c7e"
@@ -565,3 +566,22 @@ def test_request_ids_are_kept() -> None:
 def test_plain_http_to_a_remote_host_is_refused() -> None:
     with pytest.raises(ConfigError, match="http:// is refused"):
         SiteClient("http://example.com", "https://api.atlassian.com", BASIC, settings=ClientSettings())
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
+    seen: list[str | None] = []
+
+    def target(request: Request) -> Response:
+        seen.append(request.headers.get("Authorization"))
+        return Response(json.dumps([]), 200, mimetype="application/json")
+
+    with serve_app(target) as other:
+        other_host = other.replace("127.0.0.1", "localhost")
+
+        def redirect(request: Request) -> Response:
+            return Response("", 307, {"Location": f"{other_host}{request.full_path}"})
+
+        for credentials in (BASIC, Credentials(secret=SANDBOX_OAUTH_TOKEN, bearer=True)):
+            with app_client(redirect, credentials=credentials) as client:
+                client.get(Api.JIRA, "/role")
+    assert seen == [None, None]
