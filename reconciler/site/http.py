@@ -226,7 +226,9 @@ class SiteClient:
             self.request_count += 1
             log.debug("%s", endpoint)
             try:
-                raw = self._session.request(method, url, params=params, json=json_body, timeout=timeout)
+                raw = self._session.request(
+                    method, url, params=params, json=json_body, timeout=timeout, allow_redirects=False
+                )
             except requests.exceptions.RequestException as exc:
                 raise RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint) from None
         self._last.endpoint = endpoint
@@ -236,6 +238,14 @@ class SiteClient:
         elif raw.ok:
             self.limit.succeeded()
         body = _parse_body(raw, endpoint)
+        if raw.is_redirect:
+            # Following it would send the credentials to wherever it points, perhaps over plain http.
+            raise TerminalSiteError(
+                f"{endpoint}: the site redirected to {raw.headers.get('Location', '?')}; redirects are not "
+                "followed: check JSM_SITE and JSM_API_BASE",
+                endpoint=endpoint,
+                status=raw.status_code,
+            )
         if not raw.ok:
             retries = _retries_made(raw) if raw.status_code in RETRY_STATUSES else 0
             note = f" (gave up after {retries} retries)" if retries else ""

@@ -568,7 +568,7 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
         SiteClient("http://example.com", "https://api.atlassian.com", BASIC, settings=ClientSettings())
 
 
-def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
+def test_a_redirect_is_refused_and_never_followed_with_the_token() -> None:
     seen: list[str | None] = []
 
     def target(request: Request) -> Response:
@@ -582,6 +582,10 @@ def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
             return Response("", 307, {"Location": f"{other_host}{request.full_path}"})
 
         for credentials in (BASIC, Credentials(secret=SANDBOX_OAUTH_TOKEN, bearer=True)):
-            with app_client(redirect, credentials=credentials) as client:
+            with (
+                app_client(redirect, credentials=credentials) as client,
+                pytest.raises(TerminalSiteError) as caught,
+            ):
                 client.get(Api.JIRA, "/role")
-    assert seen == [None, None]
+            assert "redirects are not followed" in str(caught.value)
+    assert seen == []
