@@ -59,7 +59,7 @@ def apply_plan(
     pending = list(plan.changes)
     done: set[str] = set()
     broken: set[str] = set()  # failed or skipped
-    running: dict[Future[Diagnostic | None], Change] = {}
+    running: dict[Future[tuple[Diagnostic | None, tuple[str, ...]]], Change] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         while pending or running:
             for change in list(pending):
@@ -81,29 +81,31 @@ def apply_plan(
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 change = running.pop(future)
-                problem = future.result()
+                problem, request_ids = future.result()
                 if problem is None:
                     done.add(change.key)
                     result.applied.append(change)
-                    notify(ApplyEvent(change, Outcome.APPLIED))
+                    notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids))
                 else:
                     broken.add(change.key)
                     result.failed.append((change, problem))
-                    notify(ApplyEvent(change, Outcome.FAILED, problem))
+                    notify(ApplyEvent(change, Outcome.FAILED, problem, request_ids))
     return result
 
 
-def _apply_one(client: SiteClient, change: Change) -> Diagnostic | None:
-    try:
-        get_kind(change.kind).apply(client, change)
-    except SiteError as exc:
-        return error("apply.failed", str(exc), source=change.source, address=str(change.address))
-    except Exception as exc:  # a bug or an unexpected answer must not stop the other changes
-        log.debug("change %s failed", change.key, exc_info=True)
-        return error(
-            "apply.failed",
-            f"unexpected {type(exc).__name__} while applying: {exc}",
-            source=change.source,
-            address=str(change.address),
-        )
-    return None
+def _apply_one(client: SiteClient, change: Change) -> tuple[Diagnostic | None, tuple[str, ...]]:
+    """The change's problem, if any, and the request ids of the answers it got."""
+    with client.recording_request_ids() as request_ids:
+        try:
+            get_kind(change.kind).apply(client, change)
+        except SiteError as exc:
+            problem = str(exc)
+        except Exception as exc:  # a bug or an unexpected answer must not stop the other changes
+            log.debug("change %s failed", change.key, exc_info=True)
+            where = client.last_endpoint() or "applying"
+            problem = f"{where}: unexpected answer ({type(exc).__name__}: {exc})"
+        else:
+            return None, tuple(request_ids)
+    return error("apply.failed", problem, source=change.source, address=str(change.address)), tuple(
+        request_ids
+    )

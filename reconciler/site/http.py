@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Self, TypeVar
@@ -212,6 +213,17 @@ class SiteClient:
     def forget_last_endpoint(self) -> None:
         self._last.endpoint = ""
 
+    @contextmanager
+    def recording_request_ids(self) -> Iterator[list[str]]:
+        """Collects the request ids of the answers this thread (and its `map` tasks) gets meanwhile."""
+        ids: list[str] = []
+        outer = getattr(self._last, "request_ids", None)
+        self._last.request_ids = ids
+        try:
+            yield ids
+        finally:
+            self._last.request_ids = outer
+
     def _send(
         self,
         method: str,
@@ -233,6 +245,9 @@ class SiteClient:
                 raise RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint) from None
         self._last.endpoint = endpoint
         request_id = next((raw.headers[h] for h in REQUEST_ID_HEADERS if h in raw.headers), None)
+        recording = getattr(self._last, "request_ids", None)
+        if recording is not None and request_id:
+            recording.append(request_id)
         if raw.status_code == 429 and not _seen_by_retry(raw, method):
             self.limit.throttled()  # a 429 urllib3 did not retry; the ones it retried told the limit already
         elif raw.ok:
@@ -278,13 +293,17 @@ class SiteClient:
         if len(work) <= 1:
             return [fn(item) for item in work]
         failed_at: dict[int, str] = {}  # id of a task's exception -> the endpoint its thread last heard
+        recording = getattr(self._last, "request_ids", None)
 
         def run(item: T) -> R:
+            self._last.request_ids = recording
             try:
                 return fn(item)
             except BaseException as exc:
                 failed_at[id(exc)] = self.last_endpoint()
                 raise
+            finally:
+                self._last.request_ids = None
 
         with ThreadPoolExecutor(max_workers=min(len(work), self.limit.maximum)) as pool:
             try:
