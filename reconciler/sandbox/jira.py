@@ -138,15 +138,25 @@ def _checked_grant(state: State, grant: GrantIn) -> tuple[str, str, str | None]:
     return grant.permission, grant.holder.type, resolve_holder(state, grant.holder)
 
 
-def add_grants(state: State, scheme: PermissionScheme, grants: Sequence[GrantIn]) -> list[Grant]:
-    """Validate every grant first, then add them all: a bad grant leaves the scheme untouched."""
+def _checked_grants(
+    state: State, present: Sequence[Grant], grants: Sequence[GrantIn]
+) -> list[tuple[str, str, str | None]]:
     wanted = [_checked_grant(state, grant) for grant in grants]
-    existing = {(g.permission, g.holder_type, g.holder_value) for g in scheme.grants}
+    existing = {(g.permission, g.holder_type, g.holder_value) for g in present}
     for key in wanted:
         if key in existing:
             raise bad_request("The same permission grant is present.", "permission")
         existing.add(key)
-    added = [Grant(id=state.new_int(), permission=p, holder_type=t, holder_value=v) for p, t, v in wanted]
+    return wanted
+
+
+def _new_grants(state: State, wanted: Sequence[tuple[str, str, str | None]]) -> list[Grant]:
+    return [Grant(id=state.new_int(), permission=p, holder_type=t, holder_value=v) for p, t, v in wanted]
+
+
+def add_grants(state: State, scheme: PermissionScheme, grants: Sequence[GrantIn]) -> list[Grant]:
+    """Validate every grant first, then add them all: a bad grant leaves the scheme untouched."""
+    added = _new_grants(state, _checked_grants(state, scheme.grants, grants))
     scheme.grants.extend(added)
     return added
 
@@ -196,8 +206,9 @@ def _check_scheme_name(state: State, name: str, *, other_than: int | None = None
 
 def create_scheme(state: State, body: SchemeIn) -> PermissionScheme:
     _check_scheme_name(state, body.name)
+    wanted = _checked_grants(state, [], body.permissions or [])
     scheme = PermissionScheme(id=state.new_int(), name=body.name, description=body.description or "")
-    add_grants(state, scheme, body.permissions or [])
+    scheme.grants = _new_grants(state, wanted)
     state.permission_schemes.append(scheme)
     return scheme
 
@@ -226,13 +237,12 @@ def put_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     scheme = _scheme(ctx.state, args["scheme_id"])
     body = parse_body(ctx, SchemeIn)
     _check_scheme_name(ctx.state, body.name, other_than=scheme.id)
+    if body.permissions is not None:
+        # `permissions` overwrites every existing grant; the new grants get new ids.
+        scheme.grants = _new_grants(ctx.state, _checked_grants(ctx.state, [], body.permissions))
     scheme.name = body.name
     if body.description is not None:
         scheme.description = body.description
-    if body.permissions is not None:
-        # `permissions` overwrites every existing grant; the new grants get new ids.
-        scheme.grants = []
-        add_grants(ctx.state, scheme, body.permissions)
     return Reply(200, _scheme_json(ctx, scheme, with_grants=True))
 
 
