@@ -1,0 +1,109 @@
+"""The benchmark's enterprise site, as a sandbox seed, at any scale."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import catalogue
+
+NAMESPACE = uuid.UUID("6f1c9a52-9d3e-4c55-8a7e-0b5e2f4c1d20")
+
+
+@dataclass(frozen=True)
+class Scale:
+    detail_fields_per_entity: int = 50
+    products: int = 1000
+    custom_roles: int = 300
+    teams: int = 100
+    roles_per_team: int = 4
+    permission_schemes: int = 150
+    grants_per_scheme: int = 60
+    groups: int = 200
+    project_roles: int = 20
+
+    @property
+    def objects(self) -> int:
+        return (
+            3 * self.detail_fields_per_entity
+            + self.products
+            + self.custom_roles
+            + self.teams * self.roles_per_team
+            + self.permission_schemes
+        )
+
+
+ENTERPRISE = Scale()
+SMALL = Scale(
+    detail_fields_per_entity=5,
+    products=230,
+    custom_roles=45,
+    teams=6,
+    roles_per_team=2,
+    permission_schemes=7,
+    grants_per_scheme=12,
+    groups=120,
+    project_roles=5,
+)
+
+
+def _id(kind: str, number: int) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{kind}/{number}"))
+
+
+def enterprise_seed(scale: Scale) -> dict[str, Any]:
+    rng = random.Random(20261125)
+    rights = sorted(catalogue.CUSTOM_ROLE_RIGHTS)
+    groups = [{"name": f"group-{n:03}", "id": _id("group", n)} for n in range(scale.groups)]
+    project_roles = [{"name": f"Project role {n:02}", "id": 10000 + n} for n in range(scale.project_roles)]
+    holders: list[tuple[str, str | None]] = [("group", g["name"]) for g in groups]
+    holders += [("projectRole", str(r["name"])) for r in project_roles]
+    holders += [("reporter", None), ("assignee", None), ("projectLead", None), ("anyone", None)]
+    keys = sorted(catalogue.BUILTIN_PERMISSION_KEYS)
+    field_types = ["SELECT", "TEXT", "MULTISELECT", "EMAIL", "URL", "DATE", "NUMBER", "BOOLEAN", "PHONE"]
+
+    def field(entity: str, n: int) -> dict[str, Any]:
+        field_type = field_types[n % len(field_types)]
+        options = [f"Option {i}" for i in range(3)] if field_type in ("SELECT", "MULTISELECT") else []
+        return {"name": f"{entity.title()} field {n:02}", "type": field_type, "options": options}
+
+    def grants() -> list[dict[str, Any]]:
+        chosen: set[tuple[str, str, str | None]] = set()
+        while len(chosen) < scale.grants_per_scheme:
+            holder_type, holder = rng.choice(holders)
+            chosen.add((rng.choice(keys), holder_type, holder))
+        return [
+            {"permission": key, "type": holder_type, **({"holder": holder} if holder else {})}
+            for key, holder_type, holder in sorted(chosen, key=str)
+        ]
+
+    return {
+        "groups": groups,
+        "projectRoles": project_roles,
+        "teams": [
+            {
+                "name": f"Team {t:03}",
+                "id": _id("team", t),
+                "roles": [
+                    {"name": f"role-{r}", "granted": sorted(rng.sample(catalogue.TEAM_ROLE_RIGHTS, 4))}
+                    for r in range(scale.roles_per_team)
+                ],
+            }
+            for t in range(scale.teams)
+        ],
+        "detailFields": {
+            entity: [field(entity, n) for n in range(scale.detail_fields_per_entity)]
+            for entity in ("organization", "customer", "entitlement")
+        },
+        "products": [{"name": f"Product {n:04}"} for n in range(scale.products)],
+        "customRoles": [
+            {"name": f"Custom role {n:03}", "grantedRights": sorted(rng.sample(rights, 6))}
+            for n in range(scale.custom_roles)
+        ],
+        "permissionSchemes": [
+            {"name": f"Scheme {n:03}", "description": f"Scheme number {n}", "grants": grants()}
+            for n in range(scale.permission_schemes)
+        ],
+    }
