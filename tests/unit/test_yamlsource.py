@@ -165,3 +165,46 @@ def test_byte_order_mark(tmp_path: Path) -> None:
     path.write_bytes("\ufeffversion: 1\n".encode())
     loaded, diagnostics = load_yaml_file(path, "bom.yaml")
     assert diagnostics == [] and loaded is not None and loaded.data == {"version": 1}
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+def test_plain_scalars_follow_yaml_1_2(libyaml: bool) -> None:
+    text = "a: yes\nb: on\nc: 0755\nd: 1:20\ne: ~\nf: .inf\ng: NO\nh: 0o17\ni: -.5e+1\nj: '0755'\nk:\n"
+    loaded, diagnostics = load_yaml_text(text, "m.yaml", {}, libyaml=libyaml)
+    assert diagnostics == [] and loaded is not None
+    assert loaded.data == {
+        "a": "yes",
+        "b": "on",
+        "c": 755,
+        "d": "1:20",
+        "e": None,
+        "f": float("inf"),
+        "g": "NO",
+        "h": 15,
+        "i": -5.0,
+        "j": "0755",
+        "k": None,
+    }
+    assert loaded.source_map.locate(("k",)) == SourceSpan("m.yaml", 12, 1)
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+def test_both_parsers_agree(libyaml: bool) -> None:
+    text = (
+        "version: 1\nempty:\n# note\nnext: &n {x: [1, 2.5, true, null]}\nmerged:\n  <<: *n\n  y: z\n"
+        "folded: >\n  one\n  two\n"
+    )
+    loaded, diagnostics = load_yaml_text(text, "m.yaml", {}, libyaml=libyaml)
+    assert diagnostics == [] and loaded is not None
+    assert loaded.data["merged"] == {"y": "z", "x": [1, 2.5, True, None]}
+    assert loaded.data["folded"] == "one two\n"
+    assert dict(loaded.source_map.values)[("empty",)] == (4, 1)
+    assert loaded.source_map.locate(("merged", "x")) == SourceSpan("m.yaml", 6, 3)
+    assert codes("a: [1,\n") == [(2, 1, "manifest.yaml")]
+
+
+def test_text_libyaml_reads_differently_gets_ruamels_reading() -> None:
+    loaded, diagnostics = load("a: [x\ty]\n")
+    assert loaded is None and [d.message for d in diagnostics] == [
+        "invalid YAML: expected ',' or ']', but got '<scalar>' (while parsing a flow sequence at line 1)"
+    ]
