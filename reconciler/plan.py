@@ -227,17 +227,30 @@ def _plan_kind(
     live_objects: Sequence[LiveObject],
     state: DesiredState,
 ) -> tuple[list[_Draft], list[str], list[Diagnostic]]:
-    live_by_identity = {obj.identity: obj for obj in live_objects}
+    live_by_identity: dict[Identity, LiveObject] = {}
+    twins: list[LiveObject] = []
+    for obj in live_objects:
+        if live_by_identity.setdefault(obj.identity, obj) is not obj:
+            twins.append(obj)  # the site allows it for some kinds (products); the first one is matched
     matches, diagnostics = _match(desired_objects, live_by_identity)
+    diagnostics += [
+        warning(
+            "plan.duplicate_live",
+            f"the site has more than one {twin.address} (ids {live_by_identity[twin.identity].server_id}, "
+            f"{twin.server_id}); the first is managed, the others are treated as not declared",
+            address=str(twin.address),
+        )
+        for twin in twins
+    ]
     drafts: list[_Draft] = []
-    matched_live: set[Identity] = set()
+    matched_live: set[int] = set()  # ids of the live objects matched: twins share an identity
     protected = _Protection(state.protected)
     for wanted in desired_objects:
         current = matches.get(wanted.identity)
         if current is None:
             drafts.append(_draft(kind, Action.CREATE, wanted, None))
             continue
-        matched_live.add(current.identity)
+        matched_live.add(id(current))
         diagnostics += kind.notes(wanted, current)
         if not kind.can_update_in_place(current.essence, wanted.essence):
             if protected.covers(current.address):
@@ -258,7 +271,7 @@ def _plan_kind(
             drafts.append(_draft(kind, Action.UPDATE, wanted, current))
     unmanaged: list[str] = []
     for obj in live_objects:
-        if obj.identity in matched_live:
+        if id(obj) in matched_live:
             continue
         if kind.name in state.prune and not protected.covers(obj.address):
             drafts.append(_draft(kind, Action.DELETE, None, obj))

@@ -479,3 +479,13 @@ def test_retries_and_rate_limits_still_converge(harness_factory: Any) -> None:
     harness.write(ALL_KINDS)
     harness.converge()
     assert any(call.status == 429 for call in harness.site.calls)
+
+
+def test_twin_products_on_the_site_are_reported_and_pruned(harness_factory: Any) -> None:
+    harness: Harness = harness_factory({"products": [{"name": "Twin"}, {"name": "Twin"}]})
+    harness.write("settings:\n  prune: [products]\nproducts:\n  - name: Twin\n")
+    plan = harness.plan()
+    assert [d.code for d in plan.diagnostics] == ["plan.duplicate_live"]
+    assert summary(plan) == [("delete", "products/Twin")]
+    harness.converge()
+    assert [p["name"] for p in harness.site.snapshot()["products"]] == ["Twin"]
