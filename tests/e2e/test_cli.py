@@ -178,3 +178,14 @@ def test_embedded_sandbox_persists_across_processes(tmp_path: Path) -> None:
     again = cli_process("plan", "--detailed-exitcode", "examples/manifests")
     assert again.returncode == 0, again.stdout
     assert "No changes." in again.stdout
+
+
+def test_a_saved_plan_with_errors_stays_refused(harness_factory: Any, tmp_path: Path) -> None:
+    products = [{"name": f"Product {i:02}"} for i in range(10)]
+    harness: Harness = harness_factory({"products": products})
+    harness.write("settings:\n  prune: [products]\n  thresholds: {maxDeletePercent: 10}\nproducts: []\n")
+    saved = tmp_path / "plan.json"
+    assert run(harness, "plan", "--out", str(saved), str(harness.manifests)).exit_code == 1
+    result = run(harness, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
+    assert result.exit_code == 1 and "plan.threshold" in result.output + result.stderr
+    assert harness.writes() == []
