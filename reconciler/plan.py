@@ -72,8 +72,15 @@ class Plan:
 
     @property
     def checksum(self) -> str:
-        changes = [_change_json(c) for c in self.changes]
-        text = json.dumps(changes, sort_keys=True, separators=(",", ":"), default=str)
+        """Covers everything `apply --plan` relies on, so an edited plan file is refused."""
+        covered = {
+            "site": self.site,
+            "changes": [_change_json(c) for c in self.changes],
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+            "fingerprints": dict(self.fingerprints),
+            "touches": {k: list(v) for k, v in self.touches.items()},
+        }
+        text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
