@@ -21,6 +21,7 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_idempotent,
     fingerprint,
+    text_list,
 )
 from reconciler.site.http import Api, SiteClient
 
@@ -86,7 +87,7 @@ class CustomRoleKind(ResourceKind):
         return body
 
     def _live(self, raw: dict[str, Any]) -> LiveObject:
-        essence = _essence(raw["name"], raw.get("grantedRights") or [], raw.get("disallowedRights") or [])
+        essence = _essence(raw["name"], text_list(raw, "grantedRights"), text_list(raw, "disallowedRights"))
         server_id = str(raw["id"])
         return LiveObject(
             address=Address(self.name, "", raw["name"]),

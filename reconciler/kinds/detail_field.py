@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
-from reconciler.errors import Diagnostic
+from reconciler.errors import Diagnostic, TerminalSiteError
 from reconciler.kinds.base import RenamedFrom, Spec, problem
 from reconciler.kinds.kind import (
     Action,
@@ -127,12 +127,10 @@ class DetailFieldKind(ResourceKind):
     name = "detailFields"
 
     def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
-        pages = client.map(
-            lambda entity: (entity, client.get(Api.CSM, f"/{entity}/details")), DETAIL_FIELD_ENTITIES
-        )
-        objects: list[LiveObject] = []
-        for entity, page in pages:
-            for raw in page["results"]:
+        # Each entity's answer is read in its own task, so an answer of the wrong shape names its endpoint.
+        def read_entity(entity: str) -> list[LiveObject]:
+            objects: list[LiveObject] = []
+            for raw in client.get(Api.CSM, f"/{entity}/details")["results"]:
                 field_type = raw["type"]["name"]
                 essence = _essence(raw["name"], field_type, raw["type"].get("options"))
                 objects.append(
@@ -144,7 +142,9 @@ class DetailFieldKind(ResourceKind):
                         fingerprint=fingerprint(essence),
                     )
                 )
-        return objects
+            return objects
+
+        return [obj for objects in client.map(read_entity, DETAIL_FIELD_ENTITIES) for obj in objects]
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
         objects = [
@@ -185,9 +185,18 @@ class DetailFieldKind(ResourceKind):
             body: dict[str, Any] = {"name": change.after["name"]}
             if "options" in change.after:
                 body["options"] = change.after["options"]
-            client.request(
-                Api.CSM, "PUT", f"/{entity}/details/{_segment(change.before['name'])}", json_body=body
-            )
+            path = f"/{entity}/details/{_segment(change.before['name'])}"
+            try:
+                client.request(Api.CSM, "PUT", path, json_body=body)
+            except TerminalSiteError as exc:
+                # The PUT is addressed by the old name. When its answer was lost after the site renamed
+                # the field, the PUT sent again finds no field by that name (404): done if the field
+                # is already as wanted.
+                if (
+                    exc.status != 404
+                    or self._live_essence(client, entity, change.after["name"]) != change.after
+                ):
+                    raise
 
     def _create(self, client: SiteClient, entity: str, after: Essence) -> None:
         field_type: dict[str, Any] = {"name": after["type"]}
@@ -200,6 +209,11 @@ class DetailFieldKind(ResourceKind):
             return next((f for f in fields if f["name"].casefold() == after["name"].casefold()), None)
 
         create_verified(lambda: client.request(Api.CSM, "POST", f"/{entity}/details", json_body=body), find)
+
+    def _live_essence(self, client: SiteClient, entity: str, name: str) -> Essence | None:
+        fields = client.get(Api.CSM, f"/{entity}/details")["results"]
+        raw = next((f for f in fields if f["name"].casefold() == name.casefold()), None)
+        return None if raw is None else _essence(raw["name"], raw["type"]["name"], raw["type"].get("options"))
 
     def _delete(self, client: SiteClient, entity: str, name: str) -> None:
         delete_idempotent(lambda: client.request(Api.CSM, "DELETE", f"/{entity}/details/{_segment(name)}"))

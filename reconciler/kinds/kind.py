@@ -187,6 +187,15 @@ class ResourceKind(ABC):
         return context
 
 
+def text_list(raw: Mapping[str, Any], key: str) -> list[str]:
+    """A list of strings from an answer (absent or null: empty). Anything else is an answer of the
+    wrong shape, never to be read as something else (a string is not a list of its letters)."""
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"{key!r} is not a list of strings")
+    return value
+
+
 def create_verified(create: Callable[[], T], find: Callable[[], T | None], *, attempts: int = 3) -> T:
     """Send a create that is not idempotent. When the answer is lost (dropped connection, timeout,
     5xx, 429), look whether the object exists before sending it again, so nothing is created twice."""

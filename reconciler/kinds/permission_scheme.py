@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from reconciler import catalogue
 from reconciler.address import Address
-from reconciler.errors import Diagnostic, error
+from reconciler.errors import Diagnostic, TerminalSiteError, error
 from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
@@ -84,7 +84,9 @@ class PermissionSchemeKind(ResourceKind):
         grant_ids: dict[str, str] = {}
         grant_parts: dict[str, dict[str, Any]] = {}
         for grant in raw.get("permissions") or []:
-            holder = grant.get("holder") or {}
+            holder = grant["holder"]  # always there; a grant read without one would plan a wrong change
+            if not isinstance(holder, dict):
+                raise TypeError("a grant's holder is not an object")
             ident = holder.get("value") or holder.get("parameter")
             if holder.get("type") == "group" and not holder.get("value"):
                 ident = _id_for_name(str(ident), lookups.group_ids_by_name) or ident
@@ -188,16 +190,24 @@ class PermissionSchemeKind(ResourceKind):
         if any(before.get(k) != v for k, v in heading.items()):
             client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=heading)
         client.map(
-            lambda grant_id: delete_idempotent(
-                lambda: client.request(
-                    Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}/permission/{grant_id}"
-                )
-            ),
+            lambda grant_id: self._delete_grant(client, scheme_id, grant_id),
             change.context["grantIds"].values(),
         )
         client.map(
             lambda grant: self._add_grant(client, scheme_id, grant), change.context["grantBodies"].values()
         )
+
+    def _delete_grant(self, client: SiteClient, scheme_id: str, grant_id: str) -> None:
+        path = f"/permissionscheme/{scheme_id}/permission"
+        try:
+            client.request(Api.JIRA, "DELETE", f"{path}/{grant_id}")
+        except TerminalSiteError as exc:
+            # A missing grant is a 400, not a 404 (API-FACTS.md 8): that is what a DELETE sent again
+            # after its answer was lost gets. Done if the grant is gone.
+            if exc.status not in (400, 404):
+                raise
+            if any(str(g["id"]) == str(grant_id) for g in client.get(Api.JIRA, path)["permissions"]):
+                raise
 
     def _add_grant(self, client: SiteClient, scheme_id: str, grant: dict[str, Any]) -> None:
         path = f"/permissionscheme/{scheme_id}/permission"

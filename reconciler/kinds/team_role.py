@@ -84,15 +84,16 @@ class TeamRoleKind(ResourceKind):
 
     def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
         team_ids = sorted(lookups.teams)
-        role_lists = client.map(lambda team_id: client.get(Api.OPS, f"/teams/{team_id}/roles"), team_ids)
-        return [
-            self._live(team_id, lookups.teams[team_id], raw)
-            for team_id, roles in zip(team_ids, role_lists, strict=True)
-            for raw in roles
-        ]
+
+        def read_team(team_id: str) -> list[LiveObject]:
+            roles = client.get(Api.OPS, f"/teams/{team_id}/roles")
+            return [self._live(team_id, lookups.teams[team_id], raw) for raw in roles]
+
+        return [obj for objects in client.map(read_team, team_ids) for obj in objects]
 
     def _live(self, team_id: str, team_name: str, raw: dict[str, Any]) -> LiveObject:
-        granted = [r["right"] for r in raw.get("rights") or [] if r.get("granted")]
+        # Every answer lists all 17 rights (API-FACTS.md 2): a missing list is not "none granted".
+        granted = [r["right"] for r in raw["rights"] if r["granted"]]
         essence = _essence(raw["name"], granted)
         server_id = str(raw["id"])
         return LiveObject(

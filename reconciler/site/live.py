@@ -53,7 +53,8 @@ def read_live_state(
 
         def read_kind(kind: ResourceKind) -> list[LiveObject]:
             lookups = _lookups({need: lookups_read[need] for need in kind.needs})
-            return _shape_checked(client, kind.name, functools.partial(kind.read, client, lookups))()
+            read = functools.partial(_named, kind.read, client, lookups)
+            return _shape_checked(client, kind.name, read)()
 
         objects = {
             kind.name: pool.submit(_reporting(report, kind.name, functools.partial(read_kind, kind)))
@@ -84,6 +85,18 @@ def _shape_checked(client: SiteClient, what: str, read: Callable[[], T]) -> Call
             ) from exc
 
     return run
+
+
+def _named(
+    read: Callable[[SiteClient, Lookups], list[LiveObject]], client: SiteClient, lookups: Lookups
+) -> list[LiveObject]:
+    """The objects `read` returns, each with text for a name: a number or a list where the API sends a
+    name would otherwise plan a delete of that object and a create of the one it really is."""
+    objects = read(client, lookups)
+    for obj in objects:
+        if not isinstance(obj.address.name, str) or not all(isinstance(part, str) for part in obj.identity):
+            raise TypeError(f"the name of {obj.address.kind} {obj.server_id} is not text")
+    return objects
 
 
 def _reporting(report: Progress, what: str, read: Callable[[], Any]) -> Callable[[], Any]:

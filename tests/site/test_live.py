@@ -171,8 +171,12 @@ def corrupted(demo_seed: dict[str, Any]) -> Iterator[Callable[[Callable[[str], A
         ),
         ("/rest/api/3/permissionscheme", {"schemes": []}, "GET /rest/api/3/permissionscheme"),
         (f"{OPS}/roles/", {"id": "x"}, "GET /jsm/ops/.../v1/roles"),
-        # Detail fields are fetched by worker threads and read afterwards: the kind is named instead.
-        (f"{CSM}/organization/details", {"results": [{"name": 3}]}, "reading detailFields"),
+        # Each entity's detail fields are read in the worker task that fetched them, so the endpoint shows.
+        (
+            f"{CSM}/organization/details",
+            {"results": [{"name": 3}]},
+            "GET /jsm/csm/.../api/v1/organization/details",
+        ),
     ],
 )
 def test_a_malformed_answer_is_an_error_naming_the_endpoint(
