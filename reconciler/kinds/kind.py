@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 CREATE_RETRY_PAUSE_S = 1.0
+ANSWERLESS_LOOKS = 3
 
 Essence = dict[str, Any]
 # How desired and live objects are matched: (namespace, name key). The namespace is the detail field
@@ -202,13 +203,17 @@ def create_verified(create: Callable[[], T], find: Callable[[], T | None], *, at
     for attempt in range(1, attempts + 1):
         try:
             return create()
-        except RetryableSiteError:
+        except RetryableSiteError as exc:
             if attempt == attempts:
                 raise
-            time.sleep(CREATE_RETRY_PAUSE_S * attempt)
-            found = find()
-            if found is not None:
-                return found
+            # With no answer at all (timeout, dropped connection) the site may still be committing the
+            # create: look a few times, waiting longer each time, before sending it again.
+            looks = ANSWERLESS_LOOKS if exc.status is None else 1
+            for look in range(looks):
+                time.sleep(CREATE_RETRY_PAUSE_S * attempt * 2**look)
+                found = find()
+                if found is not None:
+                    return found
     raise AssertionError("unreachable")
 
 
