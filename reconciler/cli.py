@@ -44,7 +44,7 @@ from reconciler.export import (
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan, identity_key, kinds_for
+from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_state, serve_forever
@@ -450,9 +450,7 @@ def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
     """A saved plan applies only to its own site, and only while what it touches is unchanged."""
     if saved.site != live.site:
         raise PlanMismatchError(f"the plan was made for {saved.site}, not {live.site}; nothing was applied")
-    current = {
-        identity_key(kind, o.identity): o.fingerprint for kind, objs in live.objects.items() for o in objs
-    }
+    current = live.fingerprints()
     stale = sorted(
         {
             str(change.address)

@@ -29,6 +29,7 @@ from reconciler.kinds.kind import (
     Identity,
     LiveObject,
     ResourceKind,
+    identity_key,
 )
 from reconciler.manifest import DesiredState, Thresholds
 from reconciler.site.live import LiveState
@@ -37,10 +38,6 @@ FORMAT_VERSION = 1
 ACTION_RANK = {Action.DELETE: 0, Action.RENAME: 1, Action.REPLACE: 2, Action.UPDATE: 3, Action.CREATE: 4}
 # The cap the CSM API puts on detail fields per entity.
 NAMESPACE_CAPACITY = {"detailFields": 50}
-
-
-def identity_key(kind: str, identity: Identity) -> str:
-    return f"{kind}|{identity[0]}|{identity[1]}"
 
 
 @dataclass(frozen=True)
@@ -219,18 +216,13 @@ def build_plan(
     if targets:
         ordered, target_problems = _select_targets(ordered, targets)
         diagnostics += target_problems
-    fingerprints = {
-        identity_key(kind, obj.identity): obj.fingerprint
-        for kind, objects in live.objects.items()
-        for obj in objects
-    }
     return Plan(
         site=live.site,
         changes=ordered,
         unmanaged=tuple(sorted(unmanaged)),
         diagnostics=tuple(_sorted_diagnostics(diagnostics)),
         kinds=tuple(name for name in live.objects),
-        fingerprints=fingerprints,
+        fingerprints=live.fingerprints(),
         touches={change.key: touches[change.key] for change in ordered},
     )
 

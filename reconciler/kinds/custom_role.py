@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, warning
-from reconciler.kinds.base import RenamedFrom, Spec, did_you_mean, problem
+from reconciler.kinds.base import RenamedFrom, Spec, problem, right_checker
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -20,7 +20,6 @@ from reconciler.kinds.kind import (
     ResourceKind,
     create_verified,
     delete_idempotent,
-    fingerprint,
     text_list,
 )
 from reconciler.site.http import Api, SiteClient
@@ -31,16 +30,9 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100  # the API's maximum
 
 
-def _check_right(right: str) -> str:
-    if right not in catalogue.CUSTOM_ROLE_RIGHTS:
-        hint = did_you_mean(right, catalogue.CUSTOM_ROLE_RIGHTS)
-        raise problem("unknown_right", f"unknown custom role right {right!r}{hint}")
-    return right
-
-
 CustomRoleRight = Annotated[
     str,
-    AfterValidator(_check_right),
+    AfterValidator(right_checker(catalogue.CUSTOM_ROLE_RIGHTS, "custom role right")),
     WithJsonSchema({"type": "string", "enum": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
 ]
 
@@ -94,7 +86,6 @@ class CustomRoleKind(ResourceKind):
             identity=("", raw["name"]),
             essence=essence,
             server_id=server_id,
-            fingerprint=fingerprint({"id": server_id, **essence}),
             context={"extendedRole": raw.get("extendedRole")},
         )
 

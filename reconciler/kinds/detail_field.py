@@ -21,7 +21,6 @@ from reconciler.kinds.kind import (
     ResourceKind,
     create_verified,
     delete_idempotent,
-    fingerprint,
 )
 from reconciler.site.http import Api, SiteClient
 
@@ -139,7 +138,6 @@ class DetailFieldKind(ResourceKind):
                         identity=(entity, raw["name"].casefold()),
                         essence=essence,
                         server_id=raw["name"],
-                        fingerprint=fingerprint(essence),
                     )
                 )
             return objects

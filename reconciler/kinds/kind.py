@@ -35,6 +35,11 @@ Essence = dict[str, Any]
 Identity = tuple[str, str]
 
 
+def identity_key(kind: str, identity: Identity) -> str:
+    """One string for an object's identity across kinds, as saved plans record it."""
+    return f"{kind}|{identity[0]}|{identity[1]}"
+
+
 class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -76,7 +81,6 @@ class Change:
     depends_on: frozenset[str] = frozenset()
     reason: str | None = None
     source: SourceSpan | None = None
-    fingerprint: str | None = None  # of the live object the change starts from; None for creates
 
     @property
     def destructive(self) -> bool:
@@ -103,14 +107,14 @@ class LiveObject:
     identity: Identity
     essence: Essence
     server_id: str
-    fingerprint: str
     context: Mapping[str, Any] = field(default_factory=dict)
 
-
-def fingerprint(raw: Any) -> str:
-    """A stable digest of what the site returned for one object."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    @cached_property
+    def fingerprint(self) -> str:
+        """A stable digest of what the plan read of this object: a saved plan compares it again."""
+        read = {"id": self.server_id, "scope": self.identity[0], "essence": self.essence}
+        text = json.dumps(read, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

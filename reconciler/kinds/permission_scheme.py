@@ -22,7 +22,6 @@ from reconciler.kinds.kind import (
     ResourceKind,
     create_verified,
     delete_idempotent,
-    fingerprint,
 )
 from reconciler.site.http import Api, SiteClient
 
@@ -107,7 +106,6 @@ class PermissionSchemeKind(ResourceKind):
             identity=("", raw["name"]),
             essence=essence,
             server_id=server_id,
-            fingerprint=fingerprint({"id": server_id, **essence}),
             context={"grantIds": grant_ids, "grants": grant_parts},
         )
 

@@ -19,7 +19,6 @@ from reconciler.kinds.kind import (
     ResourceKind,
     create_verified,
     delete_idempotent,
-    fingerprint,
 )
 from reconciler.site.http import Api, SiteClient
 
@@ -48,7 +47,6 @@ class ProductKind(ResourceKind):
             identity=("", raw["name"]),
             essence=essence,
             server_id=server_id,
-            fingerprint=fingerprint({"id": server_id, **essence}),
         )
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:

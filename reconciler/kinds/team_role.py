@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, error
-from reconciler.kinds.base import RenamedFrom, Spec, did_you_mean, problem
+from reconciler.kinds.base import RenamedFrom, Spec, right_checker
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -20,7 +20,6 @@ from reconciler.kinds.kind import (
     ResourceKind,
     create_verified,
     delete_idempotent,
-    fingerprint,
 )
 from reconciler.site.http import Api, SiteClient
 
@@ -28,16 +27,9 @@ if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
 
-def _check_right(right: str) -> str:
-    if right not in catalogue.TEAM_ROLE_RIGHTS:
-        hint = did_you_mean(right, catalogue.TEAM_ROLE_RIGHTS)
-        raise problem("unknown_right", f"unknown team role right {right!r}{hint}")
-    return right
-
-
 TeamRoleRight = Annotated[
     str,
-    AfterValidator(_check_right),
+    AfterValidator(right_checker(catalogue.TEAM_ROLE_RIGHTS, "team role right")),
     WithJsonSchema({"type": "string", "enum": list(catalogue.TEAM_ROLE_RIGHTS)}),
 ]
 
@@ -101,7 +93,6 @@ class TeamRoleKind(ResourceKind):
             identity=(team_id, raw["name"]),
             essence=essence,
             server_id=server_id,
-            fingerprint=fingerprint({"id": server_id, "teamId": team_id, **essence}),
             context={"teamId": team_id},
         )
 

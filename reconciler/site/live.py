@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reconciler.errors import TerminalSiteError
-from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind
+from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind, identity_key
 from reconciler.site.http import Api, SiteClient
 
 T = TypeVar("T")
@@ -28,6 +28,14 @@ class LiveState:
 
     def of(self, kind: str) -> tuple[LiveObject, ...]:
         return self.objects.get(kind, ())
+
+    def fingerprints(self) -> dict[str, str]:
+        """identity_key -> fingerprint, for every object read."""
+        return {
+            identity_key(kind, obj.identity): obj.fingerprint
+            for kind, objects in self.objects.items()
+            for obj in objects
+        }
 
 
 Progress = Callable[[str], None]
