@@ -424,7 +424,7 @@ def _detail_field(name: str, option: str) -> LiveObject:
     # DetailFieldKind.read builds its objects inline; this is the object it builds for such a field.
     essence = {"name": name, "type": "SELECT", "options": [option]}
     return LiveObject(
-        Address("detailFields", "organization", name), ("organization", name.casefold()), essence, name, "f"
+        Address("detailFields", "organization", name), ("organization", name.casefold()), essence, name
     )
 
 
