@@ -17,7 +17,7 @@ from reconciler.errors import Diagnostic, SiteError, error
 from reconciler.kinds import get_kind
 from reconciler.kinds.kind import Change
 from reconciler.plan import Plan
-from reconciler.site.http import SiteClient
+from reconciler.site.api import SiteApi
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ Listener = Callable[[ApplyEvent], None]
 
 
 def apply_plan(
-    plan: Plan, client: SiteClient, *, parallelism: int = 4, listener: Listener | None = None
+    plan: Plan, client: SiteApi, *, parallelism: int = 4, listener: Listener | None = None
 ) -> ApplyResult:
     notify = listener or (lambda _event: None)
     result = ApplyResult()
@@ -93,7 +93,7 @@ def apply_plan(
     return result
 
 
-def _apply_one(client: SiteClient, change: Change) -> tuple[Diagnostic | None, tuple[str, ...]]:
+def _apply_one(client: SiteApi, change: Change) -> tuple[Diagnostic | None, tuple[str, ...]]:
     """The change's problem, if any, and the request ids of the answers it got."""
     with client.recording_request_ids() as request_ids:
         try:

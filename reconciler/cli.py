@@ -49,6 +49,7 @@ from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_state, serve_forever
 from reconciler.schema import write_schemas
+from reconciler.site.api import SiteApi
 from reconciler.site.config import config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import LiveState, read_live_state
@@ -358,7 +359,7 @@ def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]
         yield opened
 
 
-def _read(client: SiteClient, name: str, kind_names: Sequence[str] | None) -> LiveState:
+def _read(client: SiteApi, name: str, kind_names: Sequence[str] | None) -> LiveState:
     ui = _ui()
     kinds = kinds_for(kind_names)
     if ui.quiet or not sys.stderr.isatty():
@@ -395,9 +396,7 @@ def _confirm(auto_approve: bool, count: int, site: str) -> None:
         raise ConfigError("apply cancelled; nothing was changed")
 
 
-def _apply_with_progress(
-    the_plan: Plan, client: SiteClient, parallelism: int, journal: Journal
-) -> ApplyResult:
+def _apply_with_progress(the_plan: Plan, client: SiteApi, parallelism: int, journal: Journal) -> ApplyResult:
     ui = _ui()
     lines: list[str] = []
 

@@ -22,7 +22,7 @@ from reconciler.kinds.kind import (
     delete_idempotent,
     text_list,
 )
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api, SiteApi
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -70,11 +70,11 @@ class CustomRoleKind(ResourceKind):
     name = "customRoles"
     set_fields = frozenset({"grantedRights", "disallowedRights"})
 
-    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         summaries = list(client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE))
         return client.map(lambda summary: self._live(self._get(client, str(summary["id"]))), summaries)
 
-    def _get(self, client: SiteClient, role_id: str) -> dict[str, Any]:
+    def _get(self, client: SiteApi, role_id: str) -> dict[str, Any]:
         body: dict[str, Any] = client.get(Api.OPS, f"/roles/{role_id}", {"identifierType": "id"})
         return body
 
@@ -119,7 +119,7 @@ class CustomRoleKind(ResourceKind):
             )
         ]
 
-    def apply(self, client: SiteClient, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> None:
         if change.action is Action.DELETE:
             role_id = change.context["serverId"]
             delete_idempotent(
@@ -145,6 +145,6 @@ class CustomRoleKind(ResourceKind):
                 Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
             )
 
-    def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
+    def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)
         return next((r for r in roles if r.get("name") == name), None)

@@ -22,7 +22,7 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_idempotent,
 )
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api, SiteApi
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -125,7 +125,7 @@ class DetailFieldKind(ResourceKind):
 
     name = "detailFields"
 
-    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         # Each entity's answer is read in its own task, so an answer of the wrong shape names its endpoint.
         def read_entity(entity: str) -> list[LiveObject]:
             objects: list[LiveObject] = []
@@ -170,7 +170,7 @@ class DetailFieldKind(ResourceKind):
         # Parentheses and spaces are allowed; the forbidden characters (? : ; . = “) are avoided.
         return f"{name[:200]} (renaming {token})"
 
-    def apply(self, client: SiteClient, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> None:
         entity = change.address.scope
         if change.action in (Action.DELETE, Action.REPLACE):
             assert change.before is not None
@@ -196,7 +196,7 @@ class DetailFieldKind(ResourceKind):
                 ):
                     raise
 
-    def _create(self, client: SiteClient, entity: str, after: Essence) -> None:
+    def _create(self, client: SiteApi, entity: str, after: Essence) -> None:
         field_type: dict[str, Any] = {"name": after["type"]}
         if "options" in after:
             field_type["options"] = after["options"]
@@ -208,12 +208,12 @@ class DetailFieldKind(ResourceKind):
 
         create_verified(lambda: client.request(Api.CSM, "POST", f"/{entity}/details", json_body=body), find)
 
-    def _live_essence(self, client: SiteClient, entity: str, name: str) -> Essence | None:
+    def _live_essence(self, client: SiteApi, entity: str, name: str) -> Essence | None:
         fields = client.get(Api.CSM, f"/{entity}/details")["results"]
         raw = next((f for f in fields if f["name"].casefold() == name.casefold()), None)
         return None if raw is None else _essence(raw["name"], raw["type"]["name"], raw["type"].get("options"))
 
-    def _delete(self, client: SiteClient, entity: str, name: str) -> None:
+    def _delete(self, client: SiteApi, entity: str, name: str) -> None:
         delete_idempotent(lambda: client.request(Api.CSM, "DELETE", f"/{entity}/details/{_segment(name)}"))
 
 

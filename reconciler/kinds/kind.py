@@ -23,7 +23,7 @@ from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, Termin
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
-    from reconciler.site.http import SiteClient
+    from reconciler.site.api import SiteApi
 
 T = TypeVar("T")
 CREATE_RETRY_PAUSE_S = 1.0
@@ -155,7 +155,7 @@ class ResourceKind(ABC):
     needs: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
-    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         """Every live object of this kind, with as few requests as the API allows."""
 
     @abstractmethod
@@ -163,7 +163,7 @@ class ResourceKind(ABC):
         """The manifests' objects of this kind as essences (pure). Unresolvable references are diagnostics."""
 
     @abstractmethod
-    def apply(self, client: SiteClient, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> None:
         """Carry out one change. Raises SiteError when the site refuses."""
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:

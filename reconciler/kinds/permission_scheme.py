@@ -23,7 +23,7 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_idempotent,
 )
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api, SiteApi
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -75,7 +75,7 @@ class PermissionSchemeKind(ResourceKind):
     set_fields = frozenset({"grants"})
     needs = frozenset({"groups", "projectRoles", "permissions"})
 
-    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         body = client.get(Api.JIRA, "/permissionscheme", {"expand": "permissions"})
         return [self._live(raw, lookups) for raw in body["permissionSchemes"]]
 
@@ -168,7 +168,7 @@ class PermissionSchemeKind(ResourceKind):
             context["grantBodies"] = {grant: bodies[grant] for grant in sorted(wanted - present)}
         return context
 
-    def apply(self, client: SiteClient, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> None:
         if change.action is Action.DELETE:
             scheme_id = change.context["serverId"]
             delete_idempotent(lambda: client.request(Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}"))
@@ -195,7 +195,7 @@ class PermissionSchemeKind(ResourceKind):
             lambda grant: self._add_grant(client, scheme_id, grant), change.context["grantBodies"].values()
         )
 
-    def _delete_grant(self, client: SiteClient, scheme_id: str, grant_id: str) -> None:
+    def _delete_grant(self, client: SiteApi, scheme_id: str, grant_id: str) -> None:
         path = f"/permissionscheme/{scheme_id}/permission"
         try:
             client.request(Api.JIRA, "DELETE", f"{path}/{grant_id}")
@@ -207,7 +207,7 @@ class PermissionSchemeKind(ResourceKind):
             if any(str(g["id"]) == str(grant_id) for g in client.get(Api.JIRA, path)["permissions"]):
                 raise
 
-    def _add_grant(self, client: SiteClient, scheme_id: str, grant: dict[str, Any]) -> None:
+    def _add_grant(self, client: SiteApi, scheme_id: str, grant: dict[str, Any]) -> None:
         path = f"/permissionscheme/{scheme_id}/permission"
 
         def find() -> dict[str, Any] | None:
@@ -216,7 +216,7 @@ class PermissionSchemeKind(ResourceKind):
 
         create_verified(lambda: client.request(Api.JIRA, "POST", path, json_body=grant), find)
 
-    def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
+    def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         schemes = client.get(Api.JIRA, "/permissionscheme")["permissionSchemes"]
         return next((s for s in schemes if s.get("name") == name), None)
 

@@ -20,7 +20,7 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_idempotent,
 )
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api, SiteApi
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -36,7 +36,7 @@ class ProductSpec(Spec):
 class ProductKind(ResourceKind):
     name = "products"
 
-    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         return [self._live(raw) for raw in client.paginate_cursor(Api.CSM, "/product", limit=PAGE_SIZE)]
 
     def _live(self, raw: dict[str, Any]) -> LiveObject:
@@ -63,7 +63,7 @@ class ProductKind(ResourceKind):
         ]
         return objects, []
 
-    def apply(self, client: SiteClient, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> None:
         if change.action is Action.CREATE:
             assert change.after is not None
             body = {"name": change.after["name"]}
@@ -79,6 +79,6 @@ class ProductKind(ResourceKind):
             product_id = change.context["serverId"]
             client.request(Api.CSM, "PUT", f"/product/{product_id}", json_body={"name": change.after["name"]})
 
-    def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
+    def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         products = client.paginate_cursor(Api.CSM, "/product", limit=PAGE_SIZE)
         return next((p for p in products if p.get("name") == name), None)

@@ -21,7 +21,7 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_idempotent,
 )
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api, SiteApi
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -74,7 +74,7 @@ class TeamRoleKind(ResourceKind):
     set_fields = frozenset({"granted"})
     needs = frozenset({"teams"})
 
-    def read(self, client: SiteClient, lookups: Lookups) -> list[LiveObject]:
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         team_ids = sorted(lookups.teams)
 
         def read_team(team_id: str) -> list[LiveObject]:
@@ -125,7 +125,7 @@ class TeamRoleKind(ResourceKind):
             )
         return objects, diagnostics
 
-    def apply(self, client: SiteClient, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> None:
         team_id = change.context["teamId"]
         if change.action is Action.DELETE:
             role_id = change.context["serverId"]
@@ -142,7 +142,7 @@ class TeamRoleKind(ResourceKind):
             role_id = change.context["serverId"]
             client.request(Api.OPS, "PATCH", f"/teams/{team_id}/roles/{role_id}", json_body=body)
 
-    def _find(self, client: SiteClient, team_id: str, name: str) -> dict[str, Any] | None:
+    def _find(self, client: SiteApi, team_id: str, name: str) -> dict[str, Any] | None:
         roles = client.get(Api.OPS, f"/teams/{team_id}/roles")
         return next((r for r in roles if r.get("name") == name), None)
 

@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
@@ -35,6 +34,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.site.api import Api, Response
 from reconciler.site.config import Credentials, check_url_allowed
 from reconciler.site.limiter import AdaptiveLimit
 
@@ -46,19 +46,6 @@ R = TypeVar("R")
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "PATCH"})  # PATCH: we always send the whole state
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REQUEST_ID_HEADERS = ("x-arequestid", "atl-traceid", "x-request-id", "x-b3-traceid")
-
-
-class Api(StrEnum):
-    JIRA = "jira"
-    CSM = "csm"
-    OPS = "ops"
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: Any
-    request_id: str | None
 
 
 @dataclass(frozen=True)
@@ -106,7 +93,9 @@ class SiteClient:
         *,
         cloud_id: str | None = None,
         settings: ClientSettings | None = None,
+        transport: BaseAdapter | None = None,
     ) -> None:
+        """`transport` replaces the HTTP adapter (and its retries): tests pass one that calls a WSGI app."""
         check_url_allowed(site_url, "the site URL")
         check_url_allowed(api_base, "the API base URL")
         self.site_url = site_url.rstrip("/")
@@ -115,12 +104,12 @@ class SiteClient:
         self.limit = AdaptiveLimit(self.settings.concurrency)
         self.request_count = 0
         self._redact = _redactor(credentials)
-        self._session = self._new_session(credentials)
+        self._session = self._new_session(credentials, transport)
         self._cloud_id = cloud_id
         self._cloud_id_lock = threading.Lock()
         self._last = threading.local()
 
-    def _new_session(self, credentials: Credentials) -> requests.Session:
+    def _new_session(self, credentials: Credentials, transport: BaseAdapter | None) -> requests.Session:
         session = requests.Session()
         retry = _ThrottleAwareRetry(
             total=self.settings.max_retries,
@@ -140,7 +129,7 @@ class SiteClient:
         )
         retry.on_throttle = self.limit.throttled
         pool = self.settings.concurrency * 2
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
+        adapter = transport or HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers["Accept"] = "application/json"

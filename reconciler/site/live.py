@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind, identity_key
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api, SiteApi
 
 T = TypeVar("T")
 GROUP_PAGE_SIZE = 50  # the API's default for /group/bulk
@@ -42,7 +42,7 @@ Progress = Callable[[str], None]
 
 
 def read_live_state(
-    client: SiteClient, kinds: Sequence[ResourceKind], *, site: str, progress: Progress | None = None
+    client: SiteApi, kinds: Sequence[ResourceKind], *, site: str, progress: Progress | None = None
 ) -> LiveState:
     report = progress or (lambda _message: None)
     needs = {need for kind in kinds for need in kind.needs}
@@ -76,7 +76,7 @@ def read_live_state(
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
 
 
-def _shape_checked(client: SiteClient, what: str, read: Callable[[], T]) -> Callable[[], T]:
+def _shape_checked(client: SiteApi, what: str, read: Callable[[], T]) -> Callable[[], T]:
     """`read`, with an answer of the wrong shape turned into an error that names the endpoint."""
 
     def run() -> T:
@@ -96,7 +96,7 @@ def _shape_checked(client: SiteClient, what: str, read: Callable[[], T]) -> Call
 
 
 def _named(
-    read: Callable[[SiteClient, Lookups], list[LiveObject]], client: SiteClient, lookups: Lookups
+    read: Callable[[SiteApi, Lookups], list[LiveObject]], client: SiteApi, lookups: Lookups
 ) -> list[LiveObject]:
     """The objects `read` returns, each with text for a name: a number or a list where the API sends a
     name would otherwise plan a delete of that object and a create of the one it really is."""
@@ -128,21 +128,21 @@ def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
     )
 
 
-def _read_teams(client: SiteClient) -> dict[str, str]:
+def _read_teams(client: SiteApi) -> dict[str, str]:
     body = client.get(Api.OPS, "/teams")
     return {str(t["teamId"]): str(t["teamName"]) for t in body.get("platformTeams") or []}
 
 
-def _read_groups(client: SiteClient) -> dict[str, str]:
+def _read_groups(client: SiteApi) -> dict[str, str]:
     groups: Iterable[Any] = client.paginate_page_bean(Api.JIRA, "/group/bulk", max_results=GROUP_PAGE_SIZE)
     return {str(g["groupId"]): str(g["name"]) for g in groups}
 
 
-def _read_project_roles(client: SiteClient) -> dict[str, str]:
+def _read_project_roles(client: SiteApi) -> dict[str, str]:
     return {str(r["id"]): str(r["name"]) for r in client.get(Api.JIRA, "/role")}
 
 
-def _read_permission_keys(client: SiteClient) -> frozenset[str]:
+def _read_permission_keys(client: SiteApi) -> frozenset[str]:
     permissions = client.get(Api.JIRA, "/permissions")["permissions"]
     # Global permissions cannot be granted in a permission scheme.
     return frozenset(key for key, p in permissions.items() if p.get("type", "PROJECT") == "PROJECT")

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
-from reconciler.site.http import Api
+from reconciler.site.api import Api
 from tests.e2e.conftest import Harness
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -32,8 +32,9 @@ from reconciler.kinds.team_role import TeamRoleKind
 from reconciler.manifest import load_manifests
 from reconciler.plan import build_plan
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.http import SiteClient
 from reconciler.site.live import LiveState, read_live_state
 
 T1 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

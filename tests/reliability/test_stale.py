@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import Api, ClientSettings, SiteClient
+from reconciler.site.http import ClientSettings, SiteClient
 from tests.reliability.conftest import Ledger, Ran, Served, plan_keys, site_env, write_world
 from tests.reliability.world import SRE, make_world
 

@@ -18,7 +18,8 @@ from reconciler.kinds.kind import Action, Change, ResourceKind, create_verified,
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api
+from reconciler.site.http import SiteClient
 from tests.site.conftest import Served
 
 pytestmark = pytest.mark.usefixtures("no_create_pause")

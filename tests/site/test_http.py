@@ -18,8 +18,9 @@ from werkzeug.wrappers import Request, Response
 from reconciler.errors import ConfigError, RetryableSiteError, SiteError, TerminalSiteError
 from reconciler.kinds.kind import delete_idempotent
 from reconciler.sandbox import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
+from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import Api, ClientSettings, SiteClient, api_error_text
+from reconciler.site.http import ClientSettings, SiteClient, api_error_text
 from tests.site.conftest import (
     BASIC,
     CLOUD_ID,

@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds import KINDS
 from reconciler.sandbox import Knobs, SandboxSite
-from reconciler.site.http import Api, SiteClient
+from reconciler.site.api import Api
+from reconciler.site.http import SiteClient
 from reconciler.site.live import LiveState, read_live_state
 from tests.site.conftest import (
     BASIC,

@@ -1,0 +1,146 @@
+"""build_plan, ordering, safety and the plan JSON round trip, against the sandbox app in-process."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from reconciler.kinds.kind import Action
+from reconciler.plan import Plan
+from tests.inprocess import InProcessSite
+
+SEED: dict[str, Any] = {
+    "detailFields": {"organization": [{"name": "Region", "type": "SELECT", "options": ["AU", "EU"]}]},
+    "products": [{"name": "Widget"}, {"name": "Old gadget"}, {"name": "Spare"}],
+    "customRoles": [{"name": "FinanceRole", "grantedRights": ["alert-action"], "disallowedRights": []}],
+    "permissionSchemes": [
+        {
+            "name": "CS scheme",
+            "description": "Old words",
+            "grants": [
+                {"permission": "ADMINISTER_PROJECTS", "type": "projectRole", "holder": "Administrators"}
+            ],
+        }
+    ],
+}
+
+MANIFESTS = """
+settings:
+  prune: [products]
+detailFields:
+  organization:
+    - {name: Region, type: SELECT, options: [AU, EU, US]}
+    - {name: Tier, type: TEXT}
+products:
+  - name: Widget
+  - name: Gadget
+    renamedFrom: [Old gadget]
+customRoles:
+  - name: FinanceRole
+    grantedRights: [alert-action, alert-create]
+permissionSchemes:
+  - name: Customer service scheme
+    renamedFrom: [CS scheme]
+    grants:
+      ADMINISTER_PROJECTS: [projectRole:Administrators]
+      BROWSE_PROJECTS: [group:jira-servicemanagement-users]
+"""
+
+
+def actions(plan: Plan) -> list[tuple[str, str]]:
+    return [(c.action.value, str(c.address)) for c in plan.changes]
+
+
+def test_every_action_planned_in_order_then_applied_to_no_changes(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    plan = site.plan()
+    assert actions(plan) == [
+        ("delete", "products/Spare"),
+        ("update", "detailFields.organization/Region"),
+        ("create", "detailFields.organization/Tier"),
+        ("rename", "products/Gadget"),
+        ("update", "customRoles/FinanceRole"),
+        ("rename", "permissionSchemes/Customer service scheme"),
+    ]
+    assert plan.counts == {"create": 1, "update": 2, "rename": 2, "replace": 0, "delete": 1}
+    site.converge()
+
+
+def test_a_rename_waits_for_the_delete_that_frees_its_name(site_factory: Any) -> None:
+    site: InProcessSite = site_factory({"products": [{"name": "Old"}, {"name": "New"}]})
+    site.write("settings: {prune: [products]}\nproducts:\n  - {name: Newer, renamedFrom: [New]}\n")
+    site.write("products:\n  - {name: New, renamedFrom: [Old]}\n", name="more.yaml")
+    plan = site.plan()
+    by_address = {str(c.address): c for c in plan.changes}
+    assert by_address["products/New"].depends_on == frozenset({"products/Newer"})
+    assert [str(c.address) for c in plan.changes].index("products/Newer") < [
+        str(c.address) for c in plan.changes
+    ].index("products/New")
+    site.converge()
+
+
+def test_deletes_come_first_when_a_detail_field_entity_would_pass_its_cap(site_factory: Any) -> None:
+    live = [{"name": f"Field {n:02}", "type": "TEXT"} for n in range(50)]
+    site: InProcessSite = site_factory({"detailFields": {"customer": live}})
+    wanted = "".join(f"    - {{name: Field {n:02}, type: TEXT}}\n" for n in range(1, 50))
+    new = "    - {name: New, type: TEXT}\n"
+    site.write(f"settings: {{prune: [detailFields]}}\ndetailFields:\n  customer:\n{wanted}{new}")
+    plan = site.plan()
+    create = next(c for c in plan.changes if c.action is Action.CREATE)
+    assert create.depends_on == frozenset({"detailFields.customer/Field 00"})
+    site.converge()
+
+
+def test_the_plan_json_round_trips_and_keeps_its_checksum(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    plan = site.plan()
+    saved = json.loads(json.dumps(plan.to_json()))
+    again = Plan.from_json(saved)
+    assert again == plan
+    assert again.to_json() == plan.to_json()
+
+
+def test_an_edited_plan_file_is_refused(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    saved = site.plan().to_json()
+    saved["changes"][0]["action"] = "update"
+    with pytest.raises(ValueError, match="checksum"):
+        Plan.from_json(saved)
+
+
+def test_a_protected_object_is_never_deleted(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write("settings:\n  prune: [products]\n  protect: [products/Spare]\nproducts:\n  - name: Widget\n")
+    plan = site.plan()
+    assert actions(plan) == [("delete", "products/Old gadget")]
+    assert "products/Spare" in plan.unmanaged
+
+
+def test_a_threshold_refuses_the_plan_unless_forced(site_factory: Any) -> None:
+    products = [{"name": f"P{n}"} for n in range(10)]
+    site: InProcessSite = site_factory({"products": products})
+    site.write(
+        "settings:\n  prune: [products]\n  thresholds: {maxDeletePercent: 30}\nproducts:\n  - name: P0\n"
+    )
+    refused = site.plan()
+    assert refused.has_errors
+    assert [d.code for d in refused.diagnostics] == ["plan.threshold"]
+    forced = site.plan(force=True)
+    assert not forced.has_errors
+    assert forced.counts["delete"] == 9
+
+
+def test_targets_keep_only_their_changes_and_what_those_wait_for(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    plan = site.plan(targets=["products/Gadget"])
+    assert actions(plan) == [("rename", "products/Gadget")]
+    assert site.apply(plan).ok
+    [(method, path)] = site.writes()
+    assert method == "PUT" and "/api/v1/product/" in path
+    assert [str(c.address) for c in site.plan().changes if c.kind == "products"] == ["products/Spare"]
