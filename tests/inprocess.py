@@ -49,11 +49,11 @@ class WsgiTransport(BaseAdapter):
         url = urlsplit(request.url or "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
         environ = EnvironBuilder(
-            method=request.method,
+            method=request.method or "GET",
             base_url=f"{url.scheme}://{url.netloc}",
             path=url.path,
             query_string=url.query,
-            headers=dict(request.headers),
+            headers=list(request.headers.items()),
             data=body or b"",
         ).get_environ()
         chunks, status, headers = run_wsgi_app(self.app, environ, buffered=True)
