@@ -1,27 +1,66 @@
-"""Addresses: the stable, human-readable identity of a managed object (MANIFEST.md, "Identity")."""
+"""Addresses: the stable, human-readable identity of a managed object (MANIFEST.md, "Identity").
+
+How a kind's addresses are written, and whether its names compare without case, is the kind's own
+`AddressForm` (declared in its module); this module only applies the forms of the registered kinds.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
-DETAIL_FIELD_ENTITIES = ("organization", "customer", "entitlement")
-KIND_NAMES = ("detailFields", "products", "customRoles", "teamRoles", "permissionSchemes")
+
+@dataclass(frozen=True)
+class AddressForm:
+    """How one kind's addresses look. Without scopes: `kind/NAME`."""
+
+    kind: str
+    noun: str  # one object, in messages: "detail field"
+    entities: tuple[str, ...] = ()  # `kind.ENTITY/NAME`, one of these fixed entities (detail fields)
+    scope_label: str = ""  # scoped: `kind/SCOPE/NAME`, with these labels in messages (`teamRoles/TEAM/ROLE`)
+    name_label: str = "NAME"
+    ignore_case: bool = False  # names compare without case, as the API compares them
+
+    def name_key(self, name: str) -> str:
+        return name.casefold() if self.ignore_case else name
+
+
+@cache
+def _forms() -> Mapping[str, AddressForm]:
+    from reconciler.kinds import KINDS  # noqa: PLC0415 - the kinds import this module
+
+    return {kind.name: kind.address_form for kind in KINDS}
+
+
+def form_of(kind: str) -> AddressForm:
+    return _forms()[kind]
+
+
+def kind_names() -> tuple[str, ...]:
+    return tuple(_forms())
 
 
 @dataclass(frozen=True, order=True)
 class Address:
-    """`kind` is one of KIND_NAMES; `scope` is the detail field entity or the team of a team role."""
+    """`kind` is a registered kind's name; `scope` is its entity or scope (a team), else empty."""
 
     kind: str
     scope: str
     name: str
 
     def __str__(self) -> str:
-        if self.kind == "detailFields":
-            return f"detailFields.{self.scope}/{self.name}"
-        if self.kind == "teamRoles":
-            return f"teamRoles/{self.scope}/{self.name}"
+        form = form_of(self.kind)
+        if form.entities:
+            return f"{self.kind}.{self.scope}/{self.name}"
+        if form.scope_label:
+            return f"{self.kind}/{self.scope}/{self.name}"
         return f"{self.kind}/{self.name}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes two addresses the same object: the name compared as the API compares it."""
+        return (self.kind, self.scope, form_of(self.kind).name_key(self.name))
 
     def renamed(self, name: str) -> Address:
         return Address(self.kind, self.scope, name)
@@ -32,23 +71,28 @@ class Address:
         head, sep, rest = text.partition("/")
         if not sep or not rest:
             raise ValueError(f"address {text!r} is not of the form kind/name")
-        if head.startswith("detailFields."):
-            entity = head.removeprefix("detailFields.")
-            if entity not in DETAIL_FIELD_ENTITIES:
+        kind, dot, entity = head.partition(".")
+        form = _forms().get(kind)
+        if form is None or bool(dot) != bool(form.entities):
+            raise ValueError(f"address {text!r}: unknown kind {head!r} (expected {_expected_heads()})")
+        if form.entities:
+            if entity not in form.entities:
                 raise ValueError(
-                    f"address {text!r}: unknown detail field entity {entity!r}"
-                    f" (expected one of {', '.join(DETAIL_FIELD_ENTITIES)})"
+                    f"address {text!r}: unknown {form.noun} entity {entity!r}"
+                    f" (expected one of {', '.join(form.entities)})"
                 )
-            return cls("detailFields", entity, rest)
-        if head == "teamRoles":
-            # Role names never contain "/" in practice, team names might: split at the last one.
-            team, sep, role = rest.rpartition("/")
-            if not sep or not team or not role:
-                raise ValueError(f"address {text!r} is not of the form teamRoles/TEAM/ROLE")
-            return cls("teamRoles", team, role)
-        if head not in KIND_NAMES or head == "detailFields":
-            raise ValueError(
-                f"address {text!r}: unknown kind {head!r} (expected detailFields.ENTITY, "
-                "products, customRoles, teamRoles or permissionSchemes)"
-            )
-        return cls(head, "", rest)
+            return cls(kind, entity, rest)
+        if form.scope_label:
+            # Names never contain "/" in practice, scopes (team names) might: split at the last one.
+            scope, sep, name = rest.rpartition("/")
+            if not sep or not scope or not name:
+                raise ValueError(
+                    f"address {text!r} is not of the form {kind}/{form.scope_label}/{form.name_label}"
+                )
+            return cls(kind, scope, name)
+        return cls(kind, "", rest)
+
+
+def _expected_heads() -> str:
+    heads = [f"{form.kind}.ENTITY" if form.entities else form.kind for form in _forms().values()]
+    return ", ".join(heads[:-1]) + f" or {heads[-1]}"

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
-from reconciler.address import KIND_NAMES, Address
+from reconciler.address import Address
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
     ConfigError,
@@ -34,7 +34,6 @@ from reconciler.errors import (
     Severity,
     UnsafePlanError,
 )
-from reconciler.export import FILE_NAMES as EXPORT_FILE_NAMES
 from reconciler.export import (
     SCHEMA_URL,
     check_destination,
@@ -43,6 +42,7 @@ from reconciler.export import (
     write_export,
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
+from reconciler.kinds import KINDS
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
@@ -294,7 +294,11 @@ def apply(
     help="Directory for the manifests, one file per kind.",
 )
 @click.option(
-    "--kind", "kind_names", multiple=True, type=click.Choice(KIND_NAMES), help="Only this kind (repeatable)."
+    "--kind",
+    "kind_names",
+    multiple=True,
+    type=click.Choice([kind.name for kind in KINDS]),
+    help="Only this kind (repeatable).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files; unchanged ones are kept as they are.")
 @click.option(
@@ -311,12 +315,12 @@ def export_command(
 ) -> int:
     """Write manifests that describe the live site (then plan on them reports no changes)."""
     ui = _ui()
-    kinds = [kind.name for kind in kinds_for(kind_names or None)]
+    kinds = kinds_for(kind_names or None)
     # Refuse before reading: a large site takes a while to read.
     check_schema_reference(schema)
-    check_destination(out_dir, [EXPORT_FILE_NAMES[kind] for kind in kinds], force=force)
+    check_destination(out_dir, [kind.export_file for kind in kinds], force=force)
     with _site(site, parallelism) as (client, name):
-        live = _read(client, name, kinds)
+        live = _read(client, name, [kind.name for kind in kinds])
     exported = render_export(live, exported_at=datetime.now(UTC), schema=schema)
     for warning in exported.warnings:
         ui.fail(f"Warning: {warning}")

@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError, create_model
 
-from reconciler import catalogue
-from reconciler.address import DETAIL_FIELD_ENTITIES, Address
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.base import Spec, did_you_mean, problem
-from reconciler.kinds.custom_role import CustomRoleSpec
-from reconciler.kinds.detail_field import DetailFieldSpec, DetailFieldsSection
-from reconciler.kinds.permission_scheme import PermissionSchemeSpec
-from reconciler.kinds.product import ProductSpec
-from reconciler.kinds.team_role import TeamRoleEntry, TeamRolesBlock, TeamRoleSpec
+from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
-KindName = Literal["detailFields", "products", "customRoles", "teamRoles", "permissionSchemes"]
+if TYPE_CHECKING:
+    PrunableKind = str
+else:
+    PrunableKind = Literal[tuple(kind.name for kind in KINDS if kind.prunable)]
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
@@ -54,7 +52,7 @@ class Thresholds(Spec):
 
 
 class Settings(Spec):
-    prune: list[KindName] = Field(
+    prune: list[PrunableKind] = Field(
         default_factory=list, description="Kinds whose live objects that no manifest declares are deleted."
     )
     protect: list[ProtectEntry] = Field(
@@ -70,27 +68,20 @@ def _reject_bool(value: Any) -> Any:
     return value
 
 
-class ManifestDocument(Spec):
-    """One manifest file. The JSON Schema of the format is generated from this model."""
-
-    version: Annotated[Literal[1], BeforeValidator(_reject_bool)] = Field(
-        description="The manifest format version; required in every file."
-    )
-    settings: Settings | None = Field(default=None, description="In at most one file of the set.")
-    detail_fields: DetailFieldsSection | None = None
-    products: list[ProductSpec] | None = None
-    custom_roles: list[CustomRoleSpec] | None = None
-    team_roles: list[TeamRolesBlock] | None = None
-    permission_schemes: list[PermissionSchemeSpec] | None = None
-
-
-@dataclass(frozen=True)
-class ObjectOrigin:
-    """Where an object was declared: its node, and for a team role also the node of its team block."""
-
-    source_map: SourceMap
-    path: DataPath
-    team_path: DataPath | None = None
+_DOCUMENT_FIELDS: dict[str, Any] = {
+    "version": (
+        Annotated[Literal[1], BeforeValidator(_reject_bool)],
+        Field(description="The manifest format version; required in every file."),
+    ),
+    "settings": (Settings | None, Field(default=None, description="In at most one file of the set.")),
+    **{kind.name: (kind.section, None) for kind in KINDS},
+}
+ManifestDocument: type[Spec] = create_model(
+    "ManifestDocument",
+    __base__=Spec,
+    __doc__="One manifest file. The JSON Schema of the format is generated from this model.",
+    **_DOCUMENT_FIELDS,
+)
 
 
 @dataclass(frozen=True)
@@ -111,14 +102,15 @@ class DesiredState:
 
         `path` uses the manifest's keys (camelCase) and list indices: `locate(a, "grants", "BROWSE_PROJECTS",
         1)` is the second holder of that grant. A final key gives the position of the key itself; `"team"`
-        of a team role is the `team:` of its block. None for an object that no file declares.
+        of a team role (a scoped object) is the `team:` of its scope block. None for an object that no file
+        declares.
         """
         origin = self.origins.get(address)
         if origin is None:
             return None
         base = origin.path
-        if origin.team_path is not None and path[:1] == ("team",):
-            base = origin.team_path
+        if origin.scope_path is not None and path[:1] == ("team",):
+            base = origin.scope_path
         full = (*base, *path)
         return origin.source_map.locate(full, key=bool(path) and isinstance(path[-1], str))
 
@@ -173,29 +165,12 @@ def _walk(directory: Path) -> Iterator[Path]:
                 yield Path(root, name)
 
 
-def _identity(address: Address) -> tuple[str, str, str]:
-    """What makes two addresses the same object: detail field names compare without case, like the API."""
-    if address.kind == "detailFields":
-        return (address.kind, address.scope, address.name.casefold())
-    return (address.kind, address.scope, address.name)
-
-
-@dataclass
-class _Declared:
-    address: Address
-    spec: Spec
-    origin: ObjectOrigin
-
-    def span(self, *path: PathSegment) -> SourceSpan:
-        return self.origin.source_map.locate((*self.origin.path, *path))
-
-
 class _Loader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
         self.diagnostics: list[Diagnostic] = []
         self.files: list[str] = []
-        self.declared: dict[tuple[str, str, str], _Declared] = {}
+        self.declared: dict[tuple[str, str, str], Declaration] = {}
         self.settings: Settings | None = None
         self.settings_span: SourceSpan | None = None
 
@@ -229,9 +204,10 @@ class _Loader:
         except ValidationError as exc:
             self.diagnostics.extend(_diagnostics_from(exc, data, source_map))
         if "settings" in data:
-            self._take_settings(_valid(Settings, data["settings"] or {}), source_map)
-        for address, spec, origin in _objects(data, source_map):
-            self._declare(address, spec, origin)
+            self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
+        for kind in KINDS:
+            for declared in kind.declarations(data.get(kind.name), source_map):
+                self._declare(declared)
 
     def _take_settings(self, settings: Settings | None, source_map: SourceMap) -> None:
         span = source_map.locate(("settings",), key=True)
@@ -247,15 +223,15 @@ class _Loader:
         self.settings_span = span
         self.settings = settings
 
-    def _declare(self, address: Address, spec: Spec, origin: ObjectOrigin) -> None:
-        declared = _Declared(address, spec, origin)
-        first = self.declared.get(_identity(address))
-        if first is None:
-            self.declared[_identity(address)] = declared
+    def _declare(self, declared: Declaration) -> None:
+        address = declared.address
+        first = self.declared.setdefault(address.key, declared)
+        if first is declared:
             return
         here = declared.span()
+        noun = get_kind(address.kind).address_form.noun
         same = (
-            f" (the same field as {first.address}: names compare without case)"
+            f" (the same {noun} as {first.address}: names compare without case)"
             if first.address != address
             else ""
         )
@@ -270,7 +246,9 @@ class _Loader:
 
     def finish(self) -> tuple[DesiredState, list[Diagnostic]]:
         objects = list(self.declared.values())
-        self.diagnostics.extend(_too_many_fields(objects))
+        for kind in KINDS:
+            own = [item for item in objects if item.address.kind == kind.name]
+            self.diagnostics.extend(kind.declared_problems(own))
         self.diagnostics.extend(_renamed_from_problems(objects))
         settings = self.settings or Settings()
         state = DesiredState(
@@ -289,85 +267,14 @@ def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:
     return (source.file, source.line, source.column) if source else ("", 0, 0)
 
 
-def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Address, Spec, ObjectOrigin]]:
-    """Every object of the file that is valid on its own, whatever else is wrong with the file."""
-
-    def items(value: Any) -> Iterator[tuple[int, Any]]:
-        yield from enumerate(value) if isinstance(value, list) else ()
-
-    sections = data.get("detailFields")
-    if isinstance(sections, dict):
-        for entity in DETAIL_FIELD_ENTITIES:
-            for index, item in items(sections.get(entity)):
-                spec = _valid(DetailFieldSpec, item)
-                if isinstance(spec, DetailFieldSpec):
-                    origin = ObjectOrigin(source_map, ("detailFields", entity, index))
-                    yield Address("detailFields", entity, spec.name), spec, origin
-    for kind, model in (("products", ProductSpec), ("customRoles", CustomRoleSpec)):
-        for index, item in items(data.get(kind)):
-            spec = _valid(model, item)
-            if spec is not None:
-                yield Address(kind, "", spec.name), spec, ObjectOrigin(source_map, (kind, index))
-    for block_index, block in items(data.get("teamRoles")):
-        team = block.get("team") if isinstance(block, dict) else None
-        if not isinstance(team, str) or not team:
-            continue
-        for index, item in items(block.get("roles")):
-            entry = _valid(TeamRoleEntry, item)
-            if isinstance(entry, TeamRoleEntry):
-                spec = TeamRoleSpec(
-                    team=team, name=entry.name, granted=entry.granted, renamed_from=entry.renamed_from
-                )
-                origin = ObjectOrigin(
-                    source_map, ("teamRoles", block_index, "roles", index), ("teamRoles", block_index)
-                )
-                yield Address("teamRoles", team, entry.name), spec, origin
-    for index, item in items(data.get("permissionSchemes")):
-        spec = _valid(PermissionSchemeSpec, item)
-        if isinstance(spec, PermissionSchemeSpec):
-            yield (
-                Address("permissionSchemes", "", spec.name),
-                spec,
-                ObjectOrigin(source_map, ("permissionSchemes", index)),
-            )
-
-
-def _valid(model: type[Spec], item: Any) -> Any:
-    try:
-        return model.model_validate(item, by_name=False)
-    except ValidationError:
-        return None
-
-
-def _too_many_fields(objects: list[_Declared]) -> Iterator[Diagnostic]:
-    counts: Counter[str] = Counter()
-    for item in objects:
-        if item.address.kind != "detailFields":
-            continue
-        counts[item.address.scope] += 1
-        if counts[item.address.scope] == catalogue.MAX_DETAIL_FIELDS_PER_ENTITY + 1:
-            total = sum(
-                1
-                for other in objects
-                if other.address.kind == "detailFields" and other.address.scope == item.address.scope
-            )
-            yield error(
-                "manifest.too_many_fields",
-                f"{total} detail fields for {item.address.scope}; the API allows at most "
-                f"{catalogue.MAX_DETAIL_FIELDS_PER_ENTITY} per entity (this is the first one over)",
-                source=item.span(),
-                address=str(item.address),
-            )
-
-
-def _renamed_from_problems(objects: list[_Declared]) -> Iterator[Diagnostic]:
-    claims: dict[tuple[str, str, str], _Declared] = {}
+def _renamed_from_problems(objects: list[Declaration]) -> Iterator[Diagnostic]:
+    claims: dict[tuple[str, str, str], Declaration] = {}
     for item in objects:
         earlier_names: list[str] = getattr(item.spec, "renamed_from", [])
         for index, earlier in enumerate(earlier_names):
-            claim = _identity(item.address.renamed(earlier))
+            claim = item.address.renamed(earlier).key
             span = item.span("renamedFrom", index)
-            if claim == _identity(item.address):
+            if claim == item.address.key:
                 yield error(
                     "manifest.renamed_from",
                     f"renamedFrom lists the object's own name {earlier!r}",
@@ -549,25 +456,11 @@ def _describe(value: Any) -> str:
 
 def _address_at(data: dict[str, Any], path: DataPath) -> str | None:
     """The address of the object a data path points into, when the object has a usable name."""
-
-    def name_of(item: Any) -> str | None:
-        name = item.get("name") if isinstance(item, dict) else None
-        return name if isinstance(name, str) and name else None
-
-    def at(*keys: PathSegment) -> Any:
-        node: Any = data
-        for key in keys:
-            node = _child(node, key)
-        return node
-
-    match path:
-        case ("detailFields", str(entity), int(), *_) if entity in DETAIL_FIELD_ENTITIES:
-            name = name_of(at(*path[:3]))
-            return str(Address("detailFields", entity, name)) if name else None
-        case ("products" | "customRoles" | "permissionSchemes" as kind, int(), *_):
-            name = name_of(at(*path[:2]))
-            return str(Address(kind, "", name)) if name else None
-        case ("teamRoles", int(block), "roles", int(), *_):
-            name, team = name_of(at(*path[:4])), at("teamRoles", block, "team")
-            return str(Address("teamRoles", team, name)) if name and isinstance(team, str) and team else None
-    return None
+    if not path or not isinstance(path[0], str) or path[0] not in data:
+        return None
+    try:
+        kind = get_kind(path[0])
+    except KeyError:
+        return None
+    address = kind.address_at(data[path[0]], path[1:])
+    return str(address) if address else None

@@ -36,8 +36,6 @@ from reconciler.site.live import LiveState
 
 FORMAT_VERSION = 1
 ACTION_RANK = {Action.DELETE: 0, Action.RENAME: 1, Action.REPLACE: 2, Action.UPDATE: 3, Action.CREATE: 4}
-# The cap the CSM API puts on detail fields per entity.
-NAMESPACE_CAPACITY = {"detailFields": 50}
 
 
 @dataclass(frozen=True)
@@ -460,16 +458,10 @@ def _draft(
 
 class _Protection:
     def __init__(self, protected: Iterable[Address]) -> None:
-        self._keys = {self._key(address) for address in protected}
-
-    @staticmethod
-    def _key(address: Address) -> tuple[str, str, str]:
-        if address.kind == "detailFields":  # names are case-insensitive there
-            return (address.kind, address.scope, address.name.casefold())
-        return (address.kind, address.scope, address.name)
+        self._keys = {address.key for address in protected}
 
     def covers(self, address: Address) -> bool:
-        return self._key(address) in self._keys
+        return address.key in self._keys
 
 
 def _check_thresholds(
@@ -580,13 +572,16 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
             for releaser in releasers[(draft.kind.name, identity)]:
                 if releaser is not draft:
                     edges[draft.key].add(releaser.key)
-    for kind_name, capacity in NAMESPACE_CAPACITY.items():
+    for kind in KINDS:
+        capacity = kind.capacity
+        if capacity is None:
+            continue
         present: dict[str, int] = defaultdict(int)
-        for obj in live.of(kind_name):
+        for obj in live.of(kind.name):
             present[obj.identity[0]] += 1
         by_namespace: dict[str, list[_Draft]] = defaultdict(list)
         for draft in drafts:
-            if draft.kind.name == kind_name:
+            if draft.kind is kind:
                 by_namespace[draft.address.scope].append(draft)
         for namespace, group in by_namespace.items():
             creates = [d for d in group if d.action is Action.CREATE]
@@ -631,7 +626,7 @@ def _park(draft: _Draft) -> list[_Draft]:
     token = hashlib.sha256(f"{draft.address}|{old_name}".encode()).hexdigest()[:6]
     temporary = draft.kind.temporary_name(old_name, token)
     namespace = next(iter(draft.releases))[0]
-    parked_identity = (namespace, temporary.casefold() if draft.kind.name == "detailFields" else temporary)
+    parked_identity = (namespace, draft.kind.name_key(temporary))
     first = replace(
         draft,
         action=Action.RENAME,

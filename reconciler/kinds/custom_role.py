@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
-from reconciler.address import Address
+from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, warning
 from reconciler.kinds.base import RenamedFrom, Spec, problem, right_checker
 from reconciler.kinds.kind import (
@@ -18,16 +19,20 @@ from reconciler.kinds.kind import (
     LiveObject,
     Lookups,
     ResourceKind,
+    by_name,
     create_verified,
     delete_idempotent,
     text_list,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.yamlwrite import entry
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
 PAGE_SIZE = 100  # the API's maximum
+# extendedRole values export writes: `user` is the default, so it is left out.
+_EXPORTED_EXTENDED_ROLES = ("observer", "stakeholder")
 
 
 CustomRoleRight = Annotated[
@@ -68,6 +73,26 @@ class CustomRoleKind(ResourceKind):
     """The list endpoint gives only ids and names, so each role's rights take one GET: the API forces it."""
 
     name = "customRoles"
+    address_form = AddressForm(name, "custom role")
+    section = list[CustomRoleSpec] | None
+    spec = CustomRoleSpec
+    export_file = "custom-roles.yaml"
+    export_about = (
+        "JSM Operations custom user roles. extendedRole is written only where it is not `user`:",
+        "the API cannot set it, so plan warns when a site differs instead of changing it.",
+    )
+
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        roles = []
+        for obj in sorted(objects, key=by_name):
+            role = entry(obj.essence, ("name",))
+            extended = obj.context.get("extendedRole")
+            if extended in _EXPORTED_EXTENDED_ROLES:
+                role["extendedRole"] = extended
+            role.update(entry(obj.essence, ("grantedRights", "disallowedRights")))
+            roles.append(role)
+        return roles
+
     set_fields = frozenset({"grantedRights", "disallowedRights"})
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
-from reconciler.address import DETAIL_FIELD_ENTITIES, Address
-from reconciler.errors import Diagnostic, TerminalSiteError
+from reconciler.address import Address, AddressForm
+from reconciler.errors import Diagnostic, TerminalSiteError, error
 from reconciler.kinds.base import RenamedFrom, Spec, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
+    Declaration,
     DesiredObject,
     Essence,
     LiveObject,
     Lookups,
+    ObjectOrigin,
     ResourceKind,
+    by_name,
     create_verified,
     delete_idempotent,
+    list_items,
+    name_at,
+    valid_spec,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.yamlsource import DataPath, SourceMap
+from reconciler.yamlwrite import entry
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
+ENTITIES = ("organization", "customer", "entitlement")
 DetailFieldType = Literal[
     "TEXT", "EMAIL", "URL", "DATE", "NUMBER", "BOOLEAN", "PHONE", "SELECT", "MULTISELECT"
 ]
@@ -124,6 +136,51 @@ class DetailFieldKind(ResourceKind):
     """Detail fields are addressed by name in the API, and names are unique case-insensitively."""
 
     name = "detailFields"
+    address_form = AddressForm(name, "detail field", entities=ENTITIES, ignore_case=True)
+    section = DetailFieldsSection | None
+    spec = DetailFieldSpec
+    capacity = catalogue.MAX_DETAIL_FIELDS_PER_ENTITY
+    export_file = "detail-fields.yaml"
+    export_about = ("Customer Service Management detail fields, per entity. Option order is kept.",)
+
+    def declarations(self, section: Any, source_map: SourceMap) -> Iterator[Declaration]:
+        for entity in ENTITIES:
+            fields = section.get(entity) if isinstance(section, dict) else None
+            for index, item in list_items(fields):
+                spec = valid_spec(DetailFieldSpec, item)
+                if isinstance(spec, DetailFieldSpec):
+                    origin = ObjectOrigin(source_map, (self.name, entity, index))
+                    yield Declaration(Address(self.name, entity, spec.name), spec, origin)
+
+    def address_at(self, section: Any, path: DataPath) -> Address | None:
+        match path:
+            case (str(entity), int(index), *_) if entity in ENTITIES:
+                name = name_at(section, entity, index)
+                return Address(self.name, entity, name) if name else None
+        return None
+
+    def declared_problems(self, declared: Sequence[Declaration]) -> Iterator[Diagnostic]:
+        totals = Counter(item.address.scope for item in declared)
+        counts: Counter[str] = Counter()
+        for item in declared:
+            entity = item.address.scope
+            counts[entity] += 1
+            if counts[entity] == self.capacity + 1:
+                yield error(
+                    "manifest.too_many_fields",
+                    f"{totals[entity]} detail fields for {entity}; the API allows at most "
+                    f"{self.capacity} per entity (this is the first one over)",
+                    source=item.span(),
+                    address=str(item.address),
+                )
+
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        section = CommentedMap()
+        for entity in ENTITIES:
+            fields = sorted((o for o in objects if o.address.scope == entity), key=by_name)
+            if fields:
+                section[entity] = [entry(o.essence, ("name", "type", "options")) for o in fields]
+        return section
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         # Each entity's answer is read in its own task, so an answer of the wrong shape names its endpoint.
@@ -135,22 +192,22 @@ class DetailFieldKind(ResourceKind):
                 objects.append(
                     LiveObject(
                         address=Address(self.name, entity, raw["name"]),
-                        identity=(entity, raw["name"].casefold()),
+                        identity=(entity, self.name_key(raw["name"])),
                         essence=essence,
                         server_id=raw["name"],
                     )
                 )
             return objects
 
-        return [obj for objects in client.map(read_entity, DETAIL_FIELD_ENTITIES) for obj in objects]
+        return [obj for objects in client.map(read_entity, ENTITIES) for obj in objects]
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
         objects = [
             DesiredObject(
                 address=address,
-                identity=(address.scope, spec.name.casefold()),
+                identity=(address.scope, self.name_key(spec.name)),
                 essence=_essence(spec.name, spec.type, spec.options),
-                renamed_from=tuple((address.scope, old.casefold()) for old in spec.renamed_from),
+                renamed_from=tuple((address.scope, self.name_key(old)) for old in spec.renamed_from),
                 source=state.locate(address),
             )
             for address, spec in state.objects.items()
@@ -204,13 +261,13 @@ class DetailFieldKind(ResourceKind):
 
         def find() -> dict[str, Any] | None:
             fields = client.get(Api.CSM, f"/{entity}/details")["results"]
-            return next((f for f in fields if f["name"].casefold() == after["name"].casefold()), None)
+            return next((f for f in fields if self.name_key(f["name"]) == self.name_key(after["name"])), None)
 
         create_verified(lambda: client.request(Api.CSM, "POST", f"/{entity}/details", json_body=body), find)
 
     def _live_essence(self, client: SiteApi, entity: str, name: str) -> Essence | None:
         fields = client.get(Api.CSM, f"/{entity}/details")["results"]
-        raw = next((f for f in fields if f["name"].casefold() == name.casefold()), None)
+        raw = next((f for f in fields if self.name_key(f["name"]) == self.name_key(name)), None)
         return None if raw is None else _essence(raw["name"], raw["type"]["name"], raw["type"].get("options"))
 
     def _delete(self, client: SiteApi, entity: str, name: str) -> None:

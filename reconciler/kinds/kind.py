@@ -1,8 +1,10 @@
 """The contract every resource kind implements, and the values that flow between the stages.
 
-A kind reads its live objects (network), turns manifest specs and live objects into comparable
-*essences* (pure), and writes one planned change (network). Everything generic — matching, renames,
-pruning, ordering — lives in plan.py, so a new kind is one module plus one line in kinds/__init__.py.
+A kind owns everything about itself: its manifest section and address form, how it finds its objects in a
+manifest file, how it reads its live objects (network), turns manifest specs and live objects into
+comparable *essences* (pure), writes one planned change (network), and exports its section. Everything
+generic — loading, matching, renames, pruning, ordering, export files — lives outside the kinds and holds
+no per-kind branch, so a new kind is one module plus one line in kinds/__init__.py (docs/adding-a-kind.md).
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from reconciler.address import Address
+from pydantic import ValidationError
+
+from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, TerminalSiteError
+from reconciler.kinds.base import Spec
+from reconciler.yamlsource import DataPath, PathSegment, SourceMap
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -118,6 +124,58 @@ class LiveObject:
 
 
 @dataclass(frozen=True)
+class ObjectOrigin:
+    """Where an object was declared: its node, and for a scoped object also the node of its scope block."""
+
+    source_map: SourceMap
+    path: DataPath
+    scope_path: DataPath | None = None
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One object a manifest file declares, valid on its own."""
+
+    address: Address
+    spec: Spec
+    origin: ObjectOrigin
+
+    def span(self, *path: PathSegment) -> SourceSpan:
+        return self.origin.source_map.locate((*self.origin.path, *path))
+
+
+def list_items(value: Any) -> Iterator[tuple[int, Any]]:
+    """The (index, item) pairs of a manifest list; nothing when the value is not a list."""
+    yield from enumerate(value) if isinstance(value, list) else ()
+
+
+def valid_spec(model: type[Spec], item: Any) -> Any:
+    """The item as `model`, or None: the file's diagnostics come from validating the whole document."""
+    try:
+        return model.model_validate(item, by_name=False)
+    except ValidationError:
+        return None
+
+
+def node_at(node: Any, *path: PathSegment) -> Any:
+    """The manifest data at `path` below `node`, or None where the path leads nowhere."""
+    for segment in path:
+        if isinstance(node, dict) and isinstance(segment, str):
+            node = node.get(segment)
+        elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+            node = node[segment]
+        else:
+            return None
+    return node
+
+
+def name_at(node: Any, *path: PathSegment) -> str | None:
+    """The `name` of the manifest object at `path`, when it is usable text."""
+    name = node_at(node, *path, "name")
+    return name if isinstance(name, str) and name else None
+
+
+@dataclass(frozen=True)
 class Lookups:
     """Names and ids of what the manifests refer to but do not manage."""
 
@@ -149,10 +207,50 @@ def _invert(by_id: Mapping[str, str]) -> Mapping[str, list[str]]:
 class ResourceKind(ABC):
     """One kind of managed object. Subclasses are stateless; instances are cheap."""
 
-    name: ClassVar[str]  # the user-facing kind name of MANIFEST.md
+    name: ClassVar[str]  # the user-facing kind name of MANIFEST.md, and its manifest section's key
+    address_form: ClassVar[AddressForm]
+    # The manifest section's type (for validation and the JSON Schema), and the model of one object in it.
+    section: ClassVar[Any]
+    spec: ClassVar[type[Spec]]
     set_fields: ClassVar[frozenset[str]] = frozenset()  # essence lists compared as sets
     # Lookups to read first: "teams", "groups", "projectRoles", "permissions".
     needs: ClassVar[frozenset[str]] = frozenset()
+    prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
+    capacity: ClassVar[int | None] = None  # the most objects the API allows in one scope
+    export_file: ClassVar[str]
+    export_about: ClassVar[tuple[str, ...]]  # the export header's lines about this kind
+
+    def name_key(self, name: str) -> str:
+        """A name as the API compares it."""
+        return self.address_form.name_key(name)
+
+    # --- manifests (pure) ------------------------------------------------------------------------
+
+    def declarations(self, section: Any, source_map: SourceMap) -> Iterator[Declaration]:
+        """The objects of this kind's section of one file that are valid on their own. The default reads
+        a list of named objects."""
+        for index, item in list_items(section):
+            spec = valid_spec(self.spec, item)
+            if spec is not None:
+                address = Address(self.name, "", spec.name)
+                yield Declaration(address, spec, ObjectOrigin(source_map, (self.name, index)))
+
+    def address_at(self, section: Any, path: DataPath) -> Address | None:
+        """The address of the object a data path inside the section points into, if it has a name."""
+        name = name_at(section, *path[:1]) if path and isinstance(path[0], int) else None
+        return Address(self.name, "", name) if name else None
+
+    def declared_problems(self, declared: Sequence[Declaration]) -> Iterator[Diagnostic]:
+        """Rules across this kind's objects of the whole manifest set, beyond one object."""
+        yield from ()
+
+    # --- export (pure) ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        """The manifest section that declares `objects` (one per identity), stable and sorted."""
+
+    # --- the site ---------------------------------------------------------------------------------
 
     @abstractmethod
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
@@ -228,3 +326,9 @@ def delete_idempotent(delete: Callable[[], object]) -> None:
     except TerminalSiteError as exc:
         if exc.status != 404:
             raise
+
+
+def by_name(obj: LiveObject) -> tuple[str, str]:
+    """Export order: by name without case, then with case."""
+    name = str(obj.essence["name"])
+    return name.casefold(), name

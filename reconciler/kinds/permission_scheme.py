@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field, WithJsonSchema
+from ruamel.yaml.comments import CommentedMap
 
-from reconciler import catalogue
-from reconciler.address import Address
+from reconciler import catalogue, yamlwrite
+from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, TerminalSiteError, error
 from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
@@ -20,6 +22,7 @@ from reconciler.kinds.kind import (
     LiveObject,
     Lookups,
     ResourceKind,
+    by_name,
     create_verified,
     delete_idempotent,
 )
@@ -72,8 +75,37 @@ class PermissionSchemeKind(ResourceKind):
     DELETE for each removed one, never a PUT of `permissions`, which would re-create every grant."""
 
     name = "permissionSchemes"
+    address_form = AddressForm(name, "permission scheme")
+    section = list[PermissionSchemeSpec] | None
+    spec = PermissionSchemeSpec
+    export_file = "permission-schemes.yaml"
+    export_about = (
+        "Jira permission schemes. The grants are all the grants: plan removes others from the site.",
+        "Groups and project roles are written by name, or in the exact mapping form where a name is",
+        "not unique on the site.",
+    )
     set_fields = frozenset({"grants"})
     needs = frozenset({"groups", "projectRoles", "permissions"})
+
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        schemes = []
+        for obj in sorted(objects, key=by_name):
+            holders: dict[str, list[Any]] = defaultdict(list)
+            parts = obj.context["grants"]
+            for grant in obj.essence["grants"]:  # sorted by "KEY: label", so holders sort by label
+                permission, holder = parts[grant]["permission"], parts[grant]["holder"]
+                label = grant.removeprefix(f"{permission}: ")
+                exact = f"{{type: {holder['type']}, value: {holder.get('value')}}}"
+                if label == exact:  # holder_label found no unique name: write what the API holds
+                    value = yamlwrite.text(holder["value"])
+                    holders[permission].append(yamlwrite.flow_map({"type": holder["type"], "value": value}))
+                else:
+                    holders[permission].append(yamlwrite.text(label))
+            scheme = yamlwrite.entry(obj.essence, ("name", "description"))
+            grants = ((yamlwrite.key(k), yamlwrite.flow(holders[k])) for k in sorted(holders))
+            scheme["grants"] = CommentedMap(grants)
+            schemes.append(scheme)
+        return schemes
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         body = client.get(Api.JIRA, "/permissionscheme", {"expand": "permissions"})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from reconciler import catalogue
-from reconciler.address import Address
+from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic
 from reconciler.kinds.base import RenamedFrom, Spec
 from reconciler.kinds.kind import (
@@ -17,10 +18,12 @@ from reconciler.kinds.kind import (
     LiveObject,
     Lookups,
     ResourceKind,
+    by_name,
     create_verified,
     delete_idempotent,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.yamlwrite import entry
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -35,6 +38,14 @@ class ProductSpec(Spec):
 
 class ProductKind(ResourceKind):
     name = "products"
+    address_form = AddressForm(name, "product")
+    section = list[ProductSpec] | None
+    spec = ProductSpec
+    export_file = "products.yaml"
+    export_about = ("Customer Service Management products.",)
+
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        return [entry(o.essence, ("name",)) for o in sorted(objects, key=by_name)]
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         return [self._live(raw) for raw in client.paginate_cursor(Api.CSM, "/product", limit=PAGE_SIZE)]

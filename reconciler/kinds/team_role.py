@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field, WithJsonSchema
+from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
-from reconciler.address import Address
+from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, error
 from reconciler.kinds.base import RenamedFrom, Spec, right_checker
 from reconciler.kinds.kind import (
     Action,
     Change,
+    Declaration,
     DesiredObject,
     Essence,
     LiveObject,
     Lookups,
+    ObjectOrigin,
     ResourceKind,
+    by_name,
     create_verified,
     delete_idempotent,
+    list_items,
+    name_at,
+    node_at,
+    valid_spec,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.yamlsource import DataPath, SourceMap
+from reconciler.yamlwrite import entry, text
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -71,6 +83,48 @@ class TeamRoleKind(ResourceKind):
     """Team roles live under platform teams; a role is matched by (team id, role name)."""
 
     name = "teamRoles"
+    address_form = AddressForm(name, "team role", scope_label="TEAM", name_label="ROLE")
+    section = list[TeamRolesBlock] | None
+    spec = TeamRoleSpec
+    export_file = "team-roles.yaml"
+    export_about = (
+        "JSM Operations team roles, per team. A team is written by name, or by id where its name",
+        "is shared by another team.",
+    )
+
+    def declarations(self, section: Any, source_map: SourceMap) -> Iterator[Declaration]:
+        for block_index, block in list_items(section):
+            team = block.get("team") if isinstance(block, dict) else None
+            if not isinstance(team, str) or not team:
+                continue
+            for index, item in list_items(block.get("roles")):
+                role = valid_spec(TeamRoleEntry, item)
+                if isinstance(role, TeamRoleEntry):
+                    spec = TeamRoleSpec(
+                        team=team, name=role.name, granted=role.granted, renamed_from=role.renamed_from
+                    )
+                    origin = ObjectOrigin(
+                        source_map, (self.name, block_index, "roles", index), (self.name, block_index)
+                    )
+                    yield Declaration(Address(self.name, team, role.name), spec, origin)
+
+    def address_at(self, section: Any, path: DataPath) -> Address | None:
+        match path:
+            case (int(block), "roles", int(index), *_):
+                team, name = node_at(section, block, "team"), name_at(section, block, "roles", index)
+                return Address(self.name, team, name) if name and isinstance(team, str) and team else None
+        return None
+
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        by_team: dict[str, list[LiveObject]] = defaultdict(list)
+        for obj in objects:
+            by_team[_team_label(str(obj.context["teamId"]), lookups)].append(obj)
+        blocks = []
+        for team in sorted(by_team, key=lambda label: (label.casefold(), label)):
+            roles = [entry(o.essence, ("name", "granted")) for o in sorted(by_team[team], key=by_name)]
+            blocks.append(CommentedMap([("team", text(team)), ("roles", roles)]))
+        return blocks
+
     set_fields = frozenset({"granted"})
     needs = frozenset({"teams"})
 
@@ -157,3 +211,11 @@ def resolve_team(team: str, lookups: Lookups) -> tuple[str | None, str]:
     if ids:
         return None, f"{len(ids)} teams are named {team!r}; use the team id ({', '.join(ids)})"
     return None, f"no team {team!r} on the site (teams are listed by GET /v1/teams; is Operations enabled?)"
+
+
+def _team_label(team_id: str, lookups: Lookups) -> str:
+    """The team's name where it names this team alone; its id otherwise (resolve_team reads both)."""
+    name = lookups.teams.get(team_id)
+    if name is not None and lookups.team_ids_by_name.get(name) == [team_id] and name not in lookups.teams:
+        return name
+    return team_id

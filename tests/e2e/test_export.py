@@ -22,7 +22,7 @@ from reconciler.address import Address
 from reconciler.apply import apply_plan
 from reconciler.cli import cli
 from reconciler.errors import ConfigError, Severity
-from reconciler.export import FILE_NAMES, Outcome, render_export, write_export
+from reconciler.export import Outcome, render_export, write_export
 from reconciler.kinds import KINDS
 from reconciler.kinds.custom_role import CustomRoleKind
 from reconciler.kinds.kind import LiveObject, Lookups
@@ -37,6 +37,7 @@ from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
 from reconciler.site.live import LiveState, read_live_state
 
+EXPORT_FILES = [kind.export_file for kind in KINDS]
 T1 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 T2 = datetime(2025, 6, 7, 8, 9, 10, tzinfo=UTC)
 PAGE = 7  # small pages, so that groups, products and custom roles take many requests
@@ -215,10 +216,14 @@ def test_round_trip_on_a_large_paginated_site(tmp_path: Path) -> None:
     assert not exported.warnings
     assert sum(exported.counts.values()) == count
     written = write_export(exported.files, repo, force=False)
-    assert [(p.name, o) for p, o in written] == [(name, Outcome.WROTE) for name in FILE_NAMES.values()]
+    assert [(p.name, o) for p, o in written] == [(name, Outcome.WROTE) for name in EXPORT_FILES]
     # Object names that look like paths stay inside the YAML: nothing but the five files exists.
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == sorted(
-        ["repo", "repo/manifests", *(f"repo/manifests/{name}" for name in FILE_NAMES.values())]
+        [
+            "repo",
+            "repo/manifests",
+            *(f"repo/manifests/{name}" for name in EXPORT_FILES),
+        ]
     )
     schemes = (repo / "permission-schemes.yaml").read_text(encoding="utf-8")
     assert f"{{type: group, value: {TWIN_IDS[0]}}}" in schemes
@@ -438,7 +443,7 @@ def test_cli_export_end_to_end(tmp_path: Path) -> None:
 
     first = runner.invoke(cli, ["export", "--out", str(out)])
     assert first.exit_code == 0, first.output
-    assert sorted(os.listdir(out)) == sorted(FILE_NAMES.values())
+    assert sorted(os.listdir(out)) == sorted(EXPORT_FILES)
     assert f"wrote  {out / 'products.yaml'}  (3 object(s))" in first.output
     plan = runner.invoke(cli, ["plan", "--detailed-exitcode", str(out)])
     assert plan.exit_code == 0, plan.output
@@ -448,7 +453,7 @@ def test_cli_export_end_to_end(tmp_path: Path) -> None:
     assert "pass --force" in refused.output
     again = runner.invoke(cli, ["export", "--out", str(out), "--force"])
     assert again.exit_code == 0, again.output
-    assert again.output.count("unchanged") == len(FILE_NAMES)
+    assert again.output.count("unchanged") == len(KINDS)
 
     only = tmp_path / "only"
     schema = "../schemas/manifest.schema.json"
@@ -471,7 +476,7 @@ def test_the_gitops_example_manifests_are_an_export() -> None:
     desired, diagnostics = load_manifests([GITOPS / "manifests"], environ={})
     assert diagnostics == []
     assert desired.objects
-    assert sorted(p.name for p in (GITOPS / "manifests").iterdir()) == sorted(FILE_NAMES.values())
+    assert sorted(p.name for p in (GITOPS / "manifests").iterdir()) == sorted(EXPORT_FILES)
     for path in (GITOPS / "manifests").iterdir():
         assert path.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=https://")
 
