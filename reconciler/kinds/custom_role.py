@@ -19,7 +19,8 @@ from reconciler.kinds.kind import (
     Lookups,
     ResourceKind,
     create_verified,
-    delete_idempotent,
+    delete_verified,
+    found,
     text_list,
 )
 from reconciler.site.http import Api, SiteClient
@@ -122,10 +123,10 @@ class CustomRoleKind(ResourceKind):
     def apply(self, client: SiteClient, change: Change) -> None:
         if change.action is Action.DELETE:
             role_id = change.context["serverId"]
-            delete_idempotent(
-                lambda: client.request(
-                    Api.OPS, "DELETE", f"/roles/{role_id}", params={"identifierType": "id"}
-                )
+            by_id = {"identifierType": "id"}
+            delete_verified(
+                lambda: client.request(Api.OPS, "DELETE", f"/roles/{role_id}", params=by_id),
+                lambda: found(lambda: client.get(Api.OPS, f"/roles/{role_id}", by_id)),
             )
             return
         assert change.after is not None

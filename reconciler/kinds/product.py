@@ -18,7 +18,8 @@ from reconciler.kinds.kind import (
     Lookups,
     ResourceKind,
     create_verified,
-    delete_idempotent,
+    delete_verified,
+    found,
 )
 from reconciler.site.http import Api, SiteClient
 
@@ -73,7 +74,10 @@ class ProductKind(ResourceKind):
             )
         elif change.action is Action.DELETE:
             product_id = change.context["serverId"]
-            delete_idempotent(lambda: client.request(Api.CSM, "DELETE", f"/product/{product_id}"))
+            delete_verified(
+                lambda: client.request(Api.CSM, "DELETE", f"/product/{product_id}"),
+                lambda: found(lambda: client.get(Api.CSM, f"/product/{product_id}")),
+            )
         else:
             assert change.after is not None
             product_id = change.context["serverId"]
