@@ -1,8 +1,9 @@
 """The GitHub Action's entry point: `python -m reconciler.github`, run by action.yml's main step.
 
 It reads its inputs from the environment that action.yml sets (JSM_ACTION_*; credentials only as JSM_SITE,
-JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN), runs the CLI as a subprocess (`plan --out`, and for apply
-`apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and, on a pull request, the one comment.
+JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN, JSM_SCOPED_TOKEN), runs the CLI as a subprocess (`plan --out`,
+and for apply `apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and, on a pull request, the
+one comment.
 
 Exit status: 0 when the plan or apply succeeded (also when a fork's pull request had no secrets and the
 plan was skipped), 1 otherwise.
