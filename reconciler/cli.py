@@ -45,6 +45,7 @@ from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
+from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_state, serve_forever
@@ -57,7 +58,6 @@ from reconciler.site.session import open_site
 
 P = ParamSpec("P")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
-SECRET_VARIABLES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN")
 
 
 @dataclass
@@ -68,11 +68,10 @@ class Ui:
     quiet: bool = False
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
+    redact: Callable[[str], str] = field(init=False, repr=False)
 
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+    def __post_init__(self) -> None:
+        self.redact = redactor(self.secrets)
 
     def out(self, text: str) -> None:
         click.echo(self.redact(text), nl=not text.endswith("\n"))
@@ -97,6 +96,15 @@ class _RedactingFilter(logging.Filter):
         record.msg = self.ui.redact(record.getMessage())
         record.args = None
         return True
+
+
+def _secrets() -> list[str]:
+    """The credentials in the environment, in every form output could carry them."""
+    token = os.environ.get("JSM_API_TOKEN", "").strip()
+    found = [os.environ.get("JSM_OAUTH_TOKEN", "").strip()]
+    if token:
+        found += basic_auth_secrets(os.environ.get("JSM_EMAIL", "").strip(), token)
+    return found
 
 
 def _ui() -> Ui:
@@ -139,8 +147,7 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
-    secrets = [value for name in SECRET_VARIABLES if (value := os.environ.get(name, ""))]
-    ui = Ui(color=not no_color and "NO_COLOR" not in os.environ, quiet=quiet, debug=debug, secrets=secrets)
+    ui = Ui(color=not no_color and "NO_COLOR" not in os.environ, quiet=quiet, debug=debug, secrets=_secrets())
     ctx.obj = ui
     if verbose or debug:
         handler = logging.StreamHandler(sys.stderr)
@@ -359,7 +366,10 @@ def _target_kinds(targets: Sequence[Address]) -> list[str] | None:
 @contextmanager
 def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]]:
     config = config_from_env(site=site)
-    with open_site(config, ClientSettings(concurrency=parallelism), announce=_ui().info) as opened:
+    settings = ClientSettings(
+        concurrency=parallelism, retry_after_max_s=config.max_retry_after_s, notify=_ui().info
+    )
+    with open_site(config, settings, announce=_ui().info) as opened:
         yield opened
 
 

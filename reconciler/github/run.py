@@ -1,8 +1,9 @@
 """The GitHub Action's entry point: `python -m reconciler.github`, run by action.yml's main step.
 
 It reads its inputs from the environment that action.yml sets (JSM_ACTION_*; credentials only as JSM_SITE,
-JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN), runs the CLI as a subprocess (`plan --out`, and for apply
-`apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and, on a pull request, the one comment.
+JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN, JSM_SCOPED_TOKEN), runs the CLI as a subprocess (`plan --out`,
+and for apply `apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and, on a pull request, the
+one comment.
 
 Exit status: 0 when the plan or apply succeeded (also when a fork's pull request had no secrets and the
 plan was skipped), 1 otherwise.
@@ -37,6 +38,7 @@ from reconciler.github.comment import (
     split_drift,
 )
 from reconciler.plan import Plan
+from reconciler.redaction import redactor
 from reconciler.render.plan import summary_line
 
 SECRET_NAMES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")
@@ -90,7 +92,7 @@ class Runner:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = dict(env)
         self.inputs = Inputs.from_env(env)
-        self.secrets = [v for name in SECRET_NAMES if len(v := env.get(name, "").strip()) >= 4]
+        self.redact = redactor(env.get(name, "").strip() for name in SECRET_NAMES)
         self.event_name = env.get("GITHUB_EVENT_NAME", "")
         self.event = self._load_event(env.get("GITHUB_EVENT_PATH", ""))
         temp_root = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir())
@@ -109,11 +111,6 @@ class Runner:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
 
     def say(self, text: str) -> None:
         sys.stdout.write(self.redact(text) + "\n")

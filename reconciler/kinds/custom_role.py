@@ -21,7 +21,8 @@ from reconciler.kinds.kind import (
     ResourceKind,
     by_name,
     create_verified,
-    delete_idempotent,
+    delete_verified,
+    found,
     text_list,
 )
 from reconciler.site.api import Api, SiteApi
@@ -147,10 +148,10 @@ class CustomRoleKind(ResourceKind):
     def apply(self, client: SiteApi, change: Change) -> None:
         if change.action is Action.DELETE:
             role_id = change.context["serverId"]
-            delete_idempotent(
-                lambda: client.request(
-                    Api.OPS, "DELETE", f"/roles/{role_id}", params={"identifierType": "id"}
-                )
+            by_id = {"identifierType": "id"}
+            delete_verified(
+                lambda: client.request(Api.OPS, "DELETE", f"/roles/{role_id}", params=by_id),
+                lambda: found(lambda: client.get(Api.OPS, f"/roles/{role_id}", by_id)),
             )
             return
         assert change.after is not None

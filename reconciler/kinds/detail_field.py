@@ -26,7 +26,7 @@ from reconciler.kinds.kind import (
     ResourceKind,
     by_name,
     create_verified,
-    delete_idempotent,
+    delete_verified,
     list_items,
     name_at,
     valid_spec,
@@ -271,7 +271,10 @@ class DetailFieldKind(ResourceKind):
         return None if raw is None else _essence(raw["name"], raw["type"]["name"], raw["type"].get("options"))
 
     def _delete(self, client: SiteApi, entity: str, name: str) -> None:
-        delete_idempotent(lambda: client.request(Api.CSM, "DELETE", f"/{entity}/details/{_segment(name)}"))
+        delete_verified(
+            lambda: client.request(Api.CSM, "DELETE", f"/{entity}/details/{_segment(name)}"),
+            lambda: self._live_essence(client, entity, name) is not None,
+        )
 
 
 def _segment(name: str) -> str:

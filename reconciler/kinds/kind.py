@@ -319,13 +319,34 @@ def create_verified(create: Callable[[], T], find: Callable[[], T | None], *, at
     raise AssertionError("unreachable")
 
 
-def delete_idempotent(delete: Callable[[], object]) -> None:
-    """A delete whose object is already gone has done its job (a retried delete sees a 404)."""
+AUTH_STATUSES = frozenset({401, 403})
+
+
+def delete_verified(delete: Callable[[], object], exists: Callable[[], bool]) -> None:
+    """Send a delete, and decide what an odd outcome means by reading, never by its status alone.
+
+    When the answer was lost (retries ran out), or the site refused with a 4xx other than auth, the
+    object may already be gone: a DELETE sent again after a lost answer sees a 404, or a 400 where the
+    documents declare no 404 (CSM fields and products, Ops team roles). Gone means done."""
     try:
         delete()
-    except TerminalSiteError as exc:
-        if exc.status != 404:
+    except RetryableSiteError:
+        if exists():
             raise
+    except TerminalSiteError as exc:
+        if exc.status is None or exc.status in AUTH_STATUSES or not 400 <= exc.status < 500 or exists():
+            raise
+
+
+def found(read: Callable[[], object]) -> bool:
+    """Whether reading one object finds it; for GETs whose documents declare 404 for a missing one."""
+    try:
+        read()
+    except TerminalSiteError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
 
 
 def by_name(obj: LiveObject) -> tuple[str, str]:

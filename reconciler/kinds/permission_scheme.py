@@ -24,7 +24,8 @@ from reconciler.kinds.kind import (
     ResourceKind,
     by_name,
     create_verified,
-    delete_idempotent,
+    delete_verified,
+    found,
 )
 from reconciler.site.api import Api, SiteApi
 
@@ -203,7 +204,10 @@ class PermissionSchemeKind(ResourceKind):
     def apply(self, client: SiteApi, change: Change) -> None:
         if change.action is Action.DELETE:
             scheme_id = change.context["serverId"]
-            delete_idempotent(lambda: client.request(Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}"))
+            delete_verified(
+                lambda: client.request(Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}"),
+                lambda: found(lambda: client.get(Api.JIRA, f"/permissionscheme/{scheme_id}")),
+            )
             return
         assert change.after is not None
         after = change.after

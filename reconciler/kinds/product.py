@@ -20,7 +20,8 @@ from reconciler.kinds.kind import (
     ResourceKind,
     by_name,
     create_verified,
-    delete_idempotent,
+    delete_verified,
+    found,
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.yamlwrite import entry
@@ -84,7 +85,10 @@ class ProductKind(ResourceKind):
             )
         elif change.action is Action.DELETE:
             product_id = change.context["serverId"]
-            delete_idempotent(lambda: client.request(Api.CSM, "DELETE", f"/product/{product_id}"))
+            delete_verified(
+                lambda: client.request(Api.CSM, "DELETE", f"/product/{product_id}"),
+                lambda: found(lambda: client.get(Api.CSM, f"/product/{product_id}")),
+            )
         else:
             assert change.after is not None
             product_id = change.context["serverId"]

@@ -25,7 +25,7 @@ from reconciler.kinds.kind import (
     ResourceKind,
     by_name,
     create_verified,
-    delete_idempotent,
+    delete_verified,
     list_items,
     name_at,
     node_at,
@@ -183,7 +183,11 @@ class TeamRoleKind(ResourceKind):
         team_id = change.context["teamId"]
         if change.action is Action.DELETE:
             role_id = change.context["serverId"]
-            delete_idempotent(lambda: client.request(Api.OPS, "DELETE", f"/teams/{team_id}/roles/{role_id}"))
+            # The team's list, not GET by id: that DELETE and GET declare no 404 for a missing role.
+            delete_verified(
+                lambda: client.request(Api.OPS, "DELETE", f"/teams/{team_id}/roles/{role_id}"),
+                lambda: any(r.get("id") == role_id for r in client.get(Api.OPS, f"/teams/{team_id}/roles")),
+            )
             return
         assert change.after is not None
         body = {"name": change.after["name"], "rights": _rights_body(change.after["granted"])}

@@ -5,7 +5,12 @@ exactly as it talks to Atlassian Cloud.
 """
 
 from reconciler.sandbox.app import Call, Knobs, SandboxSite
-from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
+from reconciler.sandbox.common import (
+    SANDBOX_API_TOKEN,
+    SANDBOX_EMAIL,
+    SANDBOX_OAUTH_TOKEN,
+    SANDBOX_SCOPED_TOKEN,
+)
 from reconciler.sandbox.seed import SeedError, load_seed_file
 from reconciler.sandbox.server import reset_state, serve_forever, serve_in_thread
 
@@ -13,6 +18,7 @@ __all__ = [
     "SANDBOX_API_TOKEN",
     "SANDBOX_EMAIL",
     "SANDBOX_OAUTH_TOKEN",
+    "SANDBOX_SCOPED_TOKEN",
     "Call",
     "Knobs",
     "SandboxSite",

@@ -26,11 +26,12 @@ from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
     SANDBOX_OAUTH_TOKEN,
+    SANDBOX_SCOPED_TOKEN,
     ApiError,
     Ctx,
-    Handler,
     Json,
     Reply,
+    Route,
 )
 from reconciler.sandbox.seed import build_state
 from reconciler.sandbox.state import EntityKind, State, load_state, save_state
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TENANT_INFO = "/_edge/tenant_info"
+# Jira through the API gateway, for OAuth and scoped tokens (CLI.md, URL layout).
+JIRA_GATEWAY = "/ex/jira/<cloud_id>"
 
 
 @dataclass
@@ -60,6 +63,9 @@ class Knobs:
     record_calls: bool = False
     # (method, path suffix) -> status: matching requests fail with that status and change nothing.
     fail_on: dict[tuple[str, str], int] = field(default_factory=dict)
+    # What a DELETE of a missing detail field, product or team role answers. Their documents declare
+    # no 404 (only 400 among the 4xx for CSM), so a real site may well answer a repeated DELETE with 400.
+    delete_missing_status: int = 404
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,14 @@ class SandboxSite:
         else:
             self._state = build_state(seed) if seed is not None else State()
             self._persist()
-        rules = [Rule(TENANT_INFO, methods=["GET"], endpoint=_tenant_info)]
-        for route in (*jira.ROUTES, *csm.ROUTES, *ops.ROUTES):
-            rules.append(Rule(route.rule, methods=list(route.methods), endpoint=route.handler))
+        routes = [
+            Route(TENANT_INFO, ("GET",), _tenant_info),
+            *jira.ROUTES,
+            *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in jira.ROUTES),
+            *csm.ROUTES,
+            *ops.ROUTES,
+        ]
+        rules = [Rule(route.rule, methods=list(route.methods), endpoint=route) for route in routes]
         self._urls = Map(rules, strict_slashes=False, merge_slashes=False)
 
     @property
@@ -217,7 +228,7 @@ class SandboxSite:
     def _dispatch(self, request: Request, family: Family) -> tuple[Reply, bool]:
         """The answer, and whether it committed a write."""
         try:
-            handler, args = self._urls.bind_to_environ(request.environ).match()
+            route, args = self._urls.bind_to_environ(request.environ).match()
         except NotFound:
             return self._error(family, ApiError(404, f"No resource at {request.path}.", "NOT_FOUND")), False
         except MethodNotAllowed:
@@ -225,7 +236,8 @@ class SandboxSite:
                 family, ApiError(405, f"{request.method} is not allowed here.", "METHOD_NOT_ALLOWED")
             ), False
         anonymous = request.path in _ANONYMOUS and "Authorization" not in request.headers
-        if not anonymous and not _authorised(request.headers.get("Authorization")):
+        at_site = request.path.startswith(jira.PREFIX)
+        if not anonymous and not _authorised(request.headers.get("Authorization"), at_site=at_site):
             return self._error(family, family.unauthorised()), False
         args = dict(args)
         writes = request.method in WRITE_METHODS
@@ -234,17 +246,28 @@ class SandboxSite:
             self._reload_if_changed()
             if args.pop("cloud_id", self._state.cloud_id) != self._state.cloud_id:
                 return self._error(family, ApiError(404, "No site with this cloud id.", "NOT_FOUND")), False
+            if route.experimental and request.headers.get("X-ExperimentalApi") != "opt-in":
+                refused = ApiError(
+                    412,
+                    "This API is experimental: send the header X-ExperimentalApi: opt-in.",
+                    "PRECONDITION_FAILED",
+                )
+                return self._error(family, refused), False
+            base_url = request.host_url.rstrip("/")
+            if request.path.startswith("/ex/jira/"):
+                base_url += f"/ex/jira/{self._state.cloud_id}"  # `self` links stay on the gateway
             ctx = Ctx(
                 state=self._state,
-                base_url=request.host_url.rstrip("/"),
+                base_url=base_url,
                 query=request.args,
                 body=body,
                 page_cap=self.knobs.max_page_size,
             )
-            endpoint: Handler = handler
             try:
-                reply = endpoint(ctx, args)
+                reply = route.handler(ctx, args)
             except ApiError as err:
+                if err.status == 404 and route.no_declared_404:
+                    err = ApiError(self.knobs.delete_missing_status, err.message, "BAD_REQUEST")
                 return self._error(family, err), False
             except Exception:
                 # A bug, never the client's fault: answer with the family's 500 body, keep the state.
@@ -303,16 +326,20 @@ class SandboxSite:
             self._file_stamp = stamp
 
 
-def _authorised(header: str | None) -> bool:
+def _authorised(header: str | None, *, at_site: bool) -> bool:
+    """The site URL (`at_site`) takes only a classic API token; the gateway takes every form. Like Atlassian
+    Cloud, the site answers 401 to an OAuth token and to an API token with scopes."""
     if not header:
         return False
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer":
-        return hmac.compare_digest(credentials.strip().encode(), SANDBOX_OAUTH_TOKEN.encode())
+        return not at_site and hmac.compare_digest(credentials.strip().encode(), SANDBOX_OAUTH_TOKEN.encode())
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials.strip(), validate=True)
         except (binascii.Error, ValueError):
             return False
-        return hmac.compare_digest(decoded, f"{SANDBOX_EMAIL}:{SANDBOX_API_TOKEN}".encode())
+        classic = hmac.compare_digest(decoded, f"{SANDBOX_EMAIL}:{SANDBOX_API_TOKEN}".encode())
+        scoped = hmac.compare_digest(decoded, f"{SANDBOX_EMAIL}:{SANDBOX_SCOPED_TOKEN}".encode())
+        return classic or (scoped and not at_site)
     return False

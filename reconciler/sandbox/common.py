@@ -16,6 +16,8 @@ Json = Any
 SANDBOX_EMAIL = "admin@sandbox.invalid"
 SANDBOX_API_TOKEN = "sandbox-api-token"
 SANDBOX_OAUTH_TOKEN = "sandbox-oauth-token"
+# An API token with scopes (what service accounts have): Basic auth, accepted only through the gateway.
+SANDBOX_SCOPED_TOKEN = "sandbox-scoped-api-token"
 
 
 @dataclass
@@ -81,6 +83,10 @@ class Route:
     rule: str
     methods: tuple[str, ...]
     handler: Handler
+    # Marked experimental by its document: without `X-ExperimentalApi: opt-in` it answers 412.
+    experimental: bool = False
+    # A DELETE whose document declares no 404: a missing object answers Knobs.delete_missing_status.
+    no_declared_404: bool = False
 
 
 class RequestModel(BaseModel):

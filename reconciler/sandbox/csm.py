@@ -405,7 +405,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/{_ANY}/details", ("POST",), post_field),
     # `path`: a field name may contain a slash.
     Route(f"{PREFIX}/{_ANY}/details/<path:field_name>", ("PUT",), put_field),
-    Route(f"{PREFIX}/{_ANY}/details/<path:field_name>", ("DELETE",), delete_field),
+    Route(f"{PREFIX}/{_ANY}/details/<path:field_name>", ("DELETE",), delete_field, no_declared_404=True),
     Route(f"{PREFIX}/{_ANY}/<entity_id>", ("GET",), get_entity),
     Route(f"{PREFIX}/{_ANY}/<entity_id>/details", ("PUT",), put_values),
     Route(f"{PREFIX}/{_OWNER}/<entity_id>/entitlement", ("GET",), list_entitlements),
@@ -415,5 +415,5 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/product", ("POST",), post_product),
     Route(f"{PREFIX}/product/<product_id>", ("GET",), get_product),
     Route(f"{PREFIX}/product/<product_id>", ("PUT",), put_product),
-    Route(f"{PREFIX}/product/<product_id>", ("DELETE",), delete_product),
+    Route(f"{PREFIX}/product/<product_id>", ("DELETE",), delete_product, no_declared_404=True),
 )

@@ -292,16 +292,19 @@ def delete_team_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route(f"{PREFIX}/roles", ("GET",), list_custom_roles),
-    Route(f"{PREFIX}/roles", ("POST",), post_custom_role),
-    Route(f"{PREFIX}/roles/assign", ("POST",), assign_custom_role),
-    Route(f"{PREFIX}/roles/<identifier>", ("GET",), get_custom_role),
-    Route(f"{PREFIX}/roles/<identifier>", ("PUT",), put_custom_role),
-    Route(f"{PREFIX}/roles/<identifier>", ("DELETE",), delete_custom_role),
+    # The custom user role page marks every operation "Experimental".
+    Route(f"{PREFIX}/roles", ("GET",), list_custom_roles, experimental=True),
+    Route(f"{PREFIX}/roles", ("POST",), post_custom_role, experimental=True),
+    Route(f"{PREFIX}/roles/assign", ("POST",), assign_custom_role, experimental=True),
+    Route(f"{PREFIX}/roles/<identifier>", ("GET",), get_custom_role, experimental=True),
+    Route(f"{PREFIX}/roles/<identifier>", ("PUT",), put_custom_role, experimental=True),
+    Route(f"{PREFIX}/roles/<identifier>", ("DELETE",), delete_custom_role, experimental=True),
     Route(f"{PREFIX}/teams", ("GET",), list_teams),
     Route(f"{PREFIX}/teams/<team_id>/roles", ("GET",), list_team_roles),
     Route(f"{PREFIX}/teams/<team_id>/roles", ("POST",), post_team_role),
     Route(f"{PREFIX}/teams/<team_id>/roles/<identifier>", ("GET",), get_team_role),
     Route(f"{PREFIX}/teams/<team_id>/roles/<identifier>", ("PATCH",), patch_team_role),
-    Route(f"{PREFIX}/teams/<team_id>/roles/<identifier>", ("DELETE",), delete_team_role),
+    Route(
+        f"{PREFIX}/teams/<team_id>/roles/<identifier>", ("DELETE",), delete_team_role, no_declared_404=True
+    ),
 )

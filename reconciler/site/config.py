@@ -10,21 +10,34 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.errors import ConfigError
+from reconciler.redaction import MIN_SECRET_LENGTH
 
 DEFAULT_API_BASE = "https://api.atlassian.com"
 DEFAULT_SANDBOX_STATE = ".jsm-sandbox.json"
+DEFAULT_MAX_RETRY_AFTER_S = 300
+CREDENTIAL_VARIABLES = ("JSM_EMAIL", "JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_SCOPED_TOKEN")
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """Basic (email + API token) or Bearer (OAuth token). The secret never shows in repr or str."""
+    """Basic (email + API token, classic or with scopes) or Bearer (OAuth token). The secret never
+    shows in repr or str."""
 
     email: str | None = None
     secret: str = field(default="", repr=False)
     bearer: bool = False
+    scoped: bool = False
+
+    @property
+    def via_gateway(self) -> bool:
+        """Whether Jira must be called through the API gateway: the site URL answers 401 to OAuth
+        tokens and to API tokens with scopes (API-FACTS.md section 7)."""
+        return self.bearer or self.scoped
 
     def __str__(self) -> str:
-        return "OAuth bearer token" if self.bearer else f"API token of {self.email}"
+        if self.bearer:
+            return "OAuth bearer token"
+        return f"{'scoped ' if self.scoped else ''}API token of {self.email}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,9 @@ class SiteConfig:
     credentials: Credentials | None
     cloud_id: str | None = None
     sandbox_state: Path = Path(DEFAULT_SANDBOX_STATE)
+    # The embedded sandbox signs in with its own credentials; these variables were set and not used.
+    ignored_credentials: tuple[str, ...] = ()
+    max_retry_after_s: int = DEFAULT_MAX_RETRY_AFTER_S
 
     @property
     def is_embedded_sandbox(self) -> bool:
@@ -47,17 +63,30 @@ def config_from_env(env: Mapping[str, str] | None = None, *, site: str | None = 
     env = os.environ if env is None else env
     chosen = (site or env.get("JSM_SITE") or "sandbox").strip().rstrip("/")
     api_base = (env.get("JSM_API_BASE") or "").strip().rstrip("/")
-    credentials = _credentials(env)
     state = Path(env.get("JSM_SANDBOX_STATE") or DEFAULT_SANDBOX_STATE)
+    wait = _max_retry_after(env)
     if chosen == "sandbox":
-        return SiteConfig("sandbox", api_base, credentials, env.get("JSM_CLOUD_ID") or None, state)
+        # Credentials exported for a real site must never reach the sandbox, nor stop it.
+        ignored = tuple(name for name in CREDENTIAL_VARIABLES if env.get(name, "").strip())
+        return SiteConfig("sandbox", api_base, None, env.get("JSM_CLOUD_ID") or None, state, ignored, wait)
+    credentials = _credentials(env)
     check_url_allowed(chosen, "JSM_SITE")
     if api_base:
         check_url_allowed(api_base, "JSM_API_BASE")
     if credentials is None:
         raise ConfigError(f"no credentials for {chosen}: set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN")
     cloud_id = env.get("JSM_CLOUD_ID") or None
-    return SiteConfig(chosen, api_base or DEFAULT_API_BASE, credentials, cloud_id, state)
+    return SiteConfig(chosen, api_base or DEFAULT_API_BASE, credentials, cloud_id, state, (), wait)
+
+
+def _max_retry_after(env: Mapping[str, str]) -> int:
+    """JSM_MAX_RETRY_AFTER: the longest Retry-After wait honoured, in seconds; longer ones are cut to it."""
+    raw = env.get("JSM_MAX_RETRY_AFTER", "").strip()
+    if not raw:
+        return DEFAULT_MAX_RETRY_AFTER_S
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"JSM_MAX_RETRY_AFTER must be a whole number of seconds, got {raw!r}")
+    return int(raw)
 
 
 def _credentials(env: Mapping[str, str]) -> Credentials | None:
@@ -67,7 +96,7 @@ def _credentials(env: Mapping[str, str]) -> Credentials | None:
     email = env.get("JSM_EMAIL", "").strip()
     token = _secret(env, "JSM_API_TOKEN")
     if email and token:
-        return Credentials(email=email, secret=token)
+        return Credentials(email=email, secret=token, scoped=_scoped(env))
     if email or token:
         missing = "JSM_API_TOKEN" if email else "JSM_EMAIL"
         raise ConfigError(f"{missing} is not set: Basic auth needs both JSM_EMAIL and JSM_API_TOKEN")
@@ -83,7 +112,21 @@ def _secret(env: Mapping[str, str], name: str) -> str:
             f"{name} contains characters no token has (a quote, a line break or a non-ASCII letter); "
             "copy the token again"
         )
+    if value and len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{name} is shorter than {MIN_SECRET_LENGTH} characters, too short to be a real token; "
+            "copy the whole token"
+        )
     return value
+
+
+def _scoped(env: Mapping[str, str]) -> bool:
+    value = env.get("JSM_SCOPED_TOKEN", "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"JSM_SCOPED_TOKEN must be 1 (an API token with scopes) or 0, got {value!r}")
 
 
 def check_url_allowed(url: str, what: str) -> None:

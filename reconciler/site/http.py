@@ -1,9 +1,14 @@
 """The HTTP client for the three API families. The only module that imports requests.
 
 - auth: Basic (email, API token) or Bearer; the secret never appears in output or exceptions;
-- retries: 429 and 5xx with Retry-After honoured, otherwise jittered exponential backoff, bounded,
-  through urllib3's Retry; only idempotent methods are retried after the request may have reached the
-  server, so a POST is never blindly sent twice (kinds check whether a create landed instead);
+- routing: Jira at the site URL for a classic API token, through the API gateway for OAuth and scoped
+  tokens (the site URL answers 401 to those); CSM and Ops always through the gateway, with the
+  experimental opt-in header their documents ask for;
+- retries: 429 and 5xx with Retry-After honoured up to a bound (a long wait is announced), otherwise
+  jittered exponential backoff, bounded, through urllib3's Retry; only idempotent methods are retried
+  after the request may have reached the server, so a POST is never blindly sent twice (kinds check
+  whether a create landed instead); a name that does not resolve or a refused TLS handshake is not
+  retried at all;
 - one adaptive concurrency limit shared by every request (reads and apply alike);
 - pagination in the three styles the APIs use;
 - errors mapped to SiteError with the API's own error text and the endpoint, never the credentials.
@@ -11,14 +16,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,15 +32,18 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
+    NameResolutionError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
 )
+from urllib3.exceptions import SSLError as TlsError
 from urllib3.util.retry import Retry
 
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.site.api import Api, Response
-from reconciler.site.config import Credentials, check_url_allowed
+from reconciler.site.config import DEFAULT_MAX_RETRY_AFTER_S, Credentials, check_url_allowed
 from reconciler.site.limiter import AdaptiveLimit
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,11 @@ R = TypeVar("R")
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "PATCH"})  # PATCH: we always send the whole state
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REQUEST_ID_HEADERS = ("x-arequestid", "atl-traceid", "x-request-id", "x-b3-traceid")
+RATE_LIMIT_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reason")
+# The CSM document asks for this header on experimental methods (412 without it); the Ops custom-role
+# page marks every operation experimental. Sent on every CSM and Ops request.
+EXPERIMENTAL_OPT_IN = {"X-ExperimentalApi": "opt-in"}
+LONG_WAIT_S = 10.0  # a Retry-After wait at least this long is announced
 
 
 @dataclass(frozen=True)
@@ -56,18 +69,43 @@ class ClientSettings:
     max_retries: int = 5
     backoff_s: float = 1.0
     backoff_max_s: float = 30.0
-    retry_after_max_s: int = 60
+    retry_after_max_s: int = DEFAULT_MAX_RETRY_AFTER_S
+    # Where a long wait is announced (the CLI's stderr), and how to wait (tests wait for nothing).
+    notify: Callable[[str], None] | None = field(default=None, compare=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
 
 class _ThrottleAwareRetry(Retry):
-    """urllib3's Retry, telling the shared concurrency limit about every 429 it sees."""
+    """urllib3's Retry, telling the shared concurrency limit about every 429 it sees, announcing long
+    Retry-After waits, and never retrying what waiting cannot fix."""
 
     on_throttle: Callable[[], None] | None = None
+    notify: Callable[[str], None] | None = None
+    sleeper: Callable[[float], None] = staticmethod(time.sleep)
 
     def new(self, **kw: Any) -> Self:
         retry = super().new(**kw)
         retry.on_throttle = self.on_throttle
+        retry.notify = self.notify
+        retry.sleeper = self.sleeper
         return retry
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        wait = self.get_retry_after(response)  # already bounded by retry_after_max
+        if not wait:
+            return False
+        if wait >= LONG_WAIT_S and self.notify is not None:
+            self.notify(
+                f"The site answered {response.status} and asks to wait: retrying in {wait:g} s "
+                f"(JSM_MAX_RETRY_AFTER bounds the wait, now {self.retry_after_max} s)."
+            )
+        self.sleeper(wait)
+        return True
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self.sleeper(backoff)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         # A 429 means the request was refused before it was processed: safe to send again, POST too.
@@ -79,6 +117,11 @@ class _ThrottleAwareRetry(Retry):
         response = kw.get("response")
         if response is not None and response.status == 429 and self.on_throttle is not None:
             self.on_throttle()
+        error = kw.get("error")
+        if isinstance(error, NameResolutionError | TlsError):
+            # A mistyped host or a refused certificate stays so: give up at once, as urllib3 does when
+            # retries run out, so requests reports it as a connection error.
+            raise MaxRetryError(kw["_pool"], url or "", error) from error
         return super().increment(method, url, *args, **kw)
 
 
@@ -103,7 +146,10 @@ class SiteClient:
         self.settings = settings or ClientSettings()
         self.limit = AdaptiveLimit(self.settings.concurrency)
         self.request_count = 0
-        self._redact = _redactor(credentials)
+        self.jira_via_gateway = credentials.via_gateway
+        secrets = basic_auth_secrets(credentials.email or "", credentials.secret)
+        self._redact = redactor(secrets[:1] if credentials.bearer else secrets)
+        self._auth_hint = _auth_hint(credentials)
         self._session = self._new_session(credentials, transport)
         self._cloud_id = cloud_id
         self._cloud_id_lock = threading.Lock()
@@ -128,6 +174,8 @@ class SiteClient:
             redirect=0,
         )
         retry.on_throttle = self.limit.throttled
+        retry.notify = self.settings.notify
+        retry.sleeper = self.settings.sleep
         pool = self.settings.concurrency * 2
         adapter = transport or HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
         session.mount("https://", adapter)
@@ -169,6 +217,8 @@ class SiteClient:
         return self._cloud_id
 
     def url(self, api: Api, path: str) -> str:
+        if api is Api.JIRA and self.jira_via_gateway:
+            return f"{self.api_base}/ex/jira/{self.cloud_id}/rest/api/3{path}"
         if api is Api.JIRA:
             return f"{self.site_url}/rest/api/3{path}"
         if api is Api.CSM:
@@ -188,7 +238,10 @@ class SiteClient:
     ) -> Response:
         """One request; raises SiteError for anything but a 2xx."""
         endpoint = f"{method} {_display_path(api, path)}"
-        return self._send(method, self.url(api, path), endpoint, params=params, json_body=json_body)
+        headers = EXPERIMENTAL_OPT_IN if api is not Api.JIRA else None
+        return self._send(
+            method, self.url(api, path), endpoint, params=params, json_body=json_body, headers=headers
+        )
 
     def get(self, api: Api, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request(api, "GET", path, params=params).body
@@ -221,6 +274,7 @@ class SiteClient:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
         with self.limit.slot():
@@ -228,9 +282,20 @@ class SiteClient:
             log.debug("%s", endpoint)
             try:
                 raw = self._session.request(
-                    method, url, params=params, json=json_body, timeout=timeout, allow_redirects=False
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
                 )
             except requests.exceptions.RequestException as exc:
+                lasting = _lasting_failure(exc)
+                if lasting is not None:
+                    host = urlsplit(url).hostname
+                    message = f"{endpoint}: {lasting} {host}; check JSM_SITE and JSM_API_BASE"
+                    raise TerminalSiteError(message, endpoint=endpoint) from None
                 raise RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint) from None
         self._last.endpoint = endpoint
         request_id = next((raw.headers[h] for h in REQUEST_ID_HEADERS if h in raw.headers), None)
@@ -251,9 +316,20 @@ class SiteClient:
                 status=raw.status_code,
             )
         if not raw.ok:
-            retries = _retries_made(raw) if raw.status_code in RETRY_STATUSES else 0
-            note = f" (gave up after {retries} retries)" if retries else ""
-            raise _error_for(raw.status_code, raw.reason, body, endpoint, request_id, self._redact, note)
+            note = ""
+            if raw.status_code in RETRY_STATUSES:
+                retries = _retries_made(raw)
+                quoted = [
+                    f"{h}: {self._redact(_header_text(raw.headers[h]))}"
+                    for h in RATE_LIMIT_HEADERS
+                    if h in raw.headers
+                ]
+                said = ([f"gave up after {retries} retries"] if retries else []) + quoted
+                note = f" ({'; '.join(said)})" if said else ""
+            hint = self._auth_hint if raw.status_code == 401 else ""
+            raise _error_for(
+                raw.status_code, raw.reason, body, endpoint, request_id, self._redact, note, hint
+            )
         return Response(raw.status_code, body, request_id)
 
     def _network_failure(self, endpoint: str, exc: requests.exceptions.RequestException) -> str:
@@ -429,21 +505,32 @@ def _retries_made(raw: requests.Response) -> int:
     return len(retries.history) if isinstance(retries, Retry) else 0
 
 
-def _redactor(credentials: Credentials) -> Callable[[str], str]:
-    """Blanks the secret, and the Basic header value built from it, out of text the site sent back
-    (an error body may echo the request)."""
-    secrets = {credentials.secret}
-    if not credentials.bearer:
-        pair = f"{credentials.email or ''}:{credentials.secret}".encode("latin-1", "replace")
-        secrets.add(base64.b64encode(pair).decode())
-    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
+def _lasting_failure(exc: requests.exceptions.RequestException) -> str | None:
+    """What no retry can fix (the retry policy gave up on it at once), as the start of a sentence that
+    names the host: a name that does not resolve, a refused TLS handshake."""
+    cause = exc.args[0].reason if exc.args and isinstance(exc.args[0], MaxRetryError) else None
+    if isinstance(cause, NameResolutionError):
+        return "the host name does not resolve (DNS):"
+    if isinstance(cause, TlsError) or isinstance(exc, requests.exceptions.SSLError):
+        return "the TLS handshake failed (certificate or protocol) with"
+    return None
 
-    def redact(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, "[redacted]")
-        return text
 
-    return redact
+def _header_text(value: str) -> str:
+    """A header value the site sent, safe to quote in one line."""
+    return "".join(c for c in value if c.isprintable())[:80]
+
+
+def _auth_hint(credentials: Credentials) -> str:
+    """What to check after a 401, for the credentials in use: always one line."""
+    if credentials.bearer:
+        return " (check JSM_OAUTH_TOKEN: it may have expired; or sign in with JSM_EMAIL and JSM_API_TOKEN)"
+    if credentials.scoped:
+        return " (check JSM_EMAIL, JSM_API_TOKEN and the token's scopes, or use JSM_OAUTH_TOKEN)"
+    return (
+        " (check JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN; "
+        "an API token with scopes needs JSM_SCOPED_TOKEN=1)"
+    )
 
 
 def _error_for(
@@ -454,10 +541,11 @@ def _error_for(
     request_id: str | None,
     redact: Callable[[str], str] = lambda text: text,
     note: str = "",
+    auth_hint: str = "",
 ) -> SiteError:
     detail = redact(api_error_text(body))
     hint = {
-        401: " (check JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN)",
+        401: auth_hint,
         403: " (the account lacks the permission or the token lacks the scope)",
     }.get(status, "")
     message = f"{endpoint}: {status} {reason}{': ' + detail if detail else ''}{hint}{note}"

@@ -28,7 +28,12 @@ def open_site(
             f"Using the embedded sandbox site (state in {config.sandbox_state}); "
             "set JSM_SITE to work on an Atlassian Cloud site."
         )
-    credentials = config.credentials or Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
+        if config.ignored_credentials:
+            announce(
+                f"Ignored {', '.join(config.ignored_credentials)}: the sandbox site uses its own "
+                "credentials, and yours are never sent to it."
+            )
+    credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
     with serve_in_thread(site) as url, SiteClient(url, url, credentials, settings=settings) as client:
         yield client, "sandbox"
 

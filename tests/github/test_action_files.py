@@ -68,9 +68,10 @@ def test_inputs_reach_scripts_only_through_env() -> None:
     run_step = next(s for s in steps if s.get("id") == "run")
     assert run_step["env"]["JSM_API_TOKEN"] == "${{ inputs.api-token }}"
     assert run_step["env"]["JSM_OAUTH_TOKEN"] == "${{ inputs.oauth-token }}"
+    assert run_step["env"]["JSM_SCOPED_TOKEN"] == "${{ inputs.scoped-token }}"
     assert run_step["env"]["JSM_SITE"] == "${{ inputs.site }}"
     text = ACTION.read_text()
-    for secret_input in ("api-token", "oauth-token", "github-token", "email"):
+    for secret_input in ("api-token", "oauth-token", "scoped-token", "github-token", "email"):
         uses = re.findall(rf"\$\{{\{{\s*inputs\.{secret_input}\s*\}}\}}", text)
         assert len(uses) == 1, secret_input  # only in the run step's env
     for name in (
@@ -80,6 +81,7 @@ def test_inputs_reach_scripts_only_through_env() -> None:
         "email",
         "api-token",
         "oauth-token",
+        "scoped-token",
         "allow-delete",
         "force",
         "comment",

@@ -279,6 +279,17 @@ def test_missing_credentials_outside_a_fork_fail_clearly(
     assert run.outputs["exit-code"] == "1"
 
 
+def test_the_scoped_token_input_reaches_the_tool(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    """`scoped-token` goes to the tool as JSM_SCOPED_TOKEN; a value that is not a yes or no stops it
+    before any request, which shows it arrived."""
+    _app, url = github
+    ws = Workspace(tmp_path, url)
+    run = ws.run(PLAN_INPUTS | {"site": "https://acme.atlassian.net", "scoped-token": "maybe"})
+    assert run.failed
+    assert "JSM_SCOPED_TOKEN must be 1 (an API token with scopes) or 0, got 'maybe'" in run.log
+    _assert_no_secret(run.log, run.summary)
+
+
 def test_manifest_errors_become_annotations(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
     app, url = github
     ws = Workspace(tmp_path, url)

@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.sandbox import SandboxSite
 
-from .conftest import BEARER, Api, Contract, q
+from .conftest import BASIC, BEARER, SCOPED, Api, Contract, q
 
 SRE_TEAM = "2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10"
 CUSTOMER_ID = "5b10ac8d82e05b22cc7d4ef5"
@@ -180,7 +180,8 @@ def test_jira_answers_match_the_document(api: Api) -> None:
     assert api.post(j("/role"), {"name": "Testers"}).status == 200
     assert api.post(j("/role"), {"name": " Testers"}).status == 400
     assert api.post(j("/role"), {"name": "testers"}).status == 409
-    assert api.get(j("/myself"), auth=BEARER).status == 200
+    assert api.get(api.jira_gateway("/myself"), auth=BEARER).status == 200
+    assert api.get(j("/myself"), auth=BEARER).status == 401  # the site URL refuses OAuth tokens
     assert api.get(j("/myself"), auth=None).status == 401
     assert _seen(contract, "jira") >= EXPECTED["jira"]
 
@@ -305,3 +306,94 @@ def test_wrong_cloud_id_is_404(api: Api) -> None:
 def test_tenant_info_needs_no_credentials(api: Api) -> None:
     answer = api.get("/_edge/tenant_info", auth=None)
     assert answer.json == {"cloudId": api.site.cloud_id}
+
+
+# --- the API gateway, the experimental opt-in, and DELETE of a missing object ------------------------
+
+
+@pytest.mark.parametrize("auth", [BEARER, SCOPED, BASIC])
+def test_jira_answers_through_the_gateway(api: Api, auth: str) -> None:
+    """OAuth and scoped tokens reach Jira only at JSM_API_BASE/ex/jira/{cloudId}/rest/api/3 (CLI.md)."""
+    g = api.jira_gateway
+    listed = api.get(g("/permissionscheme?expand=all"), auth=auth)
+    assert listed.status == 200
+    created = api.post(g("/permissionscheme"), {"name": "Through the gateway"}, auth=auth)
+    assert created.status == 201
+    scheme = created.json["id"]
+    assert created.json["self"].endswith(g(f"/permissionscheme/{scheme}"))  # links stay on the gateway
+    grant = {"holder": {"type": "anyone"}, "permission": "BROWSE_PROJECTS"}
+    assert api.post(g(f"/permissionscheme/{scheme}/permission"), grant, auth=auth).status == 201
+    assert api.put(g(f"/permissionscheme/{scheme}"), {"name": "Renamed"}, auth=auth).status == 200
+    assert api.get(g("/role"), auth=auth).status == 200
+    assert api.get(g("/permissions"), auth=auth).status == 200
+    assert api.get(g("/group/bulk?groupName=jira-administrators"), auth=auth).status == 200
+    assert api.get(g("/myself"), auth=auth).status == 200
+    assert api.delete(g(f"/permissionscheme/{scheme}"), auth=auth).status == 204
+    assert api.get(g("/myself"), auth="Bearer wrong").status == 401
+    assert {"getAllPermissionSchemes", "createPermissionScheme", "deletePermissionScheme"} <= {
+        op for family, op, _ in api.contract.seen if family == "jira"
+    }
+
+
+@pytest.mark.parametrize("auth", [BEARER, SCOPED])
+def test_the_site_url_answers_401_to_oauth_and_scoped_tokens(api: Api, auth: str) -> None:
+    for path in ("/myself", "/role", "/permissionscheme"):
+        answer = api.get(api.jira(path), auth=auth)
+        assert answer.status == 401
+        assert answer.json["errorMessages"] == ["Client must be authenticated to access this resource."]
+    # The gateway families take both, and the classic token still works at the site URL.
+    assert api.get(api.csm("/product"), auth=auth).status == 200
+    assert api.get(api.ops("/teams"), auth=auth).status == 200
+    assert api.get(api.jira("/myself"), auth=BASIC).status == 200
+
+
+def test_a_wrong_cloud_id_at_the_jira_gateway_is_404(api: Api) -> None:
+    other = "00000000-0000-0000-0000-000000000000"
+    answer = api.get(f"/ex/jira/{other}/rest/api/3/myself", auth=BEARER)
+    assert answer.status == 404
+    assert answer.json["errorMessages"]
+
+
+def test_custom_role_operations_need_the_experimental_opt_in(api: Api) -> None:
+    """The Ops custom user role page marks every operation experimental; the CSM document says an
+    experimental method answers 412 without `X-ExperimentalApi: opt-in`."""
+    o = api.ops
+    role = api.post(o("/roles"), {"name": "Opted in"}).json["data"]["id"]
+    before = api.site.snapshot()
+    none: dict[str, str] = {}
+    assert api.get(o("/roles"), headers=none).status == 412
+    assert api.post(o("/roles"), {"name": "Refused"}, headers=none).status == 412
+    assert api.get(o(f"/roles/{role}"), headers=none).status == 412
+    assert api.put(o(f"/roles/{role}"), {"name": "Refused"}, headers=none).status == 412
+    assert api.post(o("/roles/assign"), {"accountId": "abc", "roleId": role}, headers=none).status == 412
+    refused = api.delete(o(f"/roles/{role}"), headers=none)
+    assert refused.status == 412
+    assert "X-ExperimentalApi: opt-in" in refused.json["errors"][0]["title"]
+    assert api.site.snapshot() == before  # refused before any change
+    # Nothing else is marked experimental in these documents.
+    assert api.get(o(f"/teams/{SRE_TEAM}/roles"), headers=none).status == 200
+    assert api.get(api.csm("/product"), headers=none).status == 200
+    assert api.get(api.jira("/role"), headers=none).status == 200
+    assert {("ops", "deleteCustomUserRole", 412), ("ops", "getRoles", 412)} <= api.contract.seen
+
+
+def test_a_repeated_delete_can_answer_400_as_the_documents_allow(api: Api) -> None:
+    """Field, product and team-role DELETEs declare no 404; with the knob a missing one answers 400."""
+    api.site.knobs.delete_missing_status = 400
+    c, o = api.csm, api.ops
+    assert api.post(c("/organization/details"), {"name": "Twice", "type": {"name": "TEXT"}}).status == 200
+    assert api.delete(c("/organization/details/Twice")).status == 204
+    assert api.delete(c("/organization/details/Twice")).status == 400
+    product = api.post(c("/product"), {"name": "Twice"}).json["id"]
+    assert api.delete(c(f"/product/{product}")).status == 204
+    assert api.delete(c(f"/product/{product}")).status == 400
+    team_role = api.post(o(f"/teams/{SRE_TEAM}/roles"), {"name": "twice"}).json["id"]
+    assert api.delete(o(f"/teams/{SRE_TEAM}/roles/{team_role}")).status == 204
+    assert api.delete(o(f"/teams/{SRE_TEAM}/roles/{team_role}")).status == 400
+    # Operations whose documents declare 404 keep it.
+    assert api.get(c(f"/product/{product}")).status == 404
+    assert {
+        ("csm", "delete-organization-detail", 400),
+        ("csm", "delete-product", 400),
+        ("ops", "deleteTeamRole", 400),
+    } <= api.contract.seen

@@ -18,7 +18,7 @@ from reconciler.sandbox import (
     serve_in_thread,
 )
 
-from .conftest import Api
+from .conftest import OPT_IN, Api
 
 
 def test_knobs_are_off_by_default() -> None:
@@ -105,11 +105,11 @@ def test_requests_sees_a_connection_error_after_the_commit(
         url = f"{base_url}/jsm/ops/api/{site.cloud_id}/v1/roles"
         auth = (SANDBOX_EMAIL, SANDBOX_API_TOKEN)
         with pytest.raises(requests.exceptions.ConnectionError):
-            requests.post(url, json={"name": "Dropped"}, auth=auth, timeout=5)
+            requests.post(url, json={"name": "Dropped"}, auth=auth, headers=OPT_IN, timeout=5)
         # Committed and persisted before the connection was dropped.
         saved = json.loads(state_file.read_text())
         assert "Dropped" in [role["name"] for role in saved["custom_roles"]]
-        listed = requests.get(url, auth=auth, timeout=5)
+        listed = requests.get(url, auth=auth, headers=OPT_IN, timeout=5)
         assert "Dropped" in [role["name"] for role in listed.json()["values"]]
 
 

@@ -18,7 +18,7 @@ from schemathesis.core.result import Err
 
 from reconciler.sandbox import SandboxSite, serve_in_thread
 
-from .conftest import BASIC, DOCUMENTS, SPECS, Answer, Contract
+from .conftest import BASIC, DOCUMENTS, OPT_IN, SPECS, Answer, Contract
 
 # Operations the reconciler never uses and the sandbox does not implement (asynchronous team enabling).
 NOT_IMPLEMENTED = {"enableOperations", "getTeamRequestStatus"}
@@ -105,7 +105,7 @@ def test_generated_requests_get_documented_answers(
             # Mostly real identifiers (and this site's cloud id); sometimes the generated value.
             if known.get(name) and data.draw(st.integers(0, 3)):
                 case.path_parameters[name] = data.draw(st.sampled_from(known[name]))
-        response = case.call(base_url=base, headers={"Authorization": BASIC}, timeout=10)
+        response = case.call(base_url=base, headers={"Authorization": BASIC, **OPT_IN}, timeout=10)
         content_type = response.headers.get("content-type", [""])[0]
         answer = Answer(response.status_code, {"Content-Type": content_type}, response.content)
         contract.check(case.method, urlsplit(response.request.url).path, answer, cloud_id=cloud_id)

@@ -158,3 +158,59 @@ def test_no_secret_in_the_repr_of_the_config() -> None:
         assert config.credentials is not None
         for text in (repr(config), str(config), repr(config.credentials), str(config.credentials)):
             assert SECRET not in text
+
+
+# --- scoped tokens, the sandbox's own credentials, short tokens, JSM_MAX_RETRY_AFTER -----------------
+
+
+@pytest.mark.parametrize(("value", "scoped"), [("1", True), ("true", True), ("0", False), ("", False)])
+def test_jsm_scoped_token_marks_a_basic_token_as_scoped(value: str, scoped: bool) -> None:
+    env = {**BASIC, "JSM_SCOPED_TOKEN": value, "JSM_SITE": "https://acme.atlassian.net"}
+    credentials = config_from_env(env).credentials
+    assert credentials == Credentials(email="me@example.com", secret=SECRET, scoped=scoped)
+    assert credentials.via_gateway is scoped
+
+
+def test_an_oauth_token_always_goes_through_the_gateway() -> None:
+    credentials = config_from_env(
+        {"JSM_OAUTH_TOKEN": SECRET, "JSM_SITE": "https://acme.atlassian.net"}
+    ).credentials
+    assert credentials is not None and credentials.via_gateway
+
+
+def test_a_scoped_flag_that_is_not_a_yes_or_no_is_refused() -> None:
+    with pytest.raises(ConfigError, match="JSM_SCOPED_TOKEN must be 1"):
+        config_from_env({**BASIC, "JSM_SCOPED_TOKEN": "maybe", "JSM_SITE": "https://acme.atlassian.net"})
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        BASIC,
+        {"JSM_EMAIL": "me@example.com"},  # half of Basic: an error for a real site, not for the sandbox
+        {"JSM_OAUTH_TOKEN": "x", "JSM_SCOPED_TOKEN": "maybe"},  # too short, and a bad flag: not read at all
+    ],
+)
+def test_the_sandbox_ignores_credentials_exported_for_a_real_site(env: dict[str, str]) -> None:
+    config = config_from_env(env)
+    assert config.is_embedded_sandbox and config.credentials is None
+    assert set(config.ignored_credentials) == set(env)
+
+
+@pytest.mark.parametrize("variable", ["JSM_API_TOKEN", "JSM_OAUTH_TOKEN"])
+def test_a_token_too_short_to_be_real_is_refused_without_echoing_it(variable: str) -> None:
+    env = {"JSM_EMAIL": "me@example.com", variable: "t0ken", "JSM_SITE": "https://acme.atlassian.net"}
+    with pytest.raises(ConfigError, match=f"{variable} is shorter than 16 characters") as caught:
+        config_from_env(env)
+    assert "t0ken" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("", 300), ("0", 0), ("900", 900)])
+def test_jsm_max_retry_after(value: str, seconds: int) -> None:
+    assert config_from_env({"JSM_MAX_RETRY_AFTER": value}).max_retry_after_s == seconds
+
+
+@pytest.mark.parametrize("value", ["-1", "5m", "1.5", "٣"])
+def test_a_jsm_max_retry_after_that_is_not_whole_seconds_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="JSM_MAX_RETRY_AFTER must be a whole number of seconds"):
+        config_from_env({"JSM_MAX_RETRY_AFTER": value})

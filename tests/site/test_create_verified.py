@@ -1,6 +1,6 @@
 """Creates are not idempotent: when the answer to a POST is lost, the kind looks before it sends again,
 so a dropped connection or a 5xx never makes a duplicate. Shown through each kind's `apply` over HTTP
-against the sandbox's fault knobs, and for create_verified / delete_idempotent on their own."""
+against the sandbox's fault knobs, and for create_verified / delete_verified on their own."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from reconciler.address import Address
 from reconciler.errors import RetryableSiteError, TerminalSiteError
 from reconciler.kinds.custom_role import CustomRoleKind
 from reconciler.kinds.detail_field import DetailFieldKind
-from reconciler.kinds.kind import Action, Change, ResourceKind, create_verified, delete_idempotent
+from reconciler.kinds.kind import Action, Change, ResourceKind, create_verified, delete_verified
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
@@ -170,7 +170,7 @@ def test_a_create_is_never_sent_again_without_a_look(served: Served) -> None:
     assert len(served.calls("GET", "/product")) == 2  # the look, retried once
 
 
-# --- create_verified and delete_idempotent on their own ----------------------------------------------
+# --- create_verified and delete_verified on their own ----------------------------------------------
 
 
 def _lost(status: int | None = None) -> RetryableSiteError:
@@ -238,20 +238,47 @@ def test_create_verified_does_not_retry_a_refusal() -> None:
     assert looks == []
 
 
-def test_delete_idempotent() -> None:
-    def gone() -> None:
-        raise TerminalSiteError("DELETE /x: 404", endpoint="DELETE /x", status=404)
+def _failing(error: Exception) -> Callable[[], None]:
+    def delete() -> None:
+        raise error
 
-    delete_idempotent(gone)  # already gone: done
+    return delete
 
-    def refused() -> None:
-        raise TerminalSiteError("DELETE /x: 403", endpoint="DELETE /x", status=403)
 
+def _refused(status: int) -> TerminalSiteError:
+    return TerminalSiteError(f"DELETE /x: {status}", endpoint="DELETE /x", status=status)
+
+
+class _Looks:
+    """An `exists` that counts how often it was asked."""
+
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.count = 0
+
+    def __call__(self) -> bool:
+        self.count += 1
+        return self.answer
+
+
+@pytest.mark.parametrize("error", [_refused(404), _refused(400), _refused(409), _lost(503), _lost()])
+def test_delete_verified_reads_after_a_refusal_or_a_lost_answer(error: Exception) -> None:
+    gone, there = _Looks(False), _Looks(True)
+    delete_verified(_failing(error), gone)  # gone: done
+    with pytest.raises(type(error)):
+        delete_verified(_failing(error), there)  # still there: the error stands
+    assert (gone.count, there.count) == (1, 1)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_delete_verified_does_not_read_after_an_auth_refusal(status: int) -> None:
+    looks = _Looks(False)
     with pytest.raises(TerminalSiteError):
-        delete_idempotent(refused)
+        delete_verified(_failing(_refused(status)), looks)
+    assert looks.count == 0
 
-    def lost() -> None:
-        raise _lost(503)
 
-    with pytest.raises(RetryableSiteError):
-        delete_idempotent(lost)
+def test_delete_verified_does_not_read_after_a_success() -> None:
+    looks = _Looks(True)
+    delete_verified(lambda: None, looks)
+    assert looks.count == 0

@@ -16,7 +16,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from reconciler.errors import ConfigError, RetryableSiteError, SiteError, TerminalSiteError
-from reconciler.kinds.kind import delete_idempotent
+from reconciler.kinds.kind import delete_verified, found
 from reconciler.sandbox import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
@@ -429,12 +429,16 @@ def test_a_dropped_put_and_delete_are_resent_safely(served: Served) -> None:
     created = client.request(Api.CSM, "POST", "/product", json_body={"name": "Dropped"}).body  # write 1
     path = f"/product/{created['id']}"
     client.request(Api.CSM, "PUT", path, json_body={"name": "Renamed"})  # write 2: dropped; re-sent: 3
-    delete_idempotent(lambda: client.request(Api.CSM, "DELETE", path))  # write 4: dropped; re-sent: 404
+    delete_verified(
+        lambda: client.request(Api.CSM, "DELETE", path),  # write 4: dropped; re-sent: 404
+        lambda: found(lambda: client.get(Api.CSM, path)),  # read: GET product declares 404: gone
+    )
     assert [(c.method, c.status) for c in served.calls(contains=path)] == [
         ("PUT", 200),
         ("PUT", 200),
         ("DELETE", 204),
         ("DELETE", 404),
+        ("GET", 404),
     ]
     names = {p["name"] for p in client.get(Api.CSM, "/product")["results"]}
     assert not names & {"Dropped", "Renamed"}

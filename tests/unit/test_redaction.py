@@ -1,0 +1,50 @@
+"""One redaction rule for every output: the CLI's, HTTP error texts, the GitHub Action's log."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from reconciler.cli import Ui
+from reconciler.github.run import Runner
+from reconciler.redaction import MIN_SECRET_LENGTH, PLACEHOLDER, basic_auth_secrets, redactor
+
+TOKEN = "canary-token-4b7e1f0a9c"
+TEXT = f"Plan: 3 object(s) to create; token {TOKEN}; again {TOKEN}."
+
+
+def _all_redactors(secret: str) -> dict[str, object]:
+    return {
+        "redactor": redactor([secret]),
+        "cli": Ui(secrets=[secret]).redact,
+        "github": Runner({"JSM_API_TOKEN": secret}).redact,
+    }
+
+
+@pytest.mark.parametrize("where", ["redactor", "cli", "github"])
+def test_every_redactor_blanks_a_token_the_same_way(where: str) -> None:
+    redact = _all_redactors(TOKEN)[where]
+    assert callable(redact)
+    assert redact(TEXT) == f"Plan: 3 object(s) to create; token {PLACEHOLDER}; again {PLACEHOLDER}."
+
+
+@pytest.mark.parametrize("where", ["redactor", "cli", "github"])
+@pytest.mark.parametrize("placeholder_token", ["t", "ct", "object", "x" * (MIN_SECRET_LENGTH - 1)])
+def test_a_value_too_short_to_be_a_token_never_garbles_output(where: str, placeholder_token: str) -> None:
+    redact = _all_redactors(placeholder_token)[where]
+    assert callable(redact)
+    text = "Apply complete: 3 applied (object(s) created), 0 failed."
+    assert redact(text) == text
+
+
+def test_the_basic_header_value_is_blanked_too() -> None:
+    header = base64.b64encode(f"me@example.com:{TOKEN}".encode()).decode()
+    redact = redactor(basic_auth_secrets("me@example.com", TOKEN))
+    assert redact(f"Authorization: Basic {header}") == f"Authorization: Basic {PLACEHOLDER}"
+
+
+def test_the_longest_secret_goes_first() -> None:
+    """A token that is part of a longer secret must not leave the rest of that secret behind."""
+    longer = TOKEN + "-and-more"
+    assert redactor([TOKEN, longer])(f"[{longer}]") == f"[{PLACEHOLDER}]"
