@@ -166,7 +166,7 @@ parallelism_option = click.option(
 @_handle_errors
 def validate(paths: tuple[Path, ...]) -> int:
     """Check manifests offline; print every problem as file:line:col."""
-    desired, diagnostics = load_manifests(list(paths) or [Path(".")])
+    desired, diagnostics = load_manifests(paths)
     if diagnostics:
         _ui().out(render_diagnostics(diagnostics, github=in_github_actions()))
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
@@ -328,7 +328,7 @@ def export_command(
 
 def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
     """The desired state and its warnings; errors stop the command before any request."""
-    desired, diagnostics = load_manifests(list(paths) or [Path(".")])
+    desired, diagnostics = load_manifests(paths)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
