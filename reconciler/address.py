@@ -52,3 +52,45 @@ class Address:
                 "products, customRoles, teamRoles or permissionSchemes)"
             )
         return cls(head, "", rest)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What `--target` selects: one object, a whole kind, a detail field entity, or a team's roles."""
+
+    text: str
+    kind: str
+    scope: str | None = None
+    address: Address | None = None
+
+    @property
+    def names_something(self) -> bool:
+        """Whether a typo could make it select nothing: an object or a team, not a kind or an entity."""
+        return self.address is not None or (self.kind == "teamRoles" and self.scope is not None)
+
+    def matches(self, address: Address) -> bool:
+        if address.kind != self.kind:
+            return False
+        # teamRoles/A/B is role B of team A, or every role of a team called "A/B".
+        return (
+            (self.scope is None and self.address is None)
+            or address == self.address
+            or address.scope == self.scope
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """`products`, `detailFields.organization`, `teamRoles/TEAM`, or an address; ValueError if none."""
+        if text in KIND_NAMES:
+            return cls(text, text)
+        if text.startswith("detailFields.") and "/" not in text:
+            entity = text.removeprefix("detailFields.")
+            if entity not in DETAIL_FIELD_ENTITIES:
+                expected = ", ".join(DETAIL_FIELD_ENTITIES)
+                raise ValueError(f"unknown detail field entity {entity!r} (expected one of {expected})")
+            return cls(text, "detailFields", entity)
+        if text.startswith("teamRoles/") and text != "teamRoles/":
+            team = text.removeprefix("teamRoles/")
+            return cls(text, "teamRoles", team, Address.parse(text) if "/" in team else None)
+        address = Address.parse(text)
+        return cls(text, address.kind, None, address)

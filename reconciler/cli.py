@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
-from reconciler.address import KIND_NAMES, Address
+from reconciler.address import KIND_NAMES, Target
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
     ConfigError,
@@ -153,7 +153,13 @@ def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: b
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 site_option = click.option("--site", help="https://NAME.atlassian.net or `sandbox` (default: JSM_SITE).")
 target_option = click.option(
-    "--target", "targets", multiple=True, metavar="ADDRESS", help="Only this object (repeatable)."
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Only this object and what it depends on (repeatable): an address such as "
+    "'products/Acme Widget' or 'teamRoles/TEAM/ROLE', a kind such as 'products', "
+    "'detailFields.organization', or 'teamRoles/TEAM'.",
 )
 force_option = click.option("--force", is_flag=True, help="Go past settings.thresholds.")
 parallelism_option = click.option(
@@ -180,7 +186,14 @@ def validate(paths: tuple[Path, ...]) -> int:
 @cli.command()
 @paths_argument
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="Save the plan for apply --plan.")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a pull request comment, json for programs (CLI.md).",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 = no changes, 2 = changes, 1 = error.")
 @target_option
 @force_option
@@ -337,17 +350,17 @@ def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
     return desired, diagnostics
 
 
-def _parse_targets(targets: Sequence[str]) -> list[Address]:
+def _parse_targets(targets: Sequence[str]) -> list[Target]:
     parsed = []
     for target in targets:
         try:
-            parsed.append(Address.parse(target))
+            parsed.append(Target.parse(target))
         except ValueError as exc:
             raise ConfigError(f"--target: {exc}") from None
     return parsed
 
 
-def _target_kinds(targets: Sequence[Address]) -> list[str] | None:
+def _target_kinds(targets: Sequence[Target]) -> list[str] | None:
     return sorted({t.kind for t in targets}) if targets else None
 
 
@@ -377,7 +390,7 @@ def _read(client: SiteClient, name: str, kind_names: Sequence[str] | None) -> Li
 def _plan(
     desired: DesiredState,
     live: LiveState,
-    targets: Sequence[Address],
+    targets: Sequence[Target],
     force: bool,
     warnings: Sequence[Diagnostic],
 ) -> Plan:

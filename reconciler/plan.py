@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from reconciler.address import Address
+from reconciler.address import Address, Target
 from reconciler.diff import diff_essences, scope_to_desired
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.kinds import KIND_INDEX, KINDS
@@ -189,7 +189,7 @@ def build_plan(
     desired: DesiredState,
     live: LiveState,
     *,
-    targets: Sequence[Address] = (),
+    targets: Sequence[Target] = (),
     force: bool = False,
 ) -> Plan:
     diagnostics: list[Diagnostic] = []
@@ -214,7 +214,8 @@ def build_plan(
     ordered, touches, order_problems = _order(drafts, live)
     diagnostics += order_problems
     if targets:
-        ordered, target_problems = _select_targets(ordered, targets)
+        known = {*desired.objects, *(obj.address for objects in live.objects.values() for obj in objects)}
+        ordered, target_problems = _select_targets(ordered, targets, known)
         diagnostics += target_problems
     return Plan(
         site=live.site,
@@ -659,21 +660,25 @@ def _park(draft: _Draft) -> list[_Draft]:
 
 
 def _select_targets(
-    changes: tuple[Change, ...], targets: Sequence[Address]
+    changes: tuple[Change, ...], targets: Sequence[Target], known: set[Address]
 ) -> tuple[tuple[Change, ...], list[Diagnostic]]:
-    wanted = {str(t) for t in targets}
+    """The targeted changes and what they depend on; a target that names nothing known is an error."""
     by_key = {c.key: c for c in changes}
     keep: set[str] = set()
-    stack = [c.key for c in changes if str(c.address) in wanted]
+    stack = [c.key for c in changes if any(t.matches(c.address) for t in targets)]
     while stack:
         key = stack.pop()
         if key not in keep:
             keep.add(key)
             stack.extend(by_key[key].depends_on)
-    found = {str(c.address) for c in changes if c.key in keep}
     problems = [
-        warning("plan.target", f"--target {target}: no change to make there", address=target)
-        for target in sorted(wanted - found)
+        error(
+            "plan.target",
+            "--target matches no object in the manifests or on the site",
+            address=target.text,
+        )
+        for target in targets
+        if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
 

@@ -104,6 +104,32 @@ def test_target_limits_plan_and_apply(products: Harness) -> None:
     assert run(products, "plan", "--target", "nonsense", str(products.manifests)).exit_code == 1
 
 
+def test_a_target_that_matches_nothing_is_an_error_once(products: Harness) -> None:
+    result = run(products, "plan", "--target", "products/Nwe", str(products.manifests))
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "products/Nwe" in line]
+    assert lines == [
+        "error[plan.target]: products/Nwe: --target matches no object in the manifests or on the site"
+    ]
+    applied = run(products, "apply", "--auto-approve", "--target", "products/Nwe", str(products.manifests))
+    assert applied.exit_code == 1
+    assert sorted(p["name"] for p in products.site.snapshot()["products"]) == ["Keep", "Old"]
+
+
+def test_a_target_without_changes_is_fine(products: Harness) -> None:
+    result = run(
+        products, "plan", "--detailed-exitcode", "--target", "products/Keep", str(products.manifests)
+    )
+    assert result.exit_code == 0, result.output
+    assert "No changes." in result.output and "plan.target" not in result.output
+
+
+def test_a_whole_kind_is_a_target(products: Harness) -> None:
+    result = run(products, "plan", "--format", "json", "--target", "products", str(products.manifests))
+    assert [c["address"] for c in json.loads(result.stdout)["changes"]] == ["products/Old", "products/New"]
+    assert run(products, "plan", "--target", "customRoles", str(products.manifests)).exit_code == 0
+
+
 def test_saved_plan_applies_exactly_and_refuses_when_stale(products: Harness, tmp_path: Path) -> None:
     saved = tmp_path / "plan.json"
     assert run(products, "plan", "--out", str(saved), str(products.manifests)).exit_code == 0
