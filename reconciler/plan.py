@@ -45,6 +45,8 @@ class Plan:
     site: str
     changes: tuple[Change, ...]
     unmanaged: tuple[str, ...] = ()
+    # In a pruned kind, declared nowhere, and kept because settings.protect lists them.
+    protected: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     kinds: tuple[str, ...] = ()
     # identity key -> fingerprint of every live object read, so a saved plan can detect drift.
@@ -87,6 +89,7 @@ class Plan:
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
             "unmanaged": list(self.unmanaged),
+            "protected": list(self.protected),
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "kinds": list(self.kinds),
             "checksum": self.checksum,
@@ -104,6 +107,7 @@ class Plan:
             site=str(data["site"]),
             changes=changes,
             unmanaged=tuple(data.get("unmanaged", ())),
+            protected=tuple(data.get("protected", ())),
             # Errors travel with the plan: a plan that was refused stays refused when applied from a file.
             diagnostics=tuple(_diagnostic_from_json(d) for d in data.get("diagnostics", ())),
             kinds=tuple(data["kinds"]),
@@ -195,16 +199,18 @@ def build_plan(
     diagnostics: list[Diagnostic] = []
     drafts: list[_Draft] = []
     unmanaged: list[str] = []
+    protected: list[str] = []
     for kind in KINDS:
         if kind.name not in live.objects:
             continue
         desired_objects, problems = kind.desired(desired, live.lookups)
         diagnostics += problems
-        kind_drafts, kind_unmanaged, kind_diagnostics = _plan_kind(
+        kind_drafts, kind_unmanaged, kind_protected, kind_diagnostics = _plan_kind(
             kind, desired_objects, live.of(kind.name), desired
         )
         drafts += kind_drafts
         unmanaged += kind_unmanaged
+        protected += kind_protected
         diagnostics += kind_diagnostics
         thresholds = desired.settings.thresholds
         if thresholds is not None:
@@ -221,6 +227,7 @@ def build_plan(
         site=live.site,
         changes=ordered,
         unmanaged=tuple(sorted(unmanaged)),
+        protected=tuple(sorted(protected)),
         diagnostics=tuple(_sorted_diagnostics(diagnostics)),
         kinds=tuple(name for name in live.objects),
         fingerprints=live.fingerprints(),
@@ -233,7 +240,7 @@ def _plan_kind(
     desired_objects: list[DesiredObject],
     live_objects: Sequence[LiveObject],
     state: DesiredState,
-) -> tuple[list[_Draft], list[str], list[Diagnostic]]:
+) -> tuple[list[_Draft], list[str], list[str], list[Diagnostic]]:
     live_by_identity: dict[Identity, LiveObject] = {}
     twins: list[LiveObject] = []
     for obj in live_objects:
@@ -277,14 +284,17 @@ def _plan_kind(
         elif diff_essences(current.essence, wanted.essence, kind.set_fields):
             drafts.append(_draft(kind, Action.UPDATE, wanted, current))
     unmanaged: list[str] = []
+    kept: list[str] = []
     for obj in live_objects:
         if id(obj) in matched_live:
             continue
-        if kind.name in state.prune and not protected.covers(obj.address):
-            drafts.append(_draft(kind, Action.DELETE, None, obj))
-        else:
+        if kind.name not in state.prune:
             unmanaged.append(str(obj.address))
-    return drafts, unmanaged, diagnostics
+        elif protected.covers(obj.address):
+            kept.append(str(obj.address))
+        else:
+            drafts.append(_draft(kind, Action.DELETE, None, obj))
+    return drafts, unmanaged, kept, diagnostics
 
 
 def _match(

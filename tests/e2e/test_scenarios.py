@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.render.plan import render_text
 from reconciler.sandbox import Knobs
 from tests.e2e.conftest import Harness, assert_no_changes, summary
 
@@ -274,11 +275,12 @@ def test_prune_deletes_only_listed_kinds_and_never_protected(harness_factory: An
     )
     plan = harness.plan()
     assert summary(plan) == [("delete", "products/Legacy")]
-    assert plan.unmanaged == (
-        "customRoles/Old role",
-        "detailFields.organization/Old field",
-        "products/Guarded",
-    )
+    assert plan.unmanaged == ("customRoles/Old role",)
+    assert plan.protected == ("detailFields.organization/Old field", "products/Guarded")
+    text = render_text(plan)
+    assert "Not managed (on the site but in no manifest; list the kind in settings.prune" in text
+    protected_hint = text.index("kept because settings.protect lists them")
+    assert text.index("products/Guarded") > protected_hint > text.index("customRoles/Old role")
     harness.converge()
     assert sorted(p["name"] for p in harness.site.snapshot()["products"]) == ["Guarded", "Keep"]
 
