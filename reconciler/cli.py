@@ -44,7 +44,7 @@ from reconciler.export import (
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan, kinds_for
+from reconciler.plan import Plan, build_plan, kinds_for, looks_applied
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_state, serve_forever
@@ -474,6 +474,11 @@ def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
     )
     if stale:
         listing = "\n".join(f"  {address}" for address in stale)
+        if looks_applied(saved, live):
+            raise PlanMismatchError(
+                "the site already is as this plan leaves it: the plan was probably applied already. "
+                f"Nothing was applied; run plan to see what remains.\n{listing}"
+            )
         raise PlanMismatchError(
             f"the site changed since the plan was made, so nothing was applied; plan again.\n{listing}"
         )

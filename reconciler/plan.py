@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.address import Address, Target
 from reconciler.diff import diff_essences, scope_to_desired
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
-from reconciler.kinds import KIND_INDEX, KINDS
+from reconciler.kinds import KIND_INDEX, KINDS, get_kind
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -691,6 +691,23 @@ def _select_targets(
         if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
+
+
+def looks_applied(plan: Plan, live: LiveState) -> bool:
+    """Whether the site already is as the plan leaves it: each object's last change has taken effect."""
+    if not plan.changes:
+        return False
+    last = {change.address: change for change in plan.changes}
+    present = {obj.address: obj for objects in live.objects.values() for obj in objects}
+    for address, change in last.items():
+        if change.action is Action.DELETE or change.after is None:
+            if address in present:
+                return False
+            continue
+        current = present.get(address.renamed(str(change.after["name"])))
+        if current is None or diff_essences(current.essence, change.after, get_kind(address.kind).set_fields):
+            return False
+    return True
 
 
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

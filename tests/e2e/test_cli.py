@@ -150,6 +150,12 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(products: Harness, tm
     assert applied.exit_code == 0, applied.output
     assert run(products, "plan", "--detailed-exitcode", str(products.manifests)).exit_code == 0
 
+    products.site.calls.clear()
+    again = run(products, "apply", "--plan", str(fresh), "--auto-approve", "--allow-delete")
+    assert again.exit_code == 1
+    assert "the plan was probably applied already" in again.stderr
+    assert products.writes() == []
+
 
 def test_edited_saved_plan_is_refused(products: Harness, tmp_path: Path) -> None:
     saved = tmp_path / "plan.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.plan import looks_applied
 from reconciler.render.plan import render_text
 from reconciler.sandbox import Knobs
 from tests.e2e.conftest import Harness, assert_no_changes, summary
@@ -491,3 +492,30 @@ def test_twin_products_on_the_site_are_reported_and_pruned(harness_factory: Any)
     assert summary(plan) == [("delete", "products/Twin")]
     harness.converge()
     assert [p["name"] for p in harness.site.snapshot()["products"]] == ["Twin"]
+
+
+def test_a_plan_applied_already_is_recognised(harness_factory: Any) -> None:
+    harness: Harness = harness_factory(
+        {
+            "products": [{"name": "Gadget"}, {"name": "Legacy"}],
+            "customRoles": [{"name": "Alpha", "grantedRights": ["alert-action"]}, {"name": "Beta"}],
+        }
+    )
+    harness.write(
+        """
+        settings:
+          prune: [products]
+        products:
+          - {name: Acme Gadget, renamedFrom: [Gadget]}
+          - name: New
+        customRoles:
+          - {name: Alpha, renamedFrom: [Beta], grantedRights: [alert-create]}
+          - {name: Beta, renamedFrom: [Alpha], grantedRights: [alert-action]}
+        """
+    )
+    plan = harness.plan()
+    assert not looks_applied(plan, harness.read())
+    assert harness.apply(harness.plan(targets=["products/New"])).ok
+    assert not looks_applied(plan, harness.read())  # partly applied: not all of it took effect
+    harness.converge()
+    assert looks_applied(plan, harness.read())
