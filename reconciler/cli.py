@@ -47,7 +47,14 @@ from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, looks_applied
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
-from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_state, serve_forever
+from reconciler.sandbox import (
+    SANDBOX_EMAIL,
+    SandboxSite,
+    SeedError,
+    StateFileError,
+    reset_state,
+    serve_forever,
+)
 from reconciler.schema import write_schemas
 from reconciler.site.config import config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
@@ -267,9 +274,9 @@ def apply(
         raise ConfigError(
             "apply --plan FILE applies exactly the saved plan: give no manifests and no --target"
         )
+    saved = _load_plan_file(plan_file) if plan_file is not None else None
     with _site(site, parallelism) as (client, name):
-        if plan_file is not None:
-            saved = _load_plan_file(plan_file)
+        if saved is not None:
             the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds))
         else:
             wanted = _parse_targets(targets)
@@ -451,12 +458,27 @@ def _report(result: ApplyResult) -> None:
 
 
 def _load_plan_file(path: Path) -> Plan:
+    not_a_plan = f"{path}: not a plan saved by `plan --out`"
     try:
-        return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such plan file") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"{path}: not a plan saved by `plan --out` ({type(exc).__name__}: {exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}:{exc.lineno}:{exc.colno}: not a plan saved by `plan --out`: not JSON ({exc.msg})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the plan: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{not_a_plan}: a plan is one JSON object")
+    try:
+        return Plan.from_json(data)
+    except KeyError as exc:
+        raise ConfigError(f"{not_a_plan}: the key {exc.args[0]!r} is missing") from None
+    except ValueError as exc:
+        raise ConfigError(f"{not_a_plan}: {exc}") from None
+    except (TypeError, AttributeError):
+        raise ConfigError(f"{not_a_plan}: a value has the wrong type; save the plan again") from None
 
 
 def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
@@ -533,7 +555,11 @@ def sandbox_serve(port: int, state_file: Path | None) -> int:
         f"JSM_SITE=http://127.0.0.1:{port} JSM_API_BASE=http://127.0.0.1:{port} "
         f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
     )
-    serve_forever(SandboxSite(state_file=state), port)
+    try:
+        site = SandboxSite(state_file=state)
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from None
+    serve_forever(site, port)
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from reconciler.sandbox.app import Call, Knobs, SandboxSite
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
 from reconciler.sandbox.seed import SeedError, load_seed_file
 from reconciler.sandbox.server import reset_state, serve_forever, serve_in_thread
+from reconciler.sandbox.state import StateFileError
 
 __all__ = [
     "SANDBOX_API_TOKEN",
@@ -17,6 +18,7 @@ __all__ = [
     "Knobs",
     "SandboxSite",
     "SeedError",
+    "StateFileError",
     "load_seed_file",
     "reset_state",
     "serve_forever",

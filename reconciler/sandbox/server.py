@@ -11,7 +11,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from reconciler.sandbox.app import SandboxSite
-from reconciler.sandbox.seed import build_state, load_seed_file
+from reconciler.sandbox.seed import SeedError, build_state, load_seed_file
 from reconciler.sandbox.state import save_state
 
 HOST = "127.0.0.1"
@@ -56,4 +56,8 @@ def serve_forever(site: SandboxSite, port: int) -> None:
 def reset_state(state_file: Path, seed_file: Path | None) -> None:
     """`jsm-reconciler sandbox reset`: replace the state with the seed's site, or an empty site."""
     seed: dict[str, Any] = load_seed_file(seed_file) if seed_file is not None else {}
-    save_state(build_state(seed), state_file)
+    try:
+        state = build_state(seed)
+    except SeedError as exc:
+        raise SeedError(f"{seed_file}: {exc}") from None
+    save_state(state, state_file)

@@ -221,3 +221,77 @@ def test_a_saved_plan_with_errors_stays_refused(harness_factory: Any, tmp_path: 
     result = run(harness, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
     assert result.exit_code == 1 and "plan.threshold" in result.output + result.stderr
     assert harness.writes() == []
+
+
+PYTHON_NAMES = ("KeyError", "JSONDecodeError", "AttributeError", "TypeError", "ValidationError", "Traceback")
+
+
+def run_local(tmp_path: Path, *args: str) -> Result:
+    """The CLI on the embedded sandbox, with its state file in tmp_path."""
+    environment = {"JSM_SITE": "", "JSM_SANDBOX_STATE": str(tmp_path / "state.json"), "GITHUB_ACTIONS": ""}
+    return CliRunner().invoke(cli, ["--no-color", *args], env=environment, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"formatVersion": 1}', "plan.json: not a plan saved by `plan --out`: the key 'changes' is missing"),
+        ("nope", "plan.json:1:1: not a plan saved by `plan --out`: not JSON (Expecting value)"),
+        ("[1]", "plan.json: not a plan saved by `plan --out`: a plan is one JSON object"),
+        (
+            '{"formatVersion": 2}',
+            "plan.json: not a plan saved by `plan --out`: unsupported plan formatVersion 2",
+        ),
+        (
+            '{"formatVersion": 1, "site": "sandbox", "changes": 7, "kinds": [], "touches": {}}',
+            "plan.json: not a plan saved by `plan --out`: a value has the wrong type",
+        ),
+    ],
+)
+def test_a_broken_plan_file_is_named_without_python_names(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "plan.json").write_text(content, encoding="utf-8")
+    result = run_local(tmp_path, "apply", "--plan", str(tmp_path / "plan.json"), "--auto-approve")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert not [name for name in PYTHON_NAMES if name in result.output]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("garbage", "state.json: not a sandbox state file (the whole file: Invalid JSON"),
+        ('{"cloudId": 3}', "state.json: not a sandbox state file (cloudId: Extra inputs are not permitted)"),
+    ],
+)
+def test_a_broken_sandbox_state_file_is_named(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "state.json").write_text(content, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text("version: 1\n", encoding="utf-8")
+    result = run_local(tmp_path, "plan", str(tmp_path / "m.yaml"))
+    assert result.exit_code == 1
+    assert message in result.stderr and "sandbox reset" in result.stderr
+    assert not [name for name in PYTHON_NAMES if name in result.output]
+
+
+def test_broken_seeds_are_named(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"products": [{"nam": 1}]}', encoding="utf-8")
+    invalid = run_local(tmp_path, "sandbox", "reset", "--seed", str(seed))
+    assert invalid.exit_code == 1
+    assert "seed.json: invalid sandbox seed: products.0.name: Field required" in invalid.stderr
+    missing = run_local(tmp_path, "sandbox", "reset", "--seed", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 1 and "nope.yaml: no such seed file" in missing.stderr
+    for result in (invalid, missing):
+        assert not [name for name in PYTHON_NAMES if name in result.output]
+        assert "pydantic" not in result.output and "Errno" not in result.output
+
+
+def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    journal = tmp_path / "file" / "journal.jsonl"  # under a file: cannot be created
+    result = run_local(
+        tmp_path, "apply", "--auto-approve", "--journal", str(journal), str(tmp_path / "m.yaml")
+    )
+    assert result.exit_code == 1
+    assert f"{journal}: cannot open the journal" in result.stderr and "Internal error" not in result.output
+    assert "Plan: 1 to create" in run_local(tmp_path, "plan", str(tmp_path / "m.yaml")).output
