@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -68,9 +68,12 @@ SECRET_VARIABLES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN")
 
 @dataclass
 class Ui:
-    """Where output goes. Every line passes `redact`, so a credential can never be printed."""
+    """Where output goes. Every line passes `redact`, so a credential can never be printed.
 
-    color: bool = True
+    `color` is False (--no-color, NO_COLOR), True (FORCE_COLOR), or None: colour on a terminal only.
+    """
+
+    color: bool | None = None
     quiet: bool = False
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
@@ -81,17 +84,20 @@ class Ui:
         return text
 
     def out(self, text: str) -> None:
-        click.echo(self.redact(text), nl=not text.endswith("\n"))
+        click.echo(self.redact(text), nl=not text.endswith("\n"), color=self.color)
+
+    def stdout_color(self) -> bool:
+        return self.color if self.color is not None else sys.stdout.isatty()
 
     def info(self, text: str) -> None:
         if not self.quiet:
             click.echo(self.redact(text), err=True)
 
     def fail(self, text: str) -> None:
-        click.secho(self.redact(text), err=True, fg="red" if self.color else None)
+        click.secho(self.redact(text), err=True, fg=None if self.color is False else "red", color=self.color)
 
     def console(self) -> Console:
-        return Console(stderr=True, no_color=not self.color, highlight=False)
+        return Console(stderr=True, no_color=self.color is False, force_terminal=self.color, highlight=False)
 
 
 class _RedactingFilter(logging.Filter):
@@ -138,7 +144,11 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jsm-reconciler")
-@click.option("--no-color", is_flag=True, help="Plain output.")
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="Plain output (also NO_COLOR; FORCE_COLOR colours output to a file or pipe).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (never headers or tokens).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the result.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
@@ -146,7 +156,7 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
     secrets = [value for name in SECRET_VARIABLES if (value := os.environ.get(name, ""))]
-    ui = Ui(color=not no_color and "NO_COLOR" not in os.environ, quiet=quiet, debug=debug, secrets=secrets)
+    ui = Ui(color=_color_choice(no_color, os.environ), quiet=quiet, debug=debug, secrets=secrets)
     ctx.obj = ui
     if verbose or debug:
         handler = logging.StreamHandler(sys.stderr)
@@ -155,6 +165,17 @@ def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: b
         for name in ("reconciler", "urllib3"):
             logging.getLogger(name).addHandler(handler)
             logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def _color_choice(no_color: bool, environ: Mapping[str, str]) -> bool | None:
+    """--no-color and NO_COLOR (no-color.org) turn colour off; FORCE_COLOR (force-color.org) turns it
+    on where output is not a terminal, as in CI logs; FORCE_COLOR=0 is read as off, as Node tools do."""
+    if no_color or environ.get("NO_COLOR"):
+        return False
+    force = environ.get("FORCE_COLOR")
+    if force:
+        return force != "0"
+    return None
 
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -229,7 +250,7 @@ def plan(
     elif output_format == "markdown":
         ui.out(render_markdown(result))
     else:
-        ui.out(render_text(result, color=ui.color and sys.stdout.isatty()))
+        ui.out(render_text(result, color=ui.stdout_color()))
     if out_file is not None:
         _write_atomically(out_file, render_json(result))
         ui.info(f"Saved the plan to {out_file}; apply it with: jsm-reconciler apply --plan {out_file}")
@@ -282,7 +303,7 @@ def apply(
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
             the_plan = _plan(desired, _read(client, name, _target_kinds(wanted)), wanted, force, warnings)
-        ui.out(render_text(the_plan, color=ui.color and sys.stdout.isatty()))
+        ui.out(render_text(the_plan, color=ui.stdout_color()))
         if the_plan.has_errors:
             raise ConfigError("the plan has errors (above); nothing was applied")
         if not the_plan.changes:

@@ -295,3 +295,31 @@ def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Pat
     assert result.exit_code == 1
     assert f"{journal}: cannot open the journal" in result.stderr and "Internal error" not in result.output
     assert "Plan: 1 to create" in run_local(tmp_path, "plan", str(tmp_path / "m.yaml")).output
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "coloured"),
+    [
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "0"}, False),
+        ((), {}, False),  # not a terminal
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (("--no-color",), {"FORCE_COLOR": "1"}, False),
+    ],
+)
+def test_force_color_and_no_color(
+    products: Harness, flags: tuple[str, ...], env: dict[str, str], coloured: bool
+) -> None:
+    environment = {
+        "JSM_SITE": products.url,
+        "JSM_API_BASE": products.url,
+        "JSM_EMAIL": SANDBOX_EMAIL,
+        "JSM_API_TOKEN": SANDBOX_API_TOKEN,
+        "FORCE_COLOR": "",
+        "NO_COLOR": "",
+        **env,
+    }
+    result = CliRunner().invoke(cli, [*flags, "plan", str(products.manifests)], env=environment)
+    assert result.exit_code == 0, result.output
+    assert ("\x1b[32m" in result.stdout) is coloured
+    assert "products/New" in result.stdout
