@@ -571,16 +571,19 @@ def _state_file(state_file: Path | None) -> Path:
 def sandbox_serve(port: int, state_file: Path | None) -> int:
     """Serve the sandbox site over HTTP on 127.0.0.1 until interrupted."""
     state = _state_file(state_file)
-    _ui().info(
-        f"Serving the sandbox site (state in {state}). Point the tool at it with "
-        f"JSM_SITE=http://127.0.0.1:{port} JSM_API_BASE=http://127.0.0.1:{port} "
-        f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
-    )
     try:
         site = SandboxSite(state_file=state)
     except StateFileError as exc:
         raise ConfigError(str(exc)) from None
-    serve_forever(site, port)
+
+    def started(url: str) -> None:
+        _ui().info(
+            f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C. "
+            f"Point the tool at it with JSM_SITE={url} JSM_API_BASE={url} "
+            f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
+        )
+
+    serve_forever(site, port, started=started)
     return EXIT_OK
 
 

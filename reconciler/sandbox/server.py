@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,13 @@ HOST = "127.0.0.1"
 class _Handler(WSGIRequestHandler):
     # Keep-alive, like the real sites: clients reuse connections instead of opening one per request.
     protocol_version = "HTTP/1.1"
+
+
+class _PlainLogHandler(_Handler):
+    """The access log without werkzeug's ANSI colours, which would land in log files as escape codes."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.log("info", '"%s" %s %s', self.requestline.translate(self._control_char_table), code, size)
 
 
 class _QuietHandler(_Handler):
@@ -46,10 +53,13 @@ def serve_in_thread(site: SandboxSite, port: int = 0) -> Iterator[str]:
         server.server_close()
 
 
-def serve_forever(site: SandboxSite, port: int) -> None:
-    """`jsm-reconciler sandbox serve`: serve until interrupted, logging each request (never headers)."""
-    server = make_server(HOST, port, site, threaded=True, request_handler=_Handler)
-    server.log_startup()
+def serve_forever(site: SandboxSite, port: int, *, started: Callable[[str], None]) -> None:
+    """`jsm-reconciler sandbox serve`: serve until interrupted, logging each request (never headers).
+
+    `started` gets the base URL once the port is bound; it replaces werkzeug's coloured startup banner.
+    """
+    server = make_server(HOST, port, site, threaded=True, request_handler=_PlainLogHandler)
+    started(f"http://{HOST}:{server.server_port}")
     server.serve_forever()
 
 
