@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -323,3 +324,14 @@ def test_force_color_and_no_color(
     assert result.exit_code == 0, result.output
     assert ("\x1b[32m" in result.stdout) is coloured
     assert "products/New" in result.stdout
+
+
+def test_every_option_of_plan_and_apply_has_help() -> None:
+    for command in ("plan", "apply"):
+        result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0
+        assert "'products/Acme Widget'" in result.output and "'teamRoles/TEAM'" in result.output
+        option_params = [p for p in cli.commands[command].params if isinstance(p, click.Option)]
+        assert [p.name for p in option_params if not p.help] == []
+    plan_help = CliRunner().invoke(cli, ["plan", "--help"], terminal_width=200).output
+    assert "markdown for a pull request comment" in plan_help
