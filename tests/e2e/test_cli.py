@@ -185,7 +185,12 @@ def test_http_to_a_remote_host_is_refused(products: Harness) -> None:
 
 def test_embedded_sandbox_persists_across_processes(tmp_path: Path) -> None:
     """The README's path: no JSM_SITE, state in a file, separate processes for each command."""
-    env = {**os.environ, "JSM_SANDBOX_STATE": str(tmp_path / "state.json"), "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "JSM_SANDBOX_STATE": str(tmp_path / "state.json"),
+        "JSM_JOURNAL": str(tmp_path / "journal.jsonl"),  # not in the repository, where this runs
+        "NO_COLOR": "1",
+    }
     for name in (
         "JSM_SITE",
         "JSM_API_BASE",
