@@ -96,3 +96,47 @@ class Address:
 def _expected_heads() -> str:
     heads = [f"{form.kind}.ENTITY" if form.entities else form.kind for form in _forms().values()]
     return ", ".join(heads[:-1]) + f" or {heads[-1]}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What `--target` selects: one object, a whole kind, an entity of a kind, or a scope's objects."""
+
+    text: str
+    kind: str
+    scope: str | None = None
+    address: Address | None = None
+
+    @property
+    def names_something(self) -> bool:
+        """Whether a typo could make it select nothing: an object or a scope, not a kind or an entity."""
+        return self.address is not None or (bool(form_of(self.kind).scope_label) and self.scope is not None)
+
+    def matches(self, address: Address) -> bool:
+        if address.kind != self.kind:
+            return False
+        # teamRoles/A/B is role B of team A, or every role of a team called "A/B".
+        return (
+            (self.scope is None and self.address is None)
+            or address == self.address
+            or address.scope == self.scope
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """`products`, `detailFields.organization`, `teamRoles/TEAM`, or an address; ValueError if none."""
+        forms = _forms()
+        if text in forms:
+            return cls(text, text)
+        head, sep, rest = text.partition("/")
+        kind, dot, entity = head.partition(".")
+        form = forms.get(kind)
+        if form is not None and form.entities and dot and not sep:
+            if entity not in form.entities:
+                expected = ", ".join(form.entities)
+                raise ValueError(f"unknown {form.noun} entity {entity!r} (expected one of {expected})")
+            return cls(text, kind, entity)
+        if form is not None and form.scope_label and not dot and rest:
+            return cls(text, kind, rest, Address.parse(text) if "/" in rest else None)
+        address = Address.parse(text)
+        return cls(text, address.kind, None, address)

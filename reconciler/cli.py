@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
-from reconciler.address import Address
+from reconciler.address import Target
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
     ConfigError,
@@ -44,11 +44,18 @@ from reconciler.export import (
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS
 from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan, kinds_for
+from reconciler.plan import Plan, build_plan, kinds_for, looks_applied
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
-from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_state, serve_forever
+from reconciler.sandbox import (
+    SANDBOX_EMAIL,
+    SandboxSite,
+    SeedError,
+    StateFileError,
+    reset_state,
+    serve_forever,
+)
 from reconciler.schema import write_schemas
 from reconciler.site.api import SiteApi
 from reconciler.site.config import config_from_env
@@ -62,9 +69,12 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 @dataclass
 class Ui:
-    """Where output goes. Every line passes `redact`, so a credential can never be printed."""
+    """Where output goes. Every line passes `redact`, so a credential can never be printed.
 
-    color: bool = True
+    `color` is False (--no-color, NO_COLOR), True (FORCE_COLOR), or None: colour on a terminal only.
+    """
+
+    color: bool | None = None
     quiet: bool = False
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
@@ -74,17 +84,20 @@ class Ui:
         self.redact = redactor(self.secrets)
 
     def out(self, text: str) -> None:
-        click.echo(self.redact(text), nl=not text.endswith("\n"))
+        click.echo(self.redact(text), nl=not text.endswith("\n"), color=self.color)
+
+    def stdout_color(self) -> bool:
+        return self.color if self.color is not None else sys.stdout.isatty()
 
     def info(self, text: str) -> None:
         if not self.quiet:
             click.echo(self.redact(text), err=True)
 
     def fail(self, text: str) -> None:
-        click.secho(self.redact(text), err=True, fg="red" if self.color else None)
+        click.secho(self.redact(text), err=True, fg=None if self.color is False else "red", color=self.color)
 
     def console(self) -> Console:
-        return Console(stderr=True, no_color=not self.color, highlight=False)
+        return Console(stderr=True, no_color=self.color is False, force_terminal=self.color, highlight=False)
 
 
 class _RedactingFilter(logging.Filter):
@@ -140,14 +153,18 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jsm-reconciler")
-@click.option("--no-color", is_flag=True, help="Plain output.")
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="Plain output (also NO_COLOR; FORCE_COLOR colours output to a file or pipe).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (never headers or tokens).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the result.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
-    ui = Ui(color=not no_color and "NO_COLOR" not in os.environ, quiet=quiet, debug=debug, secrets=_secrets())
+    ui = Ui(color=_color_choice(no_color, os.environ), quiet=quiet, debug=debug, secrets=_secrets())
     ctx.obj = ui
     if verbose or debug:
         handler = logging.StreamHandler(sys.stderr)
@@ -158,10 +175,27 @@ def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: b
             logging.getLogger(name).setLevel(logging.DEBUG)
 
 
+def _color_choice(no_color: bool, environ: Mapping[str, str]) -> bool | None:
+    """--no-color and NO_COLOR (no-color.org) turn colour off; FORCE_COLOR (force-color.org) turns it
+    on where output is not a terminal, as in CI logs; FORCE_COLOR=0 is read as off, as Node tools do."""
+    if no_color or environ.get("NO_COLOR"):
+        return False
+    force = environ.get("FORCE_COLOR")
+    if force:
+        return force != "0"
+    return None
+
+
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 site_option = click.option("--site", help="https://NAME.atlassian.net or `sandbox` (default: JSM_SITE).")
 target_option = click.option(
-    "--target", "targets", multiple=True, metavar="ADDRESS", help="Only this object (repeatable)."
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Only this object and what it depends on (repeatable): an address such as "
+    "'products/Acme Widget' or 'teamRoles/TEAM/ROLE', a kind such as 'products', "
+    "'detailFields.organization', or 'teamRoles/TEAM'.",
 )
 force_option = click.option("--force", is_flag=True, help="Go past settings.thresholds.")
 parallelism_option = click.option(
@@ -174,7 +208,7 @@ parallelism_option = click.option(
 @_handle_errors
 def validate(paths: tuple[Path, ...]) -> int:
     """Check manifests offline; print every problem as file:line:col."""
-    desired, diagnostics = load_manifests(list(paths) or [Path(".")])
+    desired, diagnostics = load_manifests(paths)
     if diagnostics:
         _ui().out(render_diagnostics(diagnostics, github=in_github_actions()))
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
@@ -188,7 +222,14 @@ def validate(paths: tuple[Path, ...]) -> int:
 @cli.command()
 @paths_argument
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="Save the plan for apply --plan.")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a pull request comment, json for programs (CLI.md).",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 = no changes, 2 = changes, 1 = error.")
 @target_option
 @force_option
@@ -217,7 +258,7 @@ def plan(
     elif output_format == "markdown":
         ui.out(render_markdown(result))
     else:
-        ui.out(render_text(result, color=ui.color and sys.stdout.isatty()))
+        ui.out(render_text(result, color=ui.stdout_color()))
     if out_file is not None:
         _write_atomically(out_file, render_json(result))
         ui.info(f"Saved the plan to {out_file}; apply it with: jsm-reconciler apply --plan {out_file}")
@@ -262,15 +303,15 @@ def apply(
         raise ConfigError(
             "apply --plan FILE applies exactly the saved plan: give no manifests and no --target"
         )
+    saved = _load_plan_file(plan_file) if plan_file is not None else None
     with _site(site, parallelism) as (client, name):
-        if plan_file is not None:
-            saved = _load_plan_file(plan_file)
+        if saved is not None:
             the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds))
         else:
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
             the_plan = _plan(desired, _read(client, name, _target_kinds(wanted)), wanted, force, warnings)
-        ui.out(render_text(the_plan, color=ui.color and sys.stdout.isatty()))
+        ui.out(render_text(the_plan, color=ui.stdout_color()))
         if the_plan.has_errors:
             raise ConfigError("the plan has errors (above); nothing was applied")
         if not the_plan.changes:
@@ -340,7 +381,7 @@ def export_command(
 
 def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
     """The desired state and its warnings; errors stop the command before any request."""
-    desired, diagnostics = load_manifests(list(paths) or [Path(".")])
+    desired, diagnostics = load_manifests(paths)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -349,17 +390,17 @@ def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
     return desired, diagnostics
 
 
-def _parse_targets(targets: Sequence[str]) -> list[Address]:
+def _parse_targets(targets: Sequence[str]) -> list[Target]:
     parsed = []
     for target in targets:
         try:
-            parsed.append(Address.parse(target))
+            parsed.append(Target.parse(target))
         except ValueError as exc:
             raise ConfigError(f"--target: {exc}") from None
     return parsed
 
 
-def _target_kinds(targets: Sequence[Address]) -> list[str] | None:
+def _target_kinds(targets: Sequence[Target]) -> list[str] | None:
     return sorted({t.kind for t in targets}) if targets else None
 
 
@@ -392,7 +433,7 @@ def _read(client: SiteApi, name: str, kind_names: Sequence[str] | None) -> LiveS
 def _plan(
     desired: DesiredState,
     live: LiveState,
-    targets: Sequence[Address],
+    targets: Sequence[Target],
     force: bool,
     warnings: Sequence[Diagnostic],
 ) -> Plan:
@@ -451,12 +492,27 @@ def _report(result: ApplyResult) -> None:
 
 
 def _load_plan_file(path: Path) -> Plan:
+    not_a_plan = f"{path}: not a plan saved by `plan --out`"
     try:
-        return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such plan file") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"{path}: not a plan saved by `plan --out` ({type(exc).__name__}: {exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}:{exc.lineno}:{exc.colno}: not a plan saved by `plan --out`: not JSON ({exc.msg})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the plan: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{not_a_plan}: a plan is one JSON object")
+    try:
+        return Plan.from_json(data)
+    except KeyError as exc:
+        raise ConfigError(f"{not_a_plan}: the key {exc.args[0]!r} is missing") from None
+    except ValueError as exc:
+        raise ConfigError(f"{not_a_plan}: {exc}") from None
+    except (TypeError, AttributeError):
+        raise ConfigError(f"{not_a_plan}: a value has the wrong type; save the plan again") from None
 
 
 def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
@@ -474,6 +530,11 @@ def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
     )
     if stale:
         listing = "\n".join(f"  {address}" for address in stale)
+        if looks_applied(saved, live):
+            raise PlanMismatchError(
+                "the site already is as this plan leaves it: the plan was probably applied already. "
+                f"Nothing was applied; run plan to see what remains.\n{listing}"
+            )
         raise PlanMismatchError(
             f"the site changed since the plan was made, so nothing was applied; plan again.\n{listing}"
         )
@@ -523,12 +584,19 @@ def _state_file(state_file: Path | None) -> Path:
 def sandbox_serve(port: int, state_file: Path | None) -> int:
     """Serve the sandbox site over HTTP on 127.0.0.1 until interrupted."""
     state = _state_file(state_file)
-    _ui().info(
-        f"Serving the sandbox site (state in {state}). Point the tool at it with "
-        f"JSM_SITE=http://127.0.0.1:{port} JSM_API_BASE=http://127.0.0.1:{port} "
-        f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
-    )
-    serve_forever(SandboxSite(state_file=state), port)
+    try:
+        site = SandboxSite(state_file=state)
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from None
+
+    def started(url: str) -> None:
+        _ui().info(
+            f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C. "
+            f"Point the tool at it with JSM_SITE={url} JSM_API_BASE={url} "
+            f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
+        )
+
+    serve_forever(site, port, started=started)
     return EXIT_OK
 
 

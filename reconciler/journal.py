@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply import ApplyEvent
+from reconciler.errors import ConfigError
 
 DEFAULT_JOURNAL = Path(".jsm-journal.jsonl")
 
@@ -25,8 +26,14 @@ class Journal:
         self.path = path
         self.site = site
         self.run = uuid.uuid4().hex[:12]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: cannot open the journal ({exc.strerror or exc}), so nothing was applied; "
+                "choose another file with --journal or JSM_JOURNAL"
+            ) from None
 
     def record(self, event: ApplyEvent) -> None:
         entry: dict[str, Any] = {

@@ -8,6 +8,8 @@ run once every file has been read. Nothing here raises for bad input.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +32,13 @@ if TYPE_CHECKING:
 else:
     PrunableKind = Literal[tuple(kind.name for kind in KINDS if kind.prunable)]
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+MANIFEST_SECTIONS = ("settings", *(kind.name for kind in KINDS))
+# For a file that does not parse: a manifest section key or `version: 1` at the start of a line.
+_MANIFEST_LINE = re.compile(
+    "^(?:(?:" + "|".join(MANIFEST_SECTIONS) + r""")\s*:|version\s*:\s*['"]?1['"]?\s*(?:#.*)?$)""",
+    re.MULTILINE,
+)
+log = logging.getLogger(__name__)
 
 
 def _check_protect_entry(text: str) -> str:
@@ -118,20 +127,67 @@ class DesiredState:
 def load_manifests(
     paths: Sequence[Path], *, environ: Mapping[str, str] | None = None
 ) -> tuple[DesiredState, list[Diagnostic]]:
-    """Read every manifest under `paths`; all problems come back as diagnostics, sorted by position."""
+    """Read every manifest under `paths`; all problems come back as diagnostics, sorted by position.
+
+    No paths means the working directory, like Terraform: its own `*.yaml` and `*.yml` files only, not
+    its subdirectories, and only those that look like manifests (`_looks_like_manifest`), since a
+    repository's root also holds tool configurations. Paths that are given are read whole.
+    """
     loader = _Loader(os.environ if environ is None else environ)
-    for path, shown in _manifest_files(paths, loader.diagnostics):
-        try:
-            loader.load_file(path, shown)
-        except Exception as exc:  # the loader boundary: no input may end in a traceback
-            loader.diagnostics.append(
-                error(
-                    "manifest.internal",
-                    f"could not read this file ({type(exc).__name__}: {exc}); please report this",
-                    source=SourceSpan(shown, 1, 1),
-                )
-            )
+    if paths:
+        for path, shown in _manifest_files(paths, loader.diagnostics):
+            _load_file(loader, path, shown, only_manifests=False)
+    else:
+        _load_working_directory(loader)
     return loader.finish()
+
+
+def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool) -> None:
+    try:
+        loader.load_file(path, shown, only_manifests=only_manifests)
+    except Exception as exc:  # the loader boundary: no input may end in a traceback
+        loader.diagnostics.append(
+            error(
+                "manifest.internal",
+                f"could not read this file ({type(exc).__name__}: {exc}); please report this",
+                source=SourceSpan(shown, 1, 1),
+            )
+        )
+
+
+def _load_working_directory(loader: _Loader) -> None:
+    candidates = sorted(
+        entry
+        for entry in Path(".").iterdir()
+        if entry.name.endswith(MANIFEST_SUFFIXES) and not entry.name.startswith(".") and entry.is_file()
+    )
+    for path in candidates:
+        _load_file(loader, path, path.as_posix(), only_manifests=True)
+    if not loader.files:
+        skipped = len(candidates)
+        why = f"; {skipped} YAML file(s) there are not manifests (-v lists them)" if skipped else ""
+        loader.diagnostics.append(
+            error(
+                "manifest.read",
+                f"no manifests found in . (a manifest is a *.yaml or *.yml file with `version: 1`){why}. "
+                "Give the directory of your manifests, e.g. `jsm-reconciler validate jsm/`",
+            )
+        )
+
+
+def _looks_like_manifest(data: Any) -> bool:
+    """Whether a file found without being named is meant as a manifest.
+
+    A key that is, or nearly is, a manifest section counts, so a manifest with a mistake in it is
+    still read and its mistakes reported; `version` counts only as 1, since tool configurations have
+    versions too (`version: 2`, `version: "3.8"`).
+    """
+    if not isinstance(data, dict):
+        return False
+    if data.get("version") in (1, "1"):
+        return True
+    sections = {section.casefold() for section in MANIFEST_SECTIONS}
+    return any(difflib.get_close_matches(str(key).casefold(), sections, n=1, cutoff=0.8) for key in data)
 
 
 def _manifest_files(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[tuple[Path, str]]:
@@ -165,6 +221,16 @@ def _walk(directory: Path) -> Iterator[Path]:
                 yield Path(root, name)
 
 
+def _text_looks_like_manifest(path: Path) -> bool:
+    """For a file that does not parse: whether a line reads like the start of a manifest section."""
+    try:
+        with path.open("rb") as stream:
+            text = stream.read(1024 * 1024).decode("utf-8", errors="replace")
+    except OSError:
+        return True  # say why it cannot be read rather than pass over it in silence
+    return _MANIFEST_LINE.search(text) is not None
+
+
 class _Loader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
@@ -174,9 +240,16 @@ class _Loader:
         self.settings: Settings | None = None
         self.settings_span: SourceSpan | None = None
 
-    def load_file(self, path: Path, shown: str) -> None:
-        self.files.append(shown)
+    def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
+        """Read one file; with `only_manifests`, skip it unless it looks like a manifest."""
         loaded, problems = load_yaml_file(path, shown, self.environ)
+        if only_manifests and not (
+            _looks_like_manifest(loaded.data) if loaded is not None else _text_looks_like_manifest(path)
+        ):
+            log.info("skipping %s: not a manifest (no `version: 1` and no manifest section)", shown)
+            return
+        log.info("reading %s", shown)
+        self.files.append(shown)
         self.diagnostics.extend(problems)
         if loaded is None:
             return

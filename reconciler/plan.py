@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from reconciler.address import Address
+from reconciler.address import Address, Target
 from reconciler.diff import diff_essences, scope_to_desired
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
-from reconciler.kinds import KIND_INDEX, KINDS
+from reconciler.kinds import KIND_INDEX, KINDS, get_kind
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -43,6 +43,8 @@ class Plan:
     site: str
     changes: tuple[Change, ...]
     unmanaged: tuple[str, ...] = ()
+    # In a pruned kind, declared nowhere, and kept because settings.protect lists them.
+    protected: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     kinds: tuple[str, ...] = ()
     # identity key -> fingerprint of every live object read, so a saved plan can detect drift.
@@ -85,6 +87,7 @@ class Plan:
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
             "unmanaged": list(self.unmanaged),
+            "protected": list(self.protected),
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "kinds": list(self.kinds),
             "checksum": self.checksum,
@@ -102,6 +105,7 @@ class Plan:
             site=str(data["site"]),
             changes=changes,
             unmanaged=tuple(data.get("unmanaged", ())),
+            protected=tuple(data.get("protected", ())),
             # Errors travel with the plan: a plan that was refused stays refused when applied from a file.
             diagnostics=tuple(_diagnostic_from_json(d) for d in data.get("diagnostics", ())),
             kinds=tuple(data["kinds"]),
@@ -187,22 +191,24 @@ def build_plan(
     desired: DesiredState,
     live: LiveState,
     *,
-    targets: Sequence[Address] = (),
+    targets: Sequence[Target] = (),
     force: bool = False,
 ) -> Plan:
     diagnostics: list[Diagnostic] = []
     drafts: list[_Draft] = []
     unmanaged: list[str] = []
+    protected: list[str] = []
     for kind in KINDS:
         if kind.name not in live.objects:
             continue
         desired_objects, problems = kind.desired(desired, live.lookups)
         diagnostics += problems
-        kind_drafts, kind_unmanaged, kind_diagnostics = _plan_kind(
+        kind_drafts, kind_unmanaged, kind_protected, kind_diagnostics = _plan_kind(
             kind, desired_objects, live.of(kind.name), desired
         )
         drafts += kind_drafts
         unmanaged += kind_unmanaged
+        protected += kind_protected
         diagnostics += kind_diagnostics
         thresholds = desired.settings.thresholds
         if thresholds is not None:
@@ -212,12 +218,14 @@ def build_plan(
     ordered, touches, order_problems = _order(drafts, live)
     diagnostics += order_problems
     if targets:
-        ordered, target_problems = _select_targets(ordered, targets)
+        known = {*desired.objects, *(obj.address for objects in live.objects.values() for obj in objects)}
+        ordered, target_problems = _select_targets(ordered, targets, known)
         diagnostics += target_problems
     return Plan(
         site=live.site,
         changes=ordered,
         unmanaged=tuple(sorted(unmanaged)),
+        protected=tuple(sorted(protected)),
         diagnostics=tuple(_sorted_diagnostics(diagnostics)),
         kinds=tuple(name for name in live.objects),
         fingerprints=live.fingerprints(),
@@ -230,7 +238,7 @@ def _plan_kind(
     desired_objects: list[DesiredObject],
     live_objects: Sequence[LiveObject],
     state: DesiredState,
-) -> tuple[list[_Draft], list[str], list[Diagnostic]]:
+) -> tuple[list[_Draft], list[str], list[str], list[Diagnostic]]:
     live_by_identity: dict[Identity, LiveObject] = {}
     twins: list[LiveObject] = []
     for obj in live_objects:
@@ -274,14 +282,17 @@ def _plan_kind(
         elif diff_essences(current.essence, wanted.essence, kind.set_fields):
             drafts.append(_draft(kind, Action.UPDATE, wanted, current))
     unmanaged: list[str] = []
+    kept: list[str] = []
     for obj in live_objects:
         if id(obj) in matched_live:
             continue
-        if kind.name in state.prune and not protected.covers(obj.address):
-            drafts.append(_draft(kind, Action.DELETE, None, obj))
-        else:
+        if kind.name not in state.prune:
             unmanaged.append(str(obj.address))
-    return drafts, unmanaged, diagnostics
+        elif protected.covers(obj.address):
+            kept.append(str(obj.address))
+        else:
+            drafts.append(_draft(kind, Action.DELETE, None, obj))
+    return drafts, unmanaged, kept, diagnostics
 
 
 def _match(
@@ -654,23 +665,44 @@ def _park(draft: _Draft) -> list[_Draft]:
 
 
 def _select_targets(
-    changes: tuple[Change, ...], targets: Sequence[Address]
+    changes: tuple[Change, ...], targets: Sequence[Target], known: set[Address]
 ) -> tuple[tuple[Change, ...], list[Diagnostic]]:
-    wanted = {str(t) for t in targets}
+    """The targeted changes and what they depend on; a target that names nothing known is an error."""
     by_key = {c.key: c for c in changes}
     keep: set[str] = set()
-    stack = [c.key for c in changes if str(c.address) in wanted]
+    stack = [c.key for c in changes if any(t.matches(c.address) for t in targets)]
     while stack:
         key = stack.pop()
         if key not in keep:
             keep.add(key)
             stack.extend(by_key[key].depends_on)
-    found = {str(c.address) for c in changes if c.key in keep}
     problems = [
-        warning("plan.target", f"--target {target}: no change to make there", address=target)
-        for target in sorted(wanted - found)
+        error(
+            "plan.target",
+            "--target matches no object in the manifests or on the site",
+            address=target.text,
+        )
+        for target in targets
+        if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
+
+
+def looks_applied(plan: Plan, live: LiveState) -> bool:
+    """Whether the site already is as the plan leaves it: each object's last change has taken effect."""
+    if not plan.changes:
+        return False
+    last = {change.address: change for change in plan.changes}
+    present = {obj.address: obj for objects in live.objects.values() for obj in objects}
+    for address, change in last.items():
+        if change.action is Action.DELETE or change.after is None:
+            if address in present:
+                return False
+            continue
+        current = present.get(address.renamed(str(change.after["name"])))
+        if current is None or diff_essences(current.essence, change.after, get_kind(address.kind).set_fields):
+            return False
+    return True
 
 
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -15,7 +15,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from reconciler.address import Address
+from reconciler.address import Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.kinds import KINDS
@@ -104,7 +104,7 @@ class InProcessSite:
         return desired
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
-        parsed = [Address.parse(target) for target in targets]
+        parsed = [Target.parse(target) for target in targets]
         return build_plan(self.desired(), self.read(), targets=parsed, force=force)
 
     def apply(self, plan: Plan, *, parallelism: int = 4) -> ApplyResult:

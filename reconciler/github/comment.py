@@ -262,6 +262,9 @@ def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:
         _add_list(body, remaining, title, [f"`{c.action.symbol} {c.address}`" for c in split.resolved])
     if plan.unmanaged:
         _add_list(body, remaining, f"Not managed: {len(plan.unmanaged)}", [f"`{a}`" for a in plan.unmanaged])
+    if plan.protected:
+        title = f"Protected, not deleted: {len(plan.protected)}"
+        _add_list(body, remaining, title, [f"`{a}`" for a in plan.protected])
     notice: list[str] = []
     if remaining.hidden:
         notice = [

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from reconciler.kinds import KIND_INDEX
+from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.diagnostics import render_diagnostics
@@ -40,17 +40,22 @@ def _diff_line(diff: FieldDiff) -> tuple[str, str]:
 
 
 def change_lines(change: Change) -> list[tuple[str, str]]:
-    """(symbol, text) pairs: the change's head line, then one line per field."""
+    """(symbol, text) pairs: the change's head line, then one line per field.
+
+    One rule for lists, in creates as in updates: a list compared as a set (grants, rights) shows one
+    item a line, as its update diffs do; an ordered list (options) shows whole on one line, since its
+    order is part of the value.
+    """
     head = str(change.address)
     if change.reason:
         head += f"  ({change.reason})"
     lines = [(change.action.symbol, head)]
     if change.action is Action.CREATE and change.after is not None:
+        set_fields = get_kind(change.kind).set_fields
         for key, value in change.after.items():
             if key == "name" or value in ([], "", None):
                 continue
-            # Long lists read better one item a line, like the field diffs of an update.
-            items = value if isinstance(value, list) and len(value) > 3 else [value]
+            items = value if key in set_fields and isinstance(value, list) else [value]
             lines += [("+", f"    {key}: {_value(item)}") for item in items]
     elif change.action is not Action.DELETE:
         for diff in change.diffs:
@@ -72,10 +77,17 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
             )
             for address in plan.unmanaged:
                 console.print(Text(f"    {address}", style="dim"), soft_wrap=True)
+        if plan.protected:
+            console.print()
+            console.print(
+                "Protected (in no manifest, in a pruned kind; kept because settings.protect lists them):"
+            )
+            for address in plan.protected:
+                console.print(Text(f"    {address}", style="dim"), soft_wrap=True)
         if plan.diagnostics:
             console.print()
             console.print(Text(render_diagnostics(plan.diagnostics)), soft_wrap=True)
-        if plan.changes or plan.unmanaged or plan.diagnostics:
+        if plan.changes or plan.unmanaged or plan.protected or plan.diagnostics:
             console.print()
         console.print(Text(summary_line(plan), style="bold"), soft_wrap=True)
     return capture.get()
@@ -112,6 +124,10 @@ def render_markdown(plan: Plan) -> str:
     if plan.unmanaged:
         lines += [f"<details><summary>Not managed: {len(plan.unmanaged)}</summary>", ""]
         lines += [f"- `{address}`" for address in plan.unmanaged]
+        lines += ["", "</details>", ""]
+    if plan.protected:
+        lines += [f"<details><summary>Protected, not deleted: {len(plan.protected)}</summary>", ""]
+        lines += [f"- `{address}`" for address in plan.protected]
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -13,6 +13,7 @@ from reconciler.sandbox.common import (
 )
 from reconciler.sandbox.seed import SeedError, load_seed_file
 from reconciler.sandbox.server import reset_state, serve_forever, serve_in_thread
+from reconciler.sandbox.state import StateFileError
 
 __all__ = [
     "SANDBOX_API_TOKEN",
@@ -23,6 +24,7 @@ __all__ = [
     "Knobs",
     "SandboxSite",
     "SeedError",
+    "StateFileError",
     "load_seed_file",
     "reset_state",
     "serve_forever",

@@ -25,6 +25,7 @@ from reconciler.sandbox.state import (
     Group,
     State,
     Team,
+    describe_validation_error,
 )
 
 
@@ -131,7 +132,12 @@ class Seed(_Seed):
 
 def load_seed_file(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON seed file (JSON is YAML, but a .json file gets JSON's clearer errors)."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SeedError(f"{path}: no such seed file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read the seed: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
     except (json.JSONDecodeError, YAMLError) as exc:
@@ -147,7 +153,7 @@ def build_state(seed: Mapping[str, Any]) -> State:
     try:
         parsed = Seed.model_validate(seed)
     except ValidationError as exc:
-        raise SeedError(f"invalid sandbox seed: {exc}") from exc
+        raise SeedError(f"invalid sandbox seed: {describe_validation_error(exc)}") from None
     state = State(cloud_id=parsed.cloud_id)
     where = "seed"
     try:

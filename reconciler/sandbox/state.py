@@ -56,7 +56,7 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 EntityKind = Literal["organization", "customer", "entitlement"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("organization", "customer", "entitlement")
@@ -188,8 +188,30 @@ class State(_Model):
         self.next_id = max(self.next_id, used_id + 1)
 
 
+class StateFileError(ValueError):
+    """The state file cannot be read as a sandbox site."""
+
+
 def load_state(path: Path) -> State:
-    return State.model_validate_json(path.read_bytes())
+    try:
+        return State.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise StateFileError(
+            f"{path}: not a sandbox state file ({describe_validation_error(exc)}); delete it, "
+            "or start again with `jsm-reconciler sandbox reset`"
+        ) from None
+    except OSError as exc:
+        raise StateFileError(f"{path}: cannot read the sandbox state: {exc.strerror or exc}") from None
+
+
+def describe_validation_error(exc: ValidationError, *, limit: int = 3) -> str:
+    """Where and what, for people: `products.0.name: Field required; ...`, without pydantic's links."""
+    problems = [
+        f"{'.'.join(str(part) for part in problem['loc']) or 'the whole file'}: {problem['msg']}"
+        for problem in exc.errors(include_url=False)
+    ]
+    more = f"; and {len(problems) - limit} more" if len(problems) > limit else ""
+    return "; ".join(problems[:limit]) + more
 
 
 def save_state(state: State, path: Path) -> None:

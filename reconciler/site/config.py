@@ -132,12 +132,13 @@ def _scoped(env: Mapping[str, str]) -> bool:
 def check_url_allowed(url: str, what: str) -> None:
     """Only https, except plain http to a loopback address (the sandbox)."""
     parts = urlsplit(url)
-    if "@" in parts.netloc:
+    if "@" in url:  # also without a scheme, where urlsplit sees no netloc, so the URL is never echoed
         raise ConfigError(
             f"{what} must not carry credentials; set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN"
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} must be an https:// URL, got {url!r}")
+        hint = f"; did you mean 'https://{url}'?" if "://" not in url and "." in url else ""
+        raise ConfigError(f"{what} must be an https:// URL, got {url!r}{hint}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{what}: plain http:// is refused for {parts.hostname} (only loopback addresses may use it)"

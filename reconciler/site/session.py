@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, serve_in_thread
+from reconciler.errors import ConfigError
+from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, StateFileError, serve_in_thread
 from reconciler.site.config import Credentials, SiteConfig
 from reconciler.site.http import ClientSettings, SiteClient
 
@@ -22,7 +23,10 @@ def open_site(
         ) as client:
             yield client, config.site
         return
-    site = SandboxSite(state_file=config.sandbox_state)
+    try:
+        site = SandboxSite(state_file=config.sandbox_state)
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from None
     if announce:
         announce(
             f"Using the embedded sandbox site (state in {config.sandbox_state}); "

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.address import Address
+from reconciler.address import Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.kinds import KINDS
@@ -71,7 +71,7 @@ class Harness:
         desired, diagnostics = load_manifests([self.manifests])
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
-        return build_plan(desired, self.read(), targets=[Address.parse(t) for t in targets], force=force)
+        return build_plan(desired, self.read(), targets=[Target.parse(t) for t in targets], force=force)
 
     def apply(self, plan: Plan | None = None, *, parallelism: int = 4) -> ApplyResult:
         plan = plan if plan is not None else self.plan()

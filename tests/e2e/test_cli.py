@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -104,6 +105,32 @@ def test_target_limits_plan_and_apply(products: Harness) -> None:
     assert run(products, "plan", "--target", "nonsense", str(products.manifests)).exit_code == 1
 
 
+def test_a_target_that_matches_nothing_is_an_error_once(products: Harness) -> None:
+    result = run(products, "plan", "--target", "products/Nwe", str(products.manifests))
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "products/Nwe" in line]
+    assert lines == [
+        "error[plan.target]: products/Nwe: --target matches no object in the manifests or on the site"
+    ]
+    applied = run(products, "apply", "--auto-approve", "--target", "products/Nwe", str(products.manifests))
+    assert applied.exit_code == 1
+    assert sorted(p["name"] for p in products.site.snapshot()["products"]) == ["Keep", "Old"]
+
+
+def test_a_target_without_changes_is_fine(products: Harness) -> None:
+    result = run(
+        products, "plan", "--detailed-exitcode", "--target", "products/Keep", str(products.manifests)
+    )
+    assert result.exit_code == 0, result.output
+    assert "No changes." in result.output and "plan.target" not in result.output
+
+
+def test_a_whole_kind_is_a_target(products: Harness) -> None:
+    result = run(products, "plan", "--format", "json", "--target", "products", str(products.manifests))
+    assert [c["address"] for c in json.loads(result.stdout)["changes"]] == ["products/Old", "products/New"]
+    assert run(products, "plan", "--target", "customRoles", str(products.manifests)).exit_code == 0
+
+
 def test_saved_plan_applies_exactly_and_refuses_when_stale(products: Harness, tmp_path: Path) -> None:
     saved = tmp_path / "plan.json"
     assert run(products, "plan", "--out", str(saved), str(products.manifests)).exit_code == 0
@@ -123,6 +150,12 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(products: Harness, tm
     applied = run(products, "apply", "--plan", str(fresh), "--auto-approve", "--allow-delete")
     assert applied.exit_code == 0, applied.output
     assert run(products, "plan", "--detailed-exitcode", str(products.manifests)).exit_code == 0
+
+    products.site.calls.clear()
+    again = run(products, "apply", "--plan", str(fresh), "--auto-approve", "--allow-delete")
+    assert again.exit_code == 1
+    assert "the plan was probably applied already" in again.stderr
+    assert products.writes() == []
 
 
 def test_edited_saved_plan_is_refused(products: Harness, tmp_path: Path) -> None:
@@ -152,7 +185,12 @@ def test_http_to_a_remote_host_is_refused(products: Harness) -> None:
 
 def test_embedded_sandbox_persists_across_processes(tmp_path: Path) -> None:
     """The README's path: no JSM_SITE, state in a file, separate processes for each command."""
-    env = {**os.environ, "JSM_SANDBOX_STATE": str(tmp_path / "state.json"), "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "JSM_SANDBOX_STATE": str(tmp_path / "state.json"),
+        "JSM_JOURNAL": str(tmp_path / "journal.jsonl"),  # not in the repository, where this runs
+        "NO_COLOR": "1",
+    }
     for name in (
         "JSM_SITE",
         "JSM_API_BASE",
@@ -189,3 +227,116 @@ def test_a_saved_plan_with_errors_stays_refused(harness_factory: Any, tmp_path: 
     result = run(harness, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
     assert result.exit_code == 1 and "plan.threshold" in result.output + result.stderr
     assert harness.writes() == []
+
+
+PYTHON_NAMES = ("KeyError", "JSONDecodeError", "AttributeError", "TypeError", "ValidationError", "Traceback")
+
+
+def run_local(tmp_path: Path, *args: str) -> Result:
+    """The CLI on the embedded sandbox, with its state file in tmp_path."""
+    environment = {"JSM_SITE": "", "JSM_SANDBOX_STATE": str(tmp_path / "state.json"), "GITHUB_ACTIONS": ""}
+    return CliRunner().invoke(cli, ["--no-color", *args], env=environment, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"formatVersion": 1}', "plan.json: not a plan saved by `plan --out`: the key 'changes' is missing"),
+        ("nope", "plan.json:1:1: not a plan saved by `plan --out`: not JSON (Expecting value)"),
+        ("[1]", "plan.json: not a plan saved by `plan --out`: a plan is one JSON object"),
+        (
+            '{"formatVersion": 2}',
+            "plan.json: not a plan saved by `plan --out`: unsupported plan formatVersion 2",
+        ),
+        (
+            '{"formatVersion": 1, "site": "sandbox", "changes": 7, "kinds": [], "touches": {}}',
+            "plan.json: not a plan saved by `plan --out`: a value has the wrong type",
+        ),
+    ],
+)
+def test_a_broken_plan_file_is_named_without_python_names(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "plan.json").write_text(content, encoding="utf-8")
+    result = run_local(tmp_path, "apply", "--plan", str(tmp_path / "plan.json"), "--auto-approve")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert not [name for name in PYTHON_NAMES if name in result.output]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("garbage", "state.json: not a sandbox state file (the whole file: Invalid JSON"),
+        ('{"cloudId": 3}', "state.json: not a sandbox state file (cloudId: Extra inputs are not permitted)"),
+    ],
+)
+def test_a_broken_sandbox_state_file_is_named(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "state.json").write_text(content, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text("version: 1\n", encoding="utf-8")
+    result = run_local(tmp_path, "plan", str(tmp_path / "m.yaml"))
+    assert result.exit_code == 1
+    assert message in result.stderr and "sandbox reset" in result.stderr
+    assert not [name for name in PYTHON_NAMES if name in result.output]
+
+
+def test_broken_seeds_are_named(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"products": [{"nam": 1}]}', encoding="utf-8")
+    invalid = run_local(tmp_path, "sandbox", "reset", "--seed", str(seed))
+    assert invalid.exit_code == 1
+    assert "seed.json: invalid sandbox seed: products.0.name: Field required" in invalid.stderr
+    missing = run_local(tmp_path, "sandbox", "reset", "--seed", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 1 and "nope.yaml: no such seed file" in missing.stderr
+    for result in (invalid, missing):
+        assert not [name for name in PYTHON_NAMES if name in result.output]
+        assert "pydantic" not in result.output and "Errno" not in result.output
+
+
+def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    journal = tmp_path / "file" / "journal.jsonl"  # under a file: cannot be created
+    result = run_local(
+        tmp_path, "apply", "--auto-approve", "--journal", str(journal), str(tmp_path / "m.yaml")
+    )
+    assert result.exit_code == 1
+    assert f"{journal}: cannot open the journal" in result.stderr and "Internal error" not in result.output
+    assert "Plan: 1 to create" in run_local(tmp_path, "plan", str(tmp_path / "m.yaml")).output
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "coloured"),
+    [
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "0"}, False),
+        ((), {}, False),  # not a terminal
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (("--no-color",), {"FORCE_COLOR": "1"}, False),
+    ],
+)
+def test_force_color_and_no_color(
+    products: Harness, flags: tuple[str, ...], env: dict[str, str], coloured: bool
+) -> None:
+    environment = {
+        "JSM_SITE": products.url,
+        "JSM_API_BASE": products.url,
+        "JSM_EMAIL": SANDBOX_EMAIL,
+        "JSM_API_TOKEN": SANDBOX_API_TOKEN,
+        "FORCE_COLOR": "",
+        "NO_COLOR": "",
+        **env,
+    }
+    result = CliRunner().invoke(cli, [*flags, "plan", str(products.manifests)], env=environment)
+    assert result.exit_code == 0, result.output
+    assert ("\x1b[32m" in result.stdout) is coloured
+    assert "products/New" in result.stdout
+
+
+def test_every_option_of_plan_and_apply_has_help() -> None:
+    for command in ("plan", "apply"):
+        result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0
+        assert "'products/Acme Widget'" in result.output and "'teamRoles/TEAM'" in result.output
+        option_params = [p for p in cli.commands[command].params if isinstance(p, click.Option)]
+        assert [p.name for p in option_params if not p.help] == []
+    plan_help = CliRunner().invoke(cli, ["plan", "--help"], terminal_width=200).output
+    assert "markdown for a pull request comment" in plan_help

@@ -61,3 +61,12 @@ def test_colour_marks_each_action(demo_plan: Plan) -> None:
     coloured = render_text(demo_plan, color=True)
     assert "\x1b[32m" in coloured and "\x1b[31m" in coloured and "\x1b[33m" in coloured
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_text(demo_plan, color=False)
+
+
+def test_lists_render_by_one_rule(demo_plan: Plan) -> None:
+    """Sets (grants, rights) one item a line, in creates as in updates; ordered lists whole, on one line."""
+    lines = render_text(demo_plan).splitlines()
+    for field in ("grants", "grantedRights", "disallowedRights", "granted"):
+        assert not [line for line in lines if f" {field}: [" in line]
+    assert not [line for line in lines if ' options: "' in line]
+    assert '  +     options: ["English", "French", "German", "Japanese"]' in lines

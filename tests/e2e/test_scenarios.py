@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.plan import looks_applied
+from reconciler.render.plan import render_text
 from reconciler.sandbox import Knobs
 from tests.e2e.conftest import Harness, assert_no_changes, summary
 
@@ -274,11 +276,12 @@ def test_prune_deletes_only_listed_kinds_and_never_protected(harness_factory: An
     )
     plan = harness.plan()
     assert summary(plan) == [("delete", "products/Legacy")]
-    assert plan.unmanaged == (
-        "customRoles/Old role",
-        "detailFields.organization/Old field",
-        "products/Guarded",
-    )
+    assert plan.unmanaged == ("customRoles/Old role",)
+    assert plan.protected == ("detailFields.organization/Old field", "products/Guarded")
+    text = render_text(plan)
+    assert "Not managed (on the site but in no manifest; list the kind in settings.prune" in text
+    protected_hint = text.index("kept because settings.protect lists them")
+    assert text.index("products/Guarded") > protected_hint > text.index("customRoles/Old role")
     harness.converge()
     assert sorted(p["name"] for p in harness.site.snapshot()["products"]) == ["Guarded", "Keep"]
 
@@ -489,3 +492,30 @@ def test_twin_products_on_the_site_are_reported_and_pruned(harness_factory: Any)
     assert summary(plan) == [("delete", "products/Twin")]
     harness.converge()
     assert [p["name"] for p in harness.site.snapshot()["products"]] == ["Twin"]
+
+
+def test_a_plan_applied_already_is_recognised(harness_factory: Any) -> None:
+    harness: Harness = harness_factory(
+        {
+            "products": [{"name": "Gadget"}, {"name": "Legacy"}],
+            "customRoles": [{"name": "Alpha", "grantedRights": ["alert-action"]}, {"name": "Beta"}],
+        }
+    )
+    harness.write(
+        """
+        settings:
+          prune: [products]
+        products:
+          - {name: Acme Gadget, renamedFrom: [Gadget]}
+          - name: New
+        customRoles:
+          - {name: Alpha, renamedFrom: [Beta], grantedRights: [alert-create]}
+          - {name: Beta, renamedFrom: [Alpha], grantedRights: [alert-action]}
+        """
+    )
+    plan = harness.plan()
+    assert not looks_applied(plan, harness.read())
+    assert harness.apply(harness.plan(targets=["products/New"])).ok
+    assert not looks_applied(plan, harness.read())  # partly applied: not all of it took effect
+    harness.converge()
+    assert looks_applied(plan, harness.read())

@@ -118,3 +118,19 @@ def test_every_dependency_is_pinned_for_the_action() -> None:
 def test_check_script_runs_the_same_checks() -> None:
     script = (ROOT / "scripts" / "check-action.sh").read_text()
     assert "vendor.github-actions" in script and "vendor.github-workflows" in script and "zizmor" in script
+
+
+def test_example_workflows_agree_and_explain_their_environments() -> None:
+    """The same allow-delete choice everywhere, and every environment a job uses named in the header."""
+    workflows = [*WORKFLOWS, ROOT / "examples" / "gitops" / ".github" / "workflows" / "jsm.yml"]
+    for path in workflows:
+        text = path.read_text(encoding="utf-8")
+        header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+        assert set(re.findall(r"^\s+allow-delete: (.+)$", text, re.MULTILINE)) <= {'"false"'}, path.name
+        if "allow-delete:" in text:
+            assert 'allow-delete: "false"' in header and 'set it to "true"' in header, path.name
+        for environment in re.findall(r"^\s+environment: ([^\s#]+)", text, re.MULTILINE):
+            if "${{" in environment:  # jsm-${{ matrix.site }}: the header names each site's environment
+                assert "GitHub environment" in header, path.name
+            else:
+                assert f"`{environment}`" in header, (path.name, environment)

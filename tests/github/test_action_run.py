@@ -7,6 +7,7 @@ import json
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,7 +80,7 @@ class Workspace:
         (tmp / "home").mkdir()
         self.shim = tmp / "setup-python" / "python"
         self.shim.parent.mkdir()
-        self.shim.write_text(SHIM.replace("{shim}", str(self.shim)).replace("{python}", str(_venv_python())))
+        self.shim.write_text(SHIM.replace("{shim}", str(self.shim)).replace("{python}", sys.executable))
         self.shim.chmod(self.shim.stat().st_mode | stat.S_IXUSR)
         self.pip_log = tmp / "pip.log"
 
@@ -136,10 +137,6 @@ class Workspace:
         path = self.tmp / "push.json"
         path.write_text(json.dumps(event))
         return path
-
-
-def _venv_python() -> Path:
-    return ROOT / ".venv" / "bin" / "python"
 
 
 PLAN_INPUTS = {

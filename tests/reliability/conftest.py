@@ -5,13 +5,16 @@ summary becomes the README's Reliability table (`scripts/reliability-table.py`).
 from __future__ import annotations
 
 import base64
+import fcntl
 import functools
 import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -329,33 +332,52 @@ class Ledger:
 
 
 @pytest.fixture(scope="session")
-def ledger() -> Iterator[Ledger]:
+def ledger(pytestconfig: pytest.Config) -> Iterator[Ledger]:
     book = Ledger()
     started = time.monotonic()
     yield book
     if not book.rows or os.environ.get("RELIABILITY_NO_SUMMARY"):
         return
-    # Merge: a run of part of the suite updates only its own rows.
-    previous: dict[str, Any] = {}
-    if SUMMARY.exists():
-        try:
-            previous = json.loads(SUMMARY.read_text(encoding="utf-8"))
-        except ValueError:
-            previous = {}
-    rows = {row["case"]: row for row in previous.get("cases", [])}
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    for case, row in book.rows.items():
-        rows[case] = {**row, "recorded": stamp}
-    summary = {
-        "format": 1,
-        "generated": stamp,
-        "seconds": round(time.monotonic() - started, 1),
-        "cases": sorted(rows.values(), key=lambda r: str(r.get("order", "")) + r["case"]),
-    }
-    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
-    tmp = SUMMARY.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(SUMMARY)
+    # pytest-xdist workers of one run share its testrunuid; a run without xdist is a run of its own.
+    workerinput = getattr(pytestconfig, "workerinput", {})
+    run = workerinput.get("testrunuid") or uuid.uuid4().hex
+    write_summary(book, run, time.monotonic() - started)
+
+
+def write_summary(book: Ledger, run: str, seconds: float, path: Path = SUMMARY) -> None:
+    """Merge `book` into the summary at `path`. A run of part of the suite updates only its own rows;
+    the workers of one parallel run each hold part of a case's figures, so theirs add up (under a lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous: dict[str, Any] = {}
+        if path.exists():
+            try:
+                previous = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                previous = {}
+        same_run = previous.get("run") == run
+        rows = {row["case"]: row for row in previous.get("cases", [])}
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        for case, row in book.rows.items():
+            if same_run and case in rows:
+                merged = Ledger({case: rows[case]})
+                merged.record(case, **{k: v for k, v in row.items() if k != "case"})
+                rows[case] = {**merged.rows[case], "recorded": stamp}
+            else:
+                rows[case] = {**row, "recorded": stamp}
+        summary = {
+            "format": 1,
+            "generated": stamp,
+            "run": run,
+            "seconds": round(max(seconds, previous.get("seconds", 0) if same_run else 0), 1),
+            "cases": sorted(rows.values(), key=lambda r: str(r.get("order", "")) + r["case"]),
+        }
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
+        ) as tmp:
+            tmp.write(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+        Path(tmp.name).replace(path)
 
 
 JOURNAL_EVENTS = {"started", "applied", "failed", "skipped"}

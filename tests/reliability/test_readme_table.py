@@ -4,10 +4,13 @@ summary: same header, same cases. Figures are not compared (they depend on timin
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from tests.reliability.conftest import ROOT
+from tests.reliability.conftest import ROOT, Ledger, write_summary
 
 CASES = [
     "rate-limit",
@@ -62,3 +65,21 @@ def test_the_script_renders_any_summary_and_replaces_only_its_table() -> None:
     assert rendered.count("\n| ") == 5 and "| f | 2 | 113 | 9 |" in rendered
     readme = f"before\n{table.START}\nold\n{table.END}\nafter\n"
     assert table.replace_table(readme, rendered) == f"before\n{table.START}\n{rendered}\n{table.END}\nafter\n"
+
+
+def test_the_workers_of_one_run_add_up_and_a_new_run_replaces(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+
+    def book(**figures: Any) -> Ledger:
+        ledger = Ledger()
+        ledger.record("drop", **figures)
+        return ledger
+
+    write_summary(book(converged=1, ok=True, kill_points=[3]), "run-1", 5.0, summary)
+    write_summary(book(converged=1, ok=True, kill_points=[9]), "run-1", 7.0, summary)  # another worker
+    (row,) = json.loads(summary.read_text())["cases"]
+    assert (row["runs"], row["converged"], row["ok"], row["kill_points"]) == (2, 2, True, [3, 9])
+    assert json.loads(summary.read_text())["seconds"] == 7.0
+    write_summary(book(converged=1, ok=True), "run-2", 1.0, summary)
+    (row,) = json.loads(summary.read_text())["cases"]
+    assert (row["runs"], row["converged"]) == (1, 1)

@@ -103,8 +103,18 @@ def test_not_a_url(url: str) -> None:
         check_url_allowed(url, "JSM_SITE")
 
 
+def test_a_site_without_a_scheme_gets_the_https_url_suggested() -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_env({**BASIC, "JSM_SITE": "acme.atlassian.net"})
+    assert str(caught.value).endswith("did you mean 'https://acme.atlassian.net'?")
+
+
 def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
-    for url in (f"https://me:{SECRET}@acme.atlassian.net", f"ftp://me:{SECRET}@acme.atlassian.net"):
+    for url in (
+        f"https://me:{SECRET}@acme.atlassian.net",
+        f"ftp://me:{SECRET}@acme.atlassian.net",
+        f"me:{SECRET}@acme.atlassian.net",
+    ):
         with pytest.raises(ConfigError) as caught:
             config_from_env({**BASIC, "JSM_SITE": url})
         assert SECRET not in str(caught.value) and SECRET not in repr(caught.value)

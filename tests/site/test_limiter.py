@@ -86,15 +86,31 @@ def test_a_429_restarts_the_run_of_successes() -> None:
     assert limit.limit == 3
 
 
+class _WatchedCondition(threading.Condition):
+    """Says when a thread starts waiting, so a test knows a waiter is blocked without sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        return super().wait(timeout)
+
+
 def test_a_waiter_gets_in_when_the_limit_grows() -> None:
     limit = AdaptiveLimit(2)
     limit.throttled()
     assert limit.limit == 1
+    watched = _WatchedCondition()
+    limit._cond = watched
+    held = threading.Event()
     release = threading.Event()
     entered = threading.Event()
 
     def holder() -> None:
         with limit.slot():
+            held.set()
             release.wait(timeout=10)
 
     def waiter() -> None:
@@ -103,10 +119,11 @@ def test_a_waiter_gets_in_when_the_limit_grows() -> None:
 
     first = threading.Thread(target=holder)
     first.start()
-    time.sleep(0.05)
+    assert held.wait(timeout=5)
     second = threading.Thread(target=waiter)
     second.start()
-    assert not entered.wait(timeout=0.1)  # the limit is 1 and the slot is taken
+    assert watched.waiting.wait(timeout=5)  # the limit is 1 and the slot is taken: the waiter waits
+    assert not entered.is_set()
     limit.succeeded()  # the limit grows to 2 and wakes the waiter
     assert entered.wait(timeout=5)
     release.set()

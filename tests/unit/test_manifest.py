@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
@@ -272,3 +273,41 @@ def test_no_input_raises(tmp_path: Path, text: str) -> None:
         assert diagnostic.code != "manifest.internal", diagnostic.message
         assert "Value error" not in diagnostic.message
     assert isinstance(state, DesiredState)
+
+
+def test_without_paths_only_manifests_in_the_working_directory_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path, "jsm.yaml", "version: 1\nproducts: [{name: One}]\n")
+    write(tmp_path, "typo.yml", "versoin: 1\nprodcts: [{name: Two}]\n")  # a manifest with mistakes
+    write(tmp_path, "docker-compose.yml", "version: '3.8'\nservices: {web: {image: nginx}}\n")
+    write(tmp_path, "dependabot.yaml", "version: 2\nupdates: []\n")
+    write(tmp_path, "cloudformation.yaml", "Resources:\n  Bucket: !Ref Name\n  - broken: [\n")
+    write(tmp_path, "broken.yaml", "version: 1\nproducts: [\n")
+    write(tmp_path, "sub/other.yaml", "version: 1\nproducts: [{name: Three}]\n")
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.INFO, logger="reconciler.manifest"):
+        state, diagnostics = load_manifests([], environ={})
+    assert state.files == ("broken.yaml", "jsm.yaml", "typo.yml")
+    assert [a.name for a in state.objects] == ["One"]
+    assert {d.source.file for d in diagnostics if d.source} == {"broken.yaml", "typo.yml"}
+    assert "skipping docker-compose.yml: not a manifest" in caplog.text
+    assert "reading jsm.yaml" in caplog.text
+
+
+def test_without_paths_and_no_manifests_the_error_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "mkdocs.yml", "site_name: docs\n")
+    write(tmp_path, "manifests/jsm.yaml", "version: 1\n")
+    monkeypatch.chdir(tmp_path)
+    _, diagnostics = load_manifests([], environ={})
+    assert [d.code for d in diagnostics] == ["manifest.read"]
+    assert diagnostics[0].message.startswith("no manifests found in .")
+    assert "1 YAML file(s) there are not manifests (-v lists them)" in diagnostics[0].message
+
+
+def test_a_directory_given_is_read_whole(tmp_path: Path) -> None:
+    write(tmp_path, "tool.yaml", "version: 2\n")
+    _, diagnostics = load_manifests([tmp_path], environ={})
+    assert [d.code for d in diagnostics] == ["manifest.version"]

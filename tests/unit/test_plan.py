@@ -118,7 +118,7 @@ def test_a_protected_object_is_never_deleted(site_factory: Any) -> None:
     site.write("settings:\n  prune: [products]\n  protect: [products/Spare]\nproducts:\n  - name: Widget\n")
     plan = site.plan()
     assert actions(plan) == [("delete", "products/Old gadget")]
-    assert "products/Spare" in plan.unmanaged
+    assert plan.protected == ("products/Spare",)
 
 
 def test_a_threshold_refuses_the_plan_unless_forced(site_factory: Any) -> None:

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from reconciler.address import Address, Target
+
+ORG_FIELD = Address("detailFields", "organization", "Region")
+CUSTOMER_FIELD = Address("detailFields", "customer", "Region")
+ROLE = Address("teamRoles", "Platform SRE", "responder")
+SLASHED_TEAM_ROLE = Address("teamRoles", "EMEA/Ops", "lead")
+PRODUCT = Address("products", "", "Acme")
+
+
+def selected(text: str) -> list[Address]:
+    target = Target.parse(text)
+    return [a for a in (ORG_FIELD, CUSTOMER_FIELD, ROLE, SLASHED_TEAM_ROLE, PRODUCT) if target.matches(a)]
+
+
+def test_targets_select_objects_kinds_entities_and_teams() -> None:
+    assert selected("products/Acme") == [PRODUCT]
+    assert selected("products") == [PRODUCT]
+    assert selected("detailFields") == [ORG_FIELD, CUSTOMER_FIELD]
+    assert selected("detailFields.organization") == [ORG_FIELD]
+    assert selected("detailFields.customer/Region") == [CUSTOMER_FIELD]
+    assert selected("teamRoles/Platform SRE") == [ROLE]
+    assert selected("teamRoles/Platform SRE/responder") == [ROLE]
+    assert selected("teamRoles/EMEA/Ops") == [SLASHED_TEAM_ROLE]  # a team whose name holds a slash
+    assert selected("teamRoles/EMEA/Ops/lead") == [SLASHED_TEAM_ROLE]
+
+
+def test_only_objects_and_teams_can_name_nothing() -> None:
+    assert not Target.parse("products").names_something
+    assert not Target.parse("detailFields.customer").names_something
+    assert Target.parse("teamRoles/Platform SRE").names_something
+    assert Target.parse("products/Acme").names_something
+
+
+@pytest.mark.parametrize("text", ["nonsense", "detailFields.org", "teamRoles/", "products/", "widgets/x"])
+def test_bad_targets_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        Target.parse(text)
