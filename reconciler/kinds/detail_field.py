@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
 from reconciler.errors import Diagnostic, TerminalSiteError
-from reconciler.kinds.base import RenamedFrom, Spec, problem
+from reconciler.kinds.base import RenamedFrom, Spec, problem, single_line
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -33,6 +33,7 @@ DetailFieldType = Literal[
 
 
 def _check_name(name: str) -> str:
+    single_line(name)
     reason = catalogue.detail_field_name_problem(name)
     if reason:
         raise problem("invalid", f"detail field name {name!r}: {reason}")
@@ -40,6 +41,7 @@ def _check_name(name: str) -> str:
 
 
 def _check_option(option: str) -> str:
+    single_line(option)
     reason = catalogue.detail_field_option_problem(option)
     if reason:
         raise problem("invalid", f"option {option!r}: {reason}")

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean, problem
+from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -58,7 +58,7 @@ PermissionKey = Annotated[
 
 
 class PermissionSchemeSpec(Spec):
-    name: str = Field(min_length=1)
+    name: SingleLineName
     description: str | None = None
     renamed_from: RenamedFrom
     grants: dict[PermissionKey, list[HolderRef]] = Field(
