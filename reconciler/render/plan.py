@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +14,7 @@ from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.diagnostics import render_diagnostics
+from reconciler.render.markdown import code, diff_symbol, fenced, visible
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
 MAX_MARKDOWN_CHANGES_PER_KIND = 500
@@ -81,44 +83,51 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     return capture.get()
 
 
+def markdown_diff(change: Change) -> list[str]:
+    """A change's lines for a ```diff block, each one line of visible text."""
+    return [visible(f"{diff_symbol(symbol)} {text}") for symbol, text in change_lines(change)]
+
+
+def markdown_section(kind: str, changes: Sequence[Change], lines: Sequence[str], more: str = "") -> list[str]:
+    """One kind's collapsible section: its counts, then a ```diff block of `lines` (from `markdown_diff`)."""
+    counts: dict[str, int] = defaultdict(int)
+    for change in changes:
+        counts[change.action.value] += 1
+    summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
+    block = fenced([*lines, *([more] if more else [])], "diff")
+    return [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", *block, "", "</details>", ""]
+
+
+def markdown_destructive(change: Change) -> str:
+    """A destructive change in a list: what happens to which address, and why."""
+    reason = f" — {code(change.reason)}" if change.reason else ""
+    return f"{code(f'{change.action.symbol} {change.address}')}{reason}"
+
+
 def render_markdown(plan: Plan) -> str:
-    lines = [f"### jsm-reconciler plan for `{plan.site}`", "", f"**{summary_line(plan)}**", ""]
+    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", f"**{summary_line(plan)}**", ""]
     if plan.destructive:
         lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]
-        lines += [
-            f"> - `{c.action.symbol} {c.address}`{' — ' + c.reason if c.reason else ''}"
-            for c in plan.destructive
-        ]
+        lines += [f"> - {markdown_destructive(c)}" for c in plan.destructive]
         lines.append("")
     errors = [d for d in plan.diagnostics if d.severity == "error"]
     if plan.diagnostics:
         lines += ["> [!CAUTION]" if errors else "> [!NOTE]"]
-        lines += [f"> `{d.format()}`" for d in plan.diagnostics]
+        lines += [f"> {code(d.format())}" for d in plan.diagnostics]
         lines.append("")
     by_kind: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[change.kind].append(change)
     for kind, changes in sorted(by_kind.items(), key=lambda item: KIND_INDEX[item[0]]):
-        counts: dict[str, int] = defaultdict(int)
-        for change in changes:
-            counts[change.action.value] += 1
-        summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
-        lines += [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", "```diff"]
-        for change in changes[:MAX_MARKDOWN_CHANGES_PER_KIND]:
-            lines += [f"{_diff_symbol(symbol)} {text}" for symbol, text in change_lines(change)]
-        if len(changes) > MAX_MARKDOWN_CHANGES_PER_KIND:
-            lines.append(f"# … and {len(changes) - MAX_MARKDOWN_CHANGES_PER_KIND} more (see the plan JSON)")
-        lines += ["```", "", "</details>", ""]
+        shown = [line for change in changes[:MAX_MARKDOWN_CHANGES_PER_KIND] for line in markdown_diff(change)]
+        hidden = len(changes) - MAX_MARKDOWN_CHANGES_PER_KIND
+        more = f"# … and {hidden} more (see the plan JSON)" if hidden > 0 else ""
+        lines += markdown_section(kind, changes, shown, more)
     if plan.unmanaged:
         lines += [f"<details><summary>Not managed: {len(plan.unmanaged)}</summary>", ""]
-        lines += [f"- `{address}`" for address in plan.unmanaged]
+        lines += [f"- {code(address)}" for address in plan.unmanaged]
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _diff_symbol(symbol: str) -> str:
-    """GitHub colours diff lines by their first character: + green, - red, ! orange."""
-    return {"~": "!", "-/+": "-", " ": " "}.get(symbol, symbol)
 
 
 def render_json(plan: Plan) -> str:
