@@ -45,6 +45,10 @@ CLI = (sys.executable, "-m", "reconciler", "--no-color")
 PLAN_TIMEOUT = 3600
 GIT_TIMEOUT = 120
 _PR_EVENTS = ("pull_request", "pull_request_target")
+_OUTCOME = re.compile(
+    r"Apply (complete|incomplete): \d+ applied, \d+ failed, \d+ skipped\."
+    r"( Run plan to see what remains; apply again to finish\.)?"
+)
 
 
 def _truthy(value: str | None, default: bool = False) -> bool:
@@ -427,15 +431,11 @@ def run_apply(runner: Runner) -> int:
     results = [
         line.strip() for line in stdout.splitlines() if re.match(r"^\s*(applied|failed|skipped)\s", line)
     ]
-    outcome = [
-        line
-        for line in (stdout + stderr).splitlines()
-        if line.startswith(("Apply complete", "Apply incomplete"))
-    ]
+    # Only the CLI's own outcome line, in full: a name printed in the plan could imitate its start.
+    outcome = [line for line in (stdout + stderr).splitlines() if _OUTCOME.fullmatch(line)]
     problems = _error_lines(stderr)
     verdict = "> [!CAUTION]\n> **The apply failed.**" if exit_code else "> [!NOTE]\n> **Applied.**"
-    # The outcome line is the CLI's, but a name printed in the plan above it could imitate one.
-    parts = [title, "", f"{verdict} {code(' '.join(outcome)) if outcome else ''}".rstrip(), ""]
+    parts = [title, "", f"{verdict} {' '.join(outcome)}".rstrip(), ""]
     if results:
         parts += [*fenced(results, "text"), ""]
     if problems and exit_code:
