@@ -2,7 +2,7 @@
 
 `render_export` is pure: a LiveState in, one YAML text per kind out, stable and sorted, so that exporting an
 unchanged site gives the same text and a Git diff shows only what changed on the site. Objects sort by name,
-rights and grants sort, holders are written in their readable forms (MANIFEST.md, "Holders") and in the
+rights and grants sort, holders are written in their readable forms (docs/manifest.md, "Holders") and in the
 exact mapping form where a name is not unique on the site.
 
 The header's date is the one thing that differs between two exports of one site. `write_export` compares an
@@ -41,6 +41,9 @@ from reconciler.site.live import LiveState
 # The schema published with the release line that reads `version: 1` manifests. `--schema` takes a path
 # relative to the written files instead, for a repository that vendors `jsm-reconciler schema --out`.
 SCHEMA_URL = "https://raw.githubusercontent.com/jsm-reconciler/jsm-reconciler/v1/schemas/manifest.schema.json"
+# The manifest reference of the same release line (docs/manifest.md), as every exported file's header links it.
+MANIFEST_DOCS_URL = "https://github.com/jsm-reconciler/jsm-reconciler/blob/v1/docs/manifest.md"
+PRUNING_DOCS_URL = f"{MANIFEST_DOCS_URL}#pruning-and-protecting"
 
 FILE_NAMES: Mapping[str, str] = {
     "detailFields": "detail-fields.yaml",
@@ -68,7 +71,7 @@ _ABOUT: Mapping[str, tuple[str, ...]] = {
 }
 _EXPORTED_AT = "# Exported at: "
 _DATE_LINE = re.compile(rf"^{_EXPORTED_AT}.*$", re.MULTILINE)
-# Custom role extendedRole values a manifest accepts besides the default `user` (MANIFEST.md).
+# Custom role extendedRole values a manifest accepts besides the default `user` (docs/manifest.md).
 _EXTENDED_ROLES = ("observer", "stakeholder")
 # Every generated file name matches this: ASCII, no separator, no dot segment, no hidden file.
 _SAFE_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.yaml\Z")
@@ -293,7 +296,8 @@ def _header(kind: str, site: str, schema: str, stamp: str) -> str:
         f"# Exported from {shown_site} by `jsm-reconciler export`.",
         f"{_EXPORTED_AT}{stamp} (a re-export keeps this date while nothing else in the file changes)",
         "# No settings block: plan lists the site's objects that no manifest declares and never deletes",
-        "# them, unless their kind is in `settings.prune` (MANIFEST.md).",
+        "# them, unless their kind is in `settings.prune`; see",
+        f"# {PRUNING_DOCS_URL}",
     ]
     return "\n".join(lines) + "\n"
 
