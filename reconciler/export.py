@@ -41,7 +41,7 @@ from reconciler.site.live import LiveState
 # The schema published with the release line that reads `version: 1` manifests. `--schema` takes a path
 # relative to the written files instead, for a repository that vendors `jsm-reconciler schema --out`.
 SCHEMA_URL = "https://raw.githubusercontent.com/jsm-reconciler/jsm-reconciler/v1/schemas/manifest.schema.json"
-# The manifest reference of the same release line (docs/manifest.md), as every exported file's header links it.
+# The manifest reference of the same release line (docs/manifest.md), linked from every exported header.
 MANIFEST_DOCS_URL = "https://github.com/jsm-reconciler/jsm-reconciler/blob/v1/docs/manifest.md"
 PRUNING_DOCS_URL = f"{MANIFEST_DOCS_URL}#pruning-and-protecting"
 

@@ -65,7 +65,8 @@ def single_line(text: str) -> str:
         if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
             raise problem(
                 "control_character",
-                f"{text!r} contains U+{ord(char):04X}, a line break or control character; a name is one line of text",
+                f"{text!r} contains U+{ord(char):04X}, a line break or control character; "
+                "a name is one line of text",
             )
     return text
 

@@ -13,7 +13,6 @@ from rich.text import Text
 from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
-from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
@@ -66,17 +65,20 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     with console.capture() as capture:
         for change in plan.changes:
             for symbol, text in change_lines(change):
-                console.print(Text(f"{symbol:>3} {text}", style=STYLE.get(symbol, "")), soft_wrap=True)
+                line = Text(visible(f"{symbol:>3} {text}"), style=STYLE.get(symbol, ""))
+                console.print(line, soft_wrap=True)
         if plan.unmanaged:
             console.print()
             console.print(
                 "Not managed (on the site but in no manifest; list the kind in settings.prune to delete):"
             )
             for address in plan.unmanaged:
-                console.print(Text(f"    {address}", style="dim"), soft_wrap=True)
+                console.print(Text(visible(f"    {address}"), style="dim"), soft_wrap=True)
         if plan.diagnostics:
             console.print()
-            console.print(Text(render_diagnostics(plan.diagnostics)), soft_wrap=True)
+            # One line each: a line break in a name must not start a line of its own in a log.
+            shown = "\n".join(visible(d.format()) for d in plan.diagnostics)
+            console.print(Text(shown), soft_wrap=True)
         if plan.changes or plan.unmanaged or plan.diagnostics:
             console.print()
         console.print(Text(summary_line(plan), style="bold"), soft_wrap=True)

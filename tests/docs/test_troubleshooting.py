@@ -58,12 +58,13 @@ def _codes_in(path: Path) -> Iterator[tuple[str, int]]:
                 if (text := _text(first)) is not None:
                     yield text, call.lineno
                 elif isinstance(first, ast.JoinedStr) and len(first.values) == 2:
-                    prefix, variable = first.values
-                    assert isinstance(prefix, ast.Constant) and isinstance(variable, ast.FormattedValue)
+                    prefix_node, variable = first.values
+                    prefix = _text(prefix_node)
+                    assert prefix is not None and isinstance(variable, ast.FormattedValue)
                     assert isinstance(variable.value, ast.Name)
                     found = list(_assigned(function, variable.value.id))
                     assert found, f"{path}:{call.lineno}: no constant is assigned to {variable.value.id}"
-                    yield from ((f"{prefix.value}{text}", call.lineno) for text in found)
+                    yield from ((f"{prefix}{text}", call.lineno) for text in found)
                 else:
                     raise AssertionError(
                         f"{path}:{call.lineno}: a code this test cannot read; pass it literally"
@@ -111,6 +112,7 @@ def test_every_code_the_tool_can_print_is_explained() -> None:
 
 def test_every_kind_of_error_is_explained() -> None:
     def subclasses(cls: type) -> Iterator[type]:
+        sub: type
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)
