@@ -1,11 +1,12 @@
-"""The markdown plan keeps every name text: the escaping helpers, then a plan full of hostile names."""
+"""The plans keep every name text: the escaping helpers, then a plan full of hostile names in markdown and
+in the text plan (which the Action's log shows too)."""
 
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
 from reconciler.render.markdown import code, fenced, visible
-from reconciler.render.plan import render_markdown
+from reconciler.render.plan import change_lines, render_markdown, render_text
 from tests.unit.hostile_markdown import HOSTILE_NAMES, assert_names_stay_text, hostile_plan
 
 _PARSER = MarkdownIt("commonmark").enable("table")
@@ -40,3 +41,12 @@ def test_no_line_of_a_fenced_block_can_close_it() -> None:
 
 def test_the_markdown_plan_shows_hostile_names_only_as_text() -> None:
     assert_names_stay_text(render_markdown(hostile_plan()), headings=1)
+
+
+def test_the_text_plan_keeps_each_name_on_its_own_line() -> None:
+    plan = hostile_plan()
+    text = render_text(plan, color=False, width=10_000)
+    change_rows = sum(len(change_lines(change)) for change in plan.changes)
+    expected = change_rows + (2 + len(plan.unmanaged)) + (1 + len(plan.diagnostics)) + 2
+    assert len(text.splitlines()) == expected
+    assert not any(char in text for char in "\r\x07\x1b\u202e\u2028")
