@@ -485,7 +485,8 @@ def _no_credentials(runner: Runner) -> int:
         problem = "the `site` input is empty: pass the site URL (or `sandbox` for the embedded sandbox)"
     else:
         problem = (
-            f"no credentials for {inputs.site}: pass `email` and `api-token`, or `oauth-token` (from secrets)"
+            f"no credentials for {code(inputs.site)}: "
+            "pass `email` and `api-token`, or `oauth-token` (from secrets)"
         )
     runner.workflow_command("error", f"jsm-reconciler: {problem}.")
     runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {problem}.\n")
