@@ -483,12 +483,12 @@ def _no_credentials(runner: Runner) -> int:
         return 0
     if not inputs.site:
         problem = "the `site` input is empty: pass the site URL (or `sandbox` for the embedded sandbox)"
+        shown = problem
     else:
-        problem = (
-            f"no credentials for {code(inputs.site)}: "
-            "pass `email` and `api-token`, or `oauth-token` (from secrets)"
-        )
+        advice = "pass `email` and `api-token`, or `oauth-token` (from secrets)"
+        problem = f"no credentials for {inputs.site}: {advice}"
+        shown = f"no credentials for {code(inputs.site)}: {advice}"
     runner.workflow_command("error", f"jsm-reconciler: {problem}.")
-    runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {problem}.\n")
+    runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {shown}.\n")
     runner.set_outputs(has_changes="false", plan_json="", summary="error", exit_code="1", artifact_name="")
     return 1
