@@ -87,14 +87,15 @@ def test_upsert_finds_the_comment_on_a_later_page() -> None:
 def test_the_comment_and_job_summary_show_hostile_names_only_as_text() -> None:
     plan = hostile_plan()
     base = Plan(plan.site, (*plan.changes[: len(plan.changes) // 2], _create("Resolved\n# x @org/team")))
-    hostile = "jsm\n# path `x` @org/team"
+    hostile = "jsm\n# path `x` @org/team --> <b>"
     report = Report(plan, plan.diagnostics, split_drift(plan, base), hostile, "main|`x`<b>")
     for budget in (COMMENT_BUDGET, 1_000_000):
         text = render_report(report, budget=budget, marker_line=marker(hostile))
         assert len(text.encode()) <= budget
+        hidden, shown = text.split("\n", 1)
+        assert hidden.startswith("<!-- ") and hidden.endswith(" -->") and hidden.count(">") == 1
         # The title and the two sections of the drift split are the only headings.
-        assert_names_stay_text(text.split("\n", 1)[1], headings=3)
-        assert text.count("\n#") == 3
+        assert_names_stay_text(shown, headings=3)
 
 
 def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
