@@ -47,6 +47,7 @@ from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, looks_applied
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
+from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import (
     SANDBOX_EMAIL,
@@ -458,7 +459,8 @@ def _apply_with_progress(the_plan: Plan, client: SiteApi, parallelism: int, jour
     def record(event: ApplyEvent) -> None:
         journal.record(event)
         if event.outcome is not Outcome.STARTED:
-            lines.append(f"{event.outcome.value:>8}  {event.change.action.symbol} {event.change.address}")
+            change = event.change
+            lines.append(visible(f"{event.outcome.value:>8}  {change.action.symbol} {change.address}"))
 
     if ui.quiet or not sys.stderr.isatty():
         result = apply_plan(the_plan, client, parallelism=parallelism, listener=record)

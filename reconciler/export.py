@@ -2,7 +2,7 @@
 
 `render_export` is pure: a LiveState in, one YAML text per kind out, stable and sorted, so that exporting an
 unchanged site gives the same text and a Git diff shows only what changed on the site. Objects sort by name,
-rights and grants sort, holders are written in their readable forms (MANIFEST.md, "Holders") and in the
+rights and grants sort, holders are written in their readable forms (docs/manifest.md, "Holders") and in the
 exact mapping form where a name is not unique on the site.
 
 The header's date is the one thing that differs between two exports of one site. `write_export` compares an
@@ -33,6 +33,9 @@ from reconciler.yamlwrite import dump
 # The schema published with the release line that reads `version: 1` manifests. `--schema` takes a path
 # relative to the written files instead, for a repository that vendors `jsm-reconciler schema --out`.
 SCHEMA_URL = "https://raw.githubusercontent.com/jsm-reconciler/jsm-reconciler/v1/schemas/manifest.schema.json"
+# The manifest reference of the same release line (docs/manifest.md), linked from every exported header.
+MANIFEST_DOCS_URL = "https://github.com/jsm-reconciler/jsm-reconciler/blob/v1/docs/manifest.md"
+PRUNING_DOCS_URL = f"{MANIFEST_DOCS_URL}#pruning-and-protecting"
 
 _EXPORTED_AT = "# Exported at: "
 _DATE_LINE = re.compile(rf"^{_EXPORTED_AT}.*$", re.MULTILINE)
@@ -101,7 +104,8 @@ def _header(kind: ResourceKind, site: str, schema: str, stamp: str) -> str:
         f"# Exported from {shown_site} by `jsm-reconciler export`.",
         f"{_EXPORTED_AT}{stamp} (a re-export keeps this date while nothing else in the file changes)",
         "# No settings block: plan lists the site's objects that no manifest declares and never deletes",
-        "# them, unless their kind is in `settings.prune` (MANIFEST.md).",
+        "# them, unless their kind is in `settings.prune`; see",
+        f"# {PRUNING_DOCS_URL}",
     ]
     return "\n".join(lines) + "\n"
 

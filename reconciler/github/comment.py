@@ -18,15 +18,14 @@ from reconciler.errors import Diagnostic, Severity, SourceSpan
 from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
-from reconciler.render.plan import change_lines, summary_line
+from reconciler.render.markdown import code
+from reconciler.render.plan import markdown_destructive, markdown_diff, markdown_section, summary_line
 
 MARKER_PREFIX = "<!-- jsm-reconciler-plan"
 GITHUB_COMMENT_LIMIT = 65_536
 COMMENT_BUDGET = 65_000  # bytes; a margin under GitHub's limit
 SUMMARY_BUDGET = 1_000_000  # GitHub refuses a step summary over 1 MiB
 MAX_LISTED = 50  # destructive changes, diagnostics and unmanaged objects listed in the head
-
-_DIFF_SYMBOL = {"~": "!", "-/+": "-"}  # GitHub colours ```diff lines by their first character
 
 
 def marker(key: str = "") -> str:
@@ -66,7 +65,7 @@ class DriftSplit:
     drift: tuple[Change, ...]
     resolved: tuple[Change, ...] = ()  # planned on the base branch, no longer planned with this PR
     available: bool = True
-    note: str = ""  # why the split is unavailable, or where the base came from
+    note: str = ""  # markdown: why the split is unavailable, or where the base came from
 
 
 def split_drift(plan: Plan, base: Plan | None, *, note: str = "") -> DriftSplit:
@@ -93,7 +92,7 @@ class Links:
     def pointer(self) -> str:
         summary = f"[job summary]({self.run_url})" if self.run_url else "job summary of this workflow run"
         artifact = (
-            f" and in the plan JSON uploaded as the artifact `{self.artifact}`" if self.artifact else ""
+            f" and in the plan JSON uploaded as the artifact {code(self.artifact)}" if self.artifact else ""
         )
         return f"The full plan is in the {summary}{artifact}."
 
@@ -126,7 +125,9 @@ def _count_table(split: DriftSplit, total: Sequence[Change], base_ref: str) -> l
         "|---|" + "---:|" * len(actions),
     ]
     drift_label = (
-        f"Pre-existing drift (already planned on `{base_ref}`)" if base_ref else "Pre-existing drift"
+        f"Pre-existing drift (already planned on {code(base_ref, in_table=True)})"
+        if base_ref
+        else "Pre-existing drift"
     )
     for label, changes in (
         ("This pull request", split.ours),
@@ -146,8 +147,8 @@ def _listed(lines: list[str], prefix: str) -> list[str]:
 
 def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
     plan = report.plan
-    where = f" (`{report.path}`)" if report.path else ""
-    lines = [f"### jsm-reconciler plan for `{plan.site}`{where}", "", f"**{summary_line(plan)}**", ""]
+    where = f" ({code(report.path)})" if report.path else ""
+    lines = [f"### jsm-reconciler plan for {code(plan.site)}{where}", "", f"**{summary_line(plan)}**", ""]
     split = report.split
     if split is not None and plan.changes:
         if split.available:
@@ -163,34 +164,19 @@ def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
         ]
         listing = []
         for change in plan.destructive:
-            reason = f" — {change.reason}" if change.reason else ""
             drift = " _(pre-existing drift)_" if change.key in drift_keys else ""
-            listing.append(f"> - `{change.action.symbol} {change.address}`{reason}{drift}")
+            listing.append(f"> - {markdown_destructive(change)}{drift}")
         lines += [*_listed(listing, "> - "), ""]
     if report.diagnostics:
         errors = any(d.severity is Severity.ERROR for d in report.diagnostics)
         lines.append("> [!CAUTION]" if errors else "> [!NOTE]")
-        lines += _listed([f"> `{d.format()}`" for d in report.diagnostics], "> ")
+        lines += _listed([f"> {code(d.format())}" for d in report.diagnostics], "> ")
         lines.append("")
     return lines
 
 
-def _section_lines(kind: str, changes: Sequence[Change], shown: int) -> tuple[list[str], list[str]]:
-    """The opening (summary line and fence) and closing lines of one kind's collapsible section."""
-    counts: dict[str, int] = defaultdict(int)
-    for change in changes:
-        counts[change.action.value] += 1
-    summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
-    opening = [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", "```diff"]
-    closing = []
-    if shown < len(changes):
-        closing.append(f"# … {len(changes) - shown} more {kind} change(s) not shown here")
-    closing += ["```", "", "</details>", ""]
-    return opening, closing
-
-
-def _change_block(change: Change) -> str:
-    return "\n".join(f"{_DIFF_SYMBOL.get(symbol, symbol)} {text}" for symbol, text in change_lines(change))
+def _more(kind: str, hidden: int) -> str:
+    return f"# … {hidden} more {kind} change(s) not shown here" if hidden else ""
 
 
 @dataclass
@@ -207,21 +193,26 @@ def _sections(changes: Sequence[Change], budget: _Budget) -> list[str]:
         by_kind[change.kind].append(change)
     out: list[str] = []
     for kind, kind_changes in sorted(by_kind.items(), key=lambda item: KIND_INDEX.get(item[0], 99)):
-        opening, closing = _section_lines(kind, kind_changes, 0)
-        reserve = _size("\n".join(opening + closing)) + 80
+        reserve = _size("\n".join(markdown_section(kind, kind_changes, [], _more(kind, 0)))) + 80
         if budget.left < reserve:
             budget.hidden += len(kind_changes)
             continue
         blocks: list[str] = []
         left = budget.left - reserve
         for change in kind_changes:
-            block = _change_block(change)
+            block = "\n".join(markdown_diff(change))
             if _size(block) + 1 > left:
                 break
             blocks.append(block)
             left -= _size(block) + 1
-        opening, closing = _section_lines(kind, kind_changes, len(blocks))
-        text = "\n".join([*opening, *blocks, *closing])
+        text = "\n".join(
+            markdown_section(kind, kind_changes, blocks, _more(kind, len(kind_changes) - len(blocks)))
+        )
+        # A name with a run of backticks lengthens the fence: give back changes until the section fits.
+        while blocks and _size(text) + 1 > budget.left:
+            blocks.pop()
+            more = _more(kind, len(kind_changes) - len(blocks))
+            text = "\n".join(markdown_section(kind, kind_changes, blocks, more))
         budget.left -= _size(text) + 1
         budget.shown += len(blocks)
         budget.hidden += len(kind_changes) - len(blocks)
@@ -259,12 +250,12 @@ def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:
         body += _sections(plan.changes, remaining)
     if split is not None and split.resolved:
         title = f"Drift this pull request no longer plans: {len(split.resolved)}"
-        _add_list(body, remaining, title, [f"`{c.action.symbol} {c.address}`" for c in split.resolved])
+        _add_list(body, remaining, title, [code(f"{c.action.symbol} {c.address}") for c in split.resolved])
     if plan.unmanaged:
-        _add_list(body, remaining, f"Not managed: {len(plan.unmanaged)}", [f"`{a}`" for a in plan.unmanaged])
+        _add_list(body, remaining, f"Not managed: {len(plan.unmanaged)}", [code(a) for a in plan.unmanaged])
     if plan.protected:
         title = f"Protected, not deleted: {len(plan.protected)}"
-        _add_list(body, remaining, title, [f"`{a}`" for a in plan.protected])
+        _add_list(body, remaining, title, [code(a) for a in plan.protected])
     notice: list[str] = []
     if remaining.hidden:
         notice = [

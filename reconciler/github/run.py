@@ -39,6 +39,7 @@ from reconciler.github.comment import (
 )
 from reconciler.plan import Plan
 from reconciler.redaction import redactor
+from reconciler.render.markdown import code, fenced
 from reconciler.render.plan import summary_line
 
 SECRET_NAMES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")
@@ -46,6 +47,10 @@ CLI = (sys.executable, "-m", "reconciler", "--no-color")
 PLAN_TIMEOUT = 3600
 GIT_TIMEOUT = 120
 _PR_EVENTS = ("pull_request", "pull_request_target")
+_OUTCOME = re.compile(
+    r"Apply (complete|incomplete): \d+ applied, \d+ failed, \d+ skipped\."
+    r"( Run plan to see what remains; apply again to finish\.)?"
+)
 
 
 def _truthy(value: str | None, default: bool = False) -> bool:
@@ -254,7 +259,8 @@ def base_commit(pr: Mapping[str, Any]) -> tuple[str, str]:
     parents = _git(["rev-list", "--parents", "-n", "1", "HEAD"]).stdout.decode().split()
     if len(parents) == 3 and _commit_exists(parents[1]):
         return parents[1], "first parent of the merge commit"
-    return "", f"the base commit {sha[:12]} is not in the checkout (use actions/checkout with fetch-depth: 2)"
+    advice = "use actions/checkout with fetch-depth: 2"
+    return "", f"the base commit {code(sha[:12])} is not in the checkout ({advice})"
 
 
 def extract_base(sha: str, path: str, into: Path) -> Path | None:
@@ -287,22 +293,28 @@ def extract_base(sha: str, path: str, into: Path) -> Path | None:
 def run_plan(runner: Runner) -> int:
     inputs = runner.inputs
     plan_file = runner.workdir / "plan.json"
-    code, stderr = runner.plan(inputs.path, plan_file)
+    exit_code, stderr = runner.plan(inputs.path, plan_file)
     pr = runner.pull_request
     links = Links(run_url=runner.run_url(), artifact=runner.artifact)
-    if code not in (0, 2) or not plan_file.exists():
+    if exit_code not in (0, 2) or not plan_file.exists():
         errors = _error_lines(stderr) or "the plan failed (see the log)"
-        body = (
-            f"### jsm-reconciler plan failed for `{inputs.site}` (`{inputs.path}`)\n\n"
-            "> [!CAUTION]\n> The plan failed; the manifest errors are annotated on the files.\n\n"
-            f"```text\n{errors}\n```\n"
+        body = "\n".join(
+            [
+                f"### jsm-reconciler plan failed for {code(inputs.site)} ({code(inputs.path)})",
+                "",
+                "> [!CAUTION]",
+                "> The plan failed; the manifest errors are annotated on the files.",
+                "",
+                *fenced(errors.splitlines(), "text"),
+                "",
+            ]
         )
         runner.add_summary(body)
         runner.set_outputs(
             has_changes="false",
             plan_json=str(plan_file) if plan_file.exists() else "",
             summary="error",
-            exit_code=str(code or 1),
+            exit_code=str(exit_code or 1),
             artifact_name=runner.artifact if plan_file.exists() else "",
         )
         if pr is not None:
@@ -322,7 +334,7 @@ def run_plan(runner: Runner) -> int:
         has_changes="true" if plan.changes else "false",
         plan_json=str(plan_file),
         summary=_counts_text(plan),
-        exit_code=str(code),
+        exit_code=str(exit_code),
         artifact_name=runner.artifact,
     )
     runner.say(summary_line(plan))
@@ -339,15 +351,15 @@ def plan_base(runner: Runner, pr: Mapping[str, Any], plan: Plan) -> DriftSplit:
     base_dir = runner.workdir / "base"
     extracted = extract_base(sha, runner.inputs.path, base_dir / "tree")
     if extracted is None:
-        note = f"the manifests are new: `{runner.inputs.path}` does not exist on the base branch"
+        note = f"the manifests are new: {code(runner.inputs.path)} does not exist on the base branch"
         return split_drift(plan, Plan(site=plan.site, changes=()), note=note)
-    code, stderr = runner.plan(str(extracted), base_dir / "plan.json", annotations=False, echo=False)
-    if code not in (0, 2):
+    exit_code, stderr = runner.plan(str(extracted), base_dir / "plan.json", annotations=False, echo=False)
+    if exit_code not in (0, 2):
         first = (_error_lines(stderr).splitlines() or ["it failed"])[0]
-        return split_drift(plan, None, note=f"the base branch's manifests did not plan ({first})")
+        return split_drift(plan, None, note=f"the base branch's manifests did not plan ({code(first)})")
     base, _data = _load_plan(base_dir / "plan.json")
     note = (
-        f"Drift: the base commit {sha[:12]}"
+        f"Drift: the base commit {code(sha[:12])}"
         + (f" ({how})" if how else "")
         + " planned against the same site."
     )
@@ -387,15 +399,18 @@ def post_comment(runner: Runner, pr: Mapping[str, Any], body: str) -> None:
 def run_apply(runner: Runner) -> int:
     inputs = runner.inputs
     plan_file = runner.workdir / "plan.json"
-    code, stderr = runner.plan(inputs.path, plan_file)
-    title = f"### jsm-reconciler apply to `{inputs.site}` (`{inputs.path}`)"
-    if code not in (0, 2) or not plan_file.exists():
+    exit_code, stderr = runner.plan(inputs.path, plan_file)
+    title = f"### jsm-reconciler apply to {code(inputs.site)} ({code(inputs.path)})"
+    if exit_code not in (0, 2) or not plan_file.exists():
         errors = _error_lines(stderr) or "the plan failed (see the log)"
-        runner.add_summary(
-            f"{title}\n\n> [!CAUTION]\n> The plan failed; nothing was applied.\n\n```text\n{errors}\n```\n"
-        )
+        caution = ["", "> [!CAUTION]", "> The plan failed; nothing was applied.", ""]
+        runner.add_summary("\n".join([title, *caution, *fenced(errors.splitlines(), "text"), ""]))
         runner.set_outputs(
-            has_changes="false", plan_json="", summary="error", exit_code=str(code or 1), artifact_name=""
+            has_changes="false",
+            plan_json="",
+            summary="error",
+            exit_code=str(exit_code or 1),
+            artifact_name="",
         )
         return 1
     plan, data = _load_plan(plan_file)
@@ -409,27 +424,24 @@ def run_apply(runner: Runner) -> int:
     args = ["apply", "--plan", str(plan_file), "--auto-approve"]
     if inputs.allow_delete:
         args.append("--allow-delete")
-    code, stdout, stderr = runner.cli(args)
+    exit_code, stdout, stderr = runner.cli(args)
     results = [
         line.strip() for line in stdout.splitlines() if re.match(r"^\s*(applied|failed|skipped)\s", line)
     ]
-    outcome = [
-        line
-        for line in (stdout + stderr).splitlines()
-        if line.startswith(("Apply complete", "Apply incomplete"))
-    ]
+    # Only the CLI's own outcome line, in full: a name printed in the plan could imitate its start.
+    outcome = [line for line in (stdout + stderr).splitlines() if _OUTCOME.fullmatch(line)]
     problems = _error_lines(stderr)
-    verdict = "> [!CAUTION]\n> **The apply failed.**" if code else "> [!NOTE]\n> **Applied.**"
+    verdict = "> [!CAUTION]\n> **The apply failed.**" if exit_code else "> [!NOTE]\n> **Applied.**"
     parts = [title, "", f"{verdict} {' '.join(outcome)}".rstrip(), ""]
     if results:
-        parts += ["```text", *results, "```", ""]
-    if problems and code:
-        parts += ["```text", problems, "```", ""]
+        parts += [*fenced(results, "text"), ""]
+    if problems and exit_code:
+        parts += [*fenced(problems.splitlines(), "text"), ""]
     parts += ["<details><summary>The plan that was applied</summary>", ""]
     parts += [render_report(report, budget=SUMMARY_BUDGET // 2), "</details>", ""]
     runner.add_summary("\n".join(parts))
-    runner.set_outputs(**outputs, exit_code=str(code))
-    if code:
+    runner.set_outputs(**outputs, exit_code=str(exit_code))
+    if exit_code:
         runner.workflow_command("error", f"jsm-reconciler apply failed: {' '.join(outcome) or 'see the log'}")
         return 1
     return 0
@@ -468,11 +480,12 @@ def _no_credentials(runner: Runner) -> int:
         return 0
     if not inputs.site:
         problem = "the `site` input is empty: pass the site URL (or `sandbox` for the embedded sandbox)"
+        shown = problem
     else:
-        problem = (
-            f"no credentials for {inputs.site}: pass `email` and `api-token`, or `oauth-token` (from secrets)"
-        )
+        advice = "pass `email` and `api-token`, or `oauth-token` (from secrets)"
+        problem = f"no credentials for {inputs.site}: {advice}"
+        shown = f"no credentials for {code(inputs.site)}: {advice}"
     runner.workflow_command("error", f"jsm-reconciler: {problem}.")
-    runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {problem}.\n")
+    runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {shown}.\n")
     runner.set_outputs(has_changes="false", plan_json="", summary="error", exit_code="1", artifact_name="")
     return 1

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -53,7 +54,27 @@ def problem(code: str, message: str, *at: str | int) -> PydanticCustomError:
     return PydanticCustomError(code, "{message}", {"message": message, "at": at})
 
 
+def single_line(text: str) -> str:
+    """A name the tool writes to the site is one line of text, without control characters.
+
+    The APIs give names no character rules beyond the detail fields' punctuation, but every Atlassian UI
+    edits them in a single-line input, and Jira refuses line breaks in its other single-line fields. A line
+    break or control character in a name is a typo or an attempt to forge the plan a reviewer reads.
+    """
+    for char in text:
+        if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
+            raise problem(
+                "control_character",
+                f"{text!r} contains U+{ord(char):04X}, a line break or control character; "
+                "a name is one line of text",
+            )
+    return text
+
+
 NonEmptyName = Annotated[str, Field(min_length=1)]
+# Names the tool writes. Earlier names (renamedFrom) and references (teams, holders) only have to match
+# what the site has, so they are not held to this: a live name with a line break can be renamed away.
+SingleLineName = Annotated[str, Field(min_length=1), AfterValidator(single_line)]
 RenamedFrom = Annotated[list[NonEmptyName], Field(default_factory=list, description="Earlier names.")]
 
 

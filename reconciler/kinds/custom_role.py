@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from reconciler import catalogue
 from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, warning
-from reconciler.kinds.base import RenamedFrom, Spec, problem, right_checker
+from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, problem, right_checker
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -44,7 +44,7 @@ CustomRoleRight = Annotated[
 
 
 class CustomRoleSpec(Spec):
-    name: str = Field(min_length=1)
+    name: SingleLineName
     extended_role: Literal["user", "observer", "stakeholder"] | None = Field(
         default=None, description="Read-only in the API: a mismatch is reported, never changed."
     )

@@ -13,7 +13,7 @@ from ruamel.yaml.comments import CommentedMap
 from reconciler import catalogue
 from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, TerminalSiteError, error
-from reconciler.kinds.base import RenamedFrom, Spec, problem
+from reconciler.kinds.base import RenamedFrom, Spec, problem, single_line
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -45,6 +45,7 @@ DetailFieldType = Literal[
 
 
 def _check_name(name: str) -> str:
+    single_line(name)
     reason = catalogue.detail_field_name_problem(name)
     if reason:
         raise problem("invalid", f"detail field name {name!r}: {reason}")
@@ -52,6 +53,7 @@ def _check_name(name: str) -> str:
 
 
 def _check_option(option: str) -> str:
+    single_line(option)
     reason = catalogue.detail_field_option_problem(option)
     if reason:
         raise problem("invalid", f"option {option!r}: {reason}")

@@ -207,7 +207,7 @@ def _invert(by_id: Mapping[str, str]) -> Mapping[str, list[str]]:
 class ResourceKind(ABC):
     """One kind of managed object. Subclasses are stateless; instances are cheap."""
 
-    name: ClassVar[str]  # the user-facing kind name of MANIFEST.md, and its manifest section's key
+    name: ClassVar[str]  # the user-facing kind name (docs/manifest.md), and its manifest section's key
     address_form: ClassVar[AddressForm]
     # The manifest section's type (for validation and the JSON Schema), and the model of one object in it.
     section: ClassVar[Any]

@@ -13,7 +13,7 @@ from ruamel.yaml.comments import CommentedMap
 from reconciler import catalogue, yamlwrite
 from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, TerminalSiteError, error
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean, problem
+from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -62,7 +62,7 @@ PermissionKey = Annotated[
 
 
 class PermissionSchemeSpec(Spec):
-    name: str = Field(min_length=1)
+    name: SingleLineName
     description: str | None = None
     renamed_from: RenamedFrom
     grants: dict[PermissionKey, list[HolderRef]] = Field(

@@ -10,7 +10,7 @@ from pydantic import Field
 from reconciler import catalogue
 from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic
-from reconciler.kinds.base import RenamedFrom, Spec
+from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -33,7 +33,7 @@ PAGE_SIZE = 100  # the API's maximum and default
 
 
 class ProductSpec(Spec):
-    name: str = Field(min_length=1, max_length=catalogue.PRODUCT_NAME_MAX)
+    name: SingleLineName = Field(max_length=catalogue.PRODUCT_NAME_MAX)
     renamed_from: RenamedFrom
 
 

@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 from reconciler import catalogue
 from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, error
-from reconciler.kinds.base import RenamedFrom, Spec, right_checker
+from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, right_checker
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -49,7 +49,7 @@ TeamRoleRight = Annotated[
 class TeamRoleEntry(Spec):
     """One role in a team's `roles` list."""
 
-    name: str = Field(min_length=1)
+    name: SingleLineName
     granted: list[TeamRoleRight] = Field(
         default_factory=list, description="Every right not listed is not granted."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -12,7 +13,7 @@ from rich.text import Text
 from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
-from reconciler.render.diagnostics import render_diagnostics
+from reconciler.render.markdown import code, diff_symbol, fenced, visible
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
 MAX_MARKDOWN_CHANGES_PER_KIND = 500
@@ -69,72 +70,82 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     with console.capture() as capture:
         for change in plan.changes:
             for symbol, text in change_lines(change):
-                console.print(Text(f"{symbol:>3} {text}", style=STYLE.get(symbol, "")), soft_wrap=True)
+                line = Text(visible(f"{symbol:>3} {text}"), style=STYLE.get(symbol, ""))
+                console.print(line, soft_wrap=True)
         if plan.unmanaged:
             console.print()
             console.print(
                 "Not managed (on the site but in no manifest; list the kind in settings.prune to delete):"
             )
             for address in plan.unmanaged:
-                console.print(Text(f"    {address}", style="dim"), soft_wrap=True)
+                console.print(Text(visible(f"    {address}"), style="dim"), soft_wrap=True)
         if plan.protected:
             console.print()
             console.print(
                 "Protected (in no manifest, in a pruned kind; kept because settings.protect lists them):"
             )
             for address in plan.protected:
-                console.print(Text(f"    {address}", style="dim"), soft_wrap=True)
+                console.print(Text(visible(f"    {address}"), style="dim"), soft_wrap=True)
         if plan.diagnostics:
             console.print()
-            console.print(Text(render_diagnostics(plan.diagnostics)), soft_wrap=True)
+            # One line each: a line break in a name must not start a line of its own in a log.
+            shown = "\n".join(visible(d.format()) for d in plan.diagnostics)
+            console.print(Text(shown), soft_wrap=True)
         if plan.changes or plan.unmanaged or plan.protected or plan.diagnostics:
             console.print()
         console.print(Text(summary_line(plan), style="bold"), soft_wrap=True)
     return capture.get()
 
 
+def markdown_diff(change: Change) -> list[str]:
+    """A change's lines for a ```diff block, each one line of visible text."""
+    return [visible(f"{diff_symbol(symbol)} {text}") for symbol, text in change_lines(change)]
+
+
+def markdown_section(kind: str, changes: Sequence[Change], lines: Sequence[str], more: str = "") -> list[str]:
+    """One kind's collapsible section: its counts, then a ```diff block of `lines` (from `markdown_diff`)."""
+    counts: dict[str, int] = defaultdict(int)
+    for change in changes:
+        counts[change.action.value] += 1
+    summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
+    block = fenced([*lines, *([more] if more else [])], "diff")
+    return [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", *block, "", "</details>", ""]
+
+
+def markdown_destructive(change: Change) -> str:
+    """A destructive change in a list: what happens to which address, and why."""
+    reason = f" — {code(change.reason)}" if change.reason else ""
+    return f"{code(f'{change.action.symbol} {change.address}')}{reason}"
+
+
 def render_markdown(plan: Plan) -> str:
-    lines = [f"### jsm-reconciler plan for `{plan.site}`", "", f"**{summary_line(plan)}**", ""]
+    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", f"**{summary_line(plan)}**", ""]
     if plan.destructive:
         lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]
-        lines += [
-            f"> - `{c.action.symbol} {c.address}`{' — ' + c.reason if c.reason else ''}"
-            for c in plan.destructive
-        ]
+        lines += [f"> - {markdown_destructive(c)}" for c in plan.destructive]
         lines.append("")
     errors = [d for d in plan.diagnostics if d.severity == "error"]
     if plan.diagnostics:
         lines += ["> [!CAUTION]" if errors else "> [!NOTE]"]
-        lines += [f"> `{d.format()}`" for d in plan.diagnostics]
+        lines += [f"> {code(d.format())}" for d in plan.diagnostics]
         lines.append("")
     by_kind: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[change.kind].append(change)
     for kind, changes in sorted(by_kind.items(), key=lambda item: KIND_INDEX[item[0]]):
-        counts: dict[str, int] = defaultdict(int)
-        for change in changes:
-            counts[change.action.value] += 1
-        summary = ", ".join(f"{n} to {action}" for action, n in counts.items())
-        lines += [f"<details><summary><b>{kind}</b>: {summary}</summary>", "", "```diff"]
-        for change in changes[:MAX_MARKDOWN_CHANGES_PER_KIND]:
-            lines += [f"{_diff_symbol(symbol)} {text}" for symbol, text in change_lines(change)]
-        if len(changes) > MAX_MARKDOWN_CHANGES_PER_KIND:
-            lines.append(f"# … and {len(changes) - MAX_MARKDOWN_CHANGES_PER_KIND} more (see the plan JSON)")
-        lines += ["```", "", "</details>", ""]
+        shown = [line for change in changes[:MAX_MARKDOWN_CHANGES_PER_KIND] for line in markdown_diff(change)]
+        hidden = len(changes) - MAX_MARKDOWN_CHANGES_PER_KIND
+        more = f"# … and {hidden} more (see the plan JSON)" if hidden > 0 else ""
+        lines += markdown_section(kind, changes, shown, more)
     if plan.unmanaged:
         lines += [f"<details><summary>Not managed: {len(plan.unmanaged)}</summary>", ""]
-        lines += [f"- `{address}`" for address in plan.unmanaged]
+        lines += [f"- {code(address)}" for address in plan.unmanaged]
         lines += ["", "</details>", ""]
     if plan.protected:
         lines += [f"<details><summary>Protected, not deleted: {len(plan.protected)}</summary>", ""]
-        lines += [f"- `{address}`" for address in plan.protected]
+        lines += [f"- {code(address)}" for address in plan.protected]
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _diff_symbol(symbol: str) -> str:
-    """GitHub colours diff lines by their first character: + green, - red, ! orange."""
-    return {"~": "!", "-/+": "-", " ": " "}.get(symbol, symbol)
 
 
 def render_json(plan: Plan) -> str:

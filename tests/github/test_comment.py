@@ -15,6 +15,7 @@ from reconciler.github.comment import (
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
 from tests.github.fake_github import FakeGitHub, serve
+from tests.unit.hostile_markdown import assert_names_stay_text, hostile_plan
 
 
 def _create(name: str, **after: object) -> Change:
@@ -81,3 +82,25 @@ def test_upsert_finds_the_comment_on_a_later_page() -> None:
             client.close()
     assert len(app.comments[3]) == 252
     assert app.comments[3][180]["body"].endswith("new plan")
+
+
+def test_the_comment_and_job_summary_show_hostile_names_only_as_text() -> None:
+    plan = hostile_plan()
+    base = Plan(plan.site, (*plan.changes[: len(plan.changes) // 2], _create("Resolved\n# x @org/team")))
+    hostile = "jsm\n# path `x` @org/team --> <b>"
+    report = Report(plan, plan.diagnostics, split_drift(plan, base), hostile, "main|`x`<b>")
+    for budget in (COMMENT_BUDGET, 1_000_000):
+        text = render_report(report, budget=budget, marker_line=marker(hostile))
+        assert len(text.encode()) <= budget
+        hidden, shown = text.split("\n", 1)
+        assert hidden.startswith("<!-- ") and hidden.endswith(" -->") and hidden.count(">") == 1
+        # The title and the two sections of the drift split are the only headings.
+        assert_names_stay_text(shown, headings=3)
+
+
+def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
+    changes = tuple(_create(f"{i} " + "`" * 150) for i in range(400))
+    for budget in (4_000, 20_000):
+        text = render_report(Report(Plan("sandbox", changes)), budget=budget)
+        assert len(text.encode()) <= budget
+        assert_names_stay_text(text, headings=1, names=())

@@ -3,12 +3,14 @@ error and no request to the site; export writes only its own files, whatever the
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.reliability.conftest import Ran, Served, plan_keys, site_env
 
@@ -109,7 +111,18 @@ def test_export_writes_only_its_own_files_whatever_the_names_on_the_site(
         "work/out/products.yaml",
         "work/out/team-roles.yaml",
     ]
-    # The names land inside YAML, and come back exactly: a plan on the export has nothing to do.
+    # The names land inside YAML and come back exactly. A name with a line break or a control character
+    # cannot be declared, so validate points at each of those; without them, plan has nothing to do.
+    refused = run_cli(env, "validate", str(out))
+    assert refused.code == 1
+    assert sorted(re.findall(r"error\[([a-z_.]+)\]", refused.output)) == ["manifest.control_character"] * 3
+    products = yaml.safe_load((out / "products.yaml").read_text(encoding="utf-8"))
+    roles = yaml.safe_load((out / "custom-roles.yaml").read_text(encoding="utf-8"))
+    for document, kind in ((products, "products"), (roles, "customRoles")):
+        document[kind] = [item for item in document[kind] if not re.search(r"[\x00-\x1f]", item["name"])]
+    assert len(products["products"]) + len(roles["customRoles"]) == 2 * len(HOSTILE_NAMES) - 3
+    (out / "products.yaml").write_text(yaml.safe_dump(products, allow_unicode=True), encoding="utf-8")
+    (out / "custom-roles.yaml").write_text(yaml.safe_dump(roles, allow_unicode=True), encoding="utf-8")
     assert plan_keys(run_cli, env, out) == []
 
 
