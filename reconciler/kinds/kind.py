@@ -178,10 +178,6 @@ class ResourceKind(ABC):
         """Why a replace is needed, for the plan."""
         return "the API cannot change it in place"
 
-    def temporary_name(self, name: str, token: str) -> str:
-        """A free name to park an object under while two objects swap names."""
-        return f"{name[:150]} (renaming {token})"
-
     def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> dict[str, Any]:
         """What the writer needs beyond the essences: server ids and the like."""
         context: dict[str, Any] = {}
