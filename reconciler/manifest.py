@@ -21,9 +21,14 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 
 from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, warning
 from reconciler.kinds.base import Spec, did_you_mean, problem
-from reconciler.kinds.custom_role import CustomRoleSpec
+from reconciler.kinds.custom_role import (
+    UNLISTED_RIGHT,
+    CustomRoleSpec,
+    unlisted_right_message,
+    unlisted_rights,
+)
 from reconciler.kinds.detail_field import DetailFieldSpec, DetailFieldsSection
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec
 from reconciler.kinds.product import ProductSpec
@@ -272,6 +277,7 @@ class _Loader:
         objects = list(self.declared.values())
         self.diagnostics.extend(_too_many_fields(objects))
         self.diagnostics.extend(_renamed_from_problems(objects))
+        self.diagnostics.extend(_unlisted_rights(objects))
         settings = self.settings or Settings()
         state = DesiredState(
             objects={item.address: item.spec for item in objects},
@@ -358,6 +364,19 @@ def _too_many_fields(objects: list[_Declared]) -> Iterator[Diagnostic]:
                 source=item.span(),
                 address=str(item.address),
             )
+
+
+def _unlisted_rights(objects: list[_Declared]) -> Iterator[Diagnostic]:
+    """Warnings only: the list is not JSM's own, and the plan checks again against the live roles."""
+    for item in objects:
+        if isinstance(item.spec, CustomRoleSpec):
+            for right, key, index in unlisted_rights(item.spec):
+                yield warning(
+                    f"manifest.{UNLISTED_RIGHT}",
+                    unlisted_right_message(right, live_roles_read=False),
+                    source=item.span(key, index),
+                    address=str(item.address),
+                )
 
 
 def _renamed_from_problems(objects: list[_Declared]) -> Iterator[Diagnostic]:

@@ -237,6 +237,7 @@ def _plan_kind(
         if live_by_identity.setdefault(obj.identity, obj) is not obj:
             twins.append(obj)  # the site allows it for some kinds (products); the first one is matched
     matches, diagnostics, undecidable = _match(desired_objects, live_by_identity)
+    diagnostics += kind.review(desired_objects, live_objects)
     diagnostics += [
         warning(
             "plan.duplicate_live",
@@ -353,9 +354,9 @@ def _on_rename_cycles(in_place: Mapping[Identity, DesiredObject]) -> set[Identit
         for identity, wanted in in_place.items()
     }
     cyclic: set[Identity] = set()
-    for start in earlier:
+    for start, names in earlier.items():
         seen: set[Identity] = set()
-        stack = list(earlier[start])
+        stack = list(names)
         while stack:
             node = stack.pop()
             if node == start:

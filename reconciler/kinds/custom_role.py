@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
 from reconciler.address import Address
-from reconciler.errors import Diagnostic, warning
-from reconciler.kinds.base import RenamedFrom, Spec, problem, right_checker
+from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
+from reconciler.kinds.base import RenamedFrom, Spec, did_you_mean, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -30,11 +31,16 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100  # the API's maximum
 
 
+# JSM publishes no list of custom role rights (its own PUT example sends one that no list has), so the
+# Opsgenie list is advice: a right outside it is a warning, rights that live roles hold are known, and
+# the site decides when the plan is applied.
 CustomRoleRight = Annotated[
     str,
-    AfterValidator(right_checker(catalogue.CUSTOM_ROLE_RIGHTS, "custom role right")),
-    WithJsonSchema({"type": "string", "enum": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
+    Field(min_length=1),
+    WithJsonSchema({"type": "string", "minLength": 1, "examples": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
 ]
+UNLISTED_RIGHT = "unknown_right"
+RIGHT_LISTS = (("grantedRights", "granted_rights"), ("disallowedRights", "disallowed_rights"))
 
 
 class CustomRoleSpec(Spec):
@@ -58,6 +64,23 @@ class CustomRoleSpec(Spec):
                 first,
             )
         return self
+
+
+def unlisted_rights(spec: CustomRoleSpec) -> Iterator[tuple[str, str, int]]:
+    """(right, manifest key, index) of each right outside the published list."""
+    for key, attribute in RIGHT_LISTS:
+        for index, right in enumerate(getattr(spec, attribute)):
+            if right not in catalogue.CUSTOM_ROLE_RIGHTS:
+                yield right, key, index
+
+
+def unlisted_right_message(right: str, *, live_roles_read: bool) -> str:
+    held = " and no role on the site holds it" if live_roles_read else ""
+    return (
+        f"custom role right {right!r} is not in the published list"
+        f"{did_you_mean(right, catalogue.CUSTOM_ROLE_RIGHTS)}{held}; "
+        "JSM publishes no list of its own, so the site decides when the plan is applied"
+    )
 
 
 def _essence(name: str, granted: list[str], disallowed: list[str]) -> Essence:
@@ -97,12 +120,27 @@ class CustomRoleKind(ResourceKind):
                 essence=_essence(spec.name, spec.granted_rights, spec.disallowed_rights),
                 renamed_from=tuple(("", old) for old in spec.renamed_from),
                 source=state.locate(address),
-                context={"extendedRole": spec.extended_role} if spec.extended_role else {},
+                context=_context(state, address, spec),
             )
             for address, spec in state.objects.items()
             if isinstance(spec, CustomRoleSpec)
         ]
         return objects, []
+
+    def review(self, desired: Sequence[DesiredObject], live: Sequence[LiveObject]) -> list[Diagnostic]:
+        """A right outside the published list that no live role holds: the site may not know it."""
+        held = {right for obj in live for key, _ in RIGHT_LISTS for right in obj.essence[key]}
+        return [
+            warning(
+                f"plan.{UNLISTED_RIGHT}",
+                unlisted_right_message(right, live_roles_read=True),
+                source=SourceSpan(*position) if position else None,
+                address=str(obj.address),
+            )
+            for obj in desired
+            for right, position in obj.context.get("unlistedRights", {}).items()
+            if right not in held
+        ]
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
         wanted = desired.context.get("extendedRole")
@@ -134,17 +172,50 @@ class CustomRoleKind(ResourceKind):
             "grantedRights": change.after["grantedRights"],
             "disallowedRights": change.after["disallowedRights"],
         }
-        if change.action is Action.CREATE:
-            create_verified(
-                lambda: client.request(Api.OPS, "POST", "/roles", json_body=body),
-                lambda: self._find(client, body["name"]),
-            )
-        else:
-            role_id = change.context["serverId"]
-            client.request(
-                Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
-            )
+        try:
+            if change.action is Action.CREATE:
+                create_verified(
+                    lambda: client.request(Api.OPS, "POST", "/roles", json_body=body),
+                    lambda: self._find(client, body["name"]),
+                )
+            else:
+                role_id = change.context["serverId"]
+                client.request(
+                    Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
+                )
+        except TerminalSiteError as exc:
+            raise _refusal(exc, change.context.get("unlistedRights", {})) from exc
 
     def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
         roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)
         return next((r for r in roles if r.get("name") == name), None)
+
+
+def _context(state: DesiredState, address: Address, spec: CustomRoleSpec) -> dict[str, Any]:
+    context: dict[str, Any] = {"extendedRole": spec.extended_role} if spec.extended_role else {}
+    positions: dict[str, list[Any] | None] = {}
+    for right, key, index in unlisted_rights(spec):
+        where = state.locate(address, key, index)
+        # Plain lists, so that a saved plan carries them too.
+        positions.setdefault(right, [where.file, where.line, where.column] if where else None)
+    if positions:
+        context["unlistedRights"] = positions
+    return context
+
+
+def _refusal(exc: TerminalSiteError, unlisted: Mapping[str, list[Any] | None]) -> TerminalSiteError:
+    """A refused write that sent rights outside the published list: those are the likely cause, so the
+    error points at the first of them in the manifest."""
+    if exc.status not in (400, 422) or not unlisted:
+        return exc
+    position = next(iter(unlisted.values()))
+    names = ", ".join(repr(name) for name in unlisted)
+    return TerminalSiteError(
+        f"{exc.message.rstrip('.')}; this role sends rights that are not in the published list ({names}), "
+        "which the site may not know",
+        endpoint=exc.endpoint,
+        status=exc.status,
+        detail=exc.detail,
+        request_id=exc.request_id,
+        source=SourceSpan(*position) if position else None,
+    )

@@ -12,7 +12,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -168,6 +168,10 @@ class ResourceKind(ABC):
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
         """Warnings about differences that no change can fix (fields the API cannot write)."""
+        return []
+
+    def review(self, desired: Sequence[DesiredObject], live: Sequence[LiveObject]) -> list[Diagnostic]:
+        """Warnings that need the manifests and the live objects together."""
         return []
 
     def can_update_in_place(self, before: Essence, after: Essence) -> bool:

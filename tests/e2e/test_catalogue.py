@@ -3,6 +3,7 @@ list, and holders the site checks (issue 11)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import Harness
@@ -54,3 +55,67 @@ def test_a_product_swap_and_a_field_rotation_are_errors_and_nothing_is_written(
         assert all(name in diagnostic for name in named), diagnostic
         assert "two steps" in diagnostic
     assert run(harness, "plan", str(harness.manifests)).exit_code == 1
+
+
+SITE_ONLY_ROLES = [
+    {"name": "Future", "grantedRights": ["alert-action", "future-right"], "disallowedRights": ["asdasdad"]},
+    {"name": "Plain", "grantedRights": ["alert-create"]},
+]
+
+
+def test_an_export_holding_site_only_rights_validates_and_plans_to_no_changes(
+    harness_factory: Any, tmp_path: Path
+) -> None:
+    harness: Harness = harness_factory({"customRoles": SITE_ONLY_ROLES})
+    out = tmp_path / "exported"
+    assert run(harness, "export", "--out", str(out)).exit_code == 0
+    assert "future-right" in (out / "custom-roles.yaml").read_text(encoding="utf-8")
+    validated = run(harness, "validate", str(out))
+    assert validated.exit_code == 0, validated.output
+    assert "warning[manifest.unknown_right]" in validated.output  # offline, the list is all it has
+    planned = run(harness, "plan", "--detailed-exitcode", str(out))
+    assert planned.exit_code == 0, planned.output
+    assert "unknown_right" not in planned.output, "rights that live roles hold are known"
+
+
+def test_a_right_no_one_holds_is_a_warning_at_its_position_and_the_site_decides(
+    harness_factory: Any,
+) -> None:
+    harness: Harness = harness_factory({"customRoles": SITE_ONLY_ROLES})
+    path = harness.write(
+        """
+        customRoles:
+          - name: Future
+            grantedRights: [alert-action, future-right]
+            disallowedRights: [asdasdad]
+          - name: Newer
+            grantedRights: [alert-acknowlege, future-right]
+        """
+    )
+    planned = run(harness, "plan", str(harness.manifests))
+    assert planned.exit_code == 0
+    warnings = [line for line in planned.output.splitlines() if "unknown_right" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"{path}:8:21: warning[plan.unknown_right]")
+    assert "did you mean 'alert-acknowledge'?" in warnings[0]
+    # This site accepts it, as the official PUT example's site accepts "asdasdad".
+    applied = run(harness, "apply", "--auto-approve", str(harness.manifests))
+    assert applied.exit_code == 0, applied.output
+    assert run(harness, "plan", "--detailed-exitcode", str(harness.manifests)).exit_code == 0
+
+
+def test_a_site_that_refuses_a_right_gives_an_error_at_the_right(harness_factory: Any) -> None:
+    harness: Harness = harness_factory()
+    path = harness.write(
+        """
+        customRoles:
+          - name: Newer
+            grantedRights: [alert-action, not-on-this-site]
+        """
+    )
+    harness.site.knobs.fail_on = {("POST", "/v1/roles"): 400}
+    applied = run(harness, "apply", "--auto-approve", str(harness.manifests))
+    assert applied.exit_code == 1
+    refusal = next(line for line in applied.output.splitlines() if "apply.failed" in line)
+    assert refusal.startswith(f"{path}:5:35: error[apply.failed]"), refusal
+    assert "'not-on-this-site'" in refusal and "not in the published list" in refusal
+    assert harness.site.snapshot()["custom_roles"] == []

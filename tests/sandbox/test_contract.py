@@ -241,14 +241,15 @@ def test_ops_answers_match_the_document(api: Api) -> None:
     created = api.post(o("/roles"), {"name": "Contract", "grantedRights": ["alert-create"]})
     assert created.status == 200
     role = created.json["data"]["id"]
-    assert api.post(o("/roles"), {"name": "Bad", "grantedRights": ["asdasdad"]}).status == 400
+    conflicting = {"name": "Bad", "grantedRights": ["alert-close"], "disallowedRights": ["alert-close"]}
+    assert api.post(o("/roles"), conflicting).status == 400
     assert api.post(o("/roles"), {"name": "contract"}).status == 409
     assert api.get(o(f"/roles/{role}")).status == 200
     assert api.get(o("/roles/Contract?identifierType=name")).status == 200
     assert api.get(o("/roles/nope")).status == 404
     assert api.get(o("/roles/admin?identifierType=name")).status == 422
     assert api.put(o(f"/roles/{role}"), {"name": "Contract 2"}).status == 200
-    assert api.put(o(f"/roles/{role}"), {"grantedRights": ["nope"]}).status == 400
+    assert api.put(o(f"/roles/{role}"), {"grantedRights": ["x"], "disallowedRights": ["x"]}).status == 400
     assert api.put(o(f"/roles/{role}"), {"name": "FinanceRole"}).status == 409
     assert api.put(o("/roles/nope"), {"name": "x"}).status == 404
     assert api.put(o("/roles/user"), {"name": "x"}).status == 422

@@ -259,9 +259,16 @@ def test_seeded_extended_role_is_returned(api: Api) -> None:
     assert got["extendedRole"] == "user" and got["grantedRights"] == ["alert-action"]
 
 
-def test_custom_role_rights_must_be_known_and_not_conflicting(api: Api) -> None:
-    assert api.post(api.ops("/roles"), {"name": "R", "grantedRights": ["asdasdad"]}).status == 400
-    assert api.post(api.ops("/roles"), {"name": "R", "disallowedRights": ["nope"]}).status == 400
+def test_custom_role_rights_outside_the_list_are_kept_and_conflicts_refused(api: Api) -> None:
+    """As the official PUT example: it sends the right "asdasdad" and the answer is 200 "Updated"."""
+    made = api.post(api.ops("/roles"), {"name": "R", "grantedRights": ["alert-create", "asdasdad"]})
+    assert made.status == 200
+    role_id = made.json["data"]["id"]
+    body = {"name": "R", "grantedRights": ["asdasdad"], "disallowedRights": ["future-right"]}
+    assert api.put(api.ops(f"/roles/{role_id}"), body).status == 200
+    got = api.get(api.ops(f"/roles/{role_id}")).json
+    assert got["grantedRights"] == ["asdasdad"] and got["disallowedRights"] == ["future-right"]
+    assert api.delete(api.ops(f"/roles/{role_id}")).status == 204
     both = {"name": "R", "grantedRights": ["alert-create"], "disallowedRights": ["alert-create"]}
     assert api.post(api.ops("/roles"), both).status == 400
     assert api.post(api.ops("/roles"), {"name": "user"}).status == 400
