@@ -58,6 +58,13 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
         ("createProjectRole", 409),
         ("getCurrentUser", 200),
         ("getCurrentUser", 401),
+        ("getAllApplicationRoles", 200),
+        ("getAllApplicationRoles", 401),
+        ("getFields", 200),
+        ("getFields", 401),
+        ("bulkGetUsers", 200),
+        ("bulkGetUsers", 400),
+        ("bulkGetUsers", 401),
     },
     "csm": {
         *(
@@ -182,6 +189,13 @@ def test_jira_answers_match_the_document(api: Api) -> None:
     assert api.post(j("/role"), {"name": "testers"}).status == 409
     assert api.get(j("/myself"), auth=BEARER).status == 200
     assert api.get(j("/myself"), auth=None).status == 401
+    assert api.get(j("/applicationrole")).status == 200
+    assert api.get(j("/applicationrole"), auth=None).status == 401
+    assert api.get(j("/field")).status == 200
+    assert api.get(j("/field"), auth="Bearer wrong").status == 401
+    assert api.get(j(f"/user/bulk?accountId={CUSTOMER_ID}&accountId=nobody&maxResults=1")).status == 200
+    assert api.get(j("/user/bulk")).status == 400
+    assert api.get(j(f"/user/bulk?accountId={CUSTOMER_ID}"), auth=None).status == 401
     assert _seen(contract, "jira") >= EXPECTED["jira"]
 
 
