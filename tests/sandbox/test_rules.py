@@ -532,7 +532,9 @@ def test_bulk_users_pages_the_known_ones_and_caps_the_ids(api: Api) -> None:
         ({"type": "groupCustomField", "value": "customfield_99999"}, False),
     ],
 )
-def test_grants_to_holders_the_site_lacks_are_refused(api: Api, holder: dict[str, str], allowed: bool) -> None:
+def test_grants_to_holders_the_site_lacks_are_refused(
+    api: Api, holder: dict[str, str], allowed: bool
+) -> None:
     scheme = api.post(api.jira("/permissionscheme"), {"name": "Holders"}).json["id"]
     grant = {"holder": holder, "permission": "BROWSE_PROJECTS"}
     answer = api.post(api.jira(f"/permissionscheme/{scheme}/permission"), grant)
