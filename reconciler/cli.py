@@ -44,6 +44,7 @@ from reconciler.export import (
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds.custom_role import UNLISTED_RIGHT
+from reconciler.kinds.permission_scheme import checked_holders
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
@@ -52,7 +53,7 @@ from reconciler.sandbox import SANDBOX_EMAIL, SandboxSite, SeedError, reset_stat
 from reconciler.schema import write_schemas
 from reconciler.site.config import config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import LiveState, read_live_state
+from reconciler.site.live import NO_HOLDERS, LiveState, lookup_reads, read_live_state
 from reconciler.site.session import open_site
 
 P = ParamSpec("P")
@@ -203,7 +204,7 @@ def plan(
     wanted = _parse_targets(targets)
     desired, warnings = _load(paths)
     with _site(site, parallelism) as (client, name):
-        live = _read(client, name, _target_kinds(wanted))
+        live = _read(client, name, _target_kinds(wanted), desired)
     result = _plan(desired, live, wanted, force, warnings)
     if output_format == "json":
         ui.out(render_json(result))
@@ -262,7 +263,8 @@ def apply(
         else:
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
-            the_plan = _plan(desired, _read(client, name, _target_kinds(wanted)), wanted, force, warnings)
+            live = _read(client, name, _target_kinds(wanted), desired)
+            the_plan = _plan(desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.color and sys.stdout.isatty()))
         if the_plan.has_errors:
             raise ConfigError("the plan has errors (above); nothing was applied")
@@ -359,11 +361,18 @@ def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]
         yield opened
 
 
-def _read(client: SiteClient, name: str, kind_names: Sequence[str] | None) -> LiveState:
+def _read(
+    client: SiteClient,
+    name: str,
+    kind_names: Sequence[str] | None,
+    desired: DesiredState | None = None,
+) -> LiveState:
+    """The live site; with `desired`, also the grant holders its manifests name that the site checks."""
     ui = _ui()
     kinds = kinds_for(kind_names)
+    holders = checked_holders(desired) if desired is not None else NO_HOLDERS
     if ui.quiet or not sys.stderr.isatty():
-        return read_live_state(client, kinds, site=name)
+        return read_live_state(client, kinds, site=name, holders=holders)
     columns = (
         TextColumn("Reading {task.description}"),
         BarColumn(),
@@ -371,8 +380,10 @@ def _read(client: SiteClient, name: str, kind_names: Sequence[str] | None) -> Li
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=ui.console(), transient=True) as progress:
-        task = progress.add_task(name, total=len(kinds) + len({n for k in kinds for n in k.needs}))
-        return read_live_state(client, kinds, site=name, progress=lambda _what: progress.advance(task))
+        task = progress.add_task(name, total=len(kinds) + len(lookup_reads(kinds, holders)))
+        return read_live_state(
+            client, kinds, site=name, progress=lambda _what: progress.advance(task), holders=holders
+        )
 
 
 def _plan(

@@ -125,6 +125,10 @@ class Lookups:
     groups: Mapping[str, str] = field(default_factory=dict)  # group id -> name
     project_roles: Mapping[str, str] = field(default_factory=dict)  # project role id -> name
     permission_keys: frozenset[str] = frozenset()
+    # Read only when the manifests' grants name such holders (see CheckedHolders).
+    application_roles: frozenset[str] = frozenset()  # application role keys
+    custom_fields: Mapping[str, str] = field(default_factory=dict)  # custom field id -> name
+    users: frozenset[str] = frozenset()  # the account ids asked for that the site has
 
     @cached_property
     def team_ids_by_name(self) -> Mapping[str, list[str]]:
@@ -137,6 +141,20 @@ class Lookups:
     @cached_property
     def project_role_ids_by_name(self) -> Mapping[str, list[str]]:
         return _invert(self.project_roles)
+
+    @cached_property
+    def custom_field_ids_by_name(self) -> Mapping[str, list[str]]:
+        return _invert(self.custom_fields)
+
+
+@dataclass(frozen=True)
+class CheckedHolders:
+    """The holders the manifests' grants name that only the site can check, so that a plan reads
+    application roles, fields or users only when some grant names one."""
+
+    application_roles: bool = False
+    custom_fields: bool = False
+    account_ids: frozenset[str] = frozenset()
 
 
 def _invert(by_id: Mapping[str, str]) -> Mapping[str, list[str]]:

@@ -15,6 +15,7 @@ from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_
 from reconciler.kinds.kind import (
     Action,
     Change,
+    CheckedHolders,
     DesiredObject,
     Essence,
     LiveObject,
@@ -277,7 +278,46 @@ def resolve_holder(holder: Holder, lookups: Lookups) -> tuple[str, dict[str, Any
         if role_id not in lookups.project_roles:
             return f"no project role with id {role_id!r} on the site"
         return holder_label(kind, role_id, lookups), {"type": kind, "parameter": role_id, "value": role_id}
+    if kind in ("userCustomField", "groupCustomField"):
+        field_id = _custom_field_id(ident, lookups)
+        if field_id is None:
+            source = "GET /rest/api/3/field, by id or exact name"
+            return _unresolved("custom field", ident, lookups.custom_field_ids_by_name, source)
+        return holder_label(kind, field_id, lookups), {"type": kind, "parameter": field_id, "value": field_id}
+    if kind == "applicationRole" and ident not in lookups.application_roles:
+        near = difflib.get_close_matches(ident, sorted(lookups.application_roles), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        return f"no application role with key {ident!r} on the site (GET /rest/api/3/applicationrole){hint}"
+    if kind == "user" and ident not in lookups.users:
+        return f"no user with account id {ident!r} on the site (GET /rest/api/3/user/bulk)"
     return holder_label(kind, ident, lookups), {"type": kind, "parameter": ident, "value": ident}
+
+
+def _custom_field_id(ident: str, lookups: Lookups) -> str | None:
+    """A custom field named by its id, or by its exact name when no other field has that name."""
+    if ident in lookups.custom_fields:
+        return ident
+    return _id_for_name(ident, lookups.custom_field_ids_by_name)
+
+
+def checked_holders(state: DesiredState) -> CheckedHolders:
+    """The holders of the manifests' grants that the site must be asked about before any write."""
+    holders = [
+        holder
+        for spec in state.objects.values()
+        if isinstance(spec, PermissionSchemeSpec)
+        for grant in spec.grants.values()
+        for holder in grant
+    ]
+
+    def ident(holder: Holder) -> str | None:
+        return holder.value or holder.parameter
+
+    return CheckedHolders(
+        application_roles=any(h.type == "applicationRole" and ident(h) for h in holders),
+        custom_fields=any(h.type in ("userCustomField", "groupCustomField") for h in holders),
+        account_ids=frozenset(i for h in holders if h.type == "user" and (i := ident(h))),
+    )
 
 
 def _id_for_name(name: str, ids_by_name: Mapping[str, list[str]]) -> str | None:

@@ -119,3 +119,71 @@ def test_a_site_that_refuses_a_right_gives_an_error_at_the_right(harness_factory
     assert refusal.startswith(f"{path}:5:35: error[apply.failed]"), refusal
     assert "'not-on-this-site'" in refusal and "not in the published list" in refusal
     assert harness.site.snapshot()["custom_roles"] == []
+
+
+def test_holders_the_site_lacks_are_errors_at_their_lines_before_any_write(harness: Harness) -> None:
+    path = harness.write(
+        """
+        permissionSchemes:
+          - name: Checked
+            grants:
+              BROWSE_PROJECTS: [applicationRole:jira-softwar, applicationRole]
+              EDIT_ISSUES: [userCustomField:customfield_99999, groupCustomField:Approvrs]
+              ASSIGNABLE_USER:
+                - user:5b10ac8d82e05b22cc7d4ef5
+                - {type: user, value: 0000-gone}
+        """
+    )
+    harness.site.calls.clear()
+    result = run(harness, "apply", "--auto-approve", str(harness.manifests))
+    assert result.exit_code == 1
+    assert harness.writes() == []
+    problems = [
+        line.split(": ", 2)[0:2] for line in result.output.splitlines() if "plan.unknown_holder" in line
+    ]
+    assert problems == [
+        [f"{path}:6:25", "error[plan.unknown_holder]"],
+        [f"{path}:7:21", "error[plan.unknown_holder]"],
+        [f"{path}:7:56", "error[plan.unknown_holder]"],
+        [f"{path}:10:11", "error[plan.unknown_holder]"],
+    ]
+    assert "no application role with key 'jira-softwar' on the site" in result.output
+    assert "did you mean 'jira-software'?" in result.output
+    assert "no custom field named 'customfield_99999'" in result.output
+    assert "did you mean 'Approvers'?" in result.output
+    assert "no user with account id '0000-gone' on the site" in result.output
+    users = [c for c in harness.site.calls if c.path.endswith("/user/bulk")]
+    assert len(users) == 1 and "0000-gone" in users[0].query
+
+
+def test_custom_fields_by_exact_name_plan_to_the_ids_the_site_holds(harness: Harness) -> None:
+    harness.write(
+        """
+        permissionSchemes:
+          - name: Named
+            grants:
+              EDIT_ISSUES: [userCustomField:Approvers, applicationRole:jira-servicedesk]
+        """
+    )
+    assert run(harness, "apply", "--auto-approve", str(harness.manifests)).exit_code == 0
+    grants = harness.site.snapshot()["permission_schemes"][0]["grants"]
+    assert {(g["holder_type"], g["holder_value"]) for g in grants} == {
+        ("userCustomField", "customfield_10050"),
+        ("applicationRole", "jira-servicedesk"),
+    }
+    assert run(harness, "plan", "--detailed-exitcode", str(harness.manifests)).exit_code == 0
+
+
+def test_only_the_holders_used_are_read(harness: Harness) -> None:
+    harness.write(
+        """
+        permissionSchemes:
+          - name: Plain
+            grants:
+              BROWSE_PROJECTS: [applicationRole, reporter, projectRole:Developers]
+        """
+    )
+    harness.site.calls.clear()
+    assert run(harness, "plan", str(harness.manifests)).exit_code == 0
+    read = {c.path.removeprefix("/rest/api/3") for c in harness.site.calls}
+    assert not read & {"/applicationrole", "/field", "/user/bulk"}

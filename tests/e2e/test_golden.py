@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.kinds import KINDS
+from reconciler.kinds.permission_scheme import checked_holders
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.render.plan import render_json, render_markdown, render_text
@@ -35,7 +36,8 @@ def demo_plan() -> Iterator[Plan]:
         assert diagnostics == []
         credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
         with serve_in_thread(site) as url, SiteClient(url, url, credentials) as client:
-            yield build_plan(desired, read_live_state(client, KINDS, site="sandbox"))
+            live = read_live_state(client, KINDS, site="sandbox", holders=checked_holders(desired))
+            yield build_plan(desired, live)
     finally:
         os.chdir(cwd)
 
