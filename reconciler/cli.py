@@ -44,7 +44,7 @@ from reconciler.export import (
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds.custom_role import UNLISTED_RIGHT
-from reconciler.kinds.permission_scheme import checked_holders
+from reconciler.kinds.permission_scheme import UNLISTED_PERMISSION, checked_holders
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
@@ -57,6 +57,8 @@ from reconciler.site.live import NO_HOLDERS, LiveState, lookup_reads, read_live_
 from reconciler.site.session import open_site
 
 P = ParamSpec("P")
+# kind -> the offline warning that a plan which reads that kind replaces with what the site says.
+SITE_DECIDES = {"customRoles": UNLISTED_RIGHT, "permissionSchemes": UNLISTED_PERMISSION}
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 SECRET_VARIABLES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN")
 
@@ -394,9 +396,10 @@ def _plan(
     warnings: Sequence[Diagnostic],
 ) -> Plan:
     built = build_plan(desired, live, targets=targets, force=force)
-    if "customRoles" in live.objects:
-        # The plan checks rights outside the published list again, knowing which ones live roles hold.
-        warnings = [w for w in warnings if w.code != f"manifest.{UNLISTED_RIGHT}"]
+    # Offline checks against lists the site knows better: the plan checks again against what it read
+    # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
+    superseded = {f"manifest.{code}" for kind, code in SITE_DECIDES.items() if kind in live.objects}
+    warnings = [w for w in warnings if w.code not in superseded]
     return replace(built, diagnostics=(*warnings, *built.diagnostics))
 
 

@@ -23,14 +23,14 @@ from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
 from reconciler.errors import Diagnostic, SourceSpan, error, warning
 from reconciler.kinds.base import Spec, did_you_mean, problem
-from reconciler.kinds.custom_role import (
-    UNLISTED_RIGHT,
-    CustomRoleSpec,
-    unlisted_right_message,
-    unlisted_rights,
-)
+from reconciler.kinds.custom_role import UNLISTED_RIGHT, CustomRoleSpec, unlisted_right_message
 from reconciler.kinds.detail_field import DetailFieldSpec, DetailFieldsSection
-from reconciler.kinds.permission_scheme import PermissionSchemeSpec
+from reconciler.kinds.permission_scheme import (
+    UNLISTED_PERMISSION,
+    PermissionSchemeSpec,
+    is_listed_permission,
+    unlisted_permission_message,
+)
 from reconciler.kinds.product import ProductSpec
 from reconciler.kinds.team_role import TeamRoleEntry, TeamRolesBlock, TeamRoleSpec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
@@ -233,6 +233,7 @@ class _Loader:
             ManifestDocument.model_validate(data, by_name=False)
         except ValidationError as exc:
             self.diagnostics.extend(_diagnostics_from(exc, data, source_map))
+        self.diagnostics.extend(_unlisted(data, source_map))
         if "settings" in data:
             self._take_settings(_valid(Settings, data["settings"] or {}), source_map)
         for address, spec, origin in _objects(data, source_map):
@@ -277,7 +278,6 @@ class _Loader:
         objects = list(self.declared.values())
         self.diagnostics.extend(_too_many_fields(objects))
         self.diagnostics.extend(_renamed_from_problems(objects))
-        self.diagnostics.extend(_unlisted_rights(objects))
         settings = self.settings or Settings()
         state = DesiredState(
             objects={item.address: item.spec for item in objects},
@@ -366,16 +366,35 @@ def _too_many_fields(objects: list[_Declared]) -> Iterator[Diagnostic]:
             )
 
 
-def _unlisted_rights(objects: list[_Declared]) -> Iterator[Diagnostic]:
-    """Warnings only: the list is not JSM's own, and the plan checks again against the live roles."""
-    for item in objects:
-        if isinstance(item.spec, CustomRoleSpec):
-            for right, key, index in unlisted_rights(item.spec):
+def _unlisted(data: dict[str, Any], source_map: SourceMap) -> Iterator[Diagnostic]:
+    """Warnings for custom role rights and permission keys outside the lists the tool has: those are
+    not the site's own, and plan checks again against what the site says. Found in the file's data, so
+    that they show beside any error of the same object."""
+
+    def items(value: Any) -> Iterator[tuple[int, Any]]:
+        yield from enumerate(value) if isinstance(value, list) else ()
+
+    for index, role in items(data.get("customRoles")):
+        for key in ("grantedRights", "disallowedRights"):
+            for position, right in items(role.get(key) if isinstance(role, dict) else None):
+                if isinstance(right, str) and right and right not in catalogue.CUSTOM_ROLE_RIGHTS:
+                    path: DataPath = ("customRoles", index, key, position)
+                    yield warning(
+                        f"manifest.{UNLISTED_RIGHT}",
+                        unlisted_right_message(right, live_roles_read=False),
+                        source=source_map.locate(path),
+                        address=_address_at(data, path),
+                    )
+    for index, scheme in items(data.get("permissionSchemes")):
+        grants = scheme.get("grants") if isinstance(scheme, dict) else None
+        for permission in grants if isinstance(grants, dict) else ():
+            if isinstance(permission, str) and permission and not is_listed_permission(permission):
+                path = ("permissionSchemes", index, "grants", permission)
                 yield warning(
-                    f"manifest.{UNLISTED_RIGHT}",
-                    unlisted_right_message(right, live_roles_read=False),
-                    source=item.span(key, index),
-                    address=str(item.address),
+                    f"manifest.{UNLISTED_PERMISSION}",
+                    unlisted_permission_message(permission),
+                    source=source_map.locate(path, key=True),
+                    address=_address_at(data, path),
                 )
 
 

@@ -6,12 +6,12 @@ import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 
 from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean, problem
+from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, Spec, did_you_mean
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -35,27 +35,34 @@ def is_app_permission_key(key: str) -> bool:
     return "__" in key or "." in key
 
 
-def _check_permission_key(key: str) -> str:
-    if key not in catalogue.BUILTIN_PERMISSION_KEYS and not is_app_permission_key(key):
-        hint = did_you_mean(key, catalogue.BUILTIN_PERMISSION_KEYS)
-        raise problem(
-            "unknown_permission",
-            f"unknown permission {key!r}{hint}; an app's permission is written APPKEY__KEY",
-        )
-    return key
-
-
+# The built-in keys are the document's list; Atlassian adds keys and apps define their own, and only the
+# site's list (GET /permissions, read by plan) is sure. Offline, a key outside it is a warning.
 PermissionKey = Annotated[
     str,
-    AfterValidator(_check_permission_key),
+    Field(min_length=1),
     WithJsonSchema(
         {
             # pydantic emits propertyNames only for a string key schema that has constraints.
             "type": "string",
-            "anyOf": [{"enum": sorted(catalogue.BUILTIN_PERMISSION_KEYS)}, {"pattern": "__|[.]"}],
+            "minLength": 1,
+            "examples": sorted(catalogue.BUILTIN_PERMISSION_KEYS),
         }
     ),
 ]
+UNLISTED_PERMISSION = "unknown_permission"
+
+
+def unlisted_permission_message(key: str) -> str:
+    return (
+        f"permission {key!r} is not a built-in one{did_you_mean(key, catalogue.BUILTIN_PERMISSION_KEYS)}; "
+        "an app's permission is written APPKEY__KEY, and plan checks every key against the site's own "
+        "list (GET /rest/api/3/permissions)"
+    )
+
+
+def is_listed_permission(key: str) -> bool:
+    """A built-in key, or one shaped like an app's: anything else gets a warning offline."""
+    return key in catalogue.BUILTIN_PERMISSION_KEYS or is_app_permission_key(key)
 
 
 class PermissionSchemeSpec(Spec):

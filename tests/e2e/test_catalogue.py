@@ -66,16 +66,24 @@ SITE_ONLY_ROLES = [
 def test_an_export_holding_site_only_rights_validates_and_plans_to_no_changes(
     harness_factory: Any, tmp_path: Path
 ) -> None:
-    harness: Harness = harness_factory({"customRoles": SITE_ONLY_ROLES})
+    # The same for a permission key outside the built-in list that the site has (a newer built-in one).
+    newer = {"key": "ARCHIVE_ISSUES", "type": "PROJECT", "name": "Archive issues"}
+    scheme = {"name": "S", "grants": [{"permission": "ARCHIVE_ISSUES", "type": "reporter"}]}
+    harness: Harness = harness_factory(
+        {"customRoles": SITE_ONLY_ROLES, "appPermissions": [newer], "permissionSchemes": [scheme]}
+    )
     out = tmp_path / "exported"
     assert run(harness, "export", "--out", str(out)).exit_code == 0
     assert "future-right" in (out / "custom-roles.yaml").read_text(encoding="utf-8")
+    assert "ARCHIVE_ISSUES: [reporter]" in (out / "permission-schemes.yaml").read_text(encoding="utf-8")
     validated = run(harness, "validate", str(out))
     assert validated.exit_code == 0, validated.output
-    assert "warning[manifest.unknown_right]" in validated.output  # offline, the list is all it has
+    # Offline, the lists are all it has.
+    assert "warning[manifest.unknown_right]" in validated.output
+    assert "warning[manifest.unknown_permission]" in validated.output
     planned = run(harness, "plan", "--detailed-exitcode", str(out))
     assert planned.exit_code == 0, planned.output
-    assert "unknown_right" not in planned.output, "rights that live roles hold are known"
+    assert "unknown_" not in planned.output, "rights live roles hold and the site's own keys are known"
 
 
 def test_a_right_no_one_holds_is_a_warning_at_its_position_and_the_site_decides(
