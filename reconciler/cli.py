@@ -43,8 +43,8 @@ from reconciler.export import (
     write_export,
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
-from reconciler.kinds.custom_role import UNLISTED_RIGHT
 from reconciler.kinds.permission_scheme import UNLISTED_PERMISSION, checked_holders
+from reconciler.kinds.rights import UNLISTED_RIGHT
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
@@ -57,8 +57,8 @@ from reconciler.site.live import NO_HOLDERS, LiveState, lookup_reads, read_live_
 from reconciler.site.session import open_site
 
 P = ParamSpec("P")
-# kind -> the offline warning that a plan which reads that kind replaces with what the site says.
-SITE_DECIDES = {"customRoles": UNLISTED_RIGHT, "permissionSchemes": UNLISTED_PERMISSION}
+# Offline warnings that a plan replaces with what the site says, for the kinds it reads.
+SITE_DECIDES = frozenset({f"manifest.{UNLISTED_RIGHT}", f"manifest.{UNLISTED_PERMISSION}"})
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 SECRET_VARIABLES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN")
 
@@ -398,8 +398,11 @@ def _plan(
     built = build_plan(desired, live, targets=targets, force=force)
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
-    superseded = {f"manifest.{code}" for kind, code in SITE_DECIDES.items() if kind in live.objects}
-    warnings = [w for w in warnings if w.code not in superseded]
+    warnings = [
+        w
+        for w in warnings
+        if not (w.code in SITE_DECIDES and w.address and Address.parse(w.address).kind in live.objects)
+    ]
     return replace(built, diagnostics=(*warnings, *built.diagnostics))
 
 

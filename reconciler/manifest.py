@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
@@ -22,8 +22,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
 from reconciler.errors import Diagnostic, SourceSpan, error, warning
+from reconciler.kinds import custom_role, team_role
 from reconciler.kinds.base import Spec, did_you_mean, problem
-from reconciler.kinds.custom_role import UNLISTED_RIGHT, CustomRoleSpec, unlisted_right_message
+from reconciler.kinds.custom_role import CustomRoleSpec
 from reconciler.kinds.detail_field import DetailFieldSpec, DetailFieldsSection
 from reconciler.kinds.permission_scheme import (
     UNLISTED_PERMISSION,
@@ -32,6 +33,7 @@ from reconciler.kinds.permission_scheme import (
     unlisted_permission_message,
 )
 from reconciler.kinds.product import ProductSpec
+from reconciler.kinds.rights import UNLISTED_RIGHT, unlisted_right_message
 from reconciler.kinds.team_role import TeamRoleEntry, TeamRolesBlock, TeamRoleSpec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
@@ -367,34 +369,45 @@ def _too_many_fields(objects: list[_Declared]) -> Iterator[Diagnostic]:
 
 
 def _unlisted(data: dict[str, Any], source_map: SourceMap) -> Iterator[Diagnostic]:
-    """Warnings for custom role rights and permission keys outside the lists the tool has: those are
-    not the site's own, and plan checks again against what the site says. Found in the file's data, so
-    that they show beside any error of the same object."""
+    """Warnings for rights and permission keys outside the lists the tool has: those are not the
+    site's own, and plan checks again against what the site says. Found in the file's data, so that
+    they show beside any error of the same object."""
 
     def items(value: Any) -> Iterator[tuple[int, Any]]:
         yield from enumerate(value) if isinstance(value, list) else ()
 
+    def field(value: Any, key: str) -> Any:
+        return value.get(key) if isinstance(value, dict) else None
+
+    lists: list[tuple[DataPath, Any, str, Collection[str]]] = []
     for index, role in items(data.get("customRoles")):
         for key in ("grantedRights", "disallowedRights"):
-            for position, right in items(role.get(key) if isinstance(role, dict) else None):
-                if isinstance(right, str) and right and right not in catalogue.CUSTOM_ROLE_RIGHTS:
-                    path: DataPath = ("customRoles", index, key, position)
-                    yield warning(
-                        f"manifest.{UNLISTED_RIGHT}",
-                        unlisted_right_message(right, live_roles_read=False),
-                        source=source_map.locate(path),
-                        address=_address_at(data, path),
-                    )
+            path: DataPath = ("customRoles", index, key)
+            lists.append((path, field(role, key), custom_role.WHAT, catalogue.CUSTOM_ROLE_RIGHTS))
+    for index, block in items(data.get("teamRoles")):
+        for position, role in items(field(block, "roles")):
+            path = ("teamRoles", index, "roles", position, "granted")
+            lists.append((path, field(role, "granted"), team_role.WHAT, catalogue.TEAM_ROLE_RIGHTS))
+    for path, values, what, known in lists:
+        for position, right in items(values):
+            if isinstance(right, str) and right and right not in known:
+                at: DataPath = (*path, position)
+                yield warning(
+                    f"manifest.{UNLISTED_RIGHT}",
+                    unlisted_right_message(what, right, known, live_roles_read=False),
+                    source=source_map.locate(at),
+                    address=_address_at(data, at),
+                )
     for index, scheme in items(data.get("permissionSchemes")):
-        grants = scheme.get("grants") if isinstance(scheme, dict) else None
+        grants = field(scheme, "grants")
         for permission in grants if isinstance(grants, dict) else ():
             if isinstance(permission, str) and permission and not is_listed_permission(permission):
-                path = ("permissionSchemes", index, "grants", permission)
+                at = ("permissionSchemes", index, "grants", permission)
                 yield warning(
                     f"manifest.{UNLISTED_PERMISSION}",
                     unlisted_permission_message(permission),
-                    source=source_map.locate(path, key=True),
-                    address=_address_at(data, path),
+                    source=source_map.locate(at, key=True),
+                    address=_address_at(data, at),
                 )
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
 from reconciler.address import Address
-from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
-from reconciler.kinds.base import RenamedFrom, Spec, did_you_mean, problem
+from reconciler.errors import Diagnostic, TerminalSiteError, warning
+from reconciler.kinds import rights
+from reconciler.kinds.base import RenamedFrom, Spec, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -32,14 +33,13 @@ PAGE_SIZE = 100  # the API's maximum
 
 
 # JSM publishes no list of custom role rights (its own PUT example sends one that no list has), so the
-# Opsgenie list is advice: a right outside it is a warning, rights that live roles hold are known, and
-# the site decides when the plan is applied.
+# Opsgenie list is advice (reconciler/kinds/rights.py).
 CustomRoleRight = Annotated[
     str,
     Field(min_length=1),
     WithJsonSchema({"type": "string", "minLength": 1, "examples": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
 ]
-UNLISTED_RIGHT = "unknown_right"
+WHAT = "custom role right"
 RIGHT_LISTS = (("grantedRights", "granted_rights"), ("disallowedRights", "disallowed_rights"))
 
 
@@ -66,21 +66,12 @@ class CustomRoleSpec(Spec):
         return self
 
 
-def unlisted_rights(spec: CustomRoleSpec) -> Iterator[tuple[str, str, int]]:
-    """(right, manifest key, index) of each right outside the published list."""
+def unlisted_rights(spec: CustomRoleSpec) -> Iterator[tuple[str, tuple[str, int]]]:
+    """(right, its path in the object) of each right outside the list."""
     for key, attribute in RIGHT_LISTS:
         for index, right in enumerate(getattr(spec, attribute)):
             if right not in catalogue.CUSTOM_ROLE_RIGHTS:
-                yield right, key, index
-
-
-def unlisted_right_message(right: str, *, live_roles_read: bool) -> str:
-    held = " and no role on the site holds it" if live_roles_read else ""
-    return (
-        f"custom role right {right!r} is not in the published list"
-        f"{did_you_mean(right, catalogue.CUSTOM_ROLE_RIGHTS)}{held}; "
-        "JSM publishes no list of its own, so the site decides when the plan is applied"
-    )
+                yield right, (key, index)
 
 
 def _essence(name: str, granted: list[str], disallowed: list[str]) -> Essence:
@@ -128,19 +119,8 @@ class CustomRoleKind(ResourceKind):
         return objects, []
 
     def review(self, desired: Sequence[DesiredObject], live: Sequence[LiveObject]) -> list[Diagnostic]:
-        """A right outside the published list that no live role holds: the site may not know it."""
         held = {right for obj in live for key, _ in RIGHT_LISTS for right in obj.essence[key]}
-        return [
-            warning(
-                f"plan.{UNLISTED_RIGHT}",
-                unlisted_right_message(right, live_roles_read=True),
-                source=SourceSpan(*position) if position else None,
-                address=str(obj.address),
-            )
-            for obj in desired
-            for right, position in obj.context.get("unlistedRights", {}).items()
-            if right not in held
-        ]
+        return rights.review(desired, held, WHAT, catalogue.CUSTOM_ROLE_RIGHTS)
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
         wanted = desired.context.get("extendedRole")
@@ -184,7 +164,7 @@ class CustomRoleKind(ResourceKind):
                     Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
                 )
         except TerminalSiteError as exc:
-            raise _refusal(exc, change.context.get("unlistedRights", {})) from exc
+            raise rights.refusal(exc, change.context.get(rights.CONTEXT_KEY, {})) from exc
 
     def _find(self, client: SiteClient, name: str) -> dict[str, Any] | None:
         roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)
@@ -193,29 +173,7 @@ class CustomRoleKind(ResourceKind):
 
 def _context(state: DesiredState, address: Address, spec: CustomRoleSpec) -> dict[str, Any]:
     context: dict[str, Any] = {"extendedRole": spec.extended_role} if spec.extended_role else {}
-    positions: dict[str, list[Any] | None] = {}
-    for right, key, index in unlisted_rights(spec):
-        where = state.locate(address, key, index)
-        # Plain lists, so that a saved plan carries them too.
-        positions.setdefault(right, [where.file, where.line, where.column] if where else None)
-    if positions:
-        context["unlistedRights"] = positions
+    unlisted = rights.positions(state, address, unlisted_rights(spec))
+    if unlisted:
+        context[rights.CONTEXT_KEY] = unlisted
     return context
-
-
-def _refusal(exc: TerminalSiteError, unlisted: Mapping[str, list[Any] | None]) -> TerminalSiteError:
-    """A refused write that sent rights outside the published list: those are the likely cause, so the
-    error points at the first of them in the manifest."""
-    if exc.status not in (400, 422) or not unlisted:
-        return exc
-    position = next(iter(unlisted.values()))
-    names = ", ".join(repr(name) for name in unlisted)
-    return TerminalSiteError(
-        f"{exc.message.rstrip('.')}; this role sends rights that are not in the published list ({names}), "
-        "which the site may not know",
-        endpoint=exc.endpoint,
-        status=exc.status,
-        detail=exc.detail,
-        request_id=exc.request_id,
-        source=SourceSpan(*position) if position else None,
-    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import LOOKUPS, Harness
 from tests.e2e.test_cli import run
 
 
@@ -57,6 +57,7 @@ def test_a_product_swap_and_a_field_rotation_are_errors_and_nothing_is_written(
     assert run(harness, "plan", str(harness.manifests)).exit_code == 1
 
 
+SRE = next(team["id"] for team in LOOKUPS["teams"] if team["name"] == "Platform SRE")
 SITE_ONLY_ROLES = [
     {"name": "Future", "grantedRights": ["alert-action", "future-right"], "disallowedRights": ["asdasdad"]},
     {"name": "Plain", "grantedRights": ["alert-create"]},
@@ -125,7 +126,7 @@ def test_a_site_that_refuses_a_right_gives_an_error_at_the_right(harness_factory
     assert applied.exit_code == 1
     refusal = next(line for line in applied.output.splitlines() if "apply.failed" in line)
     assert refusal.startswith(f"{path}:5:35: error[apply.failed]"), refusal
-    assert "'not-on-this-site'" in refusal and "not in the published list" in refusal
+    assert "'not-on-this-site'" in refusal and "not in the list the tool knows" in refusal
     assert harness.site.snapshot()["custom_roles"] == []
 
 
@@ -195,3 +196,27 @@ def test_only_the_holders_used_are_read(harness: Harness) -> None:
     assert run(harness, "plan", str(harness.manifests)).exit_code == 0
     read = {c.path.removeprefix("/rest/api/3") for c in harness.site.calls}
     assert not read & {"/applicationrole", "/field", "/user/bulk"}
+
+
+def test_a_team_role_right_outside_the_documented_17_is_for_the_site_to_decide(harness: Harness) -> None:
+    path = harness.write(
+        """
+        teamRoles:
+          - team: Platform SRE
+            roles:
+              - name: responder
+                granted: [edit-schedules, edit-alert-policies]
+        """
+    )
+    planned = run(harness, "plan", str(harness.manifests))
+    assert planned.exit_code == 0
+    warning = next(line for line in planned.output.splitlines() if "unknown_right" in line)
+    assert warning.startswith(f"{path}:7:35: warning[plan.unknown_right]: team role right ")
+    assert "'edit-alert-policies'" in warning
+    # This site knows only the documented 17 and refuses the rest: the error points at the right.
+    applied = run(harness, "apply", "--auto-approve", str(harness.manifests))
+    assert applied.exit_code == 1
+    refusal = next(line for line in applied.output.splitlines() if "apply.failed" in line)
+    assert refusal.startswith(f"{path}:7:35: error[apply.failed]"), refusal
+    assert "'edit-alert-policies'" in refusal
+    assert harness.writes() == [("POST", f"/jsm/ops/api/{harness.site.cloud_id}/v1/teams/{SRE}/roles")]
