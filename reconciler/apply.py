@@ -100,12 +100,12 @@ def _apply_one(client: SiteApi, change: Change) -> tuple[Diagnostic | None, tupl
             get_kind(change.kind).apply(client, change)
         except SiteError as exc:
             problem = str(exc)
+            source = exc.source or change.source
         except Exception as exc:  # a bug or an unexpected answer must not stop the other changes
             log.debug("change %s failed", change.key, exc_info=True)
             where = client.last_endpoint() or "applying"
             problem = f"{where}: unexpected answer ({type(exc).__name__}: {exc})"
+            source = change.source
         else:
             return None, tuple(request_ids)
-    return error("apply.failed", problem, source=change.source, address=str(change.address)), tuple(
-        request_ids
-    )
+    return error("apply.failed", problem, source=source, address=str(change.address)), tuple(request_ids)

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
-from reconciler.address import Target
+from reconciler.address import Address, Target
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
     ConfigError,
@@ -42,7 +42,7 @@ from reconciler.export import (
     write_export,
 )
 from reconciler.journal import DEFAULT_JOURNAL, Journal
-from reconciler.kinds import KINDS
+from reconciler.kinds import KINDS, get_kind
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, looks_applied
 from reconciler.redaction import basic_auth_secrets, redactor
@@ -61,7 +61,7 @@ from reconciler.schema import write_schemas
 from reconciler.site.api import SiteApi
 from reconciler.site.config import config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import LiveState, read_live_state
+from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
 from reconciler.site.session import open_site
 
 P = ParamSpec("P")
@@ -252,7 +252,7 @@ def plan(
     wanted = _parse_targets(targets)
     desired, warnings = _load(paths)
     with _site(site, parallelism) as (client, name):
-        live = _read(client, name, _target_kinds(wanted))
+        live = _read(client, name, _target_kinds(wanted), desired)
     result = _plan(desired, live, wanted, force, warnings)
     if output_format == "json":
         ui.out(render_json(result))
@@ -311,7 +311,8 @@ def apply(
         else:
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
-            the_plan = _plan(desired, _read(client, name, _target_kinds(wanted)), wanted, force, warnings)
+            live = _read(client, name, _target_kinds(wanted), desired)
+            the_plan = _plan(desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))
         if the_plan.has_errors:
             raise ConfigError("the plan has errors (above); nothing was applied")
@@ -415,11 +416,18 @@ def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]
         yield opened
 
 
-def _read(client: SiteApi, name: str, kind_names: Sequence[str] | None) -> LiveState:
+def _read(
+    client: SiteApi,
+    name: str,
+    kind_names: Sequence[str] | None,
+    desired: DesiredState | None = None,
+) -> LiveState:
+    """The live site; with `desired`, also the grant holders its manifests name that the site checks."""
     ui = _ui()
     kinds = kinds_for(kind_names)
+    holders = holders_to_check(kinds, desired) if desired is not None else NO_HOLDERS
     if ui.quiet or not sys.stderr.isatty():
-        return read_live_state(client, kinds, site=name)
+        return read_live_state(client, kinds, site=name, holders=holders)
     columns = (
         TextColumn("Reading {task.description}"),
         BarColumn(),
@@ -427,8 +435,10 @@ def _read(client: SiteApi, name: str, kind_names: Sequence[str] | None) -> LiveS
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=ui.console(), transient=True) as progress:
-        task = progress.add_task(name, total=len(kinds) + len({n for k in kinds for n in k.needs}))
-        return read_live_state(client, kinds, site=name, progress=lambda _what: progress.advance(task))
+        task = progress.add_task(name, total=len(kinds) + len(lookup_reads(kinds, holders)))
+        return read_live_state(
+            client, kinds, site=name, progress=lambda _what: progress.advance(task), holders=holders
+        )
 
 
 def _plan(
@@ -439,7 +449,19 @@ def _plan(
     warnings: Sequence[Diagnostic],
 ) -> Plan:
     built = build_plan(desired, live, targets=targets, force=force)
+    # Offline checks against lists the site knows better: the plan checks again against what it read
+    # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
+    warnings = [
+        w
+        for w in warnings
+        if not (w.address and w.code in _site_decides(Address.parse(w.address).kind, live))
+    ]
     return replace(built, diagnostics=(*warnings, *built.diagnostics))
+
+
+def _site_decides(kind: str, live: LiveState) -> frozenset[str]:
+    """The offline warnings a plan replaces with what the site says, for a kind it read."""
+    return get_kind(kind).site_decides if kind in live.objects else frozenset()
 
 
 def _confirm(auto_approve: bool, count: int, site: str) -> None:

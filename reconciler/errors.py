@@ -86,13 +86,15 @@ class SiteError(ReconcilerError):
     """The site answered with an error, or could not be reached.
 
     `endpoint` is `METHOD URL-path` (never with credentials), `status` the HTTP status or None for a
-    network failure, `detail` the API's own error text.
+    network failure, `detail` the API's own error text, `source` the manifest position that the refusal
+    is about when a kind can tell (otherwise the change's own).
     """
 
     endpoint: str = ""
     status: int | None = None
     detail: str = ""
     request_id: str | None = None
+    source: SourceSpan | None = None
 
 
 class TerminalSiteError(SiteError):

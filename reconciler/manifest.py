@@ -276,6 +276,8 @@ class _Loader:
             ManifestDocument.model_validate(data, by_name=False)
         except ValidationError as exc:
             self.diagnostics.extend(_diagnostics_from(exc, data, source_map))
+        for kind in KINDS:
+            self.diagnostics.extend(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
         for kind in KINDS:

@@ -2,8 +2,8 @@
 
 Matching follows MANIFEST.md: objects are matched by natural key (names compared as the API does);
 `renamedFrom` turns a create + delete into a rename in place. Ordering makes the plan one the APIs
-accept: a change that takes a name waits for the change that frees it; a swap or a rename cycle goes
-through a temporary name; in a detail field entity that would pass its cap, deletes come first.
+accept: a change that takes a name waits for the change that frees it; in a detail field entity that
+would pass its cap, deletes come first.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import heapq
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from reconciler.address import Address, Target
-from reconciler.diff import diff_essences, scope_to_desired
+from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.kinds import KIND_INDEX, KINDS, get_kind
 from reconciler.kinds.kind import (
@@ -181,9 +181,7 @@ class _Draft:
     releases: set[Identity] = field(default_factory=set)
     claims: set[Identity] = field(default_factory=set)
     touches: set[str] = field(default_factory=set)
-    waits_for: list[_Draft] = field(default_factory=list)
     reason: str | None = None
-    step: int = 0
     key: str = ""
 
 
@@ -244,7 +242,8 @@ def _plan_kind(
     for obj in live_objects:
         if live_by_identity.setdefault(obj.identity, obj) is not obj:
             twins.append(obj)  # the site allows it for some kinds (products); the first one is matched
-    matches, diagnostics = _match(desired_objects, live_by_identity)
+    matches, diagnostics, undecidable = _match(desired_objects, live_by_identity)
+    diagnostics += kind.review(desired_objects, live_objects)
     diagnostics += [
         warning(
             "plan.duplicate_live",
@@ -263,6 +262,8 @@ def _plan_kind(
             drafts.append(_draft(kind, Action.CREATE, wanted, None))
             continue
         matched_live.add(id(current))
+        if wanted.identity in undecidable:
+            continue
         diagnostics += kind.notes(wanted, current)
         if not kind.can_update_in_place(current.essence, wanted.essence):
             if protected.covers(current.address):
@@ -297,18 +298,20 @@ def _plan_kind(
 
 def _match(
     desired_objects: list[DesiredObject], live_by_identity: Mapping[Identity, LiveObject]
-) -> tuple[dict[Identity, LiveObject], list[Diagnostic]]:
+) -> tuple[dict[Identity, LiveObject], list[Diagnostic], set[Identity]]:
     """Which live object each desired object becomes (MANIFEST.md, "Identity and addresses").
 
     An object whose name is live keeps it, unless that live object is the earlier name of an object
-    that must be renamed (a rename chain). Objects that name each other in `renamedFrom` while all
-    their names are live (a swap or rotation) are renamed only when the live objects fit the manifests
-    better that way: once applied, the names line up and the same manifests plan no changes.
+    that must be renamed (a rename chain, whose new names are free). When an object's name and one of
+    its earlier names are both live, the site alone cannot tell a rename still to do from one already
+    done (a swap or rotation looks the same either way), so that is an error, never a guess: such
+    objects come back as undecidable and get no change.
     """
     renaming = _needing_rename(desired_objects, live_by_identity)
     matches: dict[Identity, LiveObject] = {}
     taken: set[Identity] = set()
     diagnostics: list[Diagnostic] = []
+    undecidable: set[Identity] = set()
 
     def take(wanted: DesiredObject, identity: Identity) -> None:
         matches[wanted.identity] = live_by_identity[identity]
@@ -336,32 +339,65 @@ def _match(
             take(wanted, earlier[0])
         elif wanted.identity in live_by_identity and wanted.identity not in taken:
             take(wanted, wanted.identity)
-    for wanted in desired_objects:
-        current = matches.get(wanted.identity)
-        if current is None or current.identity != wanted.identity:
-            continue
+    in_place = {
+        wanted.identity: wanted
+        for wanted in desired_objects
+        if wanted.identity in matches and matches[wanted.identity].identity == wanted.identity
+    }
+    cyclic = _on_rename_cycles(in_place)
+    for identity, wanted in in_place.items():
         for old in wanted.renamed_from:
-            if old in live_by_identity and old not in taken:
-                earlier_name = live_by_identity[old].essence["name"]
-                diagnostics.append(
-                    error(
-                        "plan.rename_conflict",
-                        f"both {wanted.address} and its earlier name {earlier_name!r} exist on the site; "
-                        "delete one of them or remove the name from renamedFrom",
-                        source=wanted.source,
-                        address=str(wanted.address),
-                    )
-                )
-    return matches, diagnostics
+            # An earlier name that no other object keeps, or one that goes round a cycle (a swap, a
+            # rotation): the site looks the same before and after such a rename.
+            if old in live_by_identity and (old not in taken or identity in cyclic):
+                diagnostics.append(_both_names_live(wanted, matches[identity], live_by_identity[old]))
+                undecidable.add(identity)
+    return matches, diagnostics, undecidable
+
+
+def _on_rename_cycles(in_place: Mapping[Identity, DesiredObject]) -> set[Identity]:
+    """The objects, each on its own live name, whose renamedFrom leads back to themselves through
+    other such objects. A completed rename chain ends in an object that names no earlier live one."""
+    earlier = {
+        identity: [old for old in wanted.renamed_from if old in in_place]
+        for identity, wanted in in_place.items()
+    }
+    cyclic: set[Identity] = set()
+    for start, names in earlier.items():
+        seen: set[Identity] = set()
+        stack = list(names)
+        while stack:
+            node = stack.pop()
+            if node == start:
+                cyclic.add(start)
+                break
+            if node not in seen:
+                seen.add(node)
+                stack.extend(earlier[node])
+    return cyclic
+
+
+def _both_names_live(wanted: DesiredObject, current: LiveObject, earlier: LiveObject) -> Diagnostic:
+    earlier_name = earlier.essence["name"]
+    return error(
+        "plan.rename_conflict",
+        f"{wanted.address} has an earlier name {earlier_name!r} in renamedFrom, and both are live: "
+        f"{current.address} (id {current.server_id}) and {earlier.address} (id {earlier.server_id}); "
+        "the site cannot tell a rename still to do from one already done, so nothing is planned for it; "
+        f"go there in two steps: first rename {earlier_name!r} to a name that is free on the site "
+        "(or delete it, or drop it from renamedFrom) and apply; then rename it to the name you want",
+        source=wanted.source,
+        address=str(wanted.address),
+    )
 
 
 def _needing_rename(
     desired_objects: list[DesiredObject], live_by_identity: Mapping[Identity, LiveObject]
 ) -> set[Identity]:
-    """The desired objects that take their live object from an earlier name."""
+    """The desired objects that take their live object from an earlier name: those whose name is not
+    live, and, along a rename chain, those whose live name such an object takes away."""
     renaming = {obj.identity for obj in desired_objects if obj.identity not in live_by_identity}
     while True:
-        # A live name that an object being renamed takes away is no longer there for its owner.
         claimed = {old for obj in desired_objects if obj.identity in renaming for old in obj.renamed_from}
         freed = {
             obj.identity
@@ -369,63 +405,8 @@ def _needing_rename(
             if obj.identity not in renaming and obj.identity in claimed
         }
         if not freed:
-            break
+            return renaming
         renaming |= freed
-    for cycle in _rename_cycles(desired_objects, live_by_identity, renaming):
-        if _misfits(cycle, live_by_identity, rotated=True) < _misfits(cycle, live_by_identity, rotated=False):
-            renaming.update(obj.identity for obj, _ in cycle)
-    return renaming
-
-
-def _rename_cycles(
-    desired_objects: list[DesiredObject],
-    live_by_identity: Mapping[Identity, LiveObject],
-    renaming: set[Identity],
-) -> list[list[tuple[DesiredObject, Identity]]]:
-    """Cycles of objects whose names are all live and which name each other as earlier names:
-    each entry is (object, the earlier name it would take)."""
-    staying = {
-        obj.identity: obj
-        for obj in desired_objects
-        if obj.identity in live_by_identity and obj.identity not in renaming
-    }
-    successor: dict[Identity, Identity] = {}
-    for identity, obj in staying.items():
-        earlier = [old for old in obj.renamed_from if old in staying and old != identity]
-        if len(earlier) == 1:
-            successor[identity] = earlier[0]
-    cycles: list[list[tuple[DesiredObject, Identity]]] = []
-    seen: set[Identity] = set()
-    for start in sorted(successor):
-        path: list[Identity] = []
-        node: Identity | None = start
-        while node is not None and node not in seen and node not in path:
-            path.append(node)
-            node = successor.get(node)
-        seen.update(path)
-        if node is not None and node in path:
-            cycle = path[path.index(node) :]
-            cycles.append([(staying[identity], successor[identity]) for identity in cycle])
-    return cycles
-
-
-def _misfits(
-    cycle: list[tuple[DesiredObject, Identity]],
-    live_by_identity: Mapping[Identity, LiveObject],
-    *,
-    rotated: bool,
-) -> int:
-    """How many objects of the cycle would need more than a new name, matched as they are or rotated."""
-
-    def unnamed(essence: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in essence.items() if k != "name"}
-
-    count = 0
-    for wanted, earlier in cycle:
-        current = live_by_identity[earlier if rotated else wanted.identity]
-        if unnamed(scope_to_desired(current.essence, wanted.essence)) != unnamed(wanted.essence):
-            count += 1
-    return count
 
 
 def _draft(
@@ -511,7 +492,6 @@ def _check_thresholds(
 def _order(
     drafts: list[_Draft], live: LiveState
 ) -> tuple[tuple[Change, ...], dict[str, tuple[str, ...]], list[Diagnostic]]:
-    drafts = _break_rename_cycles(drafts)
     _assign_keys(drafts)
     edges = _dependencies(drafts, live)
     sorter: TopologicalSorter[str] = TopologicalSorter()
@@ -558,7 +538,6 @@ def _sort_key(draft: _Draft) -> tuple[Any, ...]:
         -kind_index if deleting else kind_index,
         ACTION_RANK[draft.action],
         str(draft.address),
-        draft.step,
     )
 
 
@@ -578,7 +557,6 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
         for identity in draft.releases:
             releasers[(draft.kind.name, identity)].append(draft)
     for draft in drafts:
-        edges[draft.key].update(w.key for w in draft.waits_for)
         for identity in draft.claims:
             for releaser in releasers[(draft.kind.name, identity)]:
                 if releaser is not draft:
@@ -601,67 +579,6 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
                 for create in creates:
                     edges[create.key].update(d.key for d in deletes)
     return edges
-
-
-def _break_rename_cycles(drafts: list[_Draft]) -> list[_Draft]:
-    """Park one rename of each cycle (a swap, a rotation) under a temporary name first."""
-    result = list(drafts)
-    renames = [d for d in result if d.action in (Action.RENAME, Action.REPLACE) and d.claims and d.releases]
-    claimers = {(d.kind.name, identity): d for d in renames for identity in d.claims}
-    visited: set[int] = set()
-    for start in sorted(renames, key=lambda d: str(d.address)):
-        path: list[_Draft] = []
-        node: _Draft | None = start
-        while node is not None and id(node) not in visited:
-            visited.add(id(node))
-            path.append(node)
-            node = next(
-                (
-                    claimers[(node.kind.name, i)]
-                    for i in sorted(node.releases)
-                    if (node.kind.name, i) in claimers
-                ),
-                None,
-            )
-        if node is None or node not in path:
-            continue
-        parked = node
-        index = result.index(parked)
-        result[index : index + 1] = _park(parked)
-    return result
-
-
-def _park(draft: _Draft) -> list[_Draft]:
-    assert draft.before is not None and draft.after is not None
-    old_name, new_name = draft.before["name"], draft.after["name"]
-    token = hashlib.sha256(f"{draft.address}|{old_name}".encode()).hexdigest()[:6]
-    temporary = draft.kind.temporary_name(old_name, token)
-    namespace = next(iter(draft.releases))[0]
-    parked_identity = (namespace, draft.kind.name_key(temporary))
-    first = replace(
-        draft,
-        action=Action.RENAME,
-        after={**draft.before, "name": temporary},
-        diffs=(FieldDiff("change", ("name",), old_name, temporary),),
-        claims={parked_identity},
-        reason=f"temporary name, to free {old_name!r} for another rename",
-        touches=set(draft.touches),
-        step=1,
-    )
-    second = replace(
-        draft,
-        before={**draft.before, "name": temporary},
-        diffs=tuple(
-            d if d.path != ("name",) else FieldDiff("change", ("name",), temporary, new_name)
-            for d in draft.diffs
-        ),
-        releases=set(),
-        reason=draft.reason,
-        touches=set(draft.touches),
-        waits_for=[first],
-        step=2,
-    )
-    return [first, second]
 
 
 def _select_targets(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -31,17 +31,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     by_folded = {choice.casefold(): choice for choice in choices}
     matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
     return f" (did you mean {by_folded[matches[0]]!r}?)" if matches else ""
-
-
-def right_checker(rights: Collection[str], what: str) -> Callable[[str], str]:
-    """A validator that accepts only `rights`, with a did-you-mean for a near miss."""
-
-    def check(right: str) -> str:
-        if right not in rights:
-            raise problem("unknown_right", f"unknown {what} {right!r}{did_you_mean(right, rights)}")
-        return right
-
-    return check
 
 
 def problem(code: str, message: str, *at: str | int) -> PydanticCustomError:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
 from reconciler.address import Address, AddressForm
-from reconciler.errors import Diagnostic, warning
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, problem, right_checker
+from reconciler.errors import Diagnostic, TerminalSiteError, warning
+from reconciler.kinds import rights
+from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -23,9 +24,12 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_verified,
     found,
+    list_items,
+    node_at,
     text_list,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.yamlsource import SourceMap
 from reconciler.yamlwrite import entry
 
 if TYPE_CHECKING:
@@ -36,11 +40,15 @@ PAGE_SIZE = 100  # the API's maximum
 _EXPORTED_EXTENDED_ROLES = ("observer", "stakeholder")
 
 
+# JSM publishes no list of custom role rights (its own PUT example sends one that no list has), so the
+# Opsgenie list is advice (reconciler/kinds/rights.py).
 CustomRoleRight = Annotated[
     str,
-    AfterValidator(right_checker(catalogue.CUSTOM_ROLE_RIGHTS, "custom role right")),
-    WithJsonSchema({"type": "string", "enum": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
+    Field(min_length=1),
+    WithJsonSchema({"type": "string", "minLength": 1, "examples": sorted(catalogue.CUSTOM_ROLE_RIGHTS)}),
 ]
+WHAT = "custom role right"
+RIGHT_LISTS = (("grantedRights", "granted_rights"), ("disallowedRights", "disallowed_rights"))
 
 
 class CustomRoleSpec(Spec):
@@ -66,6 +74,14 @@ class CustomRoleSpec(Spec):
         return self
 
 
+def unlisted_rights(spec: CustomRoleSpec) -> Iterator[tuple[str, tuple[str, int]]]:
+    """(right, its path in the object) of each right outside the list."""
+    for key, attribute in RIGHT_LISTS:
+        for index, right in enumerate(getattr(spec, attribute)):
+            if right not in catalogue.CUSTOM_ROLE_RIGHTS:
+                yield right, (key, index)
+
+
 def _essence(name: str, granted: list[str], disallowed: list[str]) -> Essence:
     return {"name": name, "grantedRights": sorted(set(granted)), "disallowedRights": sorted(set(disallowed))}
 
@@ -74,6 +90,7 @@ class CustomRoleKind(ResourceKind):
     """The list endpoint gives only ids and names, so each role's rights take one GET: the API forces it."""
 
     name = "customRoles"
+    site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
     address_form = AddressForm(name, "custom role")
     section = list[CustomRoleSpec] | None
     spec = CustomRoleSpec
@@ -82,6 +99,15 @@ class CustomRoleKind(ResourceKind):
         "JSM Operations custom user roles. extendedRole is written only where it is not `user`:",
         "the API cannot set it, so plan warns when a site differs instead of changing it.",
     )
+
+    def unlisted(self, section: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
+        for index, role in list_items(section):
+            address = self.address_at(section, (index,))
+            for key in ("grantedRights", "disallowedRights"):
+                at = (source_map, (self.name, index, key))
+                yield from rights.offline_warnings(
+                    node_at(role, key), WHAT, catalogue.CUSTOM_ROLE_RIGHTS, at, address
+                )
 
     def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
         roles = []
@@ -123,12 +149,16 @@ class CustomRoleKind(ResourceKind):
                 essence=_essence(spec.name, spec.granted_rights, spec.disallowed_rights),
                 renamed_from=tuple(("", old) for old in spec.renamed_from),
                 source=state.locate(address),
-                context={"extendedRole": spec.extended_role} if spec.extended_role else {},
+                context=_context(state, address, spec),
             )
             for address, spec in state.objects.items()
             if isinstance(spec, CustomRoleSpec)
         ]
         return objects, []
+
+    def review(self, desired: Sequence[DesiredObject], live: Sequence[LiveObject]) -> list[Diagnostic]:
+        held = {right for obj in live for key, _ in RIGHT_LISTS for right in obj.essence[key]}
+        return rights.review(desired, held, WHAT, catalogue.CUSTOM_ROLE_RIGHTS)
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
         wanted = desired.context.get("extendedRole")
@@ -160,17 +190,28 @@ class CustomRoleKind(ResourceKind):
             "grantedRights": change.after["grantedRights"],
             "disallowedRights": change.after["disallowedRights"],
         }
-        if change.action is Action.CREATE:
-            create_verified(
-                lambda: client.request(Api.OPS, "POST", "/roles", json_body=body),
-                lambda: self._find(client, body["name"]),
-            )
-        else:
-            role_id = change.context["serverId"]
-            client.request(
-                Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
-            )
+        try:
+            if change.action is Action.CREATE:
+                create_verified(
+                    lambda: client.request(Api.OPS, "POST", "/roles", json_body=body),
+                    lambda: self._find(client, body["name"]),
+                )
+            else:
+                role_id = change.context["serverId"]
+                client.request(
+                    Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
+                )
+        except TerminalSiteError as exc:
+            raise rights.refusal(exc, change.context.get(rights.CONTEXT_KEY, {})) from exc
 
     def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)
         return next((r for r in roles if r.get("name") == name), None)
+
+
+def _context(state: DesiredState, address: Address, spec: CustomRoleSpec) -> dict[str, Any]:
+    context: dict[str, Any] = {"extendedRole": spec.extended_role} if spec.extended_role else {}
+    unlisted = rights.positions(state, address, unlisted_rights(spec))
+    if unlisted:
+        context[rights.CONTEXT_KEY] = unlisted
+    return context

@@ -225,10 +225,6 @@ class DetailFieldKind(ResourceKind):
             f"type {before['type']} -> {after['type']} cannot change in place: every stored value is erased"
         )
 
-    def temporary_name(self, name: str, token: str) -> str:
-        # Parentheses and spaces are allowed; the forbidden characters (? : ; . = “) are avoided.
-        return f"{name[:200]} (renaming {token})"
-
     def apply(self, client: SiteApi, change: Change) -> None:
         entity = change.address.scope
         if change.action in (Action.DELETE, Action.REPLACE):

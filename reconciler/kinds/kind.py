@@ -183,6 +183,10 @@ class Lookups:
     groups: Mapping[str, str] = field(default_factory=dict)  # group id -> name
     project_roles: Mapping[str, str] = field(default_factory=dict)  # project role id -> name
     permission_keys: frozenset[str] = frozenset()
+    # Read only when the manifests' grants name such holders (see CheckedHolders).
+    application_roles: frozenset[str] = frozenset()  # application role keys
+    custom_fields: Mapping[str, str] = field(default_factory=dict)  # custom field id -> name
+    users: frozenset[str] = frozenset()  # the account ids asked for that the site has
 
     @cached_property
     def team_ids_by_name(self) -> Mapping[str, list[str]]:
@@ -195,6 +199,27 @@ class Lookups:
     @cached_property
     def project_role_ids_by_name(self) -> Mapping[str, list[str]]:
         return _invert(self.project_roles)
+
+    @cached_property
+    def custom_field_ids_by_name(self) -> Mapping[str, list[str]]:
+        return _invert(self.custom_fields)
+
+
+@dataclass(frozen=True)
+class CheckedHolders:
+    """The holders the manifests' grants name that only the site can check, so that a plan reads
+    application roles, fields or users only when some grant names one."""
+
+    application_roles: bool = False
+    custom_fields: bool = False
+    account_ids: frozenset[str] = frozenset()
+
+    def __or__(self, other: CheckedHolders) -> CheckedHolders:
+        return CheckedHolders(
+            self.application_roles or other.application_roles,
+            self.custom_fields or other.custom_fields,
+            self.account_ids | other.account_ids,
+        )
 
 
 def _invert(by_id: Mapping[str, str]) -> Mapping[str, list[str]]:
@@ -217,6 +242,8 @@ class ResourceKind(ABC):
     needs: ClassVar[frozenset[str]] = frozenset()
     prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
     capacity: ClassVar[int | None] = None  # the most objects the API allows in one scope
+    # Codes of the `unlisted` warnings: a plan that reads this kind replaces them with what the site says.
+    site_decides: ClassVar[frozenset[str]] = frozenset()
     export_file: ClassVar[str]
     export_about: ClassVar[tuple[str, ...]]  # the export header's lines about this kind
 
@@ -239,6 +266,15 @@ class ResourceKind(ABC):
         """The address of the object a data path inside the section points into, if it has a name."""
         name = name_at(section, *path[:1]) if path and isinstance(path[0], int) else None
         return Address(self.name, "", name) if name else None
+
+    def holders_to_check(self, state: DesiredState) -> CheckedHolders:
+        """The holders this kind's manifests name that only the site can check."""
+        return CheckedHolders()
+
+    def unlisted(self, section: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
+        """Warnings for values outside lists that are not the site's own (rights, permission keys): the
+        site decides. Found in the section's data, so they show beside any error of the same object."""
+        yield from ()
 
     def declared_problems(self, declared: Sequence[Declaration]) -> Iterator[Diagnostic]:
         """Rules across this kind's objects of the whole manifest set, beyond one object."""
@@ -268,6 +304,10 @@ class ResourceKind(ABC):
         """Warnings about differences that no change can fix (fields the API cannot write)."""
         return []
 
+    def review(self, desired: Sequence[DesiredObject], live: Sequence[LiveObject]) -> list[Diagnostic]:
+        """Warnings that need the manifests and the live objects together."""
+        return []
+
     def can_update_in_place(self, before: Essence, after: Essence) -> bool:
         """False when the API cannot change some field, so the change must be a replace."""
         return True
@@ -275,10 +315,6 @@ class ResourceKind(ABC):
     def replace_reason(self, before: Essence, after: Essence) -> str:
         """Why a replace is needed, for the plan."""
         return "the API cannot change it in place"
-
-    def temporary_name(self, name: str, token: str) -> str:
-        """A free name to park an object under while two objects swap names."""
-        return f"{name[:150]} (renaming {token})"
 
     def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> dict[str, Any]:
         """What the writer needs beyond the essences: server ids and the like."""

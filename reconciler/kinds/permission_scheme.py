@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue, yamlwrite
 from reconciler.address import Address, AddressForm
-from reconciler.errors import Diagnostic, TerminalSiteError, error
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean, problem
+from reconciler.errors import Diagnostic, TerminalSiteError, error, warning
+from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean
 from reconciler.kinds.kind import (
     Action,
     Change,
+    CheckedHolders,
     DesiredObject,
     Essence,
     LiveObject,
@@ -26,8 +27,11 @@ from reconciler.kinds.kind import (
     create_verified,
     delete_verified,
     found,
+    list_items,
+    node_at,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.yamlsource import SourceMap
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -38,27 +42,34 @@ def is_app_permission_key(key: str) -> bool:
     return "__" in key or "." in key
 
 
-def _check_permission_key(key: str) -> str:
-    if key not in catalogue.BUILTIN_PERMISSION_KEYS and not is_app_permission_key(key):
-        hint = did_you_mean(key, catalogue.BUILTIN_PERMISSION_KEYS)
-        raise problem(
-            "unknown_permission",
-            f"unknown permission {key!r}{hint}; an app's permission is written APPKEY__KEY",
-        )
-    return key
-
-
+# The built-in keys are the document's list; Atlassian adds keys and apps define their own, and only the
+# site's list (GET /permissions, read by plan) is sure. Offline, a key outside it is a warning.
 PermissionKey = Annotated[
     str,
-    AfterValidator(_check_permission_key),
+    Field(min_length=1),
     WithJsonSchema(
         {
             # pydantic emits propertyNames only for a string key schema that has constraints.
             "type": "string",
-            "anyOf": [{"enum": sorted(catalogue.BUILTIN_PERMISSION_KEYS)}, {"pattern": "__|[.]"}],
+            "minLength": 1,
+            "examples": sorted(catalogue.BUILTIN_PERMISSION_KEYS),
         }
     ),
 ]
+UNLISTED_PERMISSION = "unknown_permission"
+
+
+def unlisted_permission_message(key: str) -> str:
+    return (
+        f"permission {key!r} is not a built-in one{did_you_mean(key, catalogue.BUILTIN_PERMISSION_KEYS)}; "
+        "an app's permission is written APPKEY__KEY, and plan checks every key against the site's own "
+        "list (GET /rest/api/3/permissions)"
+    )
+
+
+def is_listed_permission(key: str) -> bool:
+    """A built-in key, or one shaped like an app's: anything else gets a warning offline."""
+    return key in catalogue.BUILTIN_PERMISSION_KEYS or is_app_permission_key(key)
 
 
 class PermissionSchemeSpec(Spec):
@@ -76,6 +87,7 @@ class PermissionSchemeKind(ResourceKind):
     DELETE for each removed one, never a PUT of `permissions`, which would re-create every grant."""
 
     name = "permissionSchemes"
+    site_decides = frozenset({f"manifest.{UNLISTED_PERMISSION}"})
     address_form = AddressForm(name, "permission scheme")
     section = list[PermissionSchemeSpec] | None
     spec = PermissionSchemeSpec
@@ -87,6 +99,21 @@ class PermissionSchemeKind(ResourceKind):
     )
     set_fields = frozenset({"grants"})
     needs = frozenset({"groups", "projectRoles", "permissions"})
+
+    def holders_to_check(self, state: DesiredState) -> CheckedHolders:
+        return _holders_to_check(state)
+
+    def unlisted(self, section: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
+        for index, scheme in list_items(section):
+            grants = node_at(scheme, "grants")
+            for permission in grants if isinstance(grants, dict) else ():
+                if isinstance(permission, str) and permission and not is_listed_permission(permission):
+                    yield warning(
+                        f"manifest.{UNLISTED_PERMISSION}",
+                        unlisted_permission_message(permission),
+                        source=source_map.locate((self.name, index, "grants", permission), key=True),
+                        address=str(self.address_at(section, (index,)) or "") or None,
+                    )
 
     def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
         schemes = []
@@ -313,7 +340,45 @@ def resolve_holder(holder: Holder, lookups: Lookups) -> tuple[str, dict[str, Any
         if role_id not in lookups.project_roles:
             return f"no project role with id {role_id!r} on the site"
         return holder_label(kind, role_id, lookups), {"type": kind, "parameter": role_id, "value": role_id}
+    if kind in ("userCustomField", "groupCustomField"):
+        field_id = _custom_field_id(ident, lookups)
+        if field_id is None:
+            source = "GET /rest/api/3/field, by id or exact name"
+            return _unresolved("custom field", ident, lookups.custom_field_ids_by_name, source)
+        return holder_label(kind, field_id, lookups), {"type": kind, "parameter": field_id, "value": field_id}
+    if kind == "applicationRole" and ident not in lookups.application_roles:
+        near = difflib.get_close_matches(ident, sorted(lookups.application_roles), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        return f"no application role with key {ident!r} on the site (GET /rest/api/3/applicationrole){hint}"
+    if kind == "user" and ident not in lookups.users:
+        return f"no user with account id {ident!r} on the site (GET /rest/api/3/user/bulk)"
     return holder_label(kind, ident, lookups), {"type": kind, "parameter": ident, "value": ident}
+
+
+def _custom_field_id(ident: str, lookups: Lookups) -> str | None:
+    """A custom field named by its id, or by its exact name when no other field has that name."""
+    if ident in lookups.custom_fields:
+        return ident
+    return _id_for_name(ident, lookups.custom_field_ids_by_name)
+
+
+def _holders_to_check(state: DesiredState) -> CheckedHolders:
+    holders = [
+        holder
+        for spec in state.objects.values()
+        if isinstance(spec, PermissionSchemeSpec)
+        for grant in spec.grants.values()
+        for holder in grant
+    ]
+
+    def ident(holder: Holder) -> str | None:
+        return holder.value or holder.parameter
+
+    return CheckedHolders(
+        application_roles=any(h.type == "applicationRole" and ident(h) for h in holders),
+        custom_fields=any(h.type in ("userCustomField", "groupCustomField") for h in holders),
+        account_ids=frozenset(i for h in holders if h.type == "user" and (i := ident(h))),
+    )
 
 
 def _id_for_name(name: str, ids_by_name: Mapping[str, list[str]]) -> str | None:

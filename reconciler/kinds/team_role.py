@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
 from reconciler.address import Address, AddressForm
-from reconciler.errors import Diagnostic, error
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, right_checker
+from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.kinds import rights
+from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -39,11 +40,15 @@ if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
 
+# The 17 rights are the documentation's; the site may know more, so the list is advice
+# (reconciler/kinds/rights.py).
 TeamRoleRight = Annotated[
     str,
-    AfterValidator(right_checker(catalogue.TEAM_ROLE_RIGHTS, "team role right")),
-    WithJsonSchema({"type": "string", "enum": list(catalogue.TEAM_ROLE_RIGHTS)}),
+    Field(min_length=1),
+    WithJsonSchema({"type": "string", "minLength": 1, "examples": list(catalogue.TEAM_ROLE_RIGHTS)}),
 ]
+WHAT = "team role right"
+LISTED = frozenset(catalogue.TEAM_ROLE_RIGHTS)
 
 
 class TeamRoleEntry(Spec):
@@ -75,14 +80,17 @@ def _essence(name: str, granted: list[str]) -> Essence:
 
 
 def _rights_body(granted: list[str]) -> list[dict[str, Any]]:
-    """Every one of the 17 rights, so the result never depends on what the site kept before."""
-    return [{"right": right, "granted": right in granted} for right in catalogue.TEAM_ROLE_RIGHTS]
+    """Every one of the 17 rights, so the result never depends on what the site kept before, and any
+    granted right outside them, for the site to decide."""
+    extra = sorted(set(granted) - set(catalogue.TEAM_ROLE_RIGHTS))
+    return [{"right": right, "granted": right in granted} for right in (*catalogue.TEAM_ROLE_RIGHTS, *extra)]
 
 
 class TeamRoleKind(ResourceKind):
     """Team roles live under platform teams; a role is matched by (team id, role name)."""
 
     name = "teamRoles"
+    site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
     address_form = AddressForm(name, "team role", scope_label="TEAM", name_label="ROLE")
     section = list[TeamRolesBlock] | None
     spec = TeamRoleSpec
@@ -114,6 +122,15 @@ class TeamRoleKind(ResourceKind):
                 team, name = node_at(section, block, "team"), name_at(section, block, "roles", index)
                 return Address(self.name, team, name) if name and isinstance(team, str) and team else None
         return None
+
+    def unlisted(self, section: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
+        for index, block in list_items(section):
+            for position, role in list_items(node_at(block, "roles")):
+                address = self.address_at(section, (index, "roles", position))
+                at = (source_map, (self.name, index, "roles", position, "granted"))
+                yield from rights.offline_warnings(
+                    node_at(role, "granted"), WHAT, catalogue.TEAM_ROLE_RIGHTS, at, address
+                )
 
     def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
         by_team: dict[str, list[LiveObject]] = defaultdict(list)
@@ -174,10 +191,14 @@ class TeamRoleKind(ResourceKind):
                     essence=_essence(spec.name, spec.granted),
                     renamed_from=tuple((team_id, old) for old in spec.renamed_from),
                     source=state.locate(address),
-                    context={"teamId": team_id},
+                    context=_context(state, address, spec, team_id),
                 )
             )
         return objects, diagnostics
+
+    def review(self, desired: Sequence[DesiredObject], live: Sequence[LiveObject]) -> list[Diagnostic]:
+        held = {right for obj in live for right in obj.essence["granted"]}
+        return rights.review(desired, held, WHAT, catalogue.TEAM_ROLE_RIGHTS)
 
     def apply(self, client: SiteApi, change: Change) -> None:
         team_id = change.context["teamId"]
@@ -191,18 +212,33 @@ class TeamRoleKind(ResourceKind):
             return
         assert change.after is not None
         body = {"name": change.after["name"], "rights": _rights_body(change.after["granted"])}
-        if change.action is Action.CREATE:
-            create_verified(
-                lambda: client.request(Api.OPS, "POST", f"/teams/{team_id}/roles", json_body=body),
-                lambda: self._find(client, team_id, body["name"]),
-            )
-        else:
-            role_id = change.context["serverId"]
-            client.request(Api.OPS, "PATCH", f"/teams/{team_id}/roles/{role_id}", json_body=body)
+        try:
+            if change.action is Action.CREATE:
+                create_verified(
+                    lambda: client.request(Api.OPS, "POST", f"/teams/{team_id}/roles", json_body=body),
+                    lambda: self._find(client, team_id, body["name"]),
+                )
+            else:
+                role_id = change.context["serverId"]
+                client.request(Api.OPS, "PATCH", f"/teams/{team_id}/roles/{role_id}", json_body=body)
+        except TerminalSiteError as exc:
+            raise rights.refusal(exc, change.context.get(rights.CONTEXT_KEY, {})) from exc
 
     def _find(self, client: SiteApi, team_id: str, name: str) -> dict[str, Any] | None:
         roles = client.get(Api.OPS, f"/teams/{team_id}/roles")
         return next((r for r in roles if r.get("name") == name), None)
+
+
+def _context(state: DesiredState, address: Address, spec: TeamRoleSpec, team_id: str) -> dict[str, Any]:
+    context: dict[str, Any] = {"teamId": team_id}
+    unlisted = rights.positions(
+        state,
+        address,
+        ((right, ("granted", index)) for index, right in enumerate(spec.granted) if right not in LISTED),
+    )
+    if unlisted:
+        context[rights.CONTEXT_KEY] = unlisted
+    return context
 
 
 def resolve_team(team: str, lookups: Lookups) -> tuple[str | None, str]:

@@ -129,6 +129,8 @@ def resolve_holder(state: State, holder: HolderIn) -> str | None:
             raise bad_request("parameter and value of a projectRole holder must be the same.", "holder")
         if not any(str(role.id) == given for role in state.project_roles):
             raise bad_request(f"The project role {given} does not exist.", "holder")
+    if given is not None:
+        check_checked_holder(state, kind, given)
     return given
 
 
@@ -395,6 +397,137 @@ def myself(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     )
 
 
+# ---- holders the site checks: application roles, custom fields, users --------------------------------
+
+# Every site has these system fields; GET /field lists them before the custom ones.
+SYSTEM_FIELDS = (("summary", "Summary", "string"), ("description", "Description", "string"))
+# GET /user/bulk: the document gives the accountId array `maxLength: 128`, and maxResults defaults to 10.
+USER_BULK_MAX_IDS = 128
+USER_BULK_PAGE_DEFAULT = 10
+
+
+def check_checked_holder(state: State, kind: str, given: str) -> None:
+    """An applicationRole, user or custom field holder must name something the site has (400)."""
+    if kind == "applicationRole" and not any(role.key == given for role in state.application_roles):
+        raise bad_request(f"The application role {given!r} does not exist.", "holder")
+    if kind == "user" and not any(user.account_id == given for user in state.users):
+        raise bad_request(f"The user {given!r} does not exist.", "holder")
+    if kind in ("userCustomField", "groupCustomField") and not any(
+        field.id == given for field in state.custom_fields
+    ):
+        raise bad_request(f"The custom field {given!r} does not exist.", "holder")
+
+
+def list_application_roles(ctx: Ctx, _: Mapping[str, str]) -> Reply:
+    """A bare array, as documented. The sandbox has no licences and no default groups."""
+    roles = [
+        {
+            "key": role.key,
+            "name": role.name,
+            "groups": [],
+            "groupDetails": [],
+            "defaultGroups": [],
+            "defaultGroupsDetails": [],
+            "selectedByDefault": False,
+            "defined": False,
+            "hasUnlimitedSeats": True,
+            "platform": role.key == "jira-core",
+        }
+        for role in ctx.state.application_roles
+    ]
+    return Reply(200, roles)
+
+
+def list_fields(ctx: Ctx, _: Mapping[str, str]) -> Reply:
+    """A bare array of system and custom fields; not paginated."""
+    fields: list[Json] = [
+        {
+            "id": field_id,
+            "key": field_id,
+            "name": name,
+            "custom": False,
+            "orderable": True,
+            "navigable": True,
+            "searchable": True,
+            "clauseNames": [field_id],
+            "schema": {"type": kind, "system": field_id},
+        }
+        for field_id, name, kind in SYSTEM_FIELDS
+    ]
+    for field in ctx.state.custom_fields:
+        number = field.id.removeprefix("customfield_")
+        many = field.type.startswith("multi")
+        item = "group" if "group" in field.type else "user"
+        schema: dict[str, Json] = {
+            "type": "array" if many else item,
+            "custom": f"com.atlassian.jira.plugin.system.customfieldtypes:{field.type}",
+        }
+        if number.isdigit():
+            schema["customId"] = int(number)
+        if many:
+            schema["items"] = item
+        fields.append(
+            {
+                "id": field.id,
+                "key": field.id,
+                "name": field.name,
+                "custom": True,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [f"cf[{number}]", field.name],
+                "schema": schema,
+            }
+        )
+    return Reply(200, fields)
+
+
+def bulk_users(ctx: Ctx, _: Mapping[str, str]) -> Reply:
+    """The users among the given account ids, in the order asked; unknown ids are left out."""
+    ids = list(dict.fromkeys(ctx.query.getlist("accountId")))
+    if not ids:
+        raise bad_request("At least one accountId is required.", "accountId")
+    if len(ids) > USER_BULK_MAX_IDS:
+        raise bad_request(f"At most {USER_BULK_MAX_IDS} accountId values are accepted.", "accountId")
+    start = ctx.query_int("startAt", 0)
+    size = ctx.query_int("maxResults", USER_BULK_PAGE_DEFAULT)
+    if start < 0 or size < 1:
+        raise bad_request("startAt must be 0 or more and maxResults 1 or more.")
+    size = ctx.page_size(size)
+    by_id = {user.account_id: user for user in ctx.state.users}
+    found = [by_id[account_id] for account_id in ids if account_id in by_id]
+    url = f"{ctx.base_url}{PREFIX}/user/bulk"
+    asked = [("accountId", account_id) for account_id in ids]
+    body: dict[str, Json] = {
+        "self": f"{url}?{urlencode([*asked, ('startAt', start), ('maxResults', size)])}",
+        "maxResults": size,
+        "startAt": start,
+        "total": len(found),
+        "isLast": start + size >= len(found),
+        "values": [
+            {
+                "self": f"{ctx.base_url}{PREFIX}/user?accountId={user.account_id}",
+                "accountId": user.account_id,
+                "accountType": "atlassian",
+                "active": user.active,
+                "displayName": user.display_name,
+                "timeZone": "UTC",
+            }
+            for user in found[start : start + size]
+        ],
+    }
+    if not body["isLast"]:
+        body["nextPage"] = f"{url}?{urlencode([*asked, ('startAt', start + size), ('maxResults', size)])}"
+    return Reply(200, body)
+
+
+HOLDER_ROUTES: tuple[Route, ...] = (
+    Route(f"{PREFIX}/applicationrole", ("GET",), list_application_roles),
+    Route(f"{PREFIX}/field", ("GET",), list_fields),
+    Route(f"{PREFIX}/user/bulk", ("GET",), bulk_users),
+)
+
+
 ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/permissionscheme", ("GET",), list_schemes),
     Route(f"{PREFIX}/permissionscheme", ("POST",), post_scheme),
@@ -410,4 +543,5 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/role", ("GET",), list_roles),
     Route(f"{PREFIX}/role", ("POST",), post_role),
     Route(f"{PREFIX}/myself", ("GET",), myself),
+    *HOLDER_ROUTES,
 )

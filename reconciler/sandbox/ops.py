@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from pydantic import Field
 
-from reconciler.catalogue import CUSTOM_ROLE_RIGHTS, TEAM_ROLE_RIGHTS
+from reconciler.catalogue import TEAM_ROLE_RIGHTS
 from reconciler.sandbox.common import (
     ApiError,
     Ctx,
@@ -45,9 +45,8 @@ def conflict(message: str) -> ApiError:
 
 
 def _check_rights(granted: list[str], disallowed: list[str]) -> None:
-    unknown = sorted(set(granted + disallowed) - CUSTOM_ROLE_RIGHTS)
-    if unknown:
-        raise bad_request(f"Unknown rights: {', '.join(unknown)}")
+    # Any right is accepted and stored: the official PUT example sends "asdasdad" and gets 200
+    # "Updated" (doc-pages/ops-custom-user-roles.txt); JSM publishes no list to refuse against.
     both = sorted(set(granted) & set(disallowed))
     if both:
         raise bad_request(f"Rights cannot be both granted and disallowed: {', '.join(both)}")

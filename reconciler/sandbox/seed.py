@@ -19,12 +19,15 @@ from reconciler.sandbox.common import ApiError
 from reconciler.sandbox.state import (
     DEFAULT_CLOUD_ID,
     ENTITY_KINDS,
+    ApplicationRole,
     AppPermission,
+    CustomField,
     Entity,
     EntityKind,
     Group,
     State,
     Team,
+    User,
     describe_validation_error,
 )
 
@@ -53,6 +56,23 @@ class SeedAppPermission(_Seed):
     type: Literal["GLOBAL", "PROJECT"] = "PROJECT"
     name: str | None = None
     description: str = ""
+
+
+class SeedApplicationRole(_Seed):
+    key: str
+    name: str | None = None
+
+
+class SeedCustomField(_Seed):
+    name: str
+    id: str | None = None
+    type: str = "userpicker"
+
+
+class SeedUser(_Seed):
+    account_id: str = Field(alias="accountId")
+    display_name: str | None = Field(None, alias="displayName")
+    active: bool = True
 
 
 class SeedTeamRole(_Seed):
@@ -128,6 +148,9 @@ class Seed(_Seed):
     entitlements: list[SeedEntitlement] = Field(default_factory=list)
     custom_roles: list[SeedCustomRole] = Field(default_factory=list, alias="customRoles")
     permission_schemes: list[SeedScheme] = Field(default_factory=list, alias="permissionSchemes")
+    application_roles: list[SeedApplicationRole] = Field(default_factory=list, alias="applicationRoles")
+    custom_fields: list[SeedCustomField] = Field(default_factory=list, alias="customFields")
+    users: list[SeedUser] = Field(default_factory=list, alias="users")
 
 
 def load_seed_file(path: Path) -> dict[str, Any]:
@@ -169,6 +192,7 @@ def build_state(seed: Mapping[str, Any]) -> State:
                     key=app.key, type=app.type, name=app.name or app.key, description=app.description
                 )
             )
+        _seed_holders(state, parsed)
         for seed_team in parsed.teams:
             where = f"team {seed_team.name!r}"
             team = Team(id=seed_team.id or state.new_uuid(), name=seed_team.name)
@@ -203,6 +227,19 @@ def build_state(seed: Mapping[str, Any]) -> State:
     except ApiError as exc:
         raise SeedError(f"invalid sandbox seed, {where}: {exc.message}") from exc
     return state
+
+
+def _seed_holders(state: State, parsed: Seed) -> None:
+    """What permission grants may name besides groups and project roles: application roles, custom
+    fields and users."""
+    for role in parsed.application_roles:
+        state.application_roles.append(ApplicationRole(key=role.key, name=role.name or role.key))
+    for field in parsed.custom_fields:
+        field_id = field.id or f"customfield_{state.new_int()}"
+        state.custom_fields.append(CustomField(id=field_id, name=field.name, type=field.type))
+    for user in parsed.users:
+        name = user.display_name or user.account_id
+        state.users.append(User(account_id=user.account_id, display_name=name, active=user.active))
 
 
 def _seed_entities(state: State, kind: EntityKind, entities: list[SeedEntity]) -> None:

@@ -12,6 +12,12 @@ projectRoles:                       # Jira project roles; id optional
   - {name: Administrators, id: 10002, description: Admins of the project}
 appPermissions:                     # permission keys defined by apps, besides the built-in ones
   - {key: com.example.timesheets__LOG_TIME, type: PROJECT, name: Log time, description: ...}
+applicationRoles:                   # Jira application roles (applicationRole:KEY holders)
+  - {key: jira-servicedesk, name: Jira Service Management}
+customFields:                       # custom fields (userCustomField / groupCustomField holders); id optional
+  - {id: customfield_10050, name: Approvers, type: multiuserpicker}
+users:                              # Jira users (user:ACCOUNT_ID holders)
+  - {accountId: 5b10ac8d82e05b22cc7d4ef5, displayName: Mia Krystof}
 teams:                              # platform teams (ops cannot create them), with their team roles
   - name: Platform SRE
     id: 2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10
@@ -40,6 +46,7 @@ permissionSchemes:                  # holder: group or project role *name*, else
       - {permission: ADMINISTER_PROJECTS, type: projectRole, holder: Administrators}
       - {permission: EDIT_ISSUES, type: group, holder: jira-administrators}
       - {permission: BROWSE_PROJECTS, type: applicationRole, holder: jira-servicedesk}
+      - {permission: ASSIGNABLE_USER, type: userCustomField, holder: customfield_10050}
       - {permission: CREATE_ISSUES, type: reporter}
 ```
 
@@ -149,6 +156,27 @@ class Grant(_Model):
     holder_value: str | None = None
 
 
+class ApplicationRole(_Model):
+    """A Jira application role (a product the site is licensed for), the parameter of applicationRole."""
+
+    key: str
+    name: str
+
+
+class CustomField(_Model):
+    """A Jira custom field; `type` is the last part of its custom type key, e.g. `multiuserpicker`."""
+
+    id: str
+    name: str
+    type: str = "userpicker"
+
+
+class User(_Model):
+    account_id: str
+    display_name: str
+    active: bool = True
+
+
 class PermissionScheme(_Model):
     id: int
     name: str
@@ -173,6 +201,9 @@ class State(_Model):
     custom_roles: list[CustomRole] = Field(default_factory=list)
     role_assignments: dict[str, str] = Field(default_factory=dict)
     permission_schemes: list[PermissionScheme] = Field(default_factory=list)
+    application_roles: list[ApplicationRole] = Field(default_factory=list)
+    custom_fields: list[CustomField] = Field(default_factory=list)
+    users: list[User] = Field(default_factory=list)
 
     def new_int(self) -> int:
         value = self.next_id

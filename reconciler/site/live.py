@@ -10,14 +10,20 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.errors import TerminalSiteError
-from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind, identity_key
+from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind, identity_key
 from reconciler.site.api import Api, SiteApi
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
 
 T = TypeVar("T")
 GROUP_PAGE_SIZE = 50  # the API's default for /group/bulk
+# The most accountId values one GET /user/bulk takes: the document gives the array `maxLength: 128`.
+USER_BATCH = 128
+NO_HOLDERS = CheckedHolders()
 
 
 @dataclass(frozen=True)
@@ -41,17 +47,46 @@ class LiveState:
 Progress = Callable[[str], None]
 
 
+def holders_to_check(kinds: Sequence[ResourceKind], desired: DesiredState) -> CheckedHolders:
+    """The holders the manifests name, in the kinds read, that only the site can check."""
+    holders = NO_HOLDERS
+    for kind in kinds:
+        holders |= kind.holders_to_check(desired)
+    return holders
+
+
+def lookup_reads(kinds: Sequence[ResourceKind], holders: CheckedHolders = NO_HOLDERS) -> set[str]:
+    """The lookups to read: what the kinds need, and the holders the manifests' grants name."""
+    needs = {need for kind in kinds for need in kind.needs}
+    if "permissions" in needs:  # only permission schemes have grants
+        wanted = {
+            "applicationRoles": holders.application_roles,
+            "customFields": holders.custom_fields,
+            "users": bool(holders.account_ids),
+        }
+        needs |= {need for need, used in wanted.items() if used}
+    return needs
+
+
 def read_live_state(
-    client: SiteApi, kinds: Sequence[ResourceKind], *, site: str, progress: Progress | None = None
+    client: SiteApi,
+    kinds: Sequence[ResourceKind],
+    *,
+    site: str,
+    progress: Progress | None = None,
+    holders: CheckedHolders = NO_HOLDERS,
 ) -> LiveState:
     report = progress or (lambda _message: None)
-    needs = {need for kind in kinds for need in kind.needs}
+    needs = lookup_reads(kinds, holders)
     client.cloud_id  # noqa: B018 - read once here, rather than raced by the first concurrent reads
     readers: dict[str, Callable[[], Any]] = {
         "teams": lambda: _read_teams(client),
         "groups": lambda: _read_groups(client),
         "projectRoles": lambda: _read_project_roles(client),
         "permissions": lambda: _read_permission_keys(client),
+        "applicationRoles": lambda: _read_application_roles(client),
+        "customFields": lambda: _read_custom_fields(client),
+        "users": lambda: _read_users(client, holders.account_ids),
     }
     with ThreadPoolExecutor(max_workers=len(readers) + len(kinds)) as pool:
         lookups_read = {
@@ -125,6 +160,9 @@ def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
         groups=get("groups", {}),
         project_roles=get("projectRoles", {}),
         permission_keys=get("permissions", frozenset()),
+        application_roles=get("applicationRoles", frozenset()),
+        custom_fields=get("customFields", {}),
+        users=get("users", frozenset()),
     )
 
 
@@ -146,3 +184,26 @@ def _read_permission_keys(client: SiteApi) -> frozenset[str]:
     permissions = client.get(Api.JIRA, "/permissions")["permissions"]
     # Global permissions cannot be granted in a permission scheme.
     return frozenset(key for key, p in permissions.items() if p.get("type", "PROJECT") == "PROJECT")
+
+
+def _read_application_roles(client: SiteApi) -> frozenset[str]:
+    return frozenset(str(role["key"]) for role in client.get(Api.JIRA, "/applicationrole"))
+
+
+def _read_custom_fields(client: SiteApi) -> dict[str, str]:
+    # System fields cannot hold a permission: only custom fields are userCustomField/groupCustomField.
+    return {str(f["id"]): str(f["name"]) for f in client.get(Api.JIRA, "/field") if f.get("custom")}
+
+
+def _read_users(client: SiteApi, account_ids: frozenset[str]) -> frozenset[str]:
+    """The account ids that the site has, USER_BATCH per request (the ids the site lacks are left out)."""
+    ordered = sorted(account_ids)
+    batches = [ordered[i : i + USER_BATCH] for i in range(0, len(ordered), USER_BATCH)]
+
+    def read(batch: list[str]) -> list[str]:
+        users = client.paginate_page_bean(
+            Api.JIRA, "/user/bulk", max_results=len(batch), params={"accountId": batch}
+        )
+        return [str(user["accountId"]) for user in users]
+
+    return frozenset(account_id for found in client.map(read, batches) for account_id in found)

@@ -3,7 +3,7 @@
 The codes are found in the source, not listed by hand, so a code that later work adds fails this test until
 it is documented: `error("plan.x", ...)`, `warning(...)`, `Diagnostic(severity, "x", ...)`,
 `problem("x", ...)` (a manifest model's `manifest.x`), and a code composed as f"prefix.{name}" from the
-constants assigned to `name`.
+constants assigned to `name` in the function or the module.
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ def _codes_in(path: Path) -> Iterator[tuple[str, int]]:
                     prefix = _text(prefix_node)
                     assert prefix is not None and isinstance(variable, ast.FormattedValue)
                     assert isinstance(variable.value, ast.Name)
-                    found = list(_assigned(function, variable.value.id))
+                    # The function's own variable, else a constant of the module.
+                    found = list(_assigned(function, variable.value.id)) or list(
+                        _assigned(tree, variable.value.id)
+                    )
                     assert found, f"{path}:{call.lineno}: no constant is assigned to {variable.value.id}"
                     yield from ((f"{prefix}{text}", call.lineno) for text in found)
                 else:

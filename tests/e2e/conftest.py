@@ -15,12 +15,13 @@ from reconciler.address import Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.kinds import KINDS
+from reconciler.kinds.kind import CheckedHolders
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import LiveState, read_live_state
+from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 
 LOOKUPS: dict[str, Any] = {
     "groups": [
@@ -34,6 +35,12 @@ LOOKUPS: dict[str, Any] = {
         {"name": "Service Desk Team", "id": 10100},
     ],
     "appPermissions": [{"key": "com.example.timesheets__LOG_TIME", "type": "PROJECT", "name": "Log time"}],
+    "applicationRoles": [{"key": "jira-servicedesk"}, {"key": "jira-software"}],
+    "customFields": [
+        {"id": "customfield_10050", "name": "Approvers", "type": "multiuserpicker"},
+        {"id": "customfield_10051", "name": "Request participant groups", "type": "multigrouppicker"},
+    ],
+    "users": [{"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Mia Krystof"}],
     "teams": [
         {"name": "Platform SRE", "id": "2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10"},
         {"name": "Customer Support", "id": "8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10"},
@@ -63,15 +70,16 @@ class Harness:
             self.url, self.url, credentials, settings=ClientSettings(backoff_s=0.01, **settings)
         )
 
-    def read(self) -> LiveState:
+    def read(self, holders: CheckedHolders = NO_HOLDERS) -> LiveState:
         with self.client() as client:
-            return read_live_state(client, KINDS, site="sandbox")
+            return read_live_state(client, KINDS, site="sandbox", holders=holders)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
         desired, diagnostics = load_manifests([self.manifests])
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
-        return build_plan(desired, self.read(), targets=[Target.parse(t) for t in targets], force=force)
+        live = self.read(holders_to_check(KINDS, desired))
+        return build_plan(desired, live, targets=[Target.parse(t) for t in targets], force=force)
 
     def apply(self, plan: Plan | None = None, *, parallelism: int = 4) -> ApplyResult:
         plan = plan if plan is not None else self.plan()

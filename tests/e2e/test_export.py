@@ -29,13 +29,13 @@ from reconciler.kinds.kind import LiveObject, Lookups
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
-from reconciler.manifest import load_manifests
+from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import build_plan
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
-from reconciler.site.live import LiveState, read_live_state
+from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 
 EXPORT_FILES = [kind.export_file for kind in KINDS]
 T1 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -103,6 +103,12 @@ def _lookups_seed() -> dict[str, Any]:
         ],
         "appPermissions": [{"key": APP_KEY, "type": "PROJECT", "name": "Log time"}],
         "teams": teams,
+        "applicationRoles": [{"key": "jira-servicedesk"}],
+        "customFields": [
+            {"id": "customfield_10050", "name": "Approvers", "type": "multiuserpicker"},
+            {"id": "customfield_10051", "name": "Approvers", "type": "multigrouppicker"},  # a shared name
+        ],
+        "users": [{"accountId": "5b10ac8d82e05b22cc7d4ef5"}],
     }
 
 
@@ -182,9 +188,11 @@ def served(site: SandboxSite) -> Iterator[SiteClient]:
             yield client
 
 
-def read(client: SiteClient) -> LiveState:
-    # Both sites of a round trip are "sandbox": the header names the site, and must match for the bytes to.
-    return read_live_state(client, KINDS, site="sandbox")
+def read(client: SiteClient, desired: DesiredState | None = None) -> LiveState:
+    """The site as export reads it, or with `desired` as plan reads it (with the holders it names).
+    Both sites of a round trip are "sandbox": the header names the site, and must match for the bytes to."""
+    holders = holders_to_check(KINDS, desired) if desired is not None else NO_HOLDERS
+    return read_live_state(client, KINDS, site="sandbox", holders=holders)
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -229,6 +237,8 @@ def test_round_trip_on_a_large_paginated_site(tmp_path: Path) -> None:
     assert f"{{type: group, value: {TWIN_IDS[1]}}}" in schemes
     assert "'group:ops: on-call #1 $${X}'" in schemes
     assert "projectRole:Service Desk Team" in schemes
+    # Custom field holders by id: two fields share the name, and plan checks the id on the site.
+    assert "userCustomField:customfield_10050" in schemes and "groupCustomField:customfield_10051" in schemes
     teams = (repo / "team-roles.yaml").read_text(encoding="utf-8")
     assert f"team: {TWIN_TEAM_IDS[0]}" in teams
     assert "team: Platform SRE" in teams
@@ -238,19 +248,20 @@ def test_round_trip_on_a_large_paginated_site(tmp_path: Path) -> None:
     desired, diagnostics = load_manifests([repo], environ={})
     assert diagnostics == []
     assert len(desired.objects) == count
-    plan = build_plan(desired, live)
+    with served(source) as client:
+        plan = build_plan(desired, read(client, desired))
     assert errors_of(plan.diagnostics) == []
     assert plan.changes == ()
     assert plan.unmanaged == ()
 
     target = SandboxSite(seed=_lookups_seed(), knobs=Knobs(max_page_size=PAGE))
     with served(target) as client:
-        creation = build_plan(desired, read(client))
+        creation = build_plan(desired, read(client, desired))
         assert errors_of(creation.diagnostics) == []
         assert len(creation.changes) == count
         assert apply_plan(creation, client, parallelism=8).ok
         again = read(client)
-    assert build_plan(desired, again).changes == ()
+        assert build_plan(desired, read(client, desired)).changes == ()
 
     # A later re-export into the same repository: nothing changed, so nothing is rewritten, date included.
     rewritten = write_export(render_export(again, exported_at=T2).files, repo, force=True)
@@ -421,7 +432,11 @@ def test_any_text_comes_back_the_same(
     """Whatever the names hold, the loader reads the export as the same site: plan has no changes."""
     team_id = "e5e5e5e5-0000-4000-8000-000000000001"
     lookups = Lookups(
-        teams={team_id: team}, groups={"g1": group}, project_roles={"10": free}, permission_keys=frozenset()
+        teams={team_id: team},
+        groups={"g1": group},
+        project_roles={"10": free},
+        permission_keys=frozenset(),
+        users=frozenset({free}),
     )
     grants = [
         {

@@ -19,7 +19,7 @@ from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
-from reconciler.site.live import read_live_state
+from reconciler.site.live import holders_to_check, read_live_state
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "demo"
@@ -35,7 +35,8 @@ def demo_plan() -> Iterator[Plan]:
         assert diagnostics == []
         credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
         with serve_in_thread(site) as url, SiteClient(url, url, credentials) as client:
-            yield build_plan(desired, read_live_state(client, KINDS, site="sandbox"))
+            live = read_live_state(client, KINDS, site="sandbox", holders=holders_to_check(KINDS, desired))
+            yield build_plan(desired, live)
     finally:
         os.chdir(cwd)
 

@@ -325,7 +325,9 @@ products:
     assert_no_changes(harness.plan())
 
 
-def test_name_swap_goes_through_a_temporary_name(harness_factory: Any) -> None:
+def test_a_swap_is_an_error_that_names_both_live_objects(harness_factory: Any) -> None:
+    """MANIFEST.md: when an object's name and its earlier name are both live, the site cannot tell a
+    rename still to do from one already done, so a swap plans nothing and is an error for each object."""
     harness: Harness = harness_factory(
         {
             "customRoles": [
@@ -335,12 +337,8 @@ def test_name_swap_goes_through_a_temporary_name(harness_factory: Any) -> None:
             "detailFields": {
                 "organization": [{"name": "Left", "type": "TEXT"}, {"name": "Right", "type": "URL"}]
             },
-            "organizations": [
-                {"name": "Acme", "id": "1", "details": {"Left": ["a"], "Right": ["https://b"]}}
-            ],
         }
     )
-    ids = {p["name"]: p["id"] for p in harness.site.snapshot()["custom_roles"]}
     harness.write(
         """
         customRoles:
@@ -353,28 +351,16 @@ def test_name_swap_goes_through_a_temporary_name(harness_factory: Any) -> None:
         """
     )
     plan = harness.plan()
-    assert [c.action.value for c in plan.changes] == ["rename"] * 6
-    parked = [c for c in plan.changes if c.reason and c.reason.startswith("temporary name")]
-    assert len(parked) == 2
-    for change in plan.changes:
-        assert all(key in {c.key for c in plan.changes} for key in change.depends_on)
-    harness.converge(parallelism=8)
-    swapped = {p["name"]: p["id"] for p in harness.site.snapshot()["custom_roles"]}
-    assert swapped == {"Alpha": ids["Beta"], "Beta": ids["Alpha"]}
-    assert harness.site.detail_values("organization", "1") == {"Right": ["a"], "Left": ["https://b"]}
-
-
-def test_names_that_already_match_are_not_swapped(harness_factory: Any) -> None:
-    """renamedFrom cycles with nothing but names to go by: the objects keep their names (idempotent)."""
-    harness: Harness = harness_factory({"products": [{"name": "Alpha"}, {"name": "Beta"}]})
-    harness.write(
-        """
-        products:
-          - {name: Alpha, renamedFrom: [Beta]}
-          - {name: Beta, renamedFrom: [Alpha]}
-        """
-    )
-    assert_no_changes(harness.plan())
+    assert plan.changes == (), "nothing is planned for objects whose rename cannot be decided"
+    assert [(d.code, d.address) for d in plan.diagnostics] == [
+        ("plan.rename_conflict", "customRoles/Alpha"),
+        ("plan.rename_conflict", "customRoles/Beta"),
+        ("plan.rename_conflict", "detailFields.organization/Left"),
+        ("plan.rename_conflict", "detailFields.organization/Right"),
+    ]
+    first = plan.diagnostics[0].message
+    assert "customRoles/Alpha (id " in first and "customRoles/Beta (id " in first
+    assert "two steps" in first and "free" in first
 
 
 def test_rename_chain_and_reusing_a_freed_name(harness_factory: Any) -> None:
@@ -509,8 +495,8 @@ def test_a_plan_applied_already_is_recognised(harness_factory: Any) -> None:
           - {name: Acme Gadget, renamedFrom: [Gadget]}
           - name: New
         customRoles:
-          - {name: Alpha, renamedFrom: [Beta], grantedRights: [alert-create]}
-          - {name: Beta, renamedFrom: [Alpha], grantedRights: [alert-action]}
+          - {name: Alpha, grantedRights: [alert-create]}
+          - {name: Gamma, renamedFrom: [Beta], grantedRights: [alert-action]}
         """
     )
     plan = harness.plan()

@@ -58,6 +58,13 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
         ("createProjectRole", 409),
         ("getCurrentUser", 200),
         ("getCurrentUser", 401),
+        ("getAllApplicationRoles", 200),
+        ("getAllApplicationRoles", 401),
+        ("getFields", 200),
+        ("getFields", 401),
+        ("bulkGetUsers", 200),
+        ("bulkGetUsers", 400),
+        ("bulkGetUsers", 401),
     },
     "csm": {
         *(
@@ -183,6 +190,13 @@ def test_jira_answers_match_the_document(api: Api) -> None:
     assert api.get(api.jira_gateway("/myself"), auth=BEARER).status == 200
     assert api.get(j("/myself"), auth=BEARER).status == 401  # the site URL refuses OAuth tokens
     assert api.get(j("/myself"), auth=None).status == 401
+    assert api.get(j("/applicationrole")).status == 200
+    assert api.get(j("/applicationrole"), auth=None).status == 401
+    assert api.get(j("/field")).status == 200
+    assert api.get(j("/field"), auth="Bearer wrong").status == 401
+    assert api.get(j(f"/user/bulk?accountId={CUSTOMER_ID}&accountId=nobody&maxResults=1")).status == 200
+    assert api.get(j("/user/bulk")).status == 400
+    assert api.get(j(f"/user/bulk?accountId={CUSTOMER_ID}"), auth=None).status == 401
     assert _seen(contract, "jira") >= EXPECTED["jira"]
 
 
@@ -242,14 +256,15 @@ def test_ops_answers_match_the_document(api: Api) -> None:
     created = api.post(o("/roles"), {"name": "Contract", "grantedRights": ["alert-create"]})
     assert created.status == 200
     role = created.json["data"]["id"]
-    assert api.post(o("/roles"), {"name": "Bad", "grantedRights": ["asdasdad"]}).status == 400
+    conflicting = {"name": "Bad", "grantedRights": ["alert-close"], "disallowedRights": ["alert-close"]}
+    assert api.post(o("/roles"), conflicting).status == 400
     assert api.post(o("/roles"), {"name": "contract"}).status == 409
     assert api.get(o(f"/roles/{role}")).status == 200
     assert api.get(o("/roles/Contract?identifierType=name")).status == 200
     assert api.get(o("/roles/nope")).status == 404
     assert api.get(o("/roles/admin?identifierType=name")).status == 422
     assert api.put(o(f"/roles/{role}"), {"name": "Contract 2"}).status == 200
-    assert api.put(o(f"/roles/{role}"), {"grantedRights": ["nope"]}).status == 400
+    assert api.put(o(f"/roles/{role}"), {"grantedRights": ["x"], "disallowedRights": ["x"]}).status == 400
     assert api.put(o(f"/roles/{role}"), {"name": "FinanceRole"}).status == 409
     assert api.put(o("/roles/nope"), {"name": "x"}).status == 404
     assert api.put(o("/roles/user"), {"name": "x"}).status == 422

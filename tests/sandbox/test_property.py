@@ -20,8 +20,21 @@ from reconciler.sandbox import SandboxSite, serve_in_thread
 
 from .conftest import BASIC, DOCUMENTS, OPT_IN, SPECS, Answer, Contract
 
-# Operations the reconciler never uses and the sandbox does not implement (asynchronous team enabling).
-NOT_IMPLEMENTED = {"enableOperations", "getTeamRequestStatus"}
+# Operations the reconciler never uses and the sandbox does not implement: asynchronous team enabling,
+# creating custom fields, and the paths the re-vendored Jira document added for project schemes and roles
+# (the projects work implements those).
+NOT_IMPLEMENTED = {
+    "enableOperations",
+    "getTeamRequestStatus",
+    "createCustomField",
+    "getAssignedPermissionScheme",
+    "assignPermissionScheme",
+    "searchProjects",
+    "deleteProjectRole",
+    "getProjectRoleById",
+    "partialUpdateProjectRole",
+    "fullyUpdateProjectRole",
+}
 EXAMPLES_PER_OPERATION = 8
 
 

@@ -261,9 +261,16 @@ def test_seeded_extended_role_is_returned(api: Api) -> None:
     assert got["extendedRole"] == "user" and got["grantedRights"] == ["alert-action"]
 
 
-def test_custom_role_rights_must_be_known_and_not_conflicting(api: Api) -> None:
-    assert api.post(api.ops("/roles"), {"name": "R", "grantedRights": ["asdasdad"]}).status == 400
-    assert api.post(api.ops("/roles"), {"name": "R", "disallowedRights": ["nope"]}).status == 400
+def test_custom_role_rights_outside_the_list_are_kept_and_conflicts_refused(api: Api) -> None:
+    """As the official PUT example: it sends the right "asdasdad" and the answer is 200 "Updated"."""
+    made = api.post(api.ops("/roles"), {"name": "R", "grantedRights": ["alert-create", "asdasdad"]})
+    assert made.status == 200
+    role_id = made.json["data"]["id"]
+    body = {"name": "R", "grantedRights": ["asdasdad"], "disallowedRights": ["future-right"]}
+    assert api.put(api.ops(f"/roles/{role_id}"), body).status == 200
+    got = api.get(api.ops(f"/roles/{role_id}")).json
+    assert got["grantedRights"] == ["asdasdad"] and got["disallowedRights"] == ["future-right"]
+    assert api.delete(api.ops(f"/roles/{role_id}")).status == 204
     both = {"name": "R", "grantedRights": ["alert-create"], "disallowedRights": ["alert-create"]}
     assert api.post(api.ops("/roles"), both).status == 400
     assert api.post(api.ops("/roles"), {"name": "user"}).status == 400
@@ -491,3 +498,46 @@ def test_project_roles(api: Api) -> None:
     assert created.status == 200 and created.json["name"] == "Approvers"
     assert api.post(api.jira("/role"), {"name": "APPROVERS"}).status == 409
     assert api.post(api.jira("/role"), {"description": "no name"}).status == 400
+
+
+# ---- holders the site checks: application roles, custom fields, users ----------------------------
+
+
+def test_application_roles_and_fields_list_what_the_seed_has(api: Api) -> None:
+    roles = api.get(api.jira("/applicationrole")).json
+    assert [role["key"] for role in roles] == ["jira-servicedesk", "jira-software"]
+    fields = api.get(api.jira("/field")).json
+    custom = {field["id"]: field["name"] for field in fields if field["custom"]}
+    assert custom == {"customfield_10050": "Approvers", "customfield_10051": "Request participant groups"}
+    assert {field["id"] for field in fields if not field["custom"]} == {"summary", "description"}
+
+
+def test_bulk_users_pages_the_known_ones_and_caps_the_ids(api: Api) -> None:
+    known = "5b10ac8d82e05b22cc7d4ef5"
+    page = api.get(api.jira(f"/user/bulk?accountId=nobody&accountId={known}")).json
+    assert [user["accountId"] for user in page["values"]] == [known]
+    assert page["isLast"] and page["total"] == 1 and page["maxResults"] == 10
+    ids = "&".join(f"accountId=a{i}" for i in range(128))
+    assert api.get(api.jira(f"/user/bulk?{ids}")).status == 200
+    assert api.get(api.jira(f"/user/bulk?{ids}&accountId=one-more")).status == 400
+
+
+@pytest.mark.parametrize(
+    ("holder", "allowed"),
+    [
+        ({"type": "applicationRole", "parameter": "jira-software"}, True),
+        ({"type": "applicationRole", "parameter": "jira-nope"}, False),
+        ({"type": "applicationRole"}, True),
+        ({"type": "user", "parameter": "5b10ac8d82e05b22cc7d4ef5"}, True),
+        ({"type": "user", "parameter": "nobody"}, False),
+        ({"type": "userCustomField", "value": "customfield_10050"}, True),
+        ({"type": "groupCustomField", "value": "customfield_99999"}, False),
+    ],
+)
+def test_grants_to_holders_the_site_lacks_are_refused(
+    api: Api, holder: dict[str, str], allowed: bool
+) -> None:
+    scheme = api.post(api.jira("/permissionscheme"), {"name": "Holders"}).json["id"]
+    grant = {"holder": holder, "permission": "BROWSE_PROJECTS"}
+    answer = api.post(api.jira(f"/permissionscheme/{scheme}/permission"), grant)
+    assert answer.status == (201 if allowed else 400)

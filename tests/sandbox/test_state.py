@@ -116,7 +116,10 @@ def test_a_running_site_sees_a_reset(tmp_path: Path, demo_seed: dict[str, Any]) 
 @pytest.mark.parametrize(
     ("seed", "message"),
     [
-        ({"customRoles": [{"name": "R", "grantedRights": ["fly"]}]}, "Unknown rights: fly"),
+        (
+            {"customRoles": [{"name": "R", "grantedRights": ["fly"], "disallowedRights": ["fly"]}]},
+            "both granted and disallowed: fly",
+        ),
         ({"detailFields": {"organization": [{"name": "a.b", "type": "TEXT"}]}}, "cannot contain ."),
         ({"teams": [{"name": "T", "roles": [{"name": "r", "granted": ["fly"]}]}]}, "team 'T' role 'r'"),
         (

@@ -12,10 +12,11 @@ from werkzeug.wrappers import Response
 
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds import KINDS
+from reconciler.kinds.kind import CheckedHolders
 from reconciler.sandbox import Knobs, SandboxSite
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
-from reconciler.site.live import LiveState, read_live_state
+from reconciler.site.live import USER_BATCH, LiveState, read_live_state
 from tests.site.conftest import (
     BASIC,
     CLOUD_ID,
@@ -190,3 +191,30 @@ def test_a_malformed_answer_is_an_error_naming_the_endpoint(
     assert message.startswith(endpoint), message
     assert caught.value.endpoint.startswith(endpoint)
     assert "does not have the documented shape" in message
+
+
+def test_holder_lookups_are_read_only_when_asked_and_users_in_batches(
+    serve_site: Callable[..., Served],
+) -> None:
+    users = [{"accountId": f"user-{i:03}"} for i in range(200)]
+    seed = {"users": users, "applicationRoles": [{"key": "jira-software"}]}
+    seed["customFields"] = [{"id": "customfield_10050", "name": "Approvers"}]
+    served = serve_site(seed)
+    client = served.client()
+    read_live_state(client, KINDS, site="sandbox")
+    assert not {c.path.removeprefix("/rest/api/3") for c in served.site.calls} & {
+        "/applicationrole",
+        "/field",
+        "/user/bulk",
+    }
+    served.site.calls.clear()
+    asked = frozenset(f"user-{i:03}" for i in range(0, 400, 2))  # 200 ids, half of them on the site
+    holders = CheckedHolders(application_roles=True, custom_fields=True, account_ids=asked)
+    state = read_live_state(client, KINDS, site="sandbox", holders=holders)
+    assert state.lookups.users == {f"user-{i:03}" for i in range(0, 200, 2)}
+    assert state.lookups.application_roles == {"jira-software"}
+    assert state.lookups.custom_fields == {"customfield_10050": "Approvers"}
+    batches = served.calls("GET", "/user/bulk")
+    assert len(batches) == 2 == -(-len(asked) // USER_BATCH)
+    assert [batch.query.count("accountId=") for batch in batches] in ([128, 72], [72, 128])
+    assert len(served.calls("GET", "/applicationrole")) == len(served.calls("GET", "/field")) == 1

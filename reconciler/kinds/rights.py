@@ -1,0 +1,92 @@
+"""Rights checked against lists that are not the site's own (MANIFEST.md, "What the APIs can and cannot
+change"): a right outside the tool's list is a warning with a did-you-mean; a right that a live role
+holds is known; the site decides when the plan is applied, and a refused write points at the first such
+right in the manifest. Custom roles and team roles share this."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from reconciler.address import Address
+from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
+from reconciler.kinds.base import did_you_mean
+from reconciler.kinds.kind import DesiredObject, list_items
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
+    from reconciler.yamlsource import DataPath, PathSegment, SourceMap
+
+UNLISTED_RIGHT = "unknown_right"
+CONTEXT_KEY = "unlistedRights"
+# A saved plan carries the positions as plain [file, line, column] lists.
+Position = list[Any] | None
+
+
+def unlisted_right_message(what: str, right: str, known: Collection[str], *, live_roles_read: bool) -> str:
+    held = " and no role on the site holds it" if live_roles_read else ""
+    return (
+        f"{what} {right!r} is not in the list the tool knows{did_you_mean(right, known)}{held}; "
+        "that list is not the site's own, so the site decides when the plan is applied"
+    )
+
+
+def offline_warnings(
+    values: Any, what: str, known: Collection[str], at: tuple[SourceMap, DataPath], address: Address | None
+) -> Iterator[Diagnostic]:
+    """A warning for each right in a manifest list (`values`, at `at`) that is outside the tool's list."""
+    source_map, path = at
+    for position, right in list_items(values):
+        if isinstance(right, str) and right and right not in known:
+            yield warning(
+                f"manifest.{UNLISTED_RIGHT}",
+                unlisted_right_message(what, right, known, live_roles_read=False),
+                source=source_map.locate((*path, position)),
+                address=str(address) if address else None,
+            )
+
+
+def positions(
+    state: DesiredState, address: Address, unlisted: Iterable[tuple[str, Sequence[PathSegment]]]
+) -> dict[str, Position]:
+    """right -> where the manifest first names it, for (right, path below the object) pairs."""
+    found: dict[str, Position] = {}
+    for right, path in unlisted:
+        where = state.locate(address, *path)
+        found.setdefault(right, [where.file, where.line, where.column] if where else None)
+    return found
+
+
+def review(
+    desired: Sequence[DesiredObject], held: Collection[str], what: str, known: Collection[str]
+) -> list[Diagnostic]:
+    """Warnings for the rights outside the list that no live role holds: the site may not know them."""
+    return [
+        warning(
+            f"plan.{UNLISTED_RIGHT}",
+            unlisted_right_message(what, right, known, live_roles_read=True),
+            source=SourceSpan(*position) if position else None,
+            address=str(obj.address),
+        )
+        for obj in desired
+        for right, position in obj.context.get(CONTEXT_KEY, {}).items()
+        if right not in held
+    ]
+
+
+def refusal(exc: TerminalSiteError, unlisted: Mapping[str, Position]) -> TerminalSiteError:
+    """A refused write that sent rights outside the list: those are the likely cause, so the error
+    names them and points at the first of them in the manifest."""
+    if exc.status not in (400, 422) or not unlisted:
+        return exc
+    position = next(iter(unlisted.values()))
+    names = ", ".join(repr(name) for name in unlisted)
+    return TerminalSiteError(
+        f"{exc.message.rstrip('.')}; this role sends rights that are not in the list the tool knows "
+        f"({names}), which the site may not know",
+        endpoint=exc.endpoint,
+        status=exc.status,
+        detail=exc.detail,
+        request_id=exc.request_id,
+        source=SourceSpan(*position) if position else None,
+    )
