@@ -16,7 +16,6 @@ every name and refuses anything that would resolve outside the output directory.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 
 from reconciler.address import DETAIL_FIELD_ENTITIES, KIND_NAMES
 from reconciler.errors import ConfigError
+from reconciler.files import write_atomically
 from reconciler.kinds.kind import Identity, LiveObject, Lookups
 from reconciler.site.live import LiveState
 
@@ -335,18 +335,10 @@ def write_export(files: Mapping[str, str], out_dir: Path, *, force: bool) -> lis
         if target.is_file() and _without_date(_read(target)) == _without_date(text):
             results.append((target, Outcome.UNCHANGED))
             continue
-        _write_atomically(target, text)
+        write_atomically(target, text)
         results.append((target, Outcome.WROTE))
     return results
 
 
 def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="\n", dir=path.parent, prefix=".export-", suffix=".tmp", delete=False
-    ) as tmp:
-        tmp.write(text)
-    Path(tmp.name).replace(path)
