@@ -237,7 +237,13 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
                 anchored[anchor] = None
             opened.append(_Open(anchor, total - 1, {} if kind is yaml.MappingStartEvent else None))
     except yaml.YAMLError as exc:
-        problems.append(_ruamel_refusal(text, file) or _refusal(exc, file))
+        refusal = _refusal(exc, file)
+        if (
+            "maximum nesting depth" in refusal.message
+        ):  # libyaml's own limit: `[[[...` meets it before any event
+            problems.append(error("manifest.too_large", _TOO_DEEP, source=refusal.source))
+        else:
+            problems.append(_ruamel_refusal(text, file) or refusal)
     return problems
 
 
