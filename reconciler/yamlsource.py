@@ -106,7 +106,8 @@ def load_yaml_text(
             return None, problems
         root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
         walk = _Walk(text, file, os.environ if environ is None else environ)
-        data = walk.convert(root, (), _at(root.start_mark) if root.start_mark else (1, 1))
+        position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
+        data = walk.convert(root, (), position)
         return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
     except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
         return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
