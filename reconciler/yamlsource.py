@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import Diagnostic, SourceSpan, error
 
@@ -139,11 +139,7 @@ def _ruamel_refusal(text: str, file: str) -> Diagnostic | None:
 
 def _refusal(exc: Any, file: str) -> Diagnostic:
     """A parser's exception (ruamel.yaml's or PyYAML's: they share their shape) as a diagnostic."""
-    mark = (
-        exc.problem_mark or exc.context_mark
-        if isinstance(exc, MarkedYAMLError | yaml.MarkedYAMLError)
-        else None
-    )
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is None:
         return error("manifest.yaml", f"invalid YAML: {exc}", source=SourceSpan(file, 1, 1))
     message = f"invalid YAML: {exc.problem or exc.context or 'syntax error'}"
@@ -205,43 +201,36 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
                 if anchor not in anchored:
                     refuse(event, f"alias *{anchor} has no anchor &{anchor} before it")
                     continue
-                size = anchored[anchor]
-                if size is None:
+                found = anchored[anchor]
+                if found is None:
                     refuse(event, f"alias *{anchor} refers to itself")
                     break
-                expanded += size[0]
-                total += size[0]
-                if expanded > MAX_ALIAS_NODES:
-                    message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
-                    refuse(event, message, "manifest.too_large")
-                    break
-                if len(opened) + size[1] > MAX_DEPTH:
-                    refuse(event, _TOO_DEEP, "manifest.too_large")
-                    break
-                if parent is not None:
-                    parent.height = max(parent.height, size[1] + 1)
-                continue
-            total += 1
-            if event.tag is not None:
-                shown = event.tag.replace("tag:yaml.org,2002:", "!!")
-                refuse(event, f"YAML tags such as {shown} are not allowed")
-            if anchor is not None and anchor in anchored:
-                refuse(event, f"anchor &{anchor} is defined twice; give each anchor its own name")
-            if kind is yaml.ScalarEvent:
+                size, height = found
+                expanded += size
+            else:
+                size, height = 1, int(kind is not yaml.ScalarEvent)
+                if event.tag is not None:
+                    refuse(event, f"YAML tags such as {event.tag.replace(_CORE_TAG, '!!')} are not allowed")
+                if anchor is not None and anchor in anchored:
+                    refuse(event, f"anchor &{anchor} is defined twice; give each anchor its own name")
                 if anchor is not None:
-                    anchored[anchor] = (1, 0)
-                continue
-            if len(opened) >= MAX_DEPTH:
+                    anchored[anchor] = None if height else (1, 0)
+            total += size
+            if expanded > MAX_ALIAS_NODES:
+                message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
+                refuse(event, message, "manifest.too_large")
+                break
+            if len(opened) + height > MAX_DEPTH:
                 refuse(event, _TOO_DEEP, "manifest.too_large")
                 break
-            if anchor is not None:
-                anchored[anchor] = None
-            opened.append(_Open(anchor, total - 1, {} if kind is yaml.MappingStartEvent else None))
+            if parent is not None:
+                parent.height = max(parent.height, height + 1)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                opened.append(_Open(anchor, total - 1, {} if kind is yaml.MappingStartEvent else None))
     except yaml.YAMLError as exc:
         refusal = _refusal(exc, file)
-        if (
-            "maximum nesting depth" in refusal.message
-        ):  # libyaml's own limit: `[[[...` meets it before any event
+        # libyaml has a nesting limit of its own, which `[[[...` meets before libyaml gives any event
+        if "maximum nesting depth" in refusal.message:
             problems.append(error("manifest.too_large", _TOO_DEEP, source=refusal.source))
         else:
             problems.append(_ruamel_refusal(text, file) or refusal)
@@ -250,6 +239,7 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
 
 _NODE_EVENTS = frozenset({yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent})
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
+_CORE_TAG = "tag:yaml.org,2002:"
 
 # The YAML 1.2 core schema as ruamel.yaml's round-trip loader (the reference) reads it, tried in this order.
 _FLOAT = re.compile(
