@@ -329,15 +329,16 @@ class _Walk:
                 yield key, value, _at(key.start_mark), self._empty_value_at(value.start_mark, following)
             else:
                 yield key, value, _at(key.start_mark), _at(value.start_mark)
-        own = {key.value for key, _ in pairs if type(key) is yaml.ScalarNode}
+        own: set[Any] = {key.value for key, _ in pairs if type(key) is yaml.ScalarNode}
         for source in merged:
             if type(source) is not yaml.MappingNode:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report("manifest.yaml", message, _at(source.start_mark))
                 continue
             for key, value, _, _ in self._entries(source, position):
-                if type(key) is not yaml.ScalarNode or key.value not in own:
-                    own.add(key.value)
+                name = key.value if type(key) is yaml.ScalarNode else key
+                if name not in own:
+                    own.add(name)
                     yield key, value, position, position
 
     def _empty_value_at(self, after_colon: Any, following: Any) -> Position:
