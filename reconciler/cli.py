@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -41,6 +40,7 @@ from reconciler.export import (
     render_export,
     write_export,
 )
+from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
 from reconciler.manifest import DesiredState, load_manifests
@@ -261,7 +261,7 @@ def plan(
     else:
         ui.out(render_text(result, color=ui.stdout_color()))
     if out_file is not None:
-        _write_atomically(out_file, render_json(result))
+        write_atomically(out_file, render_json(result))
         ui.info(f"Saved the plan to {out_file}; apply it with: jsm-reconciler apply --plan {out_file}")
     if result.has_errors:
         return EXIT_ERROR
@@ -563,15 +563,6 @@ def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
             f"the site changed since the plan was made, so nothing was applied; plan again.\n{listing}"
         )
     return saved
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
-    ) as tmp:
-        tmp.write(text)
-    Path(tmp.name).replace(path)
 
 
 @cli.command()

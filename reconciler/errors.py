@@ -6,8 +6,10 @@ Only the CLI turns errors into output and exit codes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -52,6 +54,15 @@ class Diagnostic:
         if self.source:
             data.update(file=self.source.file, line=self.source.line, column=self.source.column)
         return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Diagnostic:
+        """The diagnostic `to_json` gave. Raises KeyError, ValueError or TypeError on malformed data."""
+        source = (
+            SourceSpan(str(data["file"]), int(data["line"]), int(data["column"])) if "file" in data else None
+        )
+        address = data.get("address")
+        return cls(Severity(data["severity"]), str(data["code"]), str(data["message"]), source, address)
 
 
 def error(

@@ -16,7 +16,6 @@ every name and refuses anything that would resolve outside the output directory.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from reconciler.errors import ConfigError
+from reconciler.files import write_atomically
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import Identity, LiveObject, ResourceKind
 from reconciler.site.live import LiveState
@@ -147,18 +147,10 @@ def write_export(files: Mapping[str, str], out_dir: Path, *, force: bool) -> lis
         if target.is_file() and _without_date(_read(target)) == _without_date(text):
             results.append((target, Outcome.UNCHANGED))
             continue
-        _write_atomically(target, text)
+        write_atomically(target, text)
         results.append((target, Outcome.WROTE))
     return results
 
 
 def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="\n", dir=path.parent, prefix=".export-", suffix=".tmp", delete=False
-    ) as tmp:
-        tmp.write(text)
-    Path(tmp.name).replace(path)

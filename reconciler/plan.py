@@ -107,7 +107,7 @@ class Plan:
             unmanaged=tuple(data.get("unmanaged", ())),
             protected=tuple(data.get("protected", ())),
             # Errors travel with the plan: a plan that was refused stays refused when applied from a file.
-            diagnostics=tuple(_diagnostic_from_json(d) for d in data.get("diagnostics", ())),
+            diagnostics=tuple(Diagnostic.from_json(d) for d in data.get("diagnostics", ())),
             kinds=tuple(data["kinds"]),
             fingerprints=dict(data["fingerprints"]),
             touches={k: tuple(v) for k, v in data["touches"].items()},
@@ -139,11 +139,6 @@ def _change_json(change: Change) -> dict[str, Any]:
             "column": change.source.column,
         }
     return data
-
-
-def _diagnostic_from_json(data: Mapping[str, Any]) -> Diagnostic:
-    source = SourceSpan(data["file"], data["line"], data["column"]) if "file" in data else None
-    return Diagnostic(Severity(data["severity"]), data["code"], data["message"], source, data.get("address"))
 
 
 def _change_from_json(data: Mapping[str, Any]) -> Change:

@@ -1,39 +1,31 @@
 """Reading manifest YAML safely, into plain Python data plus the position of every node.
 
-libyaml (through PyYAML) turns the text into parser events; one pass over them judges the input and composes
-a small node tree with 1-based positions, and a second walks that tree into plain dicts, lists and scalars
-(which pydantic validates) and a SourceMap (data path -> position). Plain scalars follow YAML 1.2: `yes`,
-`on` and `0755` are not YAML 1.1's booleans and octals.
+libyaml (through PyYAML) reads a text twice: its events are judged first, refusing explicit tags, duplicate
+keys, a second document, anchors defined twice, nesting deeper than MAX_DEPTH and aliases that would expand
+to more than MAX_ALIAS_NODES nodes (the "billion laughs"); only then does libyaml's own composer build the
+nodes, which carry their positions, and a walk over them gives plain data and a SourceMap. Files above
+MAX_FILE_BYTES are never parsed. Plain scalars follow YAML 1.2: `yes`, `on` and `0755` are not YAML 1.1's
+booleans and octals. String values may use `${NAME}` to read the environment variable NAME (`$${` is a
+literal `${`). Every problem comes back as a Diagnostic; nothing here raises for bad input.
 
-The semantics are ruamel.yaml's round-trip loader, which this module used to run: when libyaml is missing
-or refuses the text, ruamel's parser produces the same events instead, so syntax errors keep ruamel's
-messages and positions, and the rare text the two parsers judge differently still loads as before.
-
-Hostile input is judged on the events before anything is converted: explicit tags, duplicate keys, nesting
-deeper than MAX_DEPTH and aliases that would expand to more than MAX_ALIAS_NODES nodes (the "billion laughs")
-are refused, and files above MAX_FILE_BYTES are never parsed at all. Every problem, including ones nobody
-foresaw, comes back as a Diagnostic; nothing here raises for bad input.
-
-String values may use `${NAME}` to read the environment variable NAME; `$${` stands for a literal `${`.
+ruamel.yaml's parser, which read manifests before, still judges two kinds of text, to keep their documented
+diagnostics: texts libyaml refuses, and texts with a tab (libyaml reads `[x<TAB>y]` where ruamel refuses it).
 """
 
 from __future__ import annotations
 
-import contextlib
+import gc
 import io
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-import yaml.events
 from ruamel.yaml import YAML
-from ruamel.yaml import events as ruamel_events
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.util import create_timestamp, timestamp_regexp
+from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import Diagnostic, SourceSpan, error
 
@@ -43,15 +35,7 @@ MAX_ALIAS_NODES = 100_000
 
 PathSegment = str | int
 DataPath = tuple[PathSegment, ...]
-
-_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
-
-# The scanners disagree on these: libyaml keeps a tab inside a plain scalar where ruamel ends the scalar,
-# and counts lines and columns differently around NEL, LS, PS and a byte order mark inside the text.
-_RUAMEL_ONLY = re.compile("[\t\x85\u2028\u2029\ufeff]")
-
-# libyaml is optional in PyYAML builds; without it ruamel's pure-Python parser is the only event source.
-_LIBYAML: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+Position = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -63,8 +47,8 @@ class SourceMap:
     """
 
     file: str
-    values: Mapping[DataPath, tuple[int, int]] = field(default_factory=dict)
-    keys: Mapping[DataPath, tuple[int, int]] = field(default_factory=dict)
+    values: Mapping[DataPath, Position] = field(default_factory=dict)
+    keys: Mapping[DataPath, Position] = field(default_factory=dict)
 
     def locate(self, path: DataPath, *, key: bool = False) -> SourceSpan:
         """The node at `path`, or the deepest existing node along it; with `key`, the mapping key if any."""
@@ -96,13 +80,8 @@ def load_yaml_file(
     except OSError as exc:
         return None, [error("manifest.read", f"cannot read the file: {exc.strerror or exc}", source=start)]
     if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            error(
-                "manifest.too_large",
-                f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into several files",
-                source=start,
-            )
-        ]
+        message = f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into several files"
+        return None, [error("manifest.too_large", message, source=start)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,570 +92,275 @@ def load_yaml_file(
 def load_yaml_text(
     text: str, file: str, environ: Mapping[str, str] | None = None, *, libyaml: bool = True
 ) -> tuple[LoadedYaml | None, list[Diagnostic]]:
-    """Parse one document; `libyaml=False` uses the pure-Python parser libyaml falls back to."""
+    """Parse one document; `libyaml=False` uses PyYAML's pure-Python loader, which stands in for libyaml."""
+    start = SourceSpan(file, 1, 1)
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        return None, [error("manifest.too_large", "the document is too large", source=SourceSpan(file, 1, 1))]
+        return None, [error("manifest.too_large", "the document is too large", source=start)]
+    loader = _LIBYAML if libyaml else _PURE_PYTHON
+    collecting = gc.isenabled()
+    gc.disable()  # what is read here makes no cycles; the collector would walk the growing tree again
     try:
-        composed = None
-        if libyaml and _LIBYAML is not None and not _RUAMEL_ONLY.search(text):
-            # On refusal ruamel's parser below gives today's diagnostic for this text (or accepts it).
-            with contextlib.suppress(yaml.YAMLError, ValueError, _Unsure):
-                composed = _Composer(file, text, libyaml=True).compose(yaml.parse(text, Loader=_LIBYAML))
-        if composed is None:
-            composed = _Composer(file, text, libyaml=False).compose(YAML(typ="rt").parse(io.StringIO(text)))
-        root, problems = composed
+        refusal = _ruamel_refusal(text, file) if "\t" in text else None
+        problems = [refusal] if refusal else _judge(text, file, loader)
         if problems:
             return None, problems
-        converter = _Converter(file, os.environ if environ is None else environ)
-        position = (root.line, root.column) if isinstance(root, _Mapping | _Sequence) else (1, 1)
-        data = converter.convert(root, (), position)
-        return LoadedYaml(data, SourceMap(file, converter.values, converter.keys)), converter.diagnostics
-    except MarkedYAMLError as exc:
-        return None, [_yaml_error(exc, file)]
-    except _ConstructionError as exc:
-        return None, [exc.diagnostic]
-    except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
-        return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=SourceSpan(file, 1, 1))]
+        root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
+        walk = _Walk(text, file, os.environ if environ is None else environ)
+        position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
+        data = walk.convert(root, (), position)
+        return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+        return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _yaml_error(exc: MarkedYAMLError, file: str) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    span = SourceSpan(file, mark.line + 1, mark.column + 1) if mark else SourceSpan(file, 1, 1)
+class _Untyped:
+    """Scalars get their types from _resolve (YAML 1.2); PyYAML's YAML 1.1 resolver would only cost time."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        return ""
+
+
+# libyaml is optional in PyYAML builds; PyYAML's pure-Python loader gives the same events and nodes.
+_LIBYAML: type[Any] = type("_Libyaml", (_Untyped, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {})
+_PURE_PYTHON: type[Any] = type("_PurePython", (_Untyped, yaml.SafeLoader), {})
+
+
+def _ruamel_refusal(text: str, file: str) -> Diagnostic | None:
+    try:
+        for _ in YAML(typ="rt").parse(io.StringIO(text)):
+            pass
+    except YAMLError as exc:
+        return _refusal(exc, file)
+    return None
+
+
+def _refusal(exc: Any, file: str) -> Diagnostic:
+    """A parser's exception (ruamel.yaml's or PyYAML's: they share their shape) as a diagnostic."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return error("manifest.yaml", f"invalid YAML: {exc}", source=SourceSpan(file, 1, 1))
     message = f"invalid YAML: {exc.problem or exc.context or 'syntax error'}"
     if exc.problem and exc.context and exc.context_mark:
         message += f" ({exc.context} at line {exc.context_mark.line + 1})"
-    return error("manifest.yaml", message, source=span)
+    return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
 
 
-class _Node:
-    __slots__ = ("column", "line")
+@dataclass(slots=True)
+class _Open:
+    """A collection whose end event has not come yet."""
 
-    def __init__(self, line: int, column: int) -> None:
-        self.line = line
-        self.column = column
-
-
-class _Scalar(_Node):
-    __slots__ = ("plain", "value")
-
-    def __init__(self, value: str, plain: bool, line: int, column: int) -> None:
-        super().__init__(line, column)
-        self.value = value
-        self.plain = plain
-
-
-class _Sequence(_Node):
-    __slots__ = ("items",)
-
-    def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
-        self.items: list[_Node] = []
-
-
-class _Mapping(_Node):
-    __slots__ = ("pairs",)
-
-    def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
-        self.pairs: list[tuple[_Node, _Node]] = []
-
-
-_SCALAR, _ALIAS, _SEQUENCE, _MAPPING, _END, _DOCUMENT, _OTHER = range(7)
-_KINDS: dict[type, int] = {}
-for _module in (yaml.events, ruamel_events):
-    _KINDS.update(
-        {
-            _module.ScalarEvent: _SCALAR,
-            _module.AliasEvent: _ALIAS,
-            _module.SequenceStartEvent: _SEQUENCE,
-            _module.MappingStartEvent: _MAPPING,
-            _module.SequenceEndEvent: _END,
-            _module.MappingEndEvent: _END,
-            _module.DocumentStartEvent: _DOCUMENT,
-        }
-    )
-
-
-@dataclass
-class _Frame:
-    node: _Mapping | _Sequence
-    flow: bool
     anchor: str | None
     start_total: int
+    keys: dict[str, int] | None  # a mapping's scalar keys so far, with their lines; None in a sequence
+    children: int = 0
     height: int = 1
-    key: _Node | None = None
-    keys: dict[str, int] = field(default_factory=dict)
 
 
-class _Composer:
-    """Judges the event stream (tags, duplicate keys, depth, alias expansion) while composing the tree."""
+def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
+    """The problems of the event stream, up to its end or to one that makes reading on pointless."""
+    problems: list[Diagnostic] = []
+    opened: list[_Open] = []
+    # anchor -> the nodes it stands for (aliases expanded) and its height; None while its collection is open
+    anchored: dict[str, tuple[int, int] | None] = {}
+    total = expanded = documents = 0
 
-    def __init__(self, file: str, text: str, *, libyaml: bool) -> None:
-        self.file = file
-        self.text = text
-        self.libyaml = libyaml
+    def refuse(event: yaml.Event, message: str, code: str = "manifest.yaml") -> None:
+        problems.append(error(code, message, source=SourceSpan(file, *_at(event.start_mark))))
 
-    def at(self, event: Any) -> SourceSpan:
-        return SourceSpan(self.file, event.start_mark.line + 1, event.start_mark.column + 1)
-
-    def compose(self, events: Iterable[Any]) -> tuple[_Node, list[Diagnostic]]:
-        problems: list[Diagnostic] = []
-        frames: list[_Frame] = []
-        anchors: dict[str, _Node] = {}
-        sizes: dict[str, int] = {}
-        heights: dict[str, int] = {}
-        total = 0
-        expanded = 0
-        documents = 0
-        root: _Node | None = None
-        pending: _Scalar | None = None
-        try:
-            for event in events:
-                kind = _KINDS.get(type(event), _OTHER)
-                if pending is not None:
-                    self._place_empty_value(pending, event)
-                    pending = None
-                if kind == _DOCUMENT:
-                    documents += 1
-                    if documents > 1 and self.libyaml:
-                        raise _Unsure  # ruamel's diagnostic is at the `---`, libyaml's at a directive
-                    if documents > 1:
-                        problems.append(
-                            error(
-                                "manifest.yaml", "one YAML document per file, please", source=self.at(event)
-                            )
+    try:
+        for event in iter(loader(text).get_event, None):
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = opened.pop()
+                if done.anchor is not None:
+                    anchored[done.anchor] = (total - done.start_total, done.height)
+                if opened:
+                    opened[-1].height = max(opened[-1].height, done.height + 1)
+                continue
+            if kind not in _NODE_EVENTS:
+                documents += kind is yaml.DocumentStartEvent
+                if documents > 1:
+                    refuse(event, "one YAML document per file, please")
+                    break
+                continue
+            parent = opened[-1] if opened else None
+            if parent is not None:
+                keys = parent.keys
+                if keys is not None and not parent.children % 2 and kind is yaml.ScalarEvent:
+                    if event.value in keys:
+                        refuse(
+                            event, f"duplicate key {event.value!r} (first given at line {keys[event.value]})"
                         )
-                        break
+                    keys.setdefault(event.value, event.start_mark.line + 1)
+                parent.children += 1
+            anchor = event.anchor
+            if kind is yaml.ScalarEvent and anchor is None and event.tag is None:
+                total += 1  # the common case, kept short
+                continue
+            if kind is yaml.AliasEvent:
+                if anchor not in anchored:
+                    refuse(event, f"alias *{anchor} has no anchor &{anchor} before it")
                     continue
-                if kind == _END:
-                    if frames:
-                        frame = frames.pop()
-                        if frame.anchor is not None:
-                            sizes[frame.anchor] = total - frame.start_total
-                            heights[frame.anchor] = frame.height
-                        if frames:
-                            frames[-1].height = max(frames[-1].height, frame.height + 1)
-                    continue
-                if kind == _OTHER:
-                    continue
-                mark = event.start_mark
-                if self.libyaml and event.anchor is not None:
-                    self._check_name(mark.index, event.anchor)
-                parent = frames[-1] if frames else None
-                as_key = parent is not None and isinstance(parent.node, _Mapping) and parent.key is None
-                if as_key and kind == _SCALAR and event.value != "<<":
-                    assert parent is not None
-                    first = parent.keys.get(event.value)
-                    if first is None:
-                        parent.keys[event.value] = mark.line + 1
-                    else:
-                        problems.append(
-                            error(
-                                "manifest.yaml",
-                                f"duplicate key {event.value!r} (first given at line {first})",
-                                source=self.at(event),
-                            )
-                        )
-                tag = getattr(event, "tag", None)
-                if tag is not None and self.libyaml:
-                    raise _Unsure  # refused either way, as ruamel reads it (libyaml reads some tags apart)
-                if tag is not None:
-                    shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-                    problems.append(
-                        error(
-                            "manifest.yaml",
-                            f"YAML tags such as {shown} are not allowed",
-                            source=self.at(event),
-                        )
-                    )
-                node: _Node
-                if kind == _ALIAS:
-                    anchor = str(event.anchor)
-                    if any(frame.anchor == anchor for frame in frames):
-                        problems.append(
-                            error("manifest.yaml", f"alias *{anchor} refers to itself", source=self.at(event))
-                        )
-                        break
-                    if anchor not in sizes:
-                        problems.append(
-                            error(
-                                "manifest.yaml",
-                                f"alias *{anchor} has no anchor &{anchor} before it",
-                                source=self.at(event),
-                            )
-                        )
-                        node = _Scalar("", True, mark.line + 1, mark.column + 1)
-                    else:
-                        expanded += sizes[anchor]
-                        total += sizes[anchor]
-                        if expanded > MAX_ALIAS_NODES:
-                            problems.append(
-                                error(
-                                    "manifest.too_large",
-                                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes; "
-                                    "the document is refused",
-                                    source=self.at(event),
-                                )
-                            )
-                            break
-                        if len(frames) + heights[anchor] > MAX_DEPTH:
-                            problems.append(_too_deep(self.at(event)))
-                            break
-                        if parent is not None:
-                            parent.height = max(parent.height, heights[anchor] + 1)
-                        node = anchors[anchor]
-                else:
-                    total += 1
-                    anchor_name = None if event.anchor is None else str(event.anchor)
-                    if kind == _SCALAR:
-                        plain = tag is None and bool(event.implicit[0])
-                        value = event.value
-                        if event.style == ">" and not self.libyaml:
-                            value = value.replace("\a", "")  # ruamel marks the folds of `>` scalars with BEL
-                        node = scalar = _Scalar(value, plain, mark.line + 1, mark.column + 1)
-                        if self.libyaml and plain and not event.value and anchor_name is None and parent:
-                            pending = self._empty(scalar, parent, as_key, mark.index)
-                        if anchor_name is not None:
-                            sizes[anchor_name] = 1
-                            heights[anchor_name] = 0
-                    else:
-                        if len(frames) + 1 > MAX_DEPTH:
-                            problems.append(_too_deep(self.at(event)))
-                            break
-                        if (
-                            self.libyaml
-                            and kind == _MAPPING
-                            and parent is not None
-                            and parent.flow
-                            and self.text[mark.index : mark.index + 1] != "{"
-                        ):
-                            raise _Unsure  # a single-pair mapping `[a: b]` starts elsewhere in ruamel
-                        node = (_Mapping if kind == _MAPPING else _Sequence)(mark.line + 1, mark.column + 1)
-                    if anchor_name is not None:
-                        anchors[anchor_name] = node
-                if parent is None:
-                    root = node if root is None else root
-                else:
-                    self._attach(parent, node)
-                if isinstance(node, _Mapping | _Sequence) and kind != _ALIAS:
-                    frames.append(_Frame(node, bool(event.flow_style), anchor_name, total - 1))
-        except MarkedYAMLError as exc:
-            problems.append(_yaml_error(exc, self.file))
-        return (root if root is not None else _Scalar("", True, 1, 1)), problems
-
-    @staticmethod
-    def _attach(parent: _Frame, node: _Node) -> None:
-        owner = parent.node
-        if isinstance(owner, _Sequence):
-            owner.items.append(node)
-        elif parent.key is None:
-            parent.key = node
+                found = anchored[anchor]
+                if found is None:
+                    refuse(event, f"alias *{anchor} refers to itself")
+                    break
+                size, height = found
+                expanded += size
+            else:
+                size, height = 1, int(kind is not yaml.ScalarEvent)
+                if event.tag is not None:
+                    refuse(event, f"YAML tags such as {event.tag.replace(_CORE_TAG, '!!')} are not allowed")
+                if anchor is not None and anchor in anchored:
+                    refuse(event, f"anchor &{anchor} is defined twice; give each anchor its own name")
+                if anchor is not None:
+                    anchored[anchor] = None if height else (1, 0)
+            total += size
+            if expanded > MAX_ALIAS_NODES:
+                message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
+                refuse(event, message, "manifest.too_large")
+                break
+            if len(opened) + height > MAX_DEPTH:
+                refuse(event, _TOO_DEEP, "manifest.too_large")
+                break
+            if parent is not None:
+                parent.height = max(parent.height, height + 1)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                opened.append(_Open(anchor, total - 1, {} if kind is yaml.MappingStartEvent else None))
+    except yaml.YAMLError as exc:
+        refusal = _refusal(exc, file)
+        # libyaml has a nesting limit of its own, which `[[[...` meets before libyaml gives any event
+        if "maximum nesting depth" in refusal.message:
+            problems.append(error("manifest.too_large", _TOO_DEEP, source=refusal.source))
         else:
-            owner.pairs.append((parent.key, node))
-            parent.key = None
-
-    def _empty(self, scalar: _Scalar, parent: _Frame, as_key: bool, index: int) -> _Scalar | None:
-        """An empty value from libyaml, when its position needs the next event to match ruamel's; or None.
-
-        ruamel puts an empty block-mapping value at the next token, libyaml right after the `:`. Where a
-        comment follows the `:`, empty keys and empty values in flow collections (all rare), ruamel's
-        parser takes over.
-        """
-        if isinstance(parent.node, _Sequence) and not parent.flow:
-            return None
-        if as_key or parent.flow:
-            raise _Unsure
-        end = self.text.find("\n", index)
-        if self.text[index : end if end >= 0 else len(self.text)].lstrip(" ").startswith("#"):
-            raise _Unsure  # where ruamel puts it depends on how it attaches the comment
-        return scalar
-
-    def _check_name(self, index: int, name: str) -> None:
-        """libyaml ends an anchor or alias name at characters that ruamel takes as part of it."""
-        end = index + 1 + len(name)
-        if self.text[index + 1 : end] != name or self.text[end : end + 1] not in (
-            "",
-            " ",
-            "\r",
-            "\n",
-            ",",
-            "]",
-            "}",
-            "[",
-            "{",
-        ):
-            raise _Unsure
-
-    def _place_empty_value(self, value: _Scalar, following: Any) -> None:
-        kind = _KINDS.get(type(following), _OTHER)
-        mark = following.start_mark
-        if (
-            kind in (_OTHER, _DOCUMENT)
-            or (kind == _SCALAR and not following.value)
-            or mark.index >= len(self.text)  # libyaml ends a text without a final line break on a new line
-        ):
-            raise _Unsure
-        index = mark.index - 1
-        while index >= 0 and self.text[index] in " \t":
-            index -= 1
-        if index >= 0 and self.text[index] == "?":
-            raise _Unsure  # ruamel ends at the explicit key's `?`
-        value.line, value.column = mark.line + 1, mark.column + 1
+            problems.append(_ruamel_refusal(text, file) or refusal)
+    return problems
 
 
-class _Unsure(Exception):
-    """libyaml's events cannot give ruamel's positions here; ruamel's parser takes over."""
+_NODE_EVENTS = frozenset({yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent})
+_TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
+_CORE_TAG = "tag:yaml.org,2002:"
 
-
-def _too_deep(span: SourceSpan) -> Diagnostic:
-    return error(
-        "manifest.too_large", f"the document is nested more than {MAX_DEPTH} levels deep", source=span
-    )
-
-
-class _ConstructionError(Exception):
-    """A mapping ruamel's constructor refused (merge keys, keys equal as values); one diagnostic for all."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
-# The YAML 1.2 resolvers of ruamel.yaml (its round-trip loader was the reference), tried in this order.
+# The YAML 1.2 core schema as ruamel.yaml's round-trip loader (the reference) reads it, tried in this order.
 _FLOAT = re.compile(
-    r"""^(?:
-     [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
+    r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+    r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
 _INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")
-_TIMESTAMP = re.compile(
-    r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-    |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
-    (?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
-    (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
-    re.X,
-)
 _NUMBER_START = frozenset("-+0123456789.")
 _CONSTANTS: dict[str, Any] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),
     **dict.fromkeys(("false", "False", "FALSE"), False),
     **dict.fromkeys(("~", "null", "Null", "NULL"), None),
 }
+_TIMESTAMPS = yaml.constructor.SafeConstructor()
 
 
-def _resolve(node: _Scalar) -> Any:
+def _resolve(node: yaml.ScalarNode) -> Any:
     """A scalar's value: quoted and block scalars are text, plain ones follow the YAML 1.2 core schema."""
-    value = node.value
-    if not node.plain:
+    value: str = node.value
+    if node.style:
         return value
-    if not value:
-        return None
-    if value[0] in _NUMBER_START:
-        if _FLOAT.match(value):
-            return _float(value)
-        if _INT.match(value):
-            return _int(value)
-        if _TIMESTAMP.match(value):
-            match = timestamp_regexp.match(value)
-            assert match is not None  # its pattern accepts everything _TIMESTAMP does
-            return create_timestamp(**match.groupdict())
-        return value
-    return _CONSTANTS.get(value, value)
+    if value[:1] not in _NUMBER_START:
+        return _CONSTANTS.get(value, value) if value else None
+    if _FLOAT.match(value):
+        return float(value.replace("_", "").lower().replace(".inf", "inf").replace(".nan", "nan"))
+    if _INT.match(value):
+        digits = value.replace("_", "")
+        return int(digits, 0) if digits.lstrip("+-")[:2] in ("0b", "0o", "0x") else int(digits)
+    if _TIMESTAMPS.timestamp_regexp.match(value):
+        return _TIMESTAMPS.construct_yaml_timestamp(node)
+    return value
 
 
-def _int(text: str) -> int:
-    digits = text.replace("_", "")
-    sign = -1 if digits[0] == "-" else 1
-    digits = digits.lstrip("+-")
-    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-        if digits.startswith(prefix):
-            return sign * int(digits[2:], base)
-    return sign * int(digits)
+def _at(mark: Any) -> Position:
+    return mark.line + 1, mark.column + 1
 
 
-def _float(text: str) -> float:
-    digits = text.replace("_", "").lower()
-    sign = -1 if digits[0] == "-" else 1
-    digits = digits.lstrip("+-")
-    if digits == ".inf":
-        return sign * float("inf")
-    if digits == ".nan":
-        return float("nan")
-    return sign * float(digits)
+_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
+_MALFORMED = "malformed ${...}: write ${NAME} for an environment variable, $${ for a literal ${"
 
 
-# A mapping entry: key, key position, value node, value position; keys merged in with `<<` have no positions.
-_Entry = tuple[Any, tuple[int, int] | None, _Node, tuple[int, int] | None]
+class _Walk:
+    """Turns the composed nodes into plain data, recording positions and interpolating `${VAR}`."""
 
-
-class _Converter:
-    """Turns the composed tree into plain data, recording positions and interpolating `${VAR}`."""
-
-    def __init__(self, file: str, environ: Mapping[str, str]) -> None:
+    def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
+        self.text = text
         self.file = file
         self.environ = environ
-        self.values: dict[DataPath, tuple[int, int]] = {}
-        self.keys: dict[DataPath, tuple[int, int]] = {}
+        self.values: dict[DataPath, Position] = {}
+        self.keys: dict[DataPath, Position] = {}
         self.diagnostics: list[Diagnostic] = []
-        self._entries: dict[int, list[_Entry]] = {}
 
-    def convert(self, node: _Node, path: DataPath, position: tuple[int, int]) -> Any:
+    def convert(self, node: Any, path: DataPath, position: Position) -> Any:
         self.values[path] = position
-        if isinstance(node, _Scalar):
+        if type(node) is yaml.ScalarNode:
             value = _resolve(node)
-            return self._interpolate(value, position) if isinstance(value, str) else value
-        if isinstance(node, _Sequence):
-            return [
-                self.convert(item, (*path, index), (item.line, item.column))
-                for index, item in enumerate(node.items)
-            ]
-        assert isinstance(node, _Mapping)
+            return self._interpolate(value, position) if type(value) is str and "$" in value else value
+        if type(node) is yaml.SequenceNode:
+            items = enumerate(node.value)
+            return [self.convert(item, (*path, index), _at(item.start_mark)) for index, item in items]
         result: dict[str, Any] = {}
-        for key, key_position, value, value_position in self._entries_of(node):
-            if not isinstance(key, str):
-                self.diagnostics.append(
-                    error(
-                        "manifest.invalid",
-                        f"keys must be text; write {str(key)!r} in quotes",
-                        source=SourceSpan(self.file, *(key_position or position)),
-                    )
-                )
-                self._plain(value)  # ruamel built it all the same, and refused what it could not build
+        for key_node, value_node, key_position, value_position in self._entries(node, position):
+            key = _resolve(key_node) if type(key_node) is yaml.ScalarNode else None
+            if type(key) is not str:
+                shown = key_node.value if type(key_node) is yaml.ScalarNode else ""
+                message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
+                self._report("manifest.invalid", message, key_position)
                 continue
-            child = (*path, key)
-            self.keys[child] = key_position or position
-            result[key] = self.convert(value, child, value_position or position)
+            self.keys[(*path, key)] = key_position
+            result[key] = self.convert(value_node, (*path, key), value_position)
         return result
 
-    def _entries_of(self, node: _Mapping) -> list[_Entry]:
-        """The entries of a mapping once its `<<` merges are applied: its own first, then merged ones."""
-        known = self._entries.get(id(node))
-        if known is not None:
-            return known
-        merged: list[_Mapping] = []
-        for key_node, value_node in node.pairs:
-            if not _is_merge(key_node):
-                continue
-            if merged:
-                raise self._refused(node, key_node, 'found duplicate merge key "<<"')
-            if not isinstance(value_node, _Scalar):
-                self._plain(value_node)  # ruamel built what is merged before judging it
-            sources = value_node.items if isinstance(value_node, _Sequence) else [value_node]
-            for source in sources:
-                if not isinstance(source, _Mapping):
-                    expected = "a mapping" if source is not value_node else "a mapping or list of mappings"
-                    raise self._refused(
-                        node, source, f"expected {expected} for merging, but found {_kind(source)}"
-                    )
-                merged.append(source)
-        entries: list[_Entry] = []
-        present: dict[Any, _Node] = {}
-        for key_node, value_node in node.pairs:
-            if _is_merge(key_node):
-                continue
-            key = self._key(key_node)
-            if key in present:
-                raise self._refused(
-                    node,
-                    key_node,
-                    f'found duplicate key "{key}" with value "{self._plain(value_node)}" '
-                    f'(original value: "{self._plain(present[key])}")',
-                )
-            present[key] = value_node
-            entries.append(
-                (key, (key_node.line, key_node.column), value_node, (value_node.line, value_node.column))
-            )
+    def _entries(self, node: Any, position: Position) -> Iterator[tuple[Any, Any, Position, Position]]:
+        """A mapping's own entries, then those its `<<` keys merge in (at its position) that it lacks."""
+        merged: list[Any] = []
+        pairs = node.value
+        for index, (key, value) in enumerate(pairs):
+            if key.value == "<<" and type(key) is yaml.ScalarNode and not key.style:
+                merged.extend(value.value if type(value) is yaml.SequenceNode else [value])
+            elif (
+                not value.value and type(value) is yaml.ScalarNode and not value.style and not node.flow_style
+            ):
+                following = pairs[index + 1][0].start_mark if index + 1 < len(pairs) else node.end_mark
+                yield key, value, _at(key.start_mark), self._empty_value_at(value.start_mark, following)
+            else:
+                yield key, value, _at(key.start_mark), _at(value.start_mark)
+        own: set[Any] = {key.value for key, _ in pairs if type(key) is yaml.ScalarNode}
         for source in merged:
-            for key, _, value_node, _ in self._entries_of(source):
-                if key not in present:
-                    present[key] = value_node
-                    entries.append((key, None, value_node, None))
-        self._entries[id(node)] = entries
-        return entries
+            if type(source) is not yaml.MappingNode:
+                message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
+                self._report("manifest.yaml", message, _at(source.start_mark))
+                continue
+            for key, value, _, _ in self._entries(source, position):
+                name = key.value if type(key) is yaml.ScalarNode else key
+                if name not in own:
+                    own.add(name)
+                    yield key, value, position, position
 
-    def _key(self, node: _Node) -> Any:
-        plain = self._plain(node)
-        if isinstance(plain, dict):
-            _check_hashable(plain.values())
-            return _MappingKey(plain.items())
-        if isinstance(plain, list):
-            _check_hashable(plain)
-            return tuple(plain)
-        return plain
+    def _empty_value_at(self, after_colon: Any, following: Any) -> Position:
+        """Where ruamel.yaml placed an empty value: at the next token, unless a comment or the end of a text
+        without a final line break follows the `:`."""
+        line_end = self.text.find("\n", after_colon.index)
+        if line_end < 0 or self.text[after_colon.index : line_end].lstrip(" ").startswith("#"):
+            return _at(after_colon)
+        return _at(following)
 
-    def _plain(self, node: _Node) -> Any:
-        """A node as data without positions or interpolation: what keys and ruamel's messages show."""
-        if isinstance(node, _Scalar):
-            return _resolve(node)
-        if isinstance(node, _Sequence):
-            return [self._plain(item) for item in node.items]
-        assert isinstance(node, _Mapping)
-        return {key: self._plain(value) for key, _, value, _ in self._entries_of(node)}
-
-    def _refused(self, mapping: _Mapping, node: _Node, problem: str) -> _ConstructionError:
-        return _ConstructionError(
-            error(
-                "manifest.yaml",
-                f"invalid YAML: {problem} (while constructing a mapping at line {mapping.line})",
-                source=SourceSpan(self.file, node.line, node.column),
-            )
-        )
-
-    def _interpolate(self, text: str, position: tuple[int, int]) -> str:
-        if "$" not in text:
-            return text
-
+    def _interpolate(self, text: str, position: Position) -> str:
         def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
             if match.group(0) == "$${":
                 return "${"
-            name = match.group(1)
-            span = SourceSpan(self.file, *position)
-            if name is None:
-                self.diagnostics.append(
-                    error(
-                        "manifest.env",
-                        "malformed ${...}: write ${NAME} for an environment variable, $${ for a literal ${",
-                        source=span,
-                    )
-                )
-                return match.group(0)
-            if name not in self.environ:
-                self.diagnostics.append(
-                    error(
-                        "manifest.env",
-                        f"environment variable {name} is not set (used as ${{{name}}})",
-                        source=span,
-                    )
-                )
-                return match.group(0)
-            return self.environ[name]
+            if name and name in self.environ:
+                return self.environ[name]
+            problem = f"environment variable {name} is not set (used as ${{{name}}})" if name else _MALFORMED
+            self._report("manifest.env", problem, position)
+            return match.group(0)
 
         return _VARIABLE.sub(replace, text)
 
-
-class _MappingKey(tuple[tuple[Any, Any], ...]):
-    """A mapping used as a key: hashable, and named in diagnostics the way ruamel.yaml named it."""
-
-    def __repr__(self) -> str:
-        return f"ordereddict({list(self)!r})"
-
-    __str__ = __repr__
-
-
-def _check_hashable(parts: Iterable[Any]) -> None:
-    for part in parts:
-        if isinstance(part, list | dict):
-            name = "CommentedSeq" if isinstance(part, list) else "CommentedMap"
-            raise TypeError(f"unhashable type: {name!r}")
-
-
-def _is_merge(node: _Node) -> bool:
-    return isinstance(node, _Scalar) and node.plain and node.value == "<<"
-
-
-def _kind(node: _Node) -> str:
-    return "scalar" if isinstance(node, _Scalar) else "sequence" if isinstance(node, _Sequence) else "mapping"
+    def _report(self, code: str, message: str, position: Position) -> None:
+        self.diagnostics.append(error(code, message, source=SourceSpan(self.file, *position)))

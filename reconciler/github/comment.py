@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from reconciler.errors import Diagnostic, Severity, SourceSpan
+from reconciler.errors import Diagnostic, Severity
 from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
@@ -32,24 +31,6 @@ def marker(key: str = "") -> str:
     """The hidden first line that identifies our comment; `key` tells apart several sites or paths."""
     cleaned = " ".join(key.replace("--", "-").replace(">", "").split())
     return f"{MARKER_PREFIX}{' ' + cleaned if cleaned else ''} -->"
-
-
-def diagnostics_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Diagnostic, ...]:
-    found = []
-    for item in items:
-        source = None
-        if item.get("file") and item.get("line") and item.get("column"):
-            source = SourceSpan(str(item["file"]), int(item["line"]), int(item["column"]))
-        found.append(
-            Diagnostic(
-                Severity(str(item.get("severity", "error"))),
-                str(item.get("code", "")),
-                str(item.get("message", "")),
-                source,
-                item.get("address"),
-            )
-        )
-    return tuple(found)
 
 
 def change_signature(change: Change) -> str:

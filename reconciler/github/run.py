@@ -31,7 +31,6 @@ from reconciler.github.comment import (
     DriftSplit,
     Links,
     Report,
-    diagnostics_from_json,
     marker,
     render_report,
     render_skipped,
@@ -222,9 +221,8 @@ def _error_lines(stderr: str) -> str:
     return "\n".join(lines[:200])
 
 
-def _load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Plan.from_json(data), data
+def _load_plan(path: Path) -> Plan:
+    return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _counts_text(plan: Plan) -> str:
@@ -321,14 +319,13 @@ def run_plan(runner: Runner) -> int:
             pointer = Links(run_url=links.run_url).pointer().replace("full plan", "log")
             post_comment(runner, pr, f"{body}\n<sub>{pointer}</sub>\n")
         return 1
-    plan, data = _load_plan(plan_file)
-    diagnostics = diagnostics_from_json(data.get("diagnostics", ()))
+    plan = _load_plan(plan_file)
     split = None
     base_ref = ""
     if pr is not None:
         base_ref = str((pr.get("base") or {}).get("ref") or "")
         split = plan_base(runner, pr, plan)
-    report = Report(plan, diagnostics, split, inputs.path, base_ref, links)
+    report = Report(plan, plan.diagnostics, split, inputs.path, base_ref, links)
     runner.add_summary(render_report(report, budget=SUMMARY_BUDGET))
     runner.set_outputs(
         has_changes="true" if plan.changes else "false",
@@ -357,7 +354,7 @@ def plan_base(runner: Runner, pr: Mapping[str, Any], plan: Plan) -> DriftSplit:
     if exit_code not in (0, 2):
         first = (_error_lines(stderr).splitlines() or ["it failed"])[0]
         return split_drift(plan, None, note=f"the base branch's manifests did not plan ({code(first)})")
-    base, _data = _load_plan(base_dir / "plan.json")
+    base = _load_plan(base_dir / "plan.json")
     note = (
         f"Drift: the base commit {code(sha[:12])}"
         + (f" ({how})" if how else "")
@@ -413,8 +410,8 @@ def run_apply(runner: Runner) -> int:
             artifact_name="",
         )
         return 1
-    plan, data = _load_plan(plan_file)
-    report = Report(plan, diagnostics_from_json(data.get("diagnostics", ())), None, inputs.path)
+    plan = _load_plan(plan_file)
+    report = Report(plan, plan.diagnostics, None, inputs.path)
     outputs = {"has_changes": "true" if plan.changes else "false", "plan_json": str(plan_file)}
     outputs |= {"summary": _counts_text(plan), "artifact_name": runner.artifact}
     if not plan.changes:

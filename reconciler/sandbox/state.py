@@ -57,13 +57,13 @@ seeded site is one the real API could have produced.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.files import write_atomically
 
 EntityKind = Literal["organization", "customer", "entitlement"]
 ENTITY_KINDS: tuple[EntityKind, ...] = ("organization", "customer", "entitlement")
@@ -247,15 +247,4 @@ def describe_validation_error(exc: ValidationError, *, limit: int = 3) -> str:
 
 def save_state(state: State, path: Path) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
-    data = json.dumps(state.model_dump(mode="json"), indent=1, ensure_ascii=False).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(state.model_dump(mode="json"), indent=1, ensure_ascii=False))

@@ -2,8 +2,9 @@
 
 The codes are found in the source, not listed by hand, so a code that later work adds fails this test until
 it is documented: `error("plan.x", ...)`, `warning(...)`, `Diagnostic(severity, "x", ...)`,
-`problem("x", ...)` (a manifest model's `manifest.x`), and a code composed as f"prefix.{name}" from the
-constants assigned to `name` in the function or the module.
+`problem("x", ...)` (a manifest model's `manifest.x`), a code composed as f"prefix.{name}" from the
+constants assigned to `name` in the function or the module, and a helper's code parameter (its default and
+the constants its callers pass).
 """
 
 from __future__ import annotations
@@ -47,6 +48,34 @@ def _assigned(function: ast.AST, variable: str) -> Iterator[str]:
                         yield text
 
 
+def _passed(tree: ast.AST, functions: list[ast.FunctionDef], call: ast.Call, parameter: str) -> Iterator[str]:
+    """The text constants a helper's code parameter takes: its default and what its callers pass."""
+    helpers = [
+        f
+        for f in functions
+        if parameter in [a.arg for a in f.args.args] and any(n is call for n in ast.walk(f))
+    ]
+    if not helpers:
+        return
+    function = helpers[-1]
+    names = [a.arg for a in function.args.args]
+    position = names.index(parameter)
+    defaults = function.args.defaults
+    offset = len(names) - len(defaults)
+    if position >= offset and (text := _text(defaults[position - offset])) is not None:
+        yield text
+    skip = 1 if names[:1] == ["self"] else 0
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        called = call.func.attr if isinstance(call.func, ast.Attribute) else _name(call)
+        if called != function.name:
+            continue
+        if len(call.args) > position - skip and (text := _text(call.args[position - skip])) is not None:
+            yield text
+        for keyword in call.keywords:
+            if keyword.arg == parameter and (text := _text(keyword.value)) is not None:
+                yield text
+
+
 def _codes_in(path: Path) -> Iterator[tuple[str, int]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
@@ -68,6 +97,10 @@ def _codes_in(path: Path) -> Iterator[tuple[str, int]]:
                     )
                     assert found, f"{path}:{call.lineno}: no constant is assigned to {variable.value.id}"
                     yield from ((f"{prefix}{text}", call.lineno) for text in found)
+                elif isinstance(first, ast.Name) and (
+                    passed := list(_passed(tree, functions, call, first.id))
+                ):
+                    yield from ((text, call.lineno) for text in passed)
                 else:
                     raise AssertionError(
                         f"{path}:{call.lineno}: a code this test cannot read; pass it literally"

@@ -208,3 +208,28 @@ def test_text_libyaml_reads_differently_gets_ruamels_reading() -> None:
     assert loaded is None and [d.message for d in diagnostics] == [
         "invalid YAML: expected ',' or ']', but got '<scalar>' (while parsing a flow sequence at line 1)"
     ]
+
+
+def test_nesting_beyond_libyamls_own_limit_is_too_deep() -> None:
+    # libyaml refuses 1000 flow levels itself, before it gives the first event of `a: [[[...`
+    assert [code for _, _, code in codes("a: " + "[" * 5000 + "]" * 5000 + "\n")] == ["manifest.too_large"]
+
+
+def test_an_anchor_defined_twice_is_refused() -> None:
+    assert codes("a: &x 1\nb: &x 2\n") == [(2, 4, "manifest.yaml")]
+
+
+def test_two_merge_keys_are_duplicates() -> None:
+    assert codes("a: &a {x: 1}\nb:\n  <<: *a\n  <<: *a\n") == [(4, 3, "manifest.yaml")]
+
+
+def test_empty_values_followed_by_a_comment_or_the_end_of_the_text_stay_after_the_colon() -> None:
+    loaded, _ = load("a: # later\nb:\n  c:")
+    assert loaded is not None and loaded.data == {"a": None, "b": {"c": None}}
+    assert loaded.source_map.locate(("a",)) == SourceSpan("m.yaml", 1, 3)
+    assert loaded.source_map.locate(("b", "c")) == SourceSpan("m.yaml", 3, 5)
+
+
+def test_tabs_where_libyaml_and_ruamel_agree() -> None:
+    loaded, diagnostics = load("a: 'x\ty'  # a\ttab\nb: [1,\t2]\n")
+    assert diagnostics == [] and loaded is not None and loaded.data == {"a": "x\ty", "b": [1, 2]}
