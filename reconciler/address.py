@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DETAIL_FIELD_ENTITIES = ("organization", "customer", "entitlement")
-KIND_NAMES = ("detailFields", "products", "customRoles", "teamRoles", "permissionSchemes")
+KIND_NAMES = ("detailFields", "products", "customRoles", "teamRoles", "permissionSchemes", "projects")
 
 
 @dataclass(frozen=True, order=True)
@@ -49,6 +49,6 @@ class Address:
         if head not in KIND_NAMES or head == "detailFields":
             raise ValueError(
                 f"address {text!r}: unknown kind {head!r} (expected detailFields.ENTITY, "
-                "products, customRoles, teamRoles or permissionSchemes)"
+                "products, customRoles, teamRoles, permissionSchemes or projects)"
             )
         return cls(head, "", rest)

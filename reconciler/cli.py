@@ -42,7 +42,9 @@ from reconciler.export import (
     render_export,
     write_export,
 )
+from reconciler.exposure import assess
 from reconciler.journal import DEFAULT_JOURNAL, Journal
+from reconciler.kinds.project import read_project_map
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
@@ -202,8 +204,8 @@ def plan(
     wanted = _parse_targets(targets)
     desired, warnings = _load(paths)
     with _site(site, parallelism) as (client, name):
-        live = _read(client, name, _target_kinds(wanted))
-    result = _plan(desired, live, wanted, force, warnings)
+        live = _read(client, name, _target_kinds(wanted), frozenset(desired.objects))
+        result = _plan(client, desired, live, wanted, force, warnings)
     if output_format == "json":
         ui.out(render_json(result))
     elif output_format == "markdown":
@@ -257,11 +259,13 @@ def apply(
     with _site(site, parallelism) as (client, name):
         if plan_file is not None:
             saved = _load_plan_file(plan_file)
-            the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds))
+            touched = frozenset(change.address for change in saved.changes)
+            the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds, touched))
         else:
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
-            the_plan = _plan(desired, _read(client, name, _target_kinds(wanted)), wanted, force, warnings)
+            live = _read(client, name, _target_kinds(wanted), frozenset(desired.objects))
+            the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.color and sys.stdout.isatty()))
         if the_plan.has_errors:
             raise ConfigError("the plan has errors (above); nothing was applied")
@@ -348,7 +352,12 @@ def _parse_targets(targets: Sequence[str]) -> list[Address]:
 
 
 def _target_kinds(targets: Sequence[Address]) -> list[str] | None:
-    return sorted({t.kind for t in targets}) if targets else None
+    if not targets:
+        return None
+    kinds = {t.kind for t in targets}
+    if "projects" in kinds:  # a move's exposure and its target scheme are judged against the schemes
+        kinds.add("permissionSchemes")
+    return sorted(kinds)
 
 
 @contextmanager
@@ -358,11 +367,16 @@ def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]
         yield opened
 
 
-def _read(client: SiteClient, name: str, kind_names: Sequence[str] | None) -> LiveState:
+def _read(
+    client: SiteClient,
+    name: str,
+    kind_names: Sequence[str] | None,
+    declared: frozenset[Address] | None = None,
+) -> LiveState:
     ui = _ui()
     kinds = kinds_for(kind_names)
     if ui.quiet or not sys.stderr.isatty():
-        return read_live_state(client, kinds, site=name)
+        return read_live_state(client, kinds, site=name, declared=declared)
     columns = (
         TextColumn("Reading {task.description}"),
         BarColumn(),
@@ -371,10 +385,13 @@ def _read(client: SiteClient, name: str, kind_names: Sequence[str] | None) -> Li
     )
     with Progress(*columns, console=ui.console(), transient=True) as progress:
         task = progress.add_task(name, total=len(kinds) + len({n for k in kinds for n in k.needs}))
-        return read_live_state(client, kinds, site=name, progress=lambda _what: progress.advance(task))
+        return read_live_state(
+            client, kinds, site=name, progress=lambda _what: progress.advance(task), declared=declared
+        )
 
 
 def _plan(
+    client: SiteClient,
     desired: DesiredState,
     live: LiveState,
     targets: Sequence[Address],
@@ -382,6 +399,7 @@ def _plan(
     warnings: Sequence[Diagnostic],
 ) -> Plan:
     built = build_plan(desired, live, targets=targets, force=force)
+    built = assess(built, desired, live, functools.partial(read_project_map, client))
     return replace(built, diagnostics=(*warnings, *built.diagnostics))
 
 

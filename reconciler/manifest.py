@@ -27,6 +27,7 @@ from reconciler.kinds.custom_role import CustomRoleSpec
 from reconciler.kinds.detail_field import DetailFieldSpec, DetailFieldsSection
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec
 from reconciler.kinds.product import ProductSpec
+from reconciler.kinds.project import ProjectSpec
 from reconciler.kinds.team_role import TeamRoleEntry, TeamRolesBlock, TeamRoleSpec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
@@ -45,6 +46,17 @@ def _check_protect_entry(text: str) -> str:
 ProtectEntry = Annotated[str, AfterValidator(_check_protect_entry)]
 
 
+def _check_prunable(value: Any) -> Any:
+    if value == "projects":
+        raise problem(
+            "settings", "projects are never created or deleted, so `projects` cannot be in settings.prune"
+        )
+    return value
+
+
+PrunableKind = Annotated[KindName, BeforeValidator(_check_prunable)]
+
+
 class Thresholds(Spec):
     max_delete_percent: int | None = Field(default=None, ge=0, le=100)
     max_update_percent: int | None = Field(default=None, ge=0, le=100)
@@ -54,13 +66,17 @@ class Thresholds(Spec):
 
 
 class Settings(Spec):
-    prune: list[KindName] = Field(
+    prune: list[PrunableKind] = Field(
         default_factory=list, description="Kinds whose live objects that no manifest declares are deleted."
     )
     protect: list[ProtectEntry] = Field(
         default_factory=list, description="Addresses never deleted or replaced, e.g. products/Acme Widget."
     )
     thresholds: Thresholds | None = None
+    exposure: Literal["warn", "deny"] = Field(
+        default="warn",
+        description="deny: a plan that adds a grant to anyone or applicationRole is an error.",
+    )
 
 
 def _reject_bool(value: Any) -> Any:
@@ -82,6 +98,7 @@ class ManifestDocument(Spec):
     custom_roles: list[CustomRoleSpec] | None = None
     team_roles: list[TeamRolesBlock] | None = None
     permission_schemes: list[PermissionSchemeSpec] | None = None
+    projects: list[ProjectSpec] | None = None
 
 
 @dataclass(frozen=True)
@@ -330,6 +347,10 @@ def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Addr
                 spec,
                 ObjectOrigin(source_map, ("permissionSchemes", index)),
             )
+    for index, item in items(data.get("projects")):
+        spec = _valid(ProjectSpec, item)
+        if isinstance(spec, ProjectSpec):
+            yield Address("projects", "", spec.key), spec, ObjectOrigin(source_map, ("projects", index))
 
 
 def _valid(model: type[Spec], item: Any) -> Any:
@@ -567,6 +588,9 @@ def _address_at(data: dict[str, Any], path: DataPath) -> str | None:
         case ("products" | "customRoles" | "permissionSchemes" as kind, int(), *_):
             name = name_of(at(*path[:2]))
             return str(Address(kind, "", name)) if name else None
+        case ("projects", int(), *_):
+            key = at(*path[:2]).get("key") if isinstance(at(*path[:2]), dict) else None
+            return str(Address("projects", "", key)) if isinstance(key, str) and key else None
         case ("teamRoles", int(block), "roles", int(), *_):
             name, team = name_of(at(*path[:4])), at("teamRoles", block, "team")
             return str(Address("teamRoles", team, name)) if name and isinstance(team, str) and team else None

@@ -125,6 +125,9 @@ class Lookups:
     groups: Mapping[str, str] = field(default_factory=dict)  # group id -> name
     project_roles: Mapping[str, str] = field(default_factory=dict)  # project role id -> name
     permission_keys: frozenset[str] = frozenset()
+    # The addresses the manifests declare, for kinds read one object at a time (projects); None when
+    # every object is wanted (export).
+    declared: frozenset[Address] | None = None
 
     @cached_property
     def team_ids_by_name(self) -> Mapping[str, list[str]]:
@@ -137,6 +140,16 @@ class Lookups:
     @cached_property
     def project_role_ids_by_name(self) -> Mapping[str, list[str]]:
         return _invert(self.project_roles)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An object of another kind that an essence names: changes to it are ordered around the referrer."""
+
+    kind: str
+    identity: Identity
+    path: tuple[str, ...]  # the manifest key that names it, for diagnostics
+    what: str  # what it is, for a person: "permission scheme"
 
 
 def _invert(by_id: Mapping[str, str]) -> Mapping[str, list[str]]:
@@ -165,6 +178,15 @@ class ResourceKind(ABC):
     @abstractmethod
     def apply(self, client: SiteClient, change: Change) -> None:
         """Carry out one change. Raises SiteError when the site refuses."""
+
+    def references(self, essence: Essence) -> tuple[Reference, ...]:
+        """The objects of other kinds this essence names (a project's permission scheme)."""
+        return ()
+
+    def missing(self, desired: DesiredObject) -> Diagnostic | None:
+        """For a kind whose objects are never created here: why a declared object without a live one is
+        an error."""
+        return None
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
         """Warnings about differences that no change can fix (fields the API cannot write)."""

@@ -21,7 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import csm, jira, ops
+from reconciler.sandbox import csm, jira, ops, projects
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -136,7 +136,7 @@ class SandboxSite:
             self._state = build_state(seed) if seed is not None else State()
             self._persist()
         rules = [Rule(TENANT_INFO, methods=["GET"], endpoint=_tenant_info)]
-        for route in (*jira.ROUTES, *csm.ROUTES, *ops.ROUTES):
+        for route in (*jira.ROUTES, *projects.ROUTES, *csm.ROUTES, *ops.ROUTES):
             rules.append(Rule(route.rule, methods=list(route.methods), endpoint=route.handler))
         self._urls = Map(rules, strict_slashes=False, merge_slashes=False)
 

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from reconciler.address import Address
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind, identity_key
 from reconciler.site.http import Api, SiteClient
@@ -42,8 +43,15 @@ Progress = Callable[[str], None]
 
 
 def read_live_state(
-    client: SiteClient, kinds: Sequence[ResourceKind], *, site: str, progress: Progress | None = None
+    client: SiteClient,
+    kinds: Sequence[ResourceKind],
+    *,
+    site: str,
+    progress: Progress | None = None,
+    declared: frozenset[Address] | None = None,
 ) -> LiveState:
+    """`declared`: the addresses the manifests declare, for kinds read one object at a time (projects);
+    None reads every object (export)."""
     report = progress or (lambda _message: None)
     needs = {need for kind in kinds for need in kind.needs}
     client.cloud_id  # noqa: B018 - read once here, rather than raced by the first concurrent reads
@@ -60,7 +68,7 @@ def read_live_state(
         }
 
         def read_kind(kind: ResourceKind) -> list[LiveObject]:
-            lookups = _lookups({need: lookups_read[need] for need in kind.needs})
+            lookups = _lookups({need: lookups_read[need] for need in kind.needs}, declared)
             read = functools.partial(_named, kind.read, client, lookups)
             return _shape_checked(client, kind.name, read)()
 
@@ -68,7 +76,7 @@ def read_live_state(
             kind.name: pool.submit(_reporting(report, kind.name, functools.partial(read_kind, kind)))
             for kind in kinds
         }
-        lookups = _lookups(lookups_read)
+        lookups = _lookups(lookups_read, declared)
         return LiveState(site, lookups, {name: tuple(future.result()) for name, future in objects.items()})
 
 
@@ -116,7 +124,7 @@ def _reporting(report: Progress, what: str, read: Callable[[], Any]) -> Callable
     return run
 
 
-def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
+def _lookups(read: Mapping[str, Future[Any]], declared: frozenset[Address] | None) -> Lookups:
     def get(need: str, empty: Any) -> Any:
         return read[need].result() if need in read else empty
 
@@ -125,6 +133,7 @@ def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
         groups=get("groups", {}),
         project_roles=get("projectRoles", {}),
         permission_keys=get("permissions", frozenset()),
+        declared=declared,
     )
 
 
