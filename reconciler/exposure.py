@@ -186,8 +186,8 @@ def _scheme_in_use(
                 error(
                     "plan.scheme_in_use",
                     f"the plan deletes {change.address}, but {len(staying)} project(s) use it "
-                    f"and no manifest moves them: {', '.join(staying)}; declare them under `projects` with another "
-                    "permissionScheme, or keep the scheme",
+                    f"and no manifest moves them: {', '.join(staying)}; declare them under "
+                    "`projects` with another permissionScheme, or keep the scheme",
                     address=str(change.address),
                 )
             )

@@ -18,7 +18,7 @@ from reconciler.errors import Diagnostic, Severity, SourceSpan
 from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
-from reconciler.render.plan import change_lines, summary_line
+from reconciler.render.plan import change_lines, exposure_block, summary_line
 
 MARKER_PREFIX = "<!-- jsm-reconciler-plan"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -147,7 +147,8 @@ def _listed(lines: list[str], prefix: str) -> list[str]:
 def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
     plan = report.plan
     where = f" (`{report.path}`)" if report.path else ""
-    lines = [f"### jsm-reconciler plan for `{plan.site}`{where}", "", f"**{summary_line(plan)}**", ""]
+    lines = [f"### jsm-reconciler plan for `{plan.site}`{where}", "", *_exposure(plan)]
+    lines += [f"**{summary_line(plan)}**", ""]
     split = report.split
     if split is not None and plan.changes:
         if split.available:
@@ -173,6 +174,15 @@ def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
         lines += _listed([f"> `{d.format()}`" for d in report.diagnostics], "> ")
         lines.append("")
     return lines
+
+
+def _exposure(plan: Plan) -> list[str]:
+    """Who can now see what comes first: the exposure block, capped like the other listings."""
+    block = exposure_block(plan)
+    if not block:
+        return []
+    head, title, *items = block[:-1]
+    return [head, title, *_listed(items, "> - "), ""]
 
 
 def _section_lines(kind: str, changes: Sequence[Change], shown: int) -> tuple[list[str], list[str]]:

@@ -26,6 +26,14 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {', '.join(parts)}."
 
 
+def exposure_lines(plan: Plan) -> list[str]:
+    """The exposure block's lines (MANIFEST.md, "Projects and exposure"); empty when nothing changes."""
+    if not plan.exposure:
+        return []
+    head = "Exposure: grants to anyone or applicationRole that this plan adds (+) or removes (-):"
+    return [head, *(f"  {item.line()}" for item in plan.exposure)]
+
+
 def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -62,6 +70,10 @@ def change_lines(change: Change) -> list[tuple[str, str]]:
 def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     console = Console(record=True, force_terminal=color, no_color=not color, width=width, highlight=False)
     with console.capture() as capture:
+        if plan.exposure:
+            for line in exposure_lines(plan):
+                console.print(Text(line, style="bold red" if line.startswith("  +") else ""), soft_wrap=True)
+            console.print()
         for change in plan.changes:
             for symbol, text in change_lines(change):
                 console.print(Text(f"{symbol:>3} {text}", style=STYLE.get(symbol, "")), soft_wrap=True)
@@ -82,7 +94,8 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
 
 
 def render_markdown(plan: Plan) -> str:
-    lines = [f"### jsm-reconciler plan for `{plan.site}`", "", f"**{summary_line(plan)}**", ""]
+    lines = [f"### jsm-reconciler plan for `{plan.site}`", "", *exposure_block(plan)]
+    lines += [f"**{summary_line(plan)}**", ""]
     if plan.destructive:
         lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]
         lines += [
@@ -114,6 +127,14 @@ def render_markdown(plan: Plan) -> str:
         lines += [f"- `{address}`" for address in plan.unmanaged]
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def exposure_block(plan: Plan) -> list[str]:
+    """A `[!CAUTION]` block listing the exposure, for the markdown plan and the PR comment."""
+    if not plan.exposure:
+        return []
+    head, *items = exposure_lines(plan)
+    return ["> [!CAUTION]", f"> **{head}**", *(f"> - `{item.strip()}`" for item in items), ""]
 
 
 def _diff_symbol(symbol: str) -> str:
