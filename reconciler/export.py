@@ -48,6 +48,7 @@ FILE_NAMES: Mapping[str, str] = {
     "customRoles": "custom-roles.yaml",
     "teamRoles": "team-roles.yaml",
     "permissionSchemes": "permission-schemes.yaml",
+    "projects": "projects.yaml",
 }
 _ABOUT: Mapping[str, tuple[str, ...]] = {
     "detailFields": ("Customer Service Management detail fields, per entity. Option order is kept.",),
@@ -64,6 +65,10 @@ _ABOUT: Mapping[str, tuple[str, ...]] = {
         "Jira permission schemes. The grants are all the grants: plan removes others from the site.",
         "Groups and project roles are written by name, or in the exact mapping form where a name is",
         "not unique on the site.",
+    ),
+    "projects": (
+        "Jira projects and the permission scheme each uses, with the project's name as a comment.",
+        "Projects are never created or deleted: remove an entry to leave that project's scheme alone.",
     ),
 }
 _EXPORTED_AT = "# Exported at: "
@@ -200,12 +205,24 @@ def _permission_schemes(objects: Sequence[LiveObject], _lookups: Lookups) -> lis
     return schemes
 
 
+def _projects(objects: Sequence[LiveObject], _lookups: Lookups) -> list[CommentedMap]:
+    entries = []
+    for obj in sorted(objects, key=lambda o: str(o.essence["key"])):
+        entry = _entry(obj.essence, ("key", "permissionScheme"))
+        name = "".join(c if c.isprintable() else "?" for c in str(obj.context.get("name", "")))
+        if name:
+            entry.yaml_add_eol_comment(name, "key")
+        entries.append(entry)
+    return entries
+
+
 _SECTIONS = {
     "detailFields": _detail_fields,
     "products": _products,
     "customRoles": _custom_roles,
     "teamRoles": _team_roles,
     "permissionSchemes": _permission_schemes,
+    "projects": _projects,
 }
 
 

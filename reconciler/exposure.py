@@ -97,9 +97,8 @@ def assess(
         if change.kind == PROJECTS and change.before and change.after
     }
     exposure = _scheme_exposure(plan.changes, project_map, moves) + _move_exposure(plan.changes, live, moves)
-    problems = _scheme_in_use(plan.changes, project_map, moves)
-    if desired.settings.exposure == "deny":
-        problems += _denied(exposure, plan.changes)
+    problems = _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
+    problems += _scheme_in_use(plan.changes, project_map, moves)
     return replace(
         plan,
         exposure=tuple(exposure),
@@ -185,7 +184,7 @@ def _scheme_in_use(
             problems.append(
                 error(
                     "plan.scheme_in_use",
-                    f"the plan deletes {change.address}, but {len(staying)} project(s) use it "
+                    f"the plan deletes this scheme, but {len(staying)} project(s) use it "
                     f"and no manifest moves them: {', '.join(staying)}; declare them under "
                     "`projects` with another permissionScheme, or keep the scheme",
                     address=str(change.address),
@@ -197,14 +196,16 @@ def _scheme_in_use(
 def _denied(exposure: Iterable[Exposure], changes: Iterable[Change]) -> list[Diagnostic]:
     sources = {str(change.address): change.source for change in changes}
     return [
-        error(
-            "plan.exposure",
-            f"{item.cause} adds {item.grant} on {item.scheme}"
-            f"{' for projects ' + ', '.join(item.projects) if item.projects else ''}, "
-            "and settings.exposure is deny",
-            source=sources.get(item.cause),
-            address=item.cause,
-        )
+        error("plan.exposure", _denial(item), source=sources.get(item.cause), address=item.cause)
         for item in exposure
         if item.change == "added"
     ]
+
+
+def _denial(item: Exposure) -> str:
+    if item.cause.startswith(f"{PROJECTS}/"):
+        what = f"moving the project onto {item.scheme} exposes it through {item.grant}"
+    else:
+        users = f"projects {', '.join(item.projects)}" if item.projects else "no project yet"
+        what = f"the scheme gains {item.grant}, which exposes {users}"
+    return f"{what}; settings.exposure is deny"

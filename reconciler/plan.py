@@ -656,7 +656,7 @@ def _reference_problems(
             for ref in kind.references(wanted.essence):
                 if ref.kind not in live.objects or (ref.kind, ref.identity) in known:
                     continue  # not read (--target): the site checks it when the change is applied
-                problem = _reference_problem(ref, live, deleted)
+                problem = _reference_problem(ref, live, deleted, known)
                 if problem:
                     problems.append(
                         error(
@@ -669,11 +669,17 @@ def _reference_problems(
     return problems
 
 
-def _reference_problem(ref: Reference, live: LiveState, deleted: set[tuple[str, Identity]]) -> str | None:
+def _reference_problem(
+    ref: Reference,
+    live: LiveState,
+    deleted: set[tuple[str, Identity]],
+    declared: set[tuple[str, Identity]],
+) -> str | None:
     name = ref.identity[1]
     live_names = {str(obj.identity[1]) for obj in live.of(ref.kind)}
     if name not in live_names:
-        near = difflib.get_close_matches(name, sorted(live_names), n=1)
+        names = live_names | {str(identity[1]) for kind, identity in declared if kind == ref.kind}
+        near = difflib.get_close_matches(name, sorted(names), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         return f"no {ref.what} named {name!r} on the site or in the manifests{hint}"
     if (ref.kind, ref.identity) in deleted:

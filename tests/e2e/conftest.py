@@ -14,7 +14,9 @@ import pytest
 from reconciler.address import Address
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
+from reconciler.exposure import assess
 from reconciler.kinds import KINDS
+from reconciler.kinds.project import read_project_map
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
@@ -63,15 +65,19 @@ class Harness:
             self.url, self.url, credentials, settings=ClientSettings(backoff_s=0.01, **settings)
         )
 
-    def read(self) -> LiveState:
+    def read(self, declared: frozenset[Address] | None = None) -> LiveState:
         with self.client() as client:
-            return read_live_state(client, KINDS, site="sandbox")
+            return read_live_state(client, KINDS, site="sandbox", declared=declared)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
+        """As the CLI plans: only the declared projects are read, then exposure is assessed."""
         desired, diagnostics = load_manifests([self.manifests])
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
-        return build_plan(desired, self.read(), targets=[Address.parse(t) for t in targets], force=force)
+        live = self.read(frozenset(desired.objects))
+        plan = build_plan(desired, live, targets=[Address.parse(t) for t in targets], force=force)
+        with self.client() as client:
+            return assess(plan, desired, live, lambda known: read_project_map(client, known))
 
     def apply(self, plan: Plan | None = None, *, parallelism: int = 4) -> ApplyResult:
         plan = plan if plan is not None else self.plan()
