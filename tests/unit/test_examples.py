@@ -37,6 +37,7 @@ def test_valid_examples_load_without_diagnostics() -> None:
         "customRoles",
         "teamRoles",
         "permissionSchemes",
+        "projects",
     }
     assert state.prune == frozenset({"products", "customRoles"})
     assert [str(address) for address in sorted(state.protected)] == [
