@@ -648,7 +648,8 @@ def _reference_problems(
     state: DesiredState,
 ) -> list[Diagnostic]:
     """A reference must name an object the manifests declare or the site has and the plan keeps."""
-    deleted = {(d.kind.name, i) for d in drafts if d.action is Action.DELETE for i in d.releases}
+    # Names the plan takes away: a delete's, or a rename's earlier name.
+    deleted = {(d.kind.name, i) for d in drafts for i in d.releases - d.claims}
     known = {(name, obj.identity) for name, objects in declared.items() for obj in objects}
     problems: list[Diagnostic] = []
     for kind in KINDS:
@@ -683,7 +684,7 @@ def _reference_problem(
         hint = f"; did you mean {near[0]!r}?" if near else ""
         return f"no {ref.what} named {name!r} on the site or in the manifests{hint}"
     if (ref.kind, ref.identity) in deleted:
-        return f"the {ref.what} {name!r} is deleted by this plan (settings.prune), but this still names it"
+        return f"this plan deletes or renames the {ref.what} {name!r}, but this still names it"
     return None
 
 

@@ -271,3 +271,26 @@ def test_export_round_trip_with_projects(site: Harness, tmp_path: Path) -> None:
     assert_no_changes(site.plan())
     plan = run(site, "plan", "--detailed-exitcode", str(site.manifests))
     assert plan.exit_code == 0, plan.output
+
+
+def test_a_move_waits_for_the_rename_of_its_scheme_and_cannot_name_the_earlier_name(site: Harness) -> None:
+    renamed = """
+        permissionSchemes:
+          - name: Renamed scheme
+            renamedFrom: [Old scheme]
+            grants:
+              BROWSE_PROJECTS: [projectRole:Developers]
+        projects:
+          - {key: DD, permissionScheme: Renamed scheme}
+        """
+    site.write(renamed + "  - {key: AA, permissionScheme: Old scheme}\n")
+    problems = [d.message for d in site.plan().diagnostics]
+    assert problems == [
+        "this plan deletes or renames the permission scheme 'Old scheme', but this still names it"
+    ]
+    site.write(renamed)
+    plan = site.plan()
+    assert summary(plan) == [("rename", "permissionSchemes/Renamed scheme"), ("update", "projects/DD")]
+    assert plan.changes[1].depends_on == {"permissionSchemes/Renamed scheme"}
+    site.converge()
+    assert scheme_of(site, "DD") == scheme_of(site, "AA") == "Renamed scheme"
