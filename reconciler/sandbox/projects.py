@@ -38,8 +38,9 @@ def create_project(state: State, key: str, name: str, scheme_name: str | None) -
         )
     if any(p.key == key for p in state.projects):
         raise bad_request(f"A project with the key {key!r} already exists.")
-    schemes = state.permission_schemes
-    scheme = schemes[0] if scheme_name is None and schemes else _scheme_named(state, scheme_name or "")
+    if scheme_name is None and not state.permission_schemes:
+        raise bad_request("a project needs a permission scheme, and the site has none")
+    scheme = state.permission_schemes[0] if scheme_name is None else _scheme_named(state, scheme_name)
     project = Project(id=state.new_int(), key=key, name=name, permission_scheme_id=scheme.id)
     state.projects.append(project)
     return project
