@@ -27,7 +27,7 @@ def main() -> None:
         unchanged, differing = Path(tmp) / "unchanged", Path(tmp) / "differing"
         unchanged.mkdir()
         with served_site(ENTERPRISE, 0.0, subprocess_server=False) as url:
-            export_manifests(url, unchanged)
+            export_manifests(url, unchanged, ENTERPRISE.declared_projects)
         shutil.copytree(unchanged, differing)
         mutate(differing, Mix.share(ENTERPRISE, 0.10))
         cpu, wall = [], []

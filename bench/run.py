@@ -33,6 +33,7 @@ from bench.site import ENTERPRISE, SMALL, Scale, enterprise_seed
 from reconciler.apply import apply_plan
 from reconciler.errors import Severity
 from reconciler.export import render_export
+from reconciler.exposure import assess
 from reconciler.kinds import KINDS
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
@@ -90,6 +91,8 @@ def plan_requests(scale: Scale) -> tuple[int, int, dict[str, int]]:
         f"group pages ({scale.groups}/{GROUPS_PAGE})": max(1, math.ceil(scale.groups / GROUPS_PAGE)),
         # The site's grants name no applicationRole:KEY, custom field or user holders, so plan reads
         # none of /applicationrole, /field or /user/bulk (it would read each only when a grant names one).
+        # No project search: a plan reads the map of every project's scheme only for an exposure change.
+        "project scheme GETs (one per declared project)": scale.declared_projects,
     }
     product_chain = max(1, math.ceil(scale.products / PRODUCTS_PAGE))
     role_chain = max(1, math.ceil(scale.custom_roles / ROLES_PAGE)) + 1
@@ -160,12 +163,23 @@ def client(url: str, parallelism: int) -> SiteClient:
 # --- manifests -------------------------------------------------------------------------------------
 
 
-def export_manifests(url: str, directory: Path) -> None:
+def export_manifests(url: str, directory: Path, declared_projects: int) -> None:
     with client(url, 4) as site:
         live = read_live_state(site, KINDS, site="sandbox")
     exported = render_export(live, exported_at=datetime(2026, 1, 1, tzinfo=UTC))
     for name, text in exported.files.items():
         (directory / name).write_text(text, encoding="utf-8")
+    _keep_declared_projects(directory / "projects.yaml", declared_projects)
+
+
+def _keep_declared_projects(path: Path, declared: int) -> None:
+    """The export lists every project; the manifests declare only the first `declared`."""
+    yaml = YAML(typ="rt")
+    data = yaml.load(path.read_text(encoding="utf-8"))
+    del data["projects"][declared:]
+    out = StringIO()
+    yaml.dump(data, out)
+    path.write_text(out.getvalue(), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -267,8 +281,14 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
     if any(d.severity is Severity.ERROR for d in diagnostics):
         raise RuntimeError([d.format() for d in diagnostics][:5])
     with client(url, parallelism) as site:
-        live = read_live_state(site, KINDS, site="sandbox", holders=holders_to_check(KINDS, desired))
-        plan = build_plan(desired, live)
+        live = read_live_state(
+            site,
+            KINDS,
+            site="sandbox",
+            holders=holders_to_check(KINDS, desired),
+            declared=frozenset(desired.objects),
+        )
+        plan = assess(build_plan(desired, live), desired, live, site)
         requests = site.request_count
     render_text(plan)
     return plan, time.perf_counter() - start, time.process_time() - cpu, requests
@@ -295,7 +315,8 @@ def run(scale: Scale, latency_s: float, *, subprocess_server: bool, apply_mix: M
         unchanged, differing, applying = (Path(tmp) / name for name in ("unchanged", "differing", "apply"))
         unchanged.mkdir()
         with served_site(scale, latency_s, subprocess_server=subprocess_server) as url:
-            export_manifests(url, unchanged)  # read the site once; the other sets start as copies
+            # Read the site once; the other sets start as copies.
+            export_manifests(url, unchanged, scale.declared_projects)
             for directory in (differing, applying):
                 shutil.copytree(unchanged, directory)
             mutate(differing, Mix.share(scale, 0.10))

@@ -23,6 +23,8 @@ class Scale:
     grants_per_scheme: int = 60
     groups: int = 200
     project_roles: int = 20
+    projects: int = 500
+    declared_projects: int = 300  # the manifests declare the first ones
 
     @property
     def objects(self) -> int:
@@ -32,6 +34,7 @@ class Scale:
             + self.custom_roles
             + self.teams * self.roles_per_team
             + self.permission_schemes
+            + self.declared_projects
         )
 
 
@@ -46,6 +49,8 @@ SMALL = Scale(
     grants_per_scheme=12,
     groups=120,
     project_roles=5,
+    projects=30,
+    declared_projects=18,
 )
 
 
@@ -105,5 +110,13 @@ def enterprise_seed(scale: Scale) -> dict[str, Any]:
         "permissionSchemes": [
             {"name": f"Scheme {n:03}", "description": f"Scheme number {n}", "grants": grants()}
             for n in range(scale.permission_schemes)
+        ],
+        "projects": [
+            {
+                "key": f"P{n:04}",
+                "name": f"Project {n}",
+                "permissionScheme": f"Scheme {n % scale.permission_schemes:03}",
+            }
+            for n in range(scale.projects)
         ],
     }

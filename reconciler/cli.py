@@ -40,6 +40,7 @@ from reconciler.export import (
     render_export,
     write_export,
 )
+from reconciler.exposure import assess
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
@@ -253,7 +254,7 @@ def plan(
     desired, warnings = _load(paths)
     with _site(site, parallelism) as (client, name):
         live = _read(client, name, _target_kinds(wanted), desired)
-    result = _plan(desired, live, wanted, force, warnings)
+        result = _plan(client, desired, live, wanted, force, warnings)
     if output_format == "json":
         ui.out(render_json(result))
     elif output_format == "markdown":
@@ -307,12 +308,13 @@ def apply(
     saved = _load_plan_file(plan_file) if plan_file is not None else None
     with _site(site, parallelism) as (client, name):
         if saved is not None:
-            the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds))
+            touched = frozenset(change.address for change in saved.changes)
+            the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds, declared=touched))
         else:
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
             live = _read(client, name, _target_kinds(wanted), desired)
-            the_plan = _plan(desired, live, wanted, force, warnings)
+            the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))
         if the_plan.has_errors:
             raise ConfigError("the plan has errors (above); nothing was applied")
@@ -403,7 +405,11 @@ def _parse_targets(targets: Sequence[str]) -> list[Target]:
 
 
 def _target_kinds(targets: Sequence[Target]) -> list[str] | None:
-    return sorted({t.kind for t in targets}) if targets else None
+    """The kinds to read for targets: theirs, and the kinds those refer to."""
+    if not targets:
+        return None
+    kinds = {t.kind for t in targets}
+    return sorted(kinds.union(*(get_kind(kind).refers_to for kind in kinds)))
 
 
 @contextmanager
@@ -421,13 +427,18 @@ def _read(
     name: str,
     kind_names: Sequence[str] | None,
     desired: DesiredState | None = None,
+    declared: frozenset[Address] | None = None,
 ) -> LiveState:
-    """The live site; with `desired`, also the grant holders its manifests name that the site checks."""
+    """The live site. With `desired`, also the holders its manifests name that the site checks, and the
+    objects of kinds read one by one are those it declares (or those in `declared`)."""
     ui = _ui()
     kinds = kinds_for(kind_names)
-    holders = holders_to_check(kinds, desired) if desired is not None else NO_HOLDERS
+    holders = NO_HOLDERS
+    if desired is not None:
+        holders = holders_to_check(kinds, desired)
+        declared = declared or frozenset(desired.objects)
     if ui.quiet or not sys.stderr.isatty():
-        return read_live_state(client, kinds, site=name, holders=holders)
+        return read_live_state(client, kinds, site=name, holders=holders, declared=declared)
     columns = (
         TextColumn("Reading {task.description}"),
         BarColumn(),
@@ -437,11 +448,17 @@ def _read(
     with Progress(*columns, console=ui.console(), transient=True) as progress:
         task = progress.add_task(name, total=len(kinds) + len(lookup_reads(kinds, holders)))
         return read_live_state(
-            client, kinds, site=name, progress=lambda _what: progress.advance(task), holders=holders
+            client,
+            kinds,
+            site=name,
+            progress=lambda _what: progress.advance(task),
+            holders=holders,
+            declared=declared,
         )
 
 
 def _plan(
+    client: SiteApi,
     desired: DesiredState,
     live: LiveState,
     targets: Sequence[Target],
@@ -449,6 +466,7 @@ def _plan(
     warnings: Sequence[Diagnostic],
 ) -> Plan:
     built = build_plan(desired, live, targets=targets, force=force)
+    built = assess(built, desired, live, client)
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
     warnings = [

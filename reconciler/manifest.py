@@ -28,9 +28,9 @@ from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
 if TYPE_CHECKING:
-    PrunableKind = str
+    KindName = str
 else:
-    PrunableKind = Literal[tuple(kind.name for kind in KINDS if kind.prunable)]
+    KindName = Literal[tuple(kind.name for kind in KINDS if kind.prunable)]
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MANIFEST_SECTIONS = ("settings", *(kind.name for kind in KINDS))
 # For a file that does not parse: a manifest section key or `version: 1` at the start of a line.
@@ -52,6 +52,17 @@ def _check_protect_entry(text: str) -> str:
 ProtectEntry = Annotated[str, AfterValidator(_check_protect_entry)]
 
 
+def _check_prunable(value: Any) -> Any:
+    if isinstance(value, str) and any(value == kind.name and not kind.prunable for kind in KINDS):
+        raise problem(
+            "settings", f"{value} are never created or deleted, so `{value}` cannot be in settings.prune"
+        )
+    return value
+
+
+PrunableKind = Annotated[KindName, BeforeValidator(_check_prunable)]
+
+
 class Thresholds(Spec):
     max_delete_percent: int | None = Field(default=None, ge=0, le=100)
     max_update_percent: int | None = Field(default=None, ge=0, le=100)
@@ -68,6 +79,10 @@ class Settings(Spec):
         default_factory=list, description="Addresses never deleted or replaced, e.g. products/Acme Widget."
     )
     thresholds: Thresholds | None = None
+    exposure: Literal["warn", "deny"] = Field(
+        default="warn",
+        description="deny: a plan that adds a grant to anyone or applicationRole is an error.",
+    )
 
 
 def _reject_bool(value: Any) -> Any:

@@ -8,6 +8,7 @@ would pass its cap, deletes come first.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import heapq
 import json
@@ -20,6 +21,7 @@ from typing import Any
 from reconciler.address import Address, Target
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
+from reconciler.exposure import Exposure
 from reconciler.kinds import KIND_INDEX, KINDS, get_kind
 from reconciler.kinds.kind import (
     Action,
@@ -28,6 +30,7 @@ from reconciler.kinds.kind import (
     FieldDiff,
     Identity,
     LiveObject,
+    Reference,
     ResourceKind,
     identity_key,
 )
@@ -51,6 +54,8 @@ class Plan:
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     # identity keys each change reads or takes: checked again before a saved plan is applied.
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Grants to anyone or applicationRole the plan adds or removes (reconciler.exposure).
+    exposure: tuple[Exposure, ...] = ()
 
     @property
     def has_errors(self) -> bool:
@@ -76,6 +81,7 @@ class Plan:
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "fingerprints": dict(self.fingerprints),
             "touches": {k: list(v) for k, v in self.touches.items()},
+            "exposure": [e.to_json() for e in self.exposure],
         }
         text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -84,6 +90,7 @@ class Plan:
         return {
             "formatVersion": FORMAT_VERSION,
             "site": self.site,
+            "exposure": [e.to_json() for e in self.exposure],
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
             "unmanaged": list(self.unmanaged),
@@ -111,6 +118,7 @@ class Plan:
             kinds=tuple(data["kinds"]),
             fingerprints=dict(data["fingerprints"]),
             touches={k: tuple(v) for k, v in data["touches"].items()},
+            exposure=tuple(Exposure.from_json(e) for e in data.get("exposure", ())),
         )
         if data.get("checksum") != plan.checksum:
             raise ValueError("the plan's checksum does not match its changes: the file was edited")
@@ -191,10 +199,12 @@ def build_plan(
     drafts: list[_Draft] = []
     unmanaged: list[str] = []
     protected: list[str] = []
+    declared: dict[str, list[DesiredObject]] = {}
     for kind in KINDS:
         if kind.name not in live.objects:
             continue
         desired_objects, problems = kind.desired(desired, live.lookups)
+        declared[kind.name] = desired_objects
         diagnostics += problems
         kind_drafts, kind_unmanaged, kind_protected, kind_diagnostics = _plan_kind(
             kind, desired_objects, live.of(kind.name), desired
@@ -208,6 +218,7 @@ def build_plan(
             diagnostics += _check_thresholds(
                 kind.name, kind_drafts, len(live.of(kind.name)), thresholds, force
             )
+    diagnostics += _reference_problems(declared, drafts, live, desired)
     ordered, touches, order_problems = _order(drafts, live)
     diagnostics += order_problems
     if targets:
@@ -254,7 +265,11 @@ def _plan_kind(
     for wanted in desired_objects:
         current = matches.get(wanted.identity)
         if current is None:
-            drafts.append(_draft(kind, Action.CREATE, wanted, None))
+            cannot_create = kind.missing(wanted)
+            if cannot_create is not None:
+                diagnostics.append(cannot_create)
+            else:
+                drafts.append(_draft(kind, Action.CREATE, wanted, None))
             continue
         matched_live.add(id(current))
         if wanted.identity in undecidable:
@@ -547,6 +562,8 @@ def _assign_keys(drafts: list[_Draft]) -> None:
 def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
     """key -> keys of the changes that must finish first."""
     edges: dict[str, set[str]] = {d.key: set() for d in drafts}
+    for key, waits_for in _reference_edges(drafts).items():
+        edges[key] |= waits_for
     releasers: dict[tuple[str, Identity], list[_Draft]] = defaultdict(list)
     for draft in drafts:
         for identity in draft.releases:
@@ -574,6 +591,80 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
                 for create in creates:
                     edges[create.key].update(d.key for d in deletes)
     return edges
+
+
+def _references(draft: _Draft, essence: dict[str, Any] | None) -> set[tuple[str, Identity]]:
+    return {(ref.kind, ref.identity) for ref in draft.kind.references(essence)} if essence else set()
+
+
+def _reference_edges(drafts: list[_Draft]) -> dict[str, set[str]]:
+    """A change that comes to name an object waits for the change that creates or renames it into
+    that name; the delete of an object waits for the changes that stop naming it (MANIFEST.md,
+    "Projects and exposure": a scheme is created before projects move to it and deleted after)."""
+    claimers: dict[tuple[str, Identity], list[_Draft]] = defaultdict(list)
+    deleters: dict[tuple[str, Identity], list[_Draft]] = defaultdict(list)
+    for draft in drafts:
+        for identity in draft.claims:
+            claimers[(draft.kind.name, identity)].append(draft)
+        if draft.action is Action.DELETE:
+            for identity in draft.releases:
+                deleters[(draft.kind.name, identity)].append(draft)
+    edges: dict[str, set[str]] = defaultdict(set)
+    for draft in drafts:
+        named_after, named_before = _references(draft, draft.after), _references(draft, draft.before)
+        for target in named_after - named_before:
+            edges[draft.key].update(c.key for c in claimers[target] if c is not draft)
+        for target in named_before - named_after:
+            for deleter in deleters[target]:
+                edges[deleter.key].add(draft.key)
+    return edges
+
+
+def _reference_problems(
+    declared: Mapping[str, list[DesiredObject]],
+    drafts: list[_Draft],
+    live: LiveState,
+    state: DesiredState,
+) -> list[Diagnostic]:
+    """A reference must name an object the manifests declare or the site has and the plan keeps."""
+    # Names the plan takes away: a delete's, or a rename's earlier name.
+    deleted = {(d.kind.name, i) for d in drafts for i in d.releases - d.claims}
+    known = {(name, obj.identity) for name, objects in declared.items() for obj in objects}
+    problems: list[Diagnostic] = []
+    for kind in KINDS:
+        for wanted in declared.get(kind.name, ()):
+            for ref in kind.references(wanted.essence):
+                if ref.kind not in live.objects or (ref.kind, ref.identity) in known:
+                    continue  # not read (--target): the site checks it when the change is applied
+                problem = _reference_problem(ref, live, deleted, known)
+                if problem:
+                    problems.append(
+                        error(
+                            "plan.unknown_reference",
+                            problem,
+                            source=state.locate(wanted.address, *ref.path),
+                            address=str(wanted.address),
+                        )
+                    )
+    return problems
+
+
+def _reference_problem(
+    ref: Reference,
+    live: LiveState,
+    deleted: set[tuple[str, Identity]],
+    declared: set[tuple[str, Identity]],
+) -> str | None:
+    name = ref.identity[1]
+    live_names = {str(obj.identity[1]) for obj in live.of(ref.kind)}
+    if name not in live_names:
+        names = live_names | {str(identity[1]) for kind, identity in declared if kind == ref.kind}
+        near = difflib.get_close_matches(name, sorted(names), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        return f"no {ref.what} named {name!r} on the site or in the manifests{hint}"
+    if (ref.kind, ref.identity) in deleted:
+        return f"this plan deletes or renames the {ref.what} {name!r}, but this still names it"
+    return None
 
 
 def _select_targets(

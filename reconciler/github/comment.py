@@ -18,7 +18,13 @@ from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
 from reconciler.render.markdown import code
-from reconciler.render.plan import markdown_destructive, markdown_diff, markdown_section, summary_line
+from reconciler.render.plan import (
+    exposure_block,
+    markdown_destructive,
+    markdown_diff,
+    markdown_section,
+    summary_line,
+)
 
 MARKER_PREFIX = "<!-- jsm-reconciler-plan"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -129,7 +135,8 @@ def _listed(lines: list[str], prefix: str) -> list[str]:
 def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
     plan = report.plan
     where = f" ({code(report.path)})" if report.path else ""
-    lines = [f"### jsm-reconciler plan for {code(plan.site)}{where}", "", f"**{summary_line(plan)}**", ""]
+    lines = [f"### jsm-reconciler plan for {code(plan.site)}{where}", "", *_exposure(plan)]
+    lines += [f"**{summary_line(plan)}**", ""]
     split = report.split
     if split is not None and plan.changes:
         if split.available:
@@ -158,6 +165,15 @@ def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
 
 def _more(kind: str, hidden: int) -> str:
     return f"# … {hidden} more {kind} change(s) not shown here" if hidden else ""
+
+
+def _exposure(plan: Plan) -> list[str]:
+    """Who can now see what comes first: the exposure block, capped like the other listings."""
+    block = exposure_block(plan)
+    if not block:
+        return []
+    head, title, *items = block[:-1]
+    return [head, title, *_listed(items, "> - "), ""]
 
 
 @dataclass

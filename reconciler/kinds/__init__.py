@@ -7,6 +7,7 @@ from reconciler.kinds.detail_field import DetailFieldKind
 from reconciler.kinds.kind import ResourceKind
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
+from reconciler.kinds.project import ProjectKind
 from reconciler.kinds.team_role import TeamRoleKind
 
 KINDS: tuple[ResourceKind, ...] = (
@@ -15,6 +16,7 @@ KINDS: tuple[ResourceKind, ...] = (
     CustomRoleKind(),
     TeamRoleKind(),
     PermissionSchemeKind(),
+    ProjectKind(),
 )
 
 _BY_NAME = {kind.name: kind for kind in KINDS}

@@ -169,9 +169,9 @@ def node_at(node: Any, *path: PathSegment) -> Any:
     return node
 
 
-def name_at(node: Any, *path: PathSegment) -> str | None:
-    """The `name` of the manifest object at `path`, when it is usable text."""
-    name = node_at(node, *path, "name")
+def name_at(node: Any, *path: PathSegment, key: str = "name") -> str | None:
+    """The name (`key`) of the manifest object at `path`, when it is usable text."""
+    name = node_at(node, *path, key)
     return name if isinstance(name, str) and name else None
 
 
@@ -187,6 +187,9 @@ class Lookups:
     application_roles: frozenset[str] = frozenset()  # application role keys
     custom_fields: Mapping[str, str] = field(default_factory=dict)  # custom field id -> name
     users: frozenset[str] = frozenset()  # the account ids asked for that the site has
+    # The addresses the manifests declare, for kinds read one object at a time (projects); None when
+    # every object is wanted (export).
+    declared: frozenset[Address] | None = None
 
     @cached_property
     def team_ids_by_name(self) -> Mapping[str, list[str]]:
@@ -222,6 +225,16 @@ class CheckedHolders:
         )
 
 
+@dataclass(frozen=True)
+class Reference:
+    """An object of another kind that an essence names: changes to it are ordered around the referrer."""
+
+    kind: str
+    identity: Identity
+    path: tuple[str, ...]  # the manifest key that names it, for diagnostics
+    what: str  # what it is, for a person: "permission scheme"
+
+
 def _invert(by_id: Mapping[str, str]) -> Mapping[str, list[str]]:
     by_name: dict[str, list[str]] = defaultdict(list)
     for object_id, name in sorted(by_id.items()):
@@ -240,7 +253,9 @@ class ResourceKind(ABC):
     set_fields: ClassVar[frozenset[str]] = frozenset()  # essence lists compared as sets
     # Lookups to read first: "teams", "groups", "projectRoles", "permissions".
     needs: ClassVar[frozenset[str]] = frozenset()
+    name_field: ClassVar[str] = "name"  # the manifest key that names an object (a project's `key`)
     prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
+    refers_to: ClassVar[frozenset[str]] = frozenset()  # kinds its objects name (see `references`)
     capacity: ClassVar[int | None] = None  # the most objects the API allows in one scope
     # Codes of the `unlisted` warnings: a plan that reads this kind replaces them with what the site says.
     site_decides: ClassVar[frozenset[str]] = frozenset()
@@ -259,12 +274,12 @@ class ResourceKind(ABC):
         for index, item in list_items(section):
             spec = valid_spec(self.spec, item)
             if spec is not None:
-                address = Address(self.name, "", spec.name)
+                address = Address(self.name, "", getattr(spec, self.name_field))
                 yield Declaration(address, spec, ObjectOrigin(source_map, (self.name, index)))
 
     def address_at(self, section: Any, path: DataPath) -> Address | None:
         """The address of the object a data path inside the section points into, if it has a name."""
-        name = name_at(section, *path[:1]) if path and isinstance(path[0], int) else None
+        name = name_at(section, *path[:1], key=self.name_field) if path and isinstance(path[0], int) else None
         return Address(self.name, "", name) if name else None
 
     def holders_to_check(self, state: DesiredState) -> CheckedHolders:
@@ -299,6 +314,15 @@ class ResourceKind(ABC):
     @abstractmethod
     def apply(self, client: SiteApi, change: Change) -> None:
         """Carry out one change. Raises SiteError when the site refuses."""
+
+    def references(self, essence: Essence) -> tuple[Reference, ...]:
+        """The objects of other kinds this essence names (a project's permission scheme)."""
+        return ()
+
+    def missing(self, desired: DesiredObject) -> Diagnostic | None:
+        """For a kind whose objects are never created here: why a declared object without a live one is
+        an error."""
+        return None
 
     def notes(self, desired: DesiredObject, live: LiveObject) -> list[Diagnostic]:
         """Warnings about differences that no change can fix (fields the API cannot write)."""

@@ -27,6 +27,14 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {', '.join(parts)}."
 
 
+def exposure_lines(plan: Plan) -> list[str]:
+    """The exposure block's lines (MANIFEST.md, "Projects and exposure"); empty when nothing changes."""
+    if not plan.exposure:
+        return []
+    head = "Exposure: grants to anyone or applicationRole that this plan adds (+) or removes (-):"
+    return [head, *(f"  {item.line()}" for item in plan.exposure)]
+
+
 def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -68,6 +76,11 @@ def change_lines(change: Change) -> list[tuple[str, str]]:
 def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     console = Console(record=True, force_terminal=color, no_color=not color, width=width, highlight=False)
     with console.capture() as capture:
+        if plan.exposure:
+            for exposed in exposure_lines(plan):
+                emphasis = "bold red" if exposed.startswith("  +") else ""
+                console.print(Text(visible(exposed), style=emphasis), soft_wrap=True)
+            console.print()
         for change in plan.changes:
             for symbol, text in change_lines(change):
                 line = Text(visible(f"{symbol:>3} {text}"), style=STYLE.get(symbol, ""))
@@ -119,7 +132,8 @@ def markdown_destructive(change: Change) -> str:
 
 
 def render_markdown(plan: Plan) -> str:
-    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", f"**{summary_line(plan)}**", ""]
+    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", *exposure_block(plan)]
+    lines += [f"**{summary_line(plan)}**", ""]
     if plan.destructive:
         lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]
         lines += [f"> - {markdown_destructive(c)}" for c in plan.destructive]
@@ -146,6 +160,14 @@ def render_markdown(plan: Plan) -> str:
         lines += [f"- {code(address)}" for address in plan.protected]
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def exposure_block(plan: Plan) -> list[str]:
+    """A `[!CAUTION]` block listing the exposure, for the markdown plan and the PR comment."""
+    if not plan.exposure:
+        return []
+    head, *items = exposure_lines(plan)
+    return ["> [!CAUTION]", f"> **{head}**", *(f"> - {code(item.strip())}" for item in items), ""]
 
 
 def render_json(plan: Plan) -> str:

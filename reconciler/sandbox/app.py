@@ -21,7 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import csm, jira, ops
+from reconciler.sandbox import csm, jira, ops, projects
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -144,7 +144,8 @@ class SandboxSite:
         routes = [
             Route(TENANT_INFO, ("GET",), _tenant_info),
             *jira.ROUTES,
-            *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in jira.ROUTES),
+            *projects.ROUTES,
+            *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in (*jira.ROUTES, *projects.ROUTES)),
             *csm.ROUTES,
             *ops.ROUTES,
         ]

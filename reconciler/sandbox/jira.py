@@ -251,7 +251,18 @@ def put_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 def delete_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     scheme = _scheme(ctx.state, args["scheme_id"])
     ctx.state.permission_schemes.remove(scheme)
+    _release_scheme(ctx.state, scheme.id)
     return Reply(204)
+
+
+def _release_scheme(state: State, scheme_id: int) -> None:
+    """The document declares no refusal for deleting a scheme that projects use (DELETE answers 204, 401,
+    403 or 404), so the delete goes through; those projects fall back to the site's first remaining
+    scheme, as a site always has a default one."""
+    fallback = state.permission_schemes[0].id if state.permission_schemes else None
+    for project in state.projects:
+        if project.permission_scheme_id == scheme_id:
+            project.permission_scheme_id = fallback
 
 
 def list_grants(ctx: Ctx, args: Mapping[str, str]) -> Reply:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.sandbox import csm, jira, ops
+from reconciler.sandbox import csm, jira, ops, projects
 from reconciler.sandbox.common import ApiError
 from reconciler.sandbox.state import (
     DEFAULT_CLOUD_ID,
@@ -135,6 +135,12 @@ class SeedScheme(_Seed):
     grants: list[SeedGrant] = Field(default_factory=list)
 
 
+class SeedProject(_Seed):
+    key: str
+    name: str
+    permission_scheme: str | None = Field(None, alias="permissionScheme")
+
+
 class Seed(_Seed):
     cloud_id: str = Field(DEFAULT_CLOUD_ID, alias="cloudId")
     groups: list[SeedGroup] = Field(default_factory=list)
@@ -151,6 +157,7 @@ class Seed(_Seed):
     application_roles: list[SeedApplicationRole] = Field(default_factory=list, alias="applicationRoles")
     custom_fields: list[SeedCustomField] = Field(default_factory=list, alias="customFields")
     users: list[SeedUser] = Field(default_factory=list, alias="users")
+    projects: list[SeedProject] = Field(default_factory=list)
 
 
 def load_seed_file(path: Path) -> dict[str, Any]:
@@ -224,6 +231,9 @@ def build_state(seed: Mapping[str, Any]) -> State:
             jira.create_scheme(
                 state, jira.SchemeIn(name=scheme.name, description=scheme.description, permissions=grants)
             )
+        for project in parsed.projects:
+            where = f"project {project.key!r}"
+            projects.create_project(state, project.key, project.name, project.permission_scheme)
     except ApiError as exc:
         raise SeedError(f"invalid sandbox seed, {where}: {exc.message}") from exc
     return state

@@ -48,6 +48,8 @@ permissionSchemes:                  # holder: group or project role *name*, else
       - {permission: BROWSE_PROJECTS, type: applicationRole, holder: jira-servicedesk}
       - {permission: ASSIGNABLE_USER, type: userCustomField, holder: customfield_10050}
       - {permission: CREATE_ISSUES, type: reporter}
+projects:                           # Jira projects and the scheme each uses (default: the first scheme)
+  - {key: SD, name: Service Desk, permissionScheme: CS scheme}
 ```
 
 A seed goes through the same rules as the API (detail field names, known rights, holders, ...), so a
@@ -184,6 +186,15 @@ class PermissionScheme(_Model):
     grants: list[Grant] = Field(default_factory=list)
 
 
+class Project(_Model):
+    """A Jira project, as far as the sandbox knows one: its key, name and permission scheme."""
+
+    id: int
+    key: str
+    name: str
+    permission_scheme_id: int | None = None
+
+
 class State(_Model):
     cloud_id: str = DEFAULT_CLOUD_ID
     next_id: int = FIRST_ID
@@ -204,6 +215,7 @@ class State(_Model):
     application_roles: list[ApplicationRole] = Field(default_factory=list)
     custom_fields: list[CustomField] = Field(default_factory=list)
     users: list[User] = Field(default_factory=list)
+    projects: list[Project] = Field(default_factory=list)
 
     def new_int(self) -> int:
         value = self.next_id

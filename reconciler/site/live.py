@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reconciler.address import Address
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind, identity_key
 from reconciler.site.api import Api, SiteApi
@@ -75,7 +76,10 @@ def read_live_state(
     site: str,
     progress: Progress | None = None,
     holders: CheckedHolders = NO_HOLDERS,
+    declared: frozenset[Address] | None = None,
 ) -> LiveState:
+    """`declared`: the addresses the manifests declare, for kinds read one object at a time (projects);
+    None reads every object (export)."""
     report = progress or (lambda _message: None)
     needs = lookup_reads(kinds, holders)
     client.cloud_id  # noqa: B018 - read once here, rather than raced by the first concurrent reads
@@ -95,7 +99,7 @@ def read_live_state(
         }
 
         def read_kind(kind: ResourceKind) -> list[LiveObject]:
-            lookups = _lookups({need: lookups_read[need] for need in kind.needs})
+            lookups = _lookups({need: lookups_read[need] for need in kind.needs}, declared)
             read = functools.partial(_named, kind.read, client, lookups)
             return _shape_checked(client, kind.name, read)()
 
@@ -103,7 +107,7 @@ def read_live_state(
             kind.name: pool.submit(_reporting(report, kind.name, functools.partial(read_kind, kind)))
             for kind in kinds
         }
-        lookups = _lookups(lookups_read)
+        lookups = _lookups(lookups_read, declared)
         return LiveState(site, lookups, {name: tuple(future.result()) for name, future in objects.items()})
 
 
@@ -151,7 +155,7 @@ def _reporting(report: Progress, what: str, read: Callable[[], Any]) -> Callable
     return run
 
 
-def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
+def _lookups(read: Mapping[str, Future[Any]], declared: frozenset[Address] | None) -> Lookups:
     def get(need: str, empty: Any) -> Any:
         return read[need].result() if need in read else empty
 
@@ -163,6 +167,7 @@ def _lookups(read: Mapping[str, Future[Any]]) -> Lookups:
         application_roles=get("applicationRoles", frozenset()),
         custom_fields=get("customFields", {}),
         users=get("users", frozenset()),
+        declared=declared,
     )
 
 

@@ -9,7 +9,10 @@ from bench.site import SMALL
 
 def test_benchmark_makes_the_minimal_number_of_requests() -> None:
     results = run(SMALL, 0.0, subprocess_server=False, apply_mix=APPLY_MIX[SMALL])
-    minimal, _, _ = plan_requests(SMALL)
+    minimal, _, parts = plan_requests(SMALL)
+    # One scheme GET per declared project and no project search: neither plan changes any exposure.
+    assert parts["project scheme GETs (one per declared project)"] == SMALL.declared_projects
+    assert not any("search" in part for part in parts)
     no_change, differing, *applies = results
     assert no_change.requests == no_change.minimal_requests == minimal
     assert differing.requests == minimal

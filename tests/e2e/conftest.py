@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.address import Target
+from reconciler.address import Address, Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
+from reconciler.exposure import assess
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.manifest import load_manifests
@@ -70,16 +71,21 @@ class Harness:
             self.url, self.url, credentials, settings=ClientSettings(backoff_s=0.01, **settings)
         )
 
-    def read(self, holders: CheckedHolders = NO_HOLDERS) -> LiveState:
+    def read(
+        self, holders: CheckedHolders = NO_HOLDERS, declared: frozenset[Address] | None = None
+    ) -> LiveState:
         with self.client() as client:
-            return read_live_state(client, KINDS, site="sandbox", holders=holders)
+            return read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
+        """As the CLI plans: only the declared projects are read, then exposure is assessed."""
         desired, diagnostics = load_manifests([self.manifests])
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
-        live = self.read(holders_to_check(KINDS, desired))
-        return build_plan(desired, live, targets=[Target.parse(t) for t in targets], force=force)
+        live = self.read(holders_to_check(KINDS, desired), frozenset(desired.objects))
+        plan = build_plan(desired, live, targets=[Target.parse(t) for t in targets], force=force)
+        with self.client() as client:
+            return assess(plan, desired, live, client)
 
     def apply(self, plan: Plan | None = None, *, parallelism: int = 4) -> ApplyResult:
         plan = plan if plan is not None else self.plan()

@@ -1,4 +1,5 @@
-"""Golden files of the plan's three renderings: the demo seed planned against examples/manifests.
+"""Golden files of the plan's three renderings: the demo seed planned against examples/manifests; and
+the diagnostics of the examples that only the site can find wrong (examples/invalid/on-site/).
 
 Regenerate with `UPDATE_GOLDENS=1 pytest tests/e2e/test_golden.py` and review the diff.
 """
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.exposure import assess
 from reconciler.kinds import KINDS
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
+from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
 from reconciler.site.config import Credentials
@@ -23,22 +26,43 @@ from reconciler.site.live import holders_to_check, read_live_state
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "demo"
+ON_SITE = ROOT / "examples" / "invalid" / "on-site"
+
+
+def _demo_site_plan(manifests: Path) -> Plan:
+    """Plan `manifests` against the demo seed as the CLI does: declared projects, then exposure."""
+    site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
+    desired, diagnostics = load_manifests([manifests])
+    assert diagnostics == []
+    credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
+    with serve_in_thread(site) as url, SiteClient(url, url, credentials) as client:
+        holders = holders_to_check(KINDS, desired)
+        live = read_live_state(
+            client, KINDS, site="sandbox", holders=holders, declared=frozenset(desired.objects)
+        )
+        return assess(build_plan(desired, live), desired, live, client)
 
 
 @pytest.fixture(scope="module")
 def demo_plan() -> Iterator[Plan]:
-    site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
     cwd = Path.cwd()
     os.chdir(ROOT)  # diagnostics and sources show paths relative to the repository, as users run it
     try:
-        desired, diagnostics = load_manifests([Path("examples/manifests")])
-        assert diagnostics == []
-        credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
-        with serve_in_thread(site) as url, SiteClient(url, url, credentials) as client:
-            live = read_live_state(client, KINDS, site="sandbox", holders=holders_to_check(KINDS, desired))
-            yield build_plan(desired, live)
+        yield _demo_site_plan(Path("examples/manifests"))
     finally:
         os.chdir(cwd)
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in ON_SITE.glob("*.yaml")))
+def test_on_site_invalid_example_matches_its_golden(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ON_SITE)
+    plan = _demo_site_plan(Path(case))
+    actual = render_diagnostics(plan.diagnostics) + "\n"
+    golden = ON_SITE / f"{Path(case).stem}.expected"
+    if os.environ.get("UPDATE_GOLDENS") == "1":
+        golden.write_text(actual, encoding="utf-8")
+    assert plan.has_errors
+    assert actual == golden.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.kinds import KINDS
 from tests.reliability.conftest import Ran, Served, plan_keys, site_env
+
+EXPORT_FILES = [kind.export_file for kind in KINDS]
 
 FAST_S = 5.0
 
@@ -92,6 +95,9 @@ def test_export_writes_only_its_own_files_whatever_the_names_on_the_site(
         "customRoles": [
             {"name": n.replace("\n", " "), "grantedRights": ["alert-action"]} for n in HOSTILE_NAMES
         ],
+        # Project names land in YAML comments: a line break there must not end the comment.
+        "permissionSchemes": [{"name": "Scheme"}],
+        "projects": [{"key": f"P{i}", "name": n} for i, n in enumerate(HOSTILE_NAMES)],
     }
     served = serve(seed)
     env = site_env(served.url)
@@ -109,6 +115,7 @@ def test_export_writes_only_its_own_files_whatever_the_names_on_the_site(
         "work/out/detail-fields.yaml",
         "work/out/permission-schemes.yaml",
         "work/out/products.yaml",
+        "work/out/projects.yaml",
         "work/out/team-roles.yaml",
     ]
     # The names land inside YAML and come back exactly. A name with a line break or a control character
@@ -137,4 +144,4 @@ def test_export_schema_reference_cannot_point_out_of_the_tree(
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert all(w.startswith("out/") for w in written), written
     if ran.code == 0:
-        assert len(written) == 5
+        assert len(written) == len(EXPORT_FILES)

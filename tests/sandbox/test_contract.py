@@ -412,3 +412,55 @@ def test_a_repeated_delete_can_answer_400_as_the_documents_allow(api: Api) -> No
         ("csm", "delete-product", 400),
         ("ops", "deleteTeamRole", 400),
     } <= api.contract.seen
+
+
+PROJECT_OPERATIONS = {
+    ("searchProjects", 200),
+    ("searchProjects", 404),
+    ("getAssignedPermissionScheme", 200),
+    ("getAssignedPermissionScheme", 404),
+    ("assignPermissionScheme", 200),
+    ("assignPermissionScheme", 404),
+}
+
+
+def test_project_answers_match_the_document(api: Api) -> None:
+    j = api.jira
+    first = api.get(j("/project/search?maxResults=2"))
+    assert first.status == 200
+    assert (first.json["startAt"], first.json["maxResults"], first.json["total"]) == (0, 2, 4)
+    assert first.json["isLast"] is False and "startAt=2" in first.json["nextPage"]
+    assert [p["key"] for p in first.json["values"]] == ["ENG", "HR"]  # orderBy defaults to key
+    last = api.get(j("/project/search?startAt=2&maxResults=2")).json
+    assert last["isLast"] is True and "nextPage" not in last
+    assert [p["key"] for p in last["values"]] == ["IT", "SD"]
+    # "If a value greater than 100 is provided, the maxResults parameter will default to 100."
+    assert api.get(j("/project/search?maxResults=500")).json["maxResults"] == 100
+    assert [p["key"] for p in api.get(j("/project/search?keys=SD&keys=HR")).json["values"]] == ["HR", "SD"]
+    assert [p["key"] for p in api.get(j("/project/search?query=help")).json["values"]] == ["HR"]
+    # "404 Returned if no projects matching the search criteria are found."
+    assert api.get(j("/project/search?keys=NOPE")).status == 404
+
+    scheme = api.get(j("/project/SD/permissionscheme"))
+    assert scheme.status == 200 and scheme.json["name"] == "CS scheme" and "permissions" not in scheme.json
+    assert "permissions" in api.get(j("/project/SD/permissionscheme?expand=permissions")).json
+    assert api.get(j("/project/NOPE/permissionscheme")).status == 404
+    default = api.get(j("/project/HR/permissionscheme")).json["id"]
+    moved = api.put(j("/project/SD/permissionscheme"), {"id": default})
+    assert moved.status == 200 and moved.json["id"] == default
+    assert api.get(j("/project/SD/permissionscheme")).json["id"] == default
+    # "404 Returned if the project or permission scheme is not found."
+    assert api.put(j("/project/SD/permissionscheme"), {"id": 999}).status == 404
+    assert api.put(j("/project/NOPE/permissionscheme"), {"id": default}).status == 404
+    assert _seen(api.contract, "jira") >= PROJECT_OPERATIONS
+
+
+def test_deleting_a_scheme_in_use_is_not_refused(api: Api) -> None:
+    """DELETE /permissionscheme/{id} documents 204, 401, 403 and 404 only: no refusal for a scheme in use.
+    The projects on it fall back to the site's first scheme (the tool itself refuses such a plan)."""
+    j = api.jira
+    cs_scheme = api.get(j("/project/SD/permissionscheme")).json["id"]
+    assert api.delete(j(f"/permissionscheme/{cs_scheme}")).status == 204
+    fallback = api.get(j("/project/SD/permissionscheme")).json
+    assert fallback["name"] == "Default permission scheme"
+    assert api.get(j("/project/IT/permissionscheme")).json["id"] == fallback["id"]

@@ -133,11 +133,39 @@ def test_a_running_site_sees_a_reset(tmp_path: Path, demo_seed: dict[str, Any]) 
         ({"organizations": [{"name": "O", "details": {"Nope": ["x"]}}]}, "does not exist"),
         ({"entitlements": [{"product": "Ghost", "organization": "O"}]}, "no product named 'Ghost'"),
         ({"products": [{"nam": "typo"}]}, "invalid sandbox seed"),
+        ({"projects": [{"key": "SD", "name": "Service Desk"}]}, "project 'SD': a project needs a permission"),
+        (
+            {
+                "permissionSchemes": [{"name": "S"}],
+                "projects": [{"key": "SD", "name": "x", "permissionScheme": "T"}],
+            },
+            "no permission scheme named 'T'",
+        ),
+        ({"permissionSchemes": [{"name": "S"}], "projects": [{"key": "sd", "name": "x"}]}, "upper-case"),
+        (
+            {"permissionSchemes": [{"name": "S"}], "projects": [{"key": "SD", "name": "x"}] * 2},
+            "already exists",
+        ),
     ],
 )
 def test_bad_seeds_are_refused_with_a_reason(seed: dict[str, Any], message: str) -> None:
     with pytest.raises(SeedError, match=message.replace(".", r"\.")):
         SandboxSite(seed=seed)
+
+
+def test_seeded_projects_use_their_scheme_or_the_first_one() -> None:
+    site = SandboxSite(
+        seed={
+            "permissionSchemes": [{"name": "Default"}, {"name": "Other"}],
+            "projects": [{"key": "AA", "name": "A"}, {"key": "BB", "name": "B", "permissionScheme": "Other"}],
+        }
+    )
+    snapshot = site.snapshot()
+    ids = {s["name"]: s["id"] for s in snapshot["permission_schemes"]}
+    assert [(p["key"], p["permission_scheme_id"]) for p in snapshot["projects"]] == [
+        ("AA", ids["Default"]),
+        ("BB", ids["Other"]),
+    ]
 
 
 def test_seed_files_must_be_mappings(tmp_path: Path) -> None:

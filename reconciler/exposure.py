@@ -1,0 +1,213 @@
+"""Exposure (MANIFEST.md, "Projects and exposure"): who can now see what.
+
+A grant to `anyone` (anonymous users) or to `applicationRole` (every logged-in user, or every user of one
+product) exposes the projects that use its scheme. After a plan is built, `assess` lists each exposure the
+plan adds or removes — by changing a scheme's grants or by moving a project onto another scheme — with the
+projects concerned, refuses added exposure under `settings.exposure: deny`, and refuses to delete a scheme
+that projects still use. The project-to-scheme map costs a search plus one GET per project, so it is read
+only when a scheme's exposure changes or a scheme is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import Diagnostic, error
+from reconciler.kinds.kind import Action, Change
+from reconciler.kinds.project import read_project_map
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
+    from reconciler.plan import Plan
+    from reconciler.site.api import SiteApi
+    from reconciler.site.live import LiveState
+
+SCHEMES, PROJECTS = "permissionSchemes", "projects"
+ProjectMap = Mapping[str, str]  # project key -> name of the scheme it uses now
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One grant to anyone or applicationRole that the plan adds or removes, and whom it concerns."""
+
+    change: str  # "added" | "removed"
+    scheme: str
+    grant: str  # "BROWSE_PROJECTS: anyone"
+    projects: tuple[str, ...]  # keys of the projects that use the scheme once the plan is applied
+    cause: str  # the address of the change that does it: the scheme, or a project moved onto it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "change": self.change,
+            "scheme": self.scheme,
+            "grant": self.grant,
+            "projects": list(self.projects),
+            "cause": self.cause,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Exposure:
+        return cls(
+            change=str(data["change"]),
+            scheme=str(data["scheme"]),
+            grant=str(data["grant"]),
+            projects=tuple(str(key) for key in data["projects"]),
+            cause=str(data["cause"]),
+        )
+
+    def line(self) -> str:
+        """`+ BROWSE_PROJECTS: anyone on Customer service scheme — projects SD, HR`."""
+        symbol = "+" if self.change == "added" else "-"
+        users = f"projects {', '.join(self.projects)}" if self.projects else "no project uses it"
+        via = f" (by {self.cause})" if self.cause.startswith(f"{PROJECTS}/") else ""
+        return f"{symbol} {self.grant} on {self.scheme}{via} — {users}"
+
+
+def is_exposing(grant: str) -> bool:
+    """Whether a grant label (`KEY: holder`) grants to anyone or to an application role."""
+    holder = grant.partition(": ")[2]
+    return holder in ("anyone", "applicationRole") or holder.startswith("applicationRole:")
+
+
+def needs_project_map(plan: Plan) -> bool:
+    """Only scheme changes that touch exposure, and scheme deletes, need to know every project's scheme."""
+    return any(
+        change.kind == SCHEMES and (change.action is Action.DELETE or _grant_delta(change) != (set(), set()))
+        for change in plan.changes
+    )
+
+
+def assess(
+    plan: Plan,
+    desired: DesiredState,
+    live: LiveState,
+    client: SiteApi,
+) -> Plan:
+    """The plan with its exposure listed and the exposure and scheme-in-use errors added."""
+    if SCHEMES not in live.objects:
+        return plan  # --target without schemes: nothing to compare a move against
+    project_map: dict[str, str] = {
+        obj.identity[1]: obj.essence["permissionScheme"] for obj in live.of(PROJECTS)
+    }
+    if needs_project_map(plan):
+        project_map = {**read_project_map(client, project_map), **project_map}
+    moves = {
+        change.address.name: change
+        for change in plan.changes
+        if change.kind == PROJECTS and change.before and change.after
+    }
+    exposure = _scheme_exposure(plan.changes, project_map, moves) + _move_exposure(plan.changes, live, moves)
+    problems = _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
+    problems += _scheme_in_use(plan.changes, project_map, moves)
+    return replace(
+        plan,
+        exposure=tuple(exposure),
+        diagnostics=(*plan.diagnostics, *problems),
+    )
+
+
+def _exposing(essence: Mapping[str, Any] | None) -> set[str]:
+    return {grant for grant in (essence or {}).get("grants", ()) if is_exposing(grant)}
+
+
+def _grant_delta(change: Change) -> tuple[set[str], set[str]]:
+    before, after = _exposing(change.before), _exposing(change.after)
+    return after - before, before - after
+
+
+def _users_after(
+    change: Change, project_map: Mapping[str, str], moves: Mapping[str, Change]
+) -> tuple[str, ...]:
+    """The projects on this scheme once the plan is applied."""
+    old_name = change.before["name"] if change.before else None
+    new_name = change.after["name"] if change.after else None
+    users = set()
+    for key, scheme in project_map.items():
+        move = moves.get(key)
+        now = move.after["permissionScheme"] if move and move.after else None
+        if (move is None and scheme == old_name) or (now is not None and now == new_name):
+            users.add(key)
+    if change.action is Action.DELETE:  # the scheme goes: those who used it before it was emptied
+        users |= {key for key, scheme in project_map.items() if scheme == old_name}
+    return tuple(sorted(users))
+
+
+def _scheme_exposure(
+    changes: Iterable[Change], project_map: Mapping[str, str], moves: Mapping[str, Change]
+) -> list[Exposure]:
+    found: list[Exposure] = []
+    for change in changes:
+        if change.kind != SCHEMES:
+            continue
+        added, removed = _grant_delta(change)
+        if not added and not removed:
+            continue
+        scheme = (change.after or change.before or {})["name"]
+        users = _users_after(change, project_map, moves)
+        found += [Exposure("added", scheme, g, users, str(change.address)) for g in sorted(added)]
+        found += [Exposure("removed", scheme, g, users, str(change.address)) for g in sorted(removed)]
+    return found
+
+
+def _move_exposure(changes: Iterable[Change], live: LiveState, moves: Mapping[str, Change]) -> list[Exposure]:
+    """A project moved onto a scheme gains the grants to anyone and applicationRole that its old scheme
+    lacks, and loses those that only the old one had. Grants the plan adds to the new scheme itself are
+    listed with the scheme, the moved project among its users."""
+    scheme_changes = {c.after["name"]: c for c in changes if c.kind == SCHEMES and c.after}
+    live_schemes = {obj.essence["name"]: obj.essence for obj in live.of(SCHEMES)}
+    found: list[Exposure] = []
+    for key, move in sorted(moves.items()):
+        assert move.before is not None and move.after is not None
+        old_name, new_name = move.before["permissionScheme"], move.after["permissionScheme"]
+        target = scheme_changes.get(new_name)
+        after = _exposing(target.after if target else live_schemes.get(new_name))
+        listed_with_scheme = _grant_delta(target)[0] if target else set()
+        before = _exposing(live_schemes.get(old_name))
+        cause = str(move.address)
+        found += [
+            Exposure("added", new_name, g, (key,), cause) for g in sorted(after - before - listed_with_scheme)
+        ]
+        found += [Exposure("removed", old_name, g, (key,), cause) for g in sorted(before - after)]
+    return found
+
+
+def _scheme_in_use(
+    changes: Iterable[Change], project_map: Mapping[str, str], moves: Mapping[str, Change]
+) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for change in changes:
+        if change.kind != SCHEMES or change.action is not Action.DELETE or change.before is None:
+            continue
+        name = change.before["name"]
+        staying = sorted(key for key, scheme in project_map.items() if scheme == name and key not in moves)
+        if staying:
+            problems.append(
+                error(
+                    "plan.scheme_in_use",
+                    f"the plan deletes this scheme, but {len(staying)} project(s) use it "
+                    f"and no manifest moves them: {', '.join(staying)}; declare them under "
+                    "`projects` with another permissionScheme, or keep the scheme",
+                    address=str(change.address),
+                )
+            )
+    return problems
+
+
+def _denied(exposure: Iterable[Exposure], changes: Iterable[Change]) -> list[Diagnostic]:
+    sources = {str(change.address): change.source for change in changes}
+    return [
+        error("plan.exposure", _denial(item), source=sources.get(item.cause), address=item.cause)
+        for item in exposure
+        if item.change == "added"
+    ]
+
+
+def _denial(item: Exposure) -> str:
+    if item.cause.startswith(f"{PROJECTS}/"):
+        what = f"moving the project onto {item.scheme} exposes it through {item.grant}"
+    else:
+        users = f"projects {', '.join(item.projects)}" if item.projects else "no project yet"
+        what = f"the scheme gains {item.grant}, which exposes {users}"
+    return f"{what}; settings.exposure is deny"

@@ -1,0 +1,147 @@
+"""Jira projects: which permission scheme each one uses. Projects are never created or deleted here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from pydantic import Field
+
+from reconciler.address import Address, AddressForm
+from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.kinds.base import Spec
+from reconciler.kinds.kind import (
+    Action,
+    Change,
+    DesiredObject,
+    Essence,
+    LiveObject,
+    Lookups,
+    Reference,
+    ResourceKind,
+)
+from reconciler.site.api import Api, SiteApi
+from reconciler.yamlwrite import entry
+
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredState
+
+SEARCH_PAGE_SIZE = 50  # the default of GET /project/search (at most 100)
+
+
+class ProjectSpec(Spec):
+    key: str = Field(min_length=1, description="The project key (case sensitive).")
+    permission_scheme: str = Field(
+        min_length=1, description="The name of the permission scheme the project uses (declared or live)."
+    )
+
+
+class ProjectKind(ResourceKind):
+    """A plan reads only the declared projects' schemes, one GET each, concurrently: the API has no list
+    of projects with their schemes. Export lists every project first (GET /project/search)."""
+
+    name = "projects"
+    address_form = AddressForm(name, "project", name_label="KEY")
+    section = list[ProjectSpec] | None
+    spec = ProjectSpec
+    name_field = "key"
+    prunable = False
+    refers_to = frozenset({"permissionSchemes"})
+    export_file = "projects.yaml"
+    export_about = (
+        "Jira projects and the permission scheme each uses, with the project's name as a comment.",
+        "Projects are never created or deleted: remove an entry to leave that project's scheme alone.",
+    )
+
+    def export_section(self, objects: Sequence[LiveObject], lookups: Lookups) -> Any:
+        entries = []
+        for obj in sorted(objects, key=lambda o: str(o.essence["key"])):
+            project = entry(obj.essence, ("key", "permissionScheme"))
+            name = "".join(c if c.isprintable() else "?" for c in str(obj.context.get("name", "")))
+            if name:
+                project.yaml_add_eol_comment(name, "key")
+            entries.append(project)
+        return entries
+
+    def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
+        if lookups.declared is None:
+            names = {str(project["key"]): str(project["name"]) for project in every_project(client)}
+        else:
+            names = {a.name: "" for a in lookups.declared if a.kind == self.name}
+        read = client.map(lambda key: self._read_one(client, key, names[key]), sorted(names))
+        return [obj for obj in read if obj is not None]
+
+    def _read_one(self, client: SiteApi, key: str, name: str) -> LiveObject | None:
+        try:
+            scheme = client.get(Api.JIRA, f"/project/{quote(key, safe='')}/permissionscheme")
+        except TerminalSiteError as exc:
+            if exc.status == 404:  # no such project: `missing` makes it a plan error at its line
+                return None
+            raise
+        return LiveObject(
+            address=Address(self.name, "", key),
+            identity=("", key),
+            essence={"key": key, "permissionScheme": str(scheme["name"])},
+            server_id=key,
+            context={"fromSchemeId": str(scheme["id"])} | ({"name": name} if name else {}),
+        )
+
+    def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
+        objects = [
+            DesiredObject(
+                address=address,
+                identity=("", spec.key),
+                essence={"key": spec.key, "permissionScheme": spec.permission_scheme},
+                source=state.locate(address),
+            )
+            for address, spec in state.objects.items()
+            if isinstance(spec, ProjectSpec)
+        ]
+        return objects, []
+
+    def references(self, essence: Essence) -> tuple[Reference, ...]:
+        scheme = ("", str(essence["permissionScheme"]))
+        return (Reference("permissionSchemes", scheme, ("permissionScheme",), "permission scheme"),)
+
+    def missing(self, desired: DesiredObject) -> Diagnostic | None:
+        key = desired.essence["key"]
+        return error(
+            "plan.unknown_project",
+            f"the site has no project with key {key!r} (keys are case sensitive); "
+            "projects are never created here",
+            source=desired.source,
+            address=str(desired.address),
+        )
+
+    def apply(self, client: SiteApi, change: Change) -> None:
+        if change.action is not Action.UPDATE or change.after is None:
+            raise TerminalSiteError(f"{change.address}: projects are only moved between schemes")
+        key, scheme_name = change.after["key"], change.after["permissionScheme"]
+        # By name at apply time: the scheme may be created earlier in the same plan.
+        schemes = client.get(Api.JIRA, "/permissionscheme")["permissionSchemes"]
+        scheme_id = next((s["id"] for s in schemes if s.get("name") == scheme_name), None)
+        if scheme_id is None:
+            raise TerminalSiteError(f"{change.address}: the site has no permission scheme {scheme_name!r}")
+        path = f"/project/{quote(key, safe='')}/permissionscheme"
+        client.request(Api.JIRA, "PUT", path, json_body={"id": int(scheme_id)})
+
+
+def read_project_map(client: SiteApi, known: Mapping[str, str]) -> dict[str, str]:
+    """Every project's key -> the name of the scheme it uses, for exposure: a search, then one GET per
+    project whose scheme is not `known` already (the API has no list of projects with their schemes)."""
+    keys = [str(p["key"]) for p in every_project(client) if str(p["key"]) not in known]
+    found = client.map(lambda key: ProjectKind()._read_one(client, key, ""), keys)
+    return {**known, **{obj.identity[1]: obj.essence["permissionScheme"] for obj in found if obj}}
+
+
+def every_project(client: SiteApi) -> list[dict[str, Any]]:
+    try:
+        found = list(client.paginate_page_bean(Api.JIRA, "/project/search", max_results=SEARCH_PAGE_SIZE))
+    except TerminalSiteError as exc:
+        if exc.status == 404:  # documented: "no projects matching the search criteria are found"
+            return []
+        raise
+    if not all(isinstance(p, dict) and isinstance(p.get("key"), str) for p in found):
+        raise TypeError("a project in the search answer has no key")
+    return found

@@ -1,0 +1,159 @@
+"""Jira platform REST API v3: projects, as far as permission schemes go — the project search and a
+project's permission scheme. Status codes follow the official document
+(jira-platform-permission-schemes.openapi.json); where it is silent the choice is commented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from reconciler.sandbox.common import (
+    ApiError,
+    Ctx,
+    Json,
+    Reply,
+    RequestModel,
+    Route,
+    bad_request,
+    not_found,
+    parse_body,
+)
+from reconciler.sandbox.jira import PREFIX
+from reconciler.sandbox.jira import _scheme_json as scheme_json
+from reconciler.sandbox.state import PermissionScheme, Project, State
+
+SEARCH_DEFAULT_PAGE = 50
+SEARCH_MAX_PAGE = (
+    100  # "If a value greater than 100 is provided, the maxResults parameter will default to 100"
+)
+ORDER_FIELDS = {"key": lambda p: p.key, "name": lambda p: p.name.casefold()}
+
+
+def create_project(state: State, key: str, name: str, scheme_name: str | None) -> Project:
+    """Projects are created only by seeds: the tool never creates them."""
+    if not key or not key.isalnum() or not key[0].isalpha() or key != key.upper():
+        raise bad_request(
+            f"The project key {key!r} must be upper-case letters and digits, starting with a letter."
+        )
+    if any(p.key == key for p in state.projects):
+        raise bad_request(f"A project with the key {key!r} already exists.")
+    if scheme_name is None and not state.permission_schemes:
+        raise bad_request("a project needs a permission scheme, and the site has none")
+    scheme = state.permission_schemes[0] if scheme_name is None else _scheme_named(state, scheme_name)
+    project = Project(id=state.new_int(), key=key, name=name, permission_scheme_id=scheme.id)
+    state.projects.append(project)
+    return project
+
+
+def _scheme_named(state: State, name: str) -> PermissionScheme:
+    for scheme in state.permission_schemes:
+        if scheme.name == name:
+            return scheme
+    raise bad_request(f"no permission scheme named {name!r}")
+
+
+def _project(state: State, key_or_id: str) -> Project:
+    for project in state.projects:
+        if project.key == key_or_id or str(project.id) == key_or_id:
+            return project
+    raise not_found(f"No project could be found with key '{key_or_id}'.")
+
+
+def _project_json(ctx: Ctx, project: Project) -> Json:
+    return {
+        "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+        "self": f"{ctx.base_url}{PREFIX}/project/{project.id}",
+        "id": str(project.id),
+        "key": project.key,
+        "name": project.name,
+        "projectTypeKey": "service_desk",
+        "simplified": False,
+        "style": "classic",
+        "isPrivate": False,
+        "properties": {},
+    }
+
+
+def search_projects(ctx: Ctx, _: Mapping[str, str]) -> Reply:
+    start = ctx.query_int("startAt", 0)
+    size = ctx.query_int("maxResults", SEARCH_DEFAULT_PAGE)
+    if start < 0 or size < 0:
+        raise bad_request("startAt and maxResults must not be negative.")
+    size = ctx.page_size(min(size, SEARCH_MAX_PAGE))
+    order = ctx.query.get("orderBy", "key")
+    field = order.lstrip("+-")
+    if field not in ORDER_FIELDS:
+        # The document lists more fields (category, owner, issueCount, ...); the sandbox has none of them.
+        raise bad_request(f"The sandbox cannot order projects by {order!r}.", "orderBy")
+    keys, ids = ctx.query.getlist("keys"), ctx.query.getlist("id")
+    text = (ctx.query.get("query") or "").casefold()
+    found = [
+        p
+        for p in ctx.state.projects
+        if (not keys or p.key in keys)
+        and (not ids or str(p.id) in ids)
+        and (text in p.key.casefold() or text in p.name.casefold())
+    ]
+    if not found:
+        raise not_found("No projects were found matching the search criteria.")
+    found.sort(key=ORDER_FIELDS[field], reverse=order.startswith("-"))
+    page = found[start : start + size]
+    params = [("keys", k) for k in keys] + [("id", i) for i in ids]
+    params += [("query", ctx.query["query"])] if ctx.query.get("query") else []
+    url = f"{ctx.base_url}{PREFIX}/project/search"
+    is_last = start + len(page) >= len(found)
+    body: dict[str, Json] = {
+        "self": f"{url}?{urlencode([*params, ('startAt', start), ('maxResults', size)])}",
+        "maxResults": size,
+        "startAt": start,
+        "total": len(found),
+        "isLast": is_last,
+        "values": [_project_json(ctx, p) for p in page],
+    }
+    if not is_last:
+        body["nextPage"] = f"{url}?{urlencode([*params, ('startAt', start + size), ('maxResults', size)])}"
+    return Reply(200, body)
+
+
+def _assigned_scheme(ctx: Ctx, project: Project) -> PermissionScheme:
+    for scheme in ctx.state.permission_schemes:
+        if scheme.id == project.permission_scheme_id:
+            return scheme
+    raise not_found(f"The project {project.key} has no permission scheme.")
+
+
+def get_project_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
+    project = _project(ctx.state, args["project"])
+    scheme = _assigned_scheme(ctx, project)
+    return Reply(200, scheme_json(ctx, scheme, with_grants=bool(ctx.query.get("expand"))))
+
+
+class IdBeanIn(RequestModel):
+    id: int
+
+
+def put_project_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
+    project = _project(ctx.state, args["project"])
+    body = _id_bean(ctx)
+    scheme = next((s for s in ctx.state.permission_schemes if s.id == body.id), None)
+    if scheme is None:
+        # Documented: "404 Returned if the project or permission scheme is not found".
+        raise not_found(f"The permission scheme with ID {body.id} was not found.")
+    project.permission_scheme_id = scheme.id
+    return Reply(200, scheme_json(ctx, scheme, with_grants=bool(ctx.query.get("expand"))))
+
+
+def _id_bean(ctx: Ctx) -> IdBeanIn:
+    try:
+        return parse_body(ctx, IdBeanIn)
+    except ApiError as exc:
+        # The operation declares no 400: a body without an id names no scheme, which is its 404.
+        raise not_found(f"No permission scheme is given: {exc.message}") from None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(f"{PREFIX}/project/search", ("GET",), search_projects),
+    Route(f"{PREFIX}/project/<project>/permissionscheme", ("GET",), get_project_scheme),
+    Route(f"{PREFIX}/project/<project>/permissionscheme", ("PUT",), put_project_scheme),
+)

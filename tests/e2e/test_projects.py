@@ -1,0 +1,296 @@
+"""Projects and exposure end to end over HTTP: moves ordered around scheme creates and deletes, exposure
+added, removed and reached by a move, `settings.exposure: deny`, a scheme still in use, and export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.plan import Plan
+from tests.e2e.conftest import Harness, assert_no_changes, summary
+from tests.e2e.test_cli import run
+
+SCHEMES = [
+    {
+        "name": "Old scheme",
+        "grants": [{"permission": "BROWSE_PROJECTS", "type": "projectRole", "holder": "Developers"}],
+    },
+    {
+        "name": "Portal scheme",
+        "grants": [
+            {"permission": "BROWSE_PROJECTS", "type": "applicationRole", "holder": "jira-servicedesk"}
+        ],
+    },
+]
+PROJECTS = [
+    {"key": "AA", "name": "Alpha", "permissionScheme": "Old scheme"},
+    {"key": "BB", "name": "Beta", "permissionScheme": "Old scheme"},
+    {"key": "CC", "name": "Gamma", "permissionScheme": "Old scheme"},
+    {"key": "DD", "name": "Delta", "permissionScheme": "Portal scheme"},
+]
+
+
+@pytest.fixture
+def site(harness_factory: Any) -> Harness:
+    harness: Harness = harness_factory({"permissionSchemes": SCHEMES, "projects": PROJECTS})
+    return harness
+
+
+def scheme_of(harness: Harness, key: str) -> str:
+    snapshot = harness.site.snapshot()
+    names = {s["id"]: s["name"] for s in snapshot["permission_schemes"]}
+    return str(next(names[p["permission_scheme_id"]] for p in snapshot["projects"] if p["key"] == key))
+
+
+def exposure(plan: Plan) -> list[tuple[str, str, str, tuple[str, ...], str]]:
+    return [(e.change, e.scheme, e.grant, e.projects, e.cause) for e in plan.exposure]
+
+
+def project_searches(harness: Harness) -> int:
+    return sum(1 for call in harness.site.calls if call.path.endswith("/project/search"))
+
+
+MOVE_ALL = """
+settings:
+  prune: [permissionSchemes]
+permissionSchemes:
+  - name: Portal scheme
+    grants:
+      BROWSE_PROJECTS: [applicationRole:jira-servicedesk]
+  - name: New scheme
+    grants:
+      BROWSE_PROJECTS: [projectRole:Developers]
+projects:
+  - {key: AA, permissionScheme: New scheme}
+  - {key: BB, permissionScheme: New scheme}
+  - {key: CC, permissionScheme: New scheme}
+"""
+
+
+def test_moves_wait_for_the_new_scheme_and_the_emptied_scheme_waits_for_them(site: Harness) -> None:
+    site.write(MOVE_ALL)
+    plan = site.plan()
+    assert summary(plan) == [
+        ("create", "permissionSchemes/New scheme"),
+        ("update", "projects/AA"),
+        ("update", "projects/BB"),
+        ("update", "projects/CC"),
+        ("delete", "permissionSchemes/Old scheme"),
+    ]
+    by_key = {c.key: c for c in plan.changes}
+    moves = {"projects/AA", "projects/BB", "projects/CC"}
+    assert by_key["permissionSchemes/Old scheme"].depends_on == moves
+    assert all(by_key[m].depends_on == {"permissionSchemes/New scheme"} for m in moves)
+    assert plan.exposure == () and project_searches(site) == 1  # the delete needs the map, once
+    site.site.calls.clear()
+    site.converge()
+    writes = site.writes()
+    assert writes[0] == ("POST", "/rest/api/3/permissionscheme")
+    assert sorted(writes[1:4]) == [
+        ("PUT", f"/rest/api/3/project/{k}/permissionscheme") for k in ("AA", "BB", "CC")
+    ]
+    assert writes[4][0] == "DELETE" and len(writes) == 5
+    assert {scheme_of(site, key) for key in ("AA", "BB", "CC")} == {"New scheme"}
+    assert scheme_of(site, "DD") == "Portal scheme"
+
+
+def test_no_project_search_without_an_exposure_change(site: Harness) -> None:
+    site.write(
+        "projects:\n  - {key: AA, permissionScheme: Old scheme}\n"
+        "  - {key: BB, permissionScheme: Old scheme}\n"
+    )
+    site.site.calls.clear()
+    assert_no_changes(site.plan())
+    reads = [c.path for c in site.site.calls if "/project/" in c.path]
+    assert sorted(reads) == [
+        "/rest/api/3/project/AA/permissionscheme",
+        "/rest/api/3/project/BB/permissionscheme",
+    ]
+
+
+def test_exposure_added_removed_and_reached_by_a_move(site: Harness) -> None:
+    site.write(
+        """
+        permissionSchemes:
+          - name: Old scheme
+            grants:
+              BROWSE_PROJECTS: [projectRole:Developers, anyone]
+          - name: Portal scheme
+            grants:
+              BROWSE_PROJECTS: [projectRole:Developers]
+        projects:
+          - {key: AA, permissionScheme: Old scheme}
+          - {key: CC, permissionScheme: Portal scheme}
+        """
+    )
+    plan = site.plan()
+    assert exposure(plan) == [
+        ("added", "Old scheme", "BROWSE_PROJECTS: anyone", ("AA", "BB"), "permissionSchemes/Old scheme"),
+        (
+            "removed",
+            "Portal scheme",
+            "BROWSE_PROJECTS: applicationRole:jira-servicedesk",
+            ("CC", "DD"),
+            "permissionSchemes/Portal scheme",
+        ),
+    ]
+    site.converge()
+    # A move alone: DD goes onto the now public Old scheme and off Portal scheme.
+    site.write("projects:\n  - {key: DD, permissionScheme: Old scheme}\n", "move.yaml")
+    (site.manifests / "site.yaml").unlink()
+    site.site.calls.clear()
+    plan = site.plan()
+    assert exposure(plan) == [("added", "Old scheme", "BROWSE_PROJECTS: anyone", ("DD",), "projects/DD")]
+    assert project_searches(site) == 0  # a move names its own project: no map needed
+    site.converge()
+    assert scheme_of(site, "DD") == "Old scheme"
+
+
+def test_exposure_shows_in_every_rendering_and_survives_a_saved_plan(site: Harness, tmp_path: Path) -> None:
+    site.write("projects:\n  - {key: AA, permissionScheme: Portal scheme}\n")
+    saved = tmp_path / "plan.json"
+    planned = run(site, "plan", str(site.manifests), "--out", str(saved))
+    assert planned.exit_code == 0, planned.output
+    line = (
+        "+ BROWSE_PROJECTS: applicationRole:jira-servicedesk on Portal scheme (by projects/AA) — projects AA"
+    )
+    assert planned.output.startswith("Exposure: grants to anyone or applicationRole")
+    assert f"  {line}\n" in planned.output
+    markdown = run(site, "plan", "--format", "markdown", str(site.manifests)).output
+    assert "> [!CAUTION]\n> **Exposure:" in markdown and f"> - `{line}`" in markdown
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    assert data["exposure"] == [
+        {
+            "change": "added",
+            "scheme": "Portal scheme",
+            "grant": "BROWSE_PROJECTS: applicationRole:jira-servicedesk",
+            "projects": ["AA"],
+            "cause": "projects/AA",
+        }
+    ]
+    edited = {**data, "exposure": []}
+    saved_edit = tmp_path / "edited.json"
+    saved_edit.write_text(json.dumps(edited), encoding="utf-8")
+    refused = run(site, "apply", "--plan", str(saved_edit), "--auto-approve")
+    assert refused.exit_code == 1 and "checksum" in refused.output
+    applied = run(site, "apply", "--plan", str(saved), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert line in applied.output and scheme_of(site, "AA") == "Portal scheme"
+    assert_no_changes(site.plan())
+
+
+def test_deny_refuses_added_exposure_before_any_write(site: Harness) -> None:
+    site.write(
+        """
+        settings:
+          exposure: deny
+        permissionSchemes:
+          - name: Public scheme
+            grants:
+              BROWSE_PROJECTS: [anyone]
+        projects:
+          - {key: AA, permissionScheme: Public scheme}
+          - {key: BB, permissionScheme: Portal scheme}
+        """
+    )
+    site.site.calls.clear()
+    result = run(site, "apply", str(site.manifests), "--auto-approve")
+    assert result.exit_code == 1
+    assert site.writes() == []
+    assert (
+        "/site.yaml:6:5: error[plan.exposure]: the scheme gains BROWSE_PROJECTS: anyone, "
+        "which exposes projects AA; settings.exposure is deny" in result.output
+    )
+    assert (
+        "/site.yaml:11:5: error[plan.exposure]: moving the project onto Portal scheme exposes it through "
+        "BROWSE_PROJECTS: applicationRole:jira-servicedesk; settings.exposure is deny" in result.output
+    )
+    # Removing exposure is never refused.
+    site.write("settings:\n  exposure: deny\nprojects:\n  - {key: DD, permissionScheme: Old scheme}\n")
+    assert [e.change for e in site.plan().exposure] == ["removed"]
+    site.converge()
+
+
+def test_deleting_a_scheme_in_use_is_refused_naming_the_projects(site: Harness) -> None:
+    site.write(
+        """
+        settings:
+          prune: [permissionSchemes]
+        permissionSchemes:
+          - name: Portal scheme
+            grants:
+              BROWSE_PROJECTS: [applicationRole:jira-servicedesk]
+        projects:
+          - {key: BB, permissionScheme: Portal scheme}
+        """
+    )
+    site.site.calls.clear()
+    result = run(site, "apply", str(site.manifests), "--auto-approve", "--allow-delete")
+    assert result.exit_code == 1 and site.writes() == []
+    assert (
+        "error[plan.scheme_in_use]: permissionSchemes/Old scheme: the plan deletes this scheme, "
+        "but 2 project(s) use it and no manifest moves them: AA, CC;" in result.output
+    )
+
+
+def test_unknown_project_and_scheme_are_errors_at_their_lines(site: Harness) -> None:
+    site.write(
+        "projects:\n  - {key: AA, permissionScheme: Nope scheme}\n"
+        "  - {key: ZZ, permissionScheme: Old scheme}\n"
+    )
+    result = run(site, "plan", str(site.manifests))
+    assert result.exit_code == 1
+    assert (
+        "/site.yaml:3:15: error[plan.unknown_reference]: no permission scheme named 'Nope scheme'"
+        in result.output
+    )
+    assert (
+        "/site.yaml:4:5: error[plan.unknown_project]: the site has no project with key 'ZZ'" in result.output
+    )
+
+
+def test_prune_rejects_projects(site: Harness) -> None:
+    site.write("settings:\n  prune: [projects]\n")
+    result = run(site, "validate", str(site.manifests))
+    assert result.exit_code == 1
+    assert "error[manifest.settings]: projects are never created or deleted" in result.output
+
+
+def test_export_round_trip_with_projects(site: Harness, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    exported = run(site, "export", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    text = (out / "projects.yaml").read_text(encoding="utf-8")
+    assert "  - key: AA  # Alpha\n    permissionScheme: Old scheme\n" in text
+    site.clear()
+    for path in out.glob("*.yaml"):
+        (site.manifests / path.name).write_bytes(path.read_bytes())
+    assert_no_changes(site.plan())
+    plan = run(site, "plan", "--detailed-exitcode", str(site.manifests))
+    assert plan.exit_code == 0, plan.output
+
+
+def test_a_move_waits_for_the_rename_of_its_scheme_and_cannot_name_the_earlier_name(site: Harness) -> None:
+    renamed = """
+        permissionSchemes:
+          - name: Renamed scheme
+            renamedFrom: [Old scheme]
+            grants:
+              BROWSE_PROJECTS: [projectRole:Developers]
+        projects:
+          - {key: DD, permissionScheme: Renamed scheme}
+        """
+    site.write(renamed + "  - {key: AA, permissionScheme: Old scheme}\n")
+    problems = [d.message for d in site.plan().diagnostics]
+    assert problems == [
+        "this plan deletes or renames the permission scheme 'Old scheme', but this still names it"
+    ]
+    site.write(renamed)
+    plan = site.plan()
+    assert summary(plan) == [("rename", "permissionSchemes/Renamed scheme"), ("update", "projects/DD")]
+    assert plan.changes[1].depends_on == {"permissionSchemes/Renamed scheme"}
+    site.converge()
+    assert scheme_of(site, "DD") == scheme_of(site, "AA") == "Renamed scheme"
