@@ -28,10 +28,8 @@ from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
     ConfigError,
     Diagnostic,
-    PlanMismatchError,
     ReconcilerError,
     Severity,
-    UnsafePlanError,
 )
 from reconciler.export import (
     SCHEMA_URL,
@@ -45,11 +43,12 @@ from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
 from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan, kinds_for, looks_applied
+from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
+from reconciler.safety import check_applicable, check_fresh
 from reconciler.sandbox import (
     SANDBOX_EMAIL,
     SandboxSite,
@@ -309,23 +308,17 @@ def apply(
     with _site(site, parallelism) as (client, name):
         if saved is not None:
             touched = frozenset(change.address for change in saved.changes)
-            the_plan = _check_saved_plan(saved, _read(client, name, saved.kinds, declared=touched))
+            check_fresh(saved, _read(client, name, saved.kinds, declared=touched))
+            the_plan = saved
         else:
             wanted = _parse_targets(targets)
             desired, warnings = _load(paths)
             live = _read(client, name, _target_kinds(wanted), desired)
             the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))
-        if the_plan.has_errors:
-            raise ConfigError("the plan has errors (above); nothing was applied")
+        check_applicable(the_plan, allow_delete=allow_delete)
         if not the_plan.changes:
             return EXIT_OK
-        if the_plan.destructive and not allow_delete:
-            listing = "\n".join(f"  {c.action.symbol} {c.address}" for c in the_plan.destructive)
-            raise UnsafePlanError(
-                "the plan deletes or replaces objects, so nothing was applied. "
-                f"Review them and pass --allow-delete:\n{listing}"
-            )
         _confirm(auto_approve, len(the_plan.changes), name)
         journal = Journal(journal_file, name)
         try:
@@ -555,32 +548,6 @@ def _load_plan_file(path: Path) -> Plan:
         raise ConfigError(f"{not_a_plan}: {exc}") from None
     except (TypeError, AttributeError):
         raise ConfigError(f"{not_a_plan}: a value has the wrong type; save the plan again") from None
-
-
-def _check_saved_plan(saved: Plan, live: LiveState) -> Plan:
-    """A saved plan applies only to its own site, and only while what it touches is unchanged."""
-    if saved.site != live.site:
-        raise PlanMismatchError(f"the plan was made for {saved.site}, not {live.site}; nothing was applied")
-    current = live.fingerprints()
-    stale = sorted(
-        {
-            str(change.address)
-            for change in saved.changes
-            for key in saved.touches.get(change.key, ())
-            if current.get(key) != saved.fingerprints.get(key)
-        }
-    )
-    if stale:
-        listing = "\n".join(f"  {address}" for address in stale)
-        if looks_applied(saved, live):
-            raise PlanMismatchError(
-                "the site already is as this plan leaves it: the plan was probably applied already. "
-                f"Nothing was applied; run plan to see what remains.\n{listing}"
-            )
-        raise PlanMismatchError(
-            f"the site changed since the plan was made, so nothing was applied; plan again.\n{listing}"
-        )
-    return saved
 
 
 @cli.command()

@@ -22,7 +22,7 @@ from reconciler.address import Address, Target
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.exposure import Exposure
-from reconciler.kinds import KIND_INDEX, KINDS, get_kind
+from reconciler.kinds import KIND_INDEX, KINDS
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -34,7 +34,8 @@ from reconciler.kinds.kind import (
     ResourceKind,
     identity_key,
 )
-from reconciler.manifest import DesiredState, Thresholds
+from reconciler.manifest import DesiredState
+from reconciler.safety import Protection, threshold_problems
 from reconciler.site.live import LiveState
 
 FORMAT_VERSION = 1
@@ -215,9 +216,8 @@ def build_plan(
         diagnostics += kind_diagnostics
         thresholds = desired.settings.thresholds
         if thresholds is not None:
-            diagnostics += _check_thresholds(
-                kind.name, kind_drafts, len(live.of(kind.name)), thresholds, force
-            )
+            actions = [draft.action for draft in kind_drafts]
+            diagnostics += threshold_problems(kind.name, actions, len(live.of(kind.name)), thresholds, force)
     diagnostics += _reference_problems(declared, drafts, live, desired)
     ordered, touches, order_problems = _order(drafts, live)
     diagnostics += order_problems
@@ -261,7 +261,7 @@ def _plan_kind(
     ]
     drafts: list[_Draft] = []
     matched_live: set[int] = set()  # ids of the live objects matched: twins share an identity
-    protected = _Protection(state.protected)
+    protected = Protection(state.protected)
     for wanted in desired_objects:
         current = matches.get(wanted.identity)
         if current is None:
@@ -458,44 +458,6 @@ def _draft(
     return draft
 
 
-class _Protection:
-    def __init__(self, protected: Iterable[Address]) -> None:
-        self._keys = {address.key for address in protected}
-
-    def covers(self, address: Address) -> bool:
-        return address.key in self._keys
-
-
-def _check_thresholds(
-    kind: str, drafts: list[_Draft], existing: int, thresholds: Thresholds, force: bool
-) -> list[Diagnostic]:
-    if existing < thresholds.min_existing or existing == 0:
-        return []
-    deleting = sum(1 for d in drafts if d.action.destructive)
-    updating = sum(1 for d in drafts if d.action in (Action.UPDATE, Action.RENAME))
-    found: list[Diagnostic] = []
-    for what, count, limit in (
-        ("delete or replace", deleting, thresholds.max_delete_percent),
-        ("update or rename", updating, thresholds.max_update_percent),
-    ):
-        if limit is None or count * 100 <= limit * existing:
-            continue
-        share = count * 100 / existing
-        message = (
-            f"the plan would {what} {count} of {existing} existing {kind} ({share:.0f}%), "
-            f"more than settings.thresholds allows ({limit}%)"
-        )
-        if force:
-            found.append(
-                warning("plan.threshold", message + "; going ahead because of --force", address=kind)
-            )
-        else:
-            found.append(
-                error("plan.threshold", message + "; review it and pass --force to go ahead", address=kind)
-            )
-    return found
-
-
 # --- ordering ----------------------------------------------------------------------------------------
 
 
@@ -689,23 +651,6 @@ def _select_targets(
         if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
-
-
-def looks_applied(plan: Plan, live: LiveState) -> bool:
-    """Whether the site already is as the plan leaves it: each object's last change has taken effect."""
-    if not plan.changes:
-        return False
-    last = {change.address: change for change in plan.changes}
-    present = {obj.address: obj for objects in live.objects.values() for obj in objects}
-    for address, change in last.items():
-        if change.action is Action.DELETE or change.after is None:
-            if address in present:
-                return False
-            continue
-        current = present.get(address.renamed(str(change.after["name"])))
-        if current is None or diff_essences(current.essence, change.after, get_kind(address.kind).set_fields):
-            return False
-    return True
 
 
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

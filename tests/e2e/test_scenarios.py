@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan import looks_applied
 from reconciler.render.plan import render_text
+from reconciler.safety import looks_applied
 from reconciler.sandbox import Knobs
 from tests.e2e.conftest import Harness, assert_no_changes, summary
 

@@ -1,0 +1,123 @@
+"""The one gate between a plan and the site: whether a plan may be applied, and if not, why.
+
+While a plan is built, `Protection` keeps protected objects out of deletes and replaces, and
+`threshold_problems` judges each kind's share of destructive and updating changes against
+settings.thresholds (or lets it pass with --force). Their verdicts are diagnostics of the plan, so the plan
+shows them and a saved plan keeps them. Before anything is written, `check_fresh` refuses a saved plan
+whose site or touched objects changed, and `check_applicable` a plan with errors or a destructive plan
+without --allow-delete. The CLI and the GitHub Action (which runs the CLI) ask here; neither decides on
+its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from reconciler.address import Address
+from reconciler.diff import diff_essences
+from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
+from reconciler.kinds import get_kind
+from reconciler.kinds.kind import Action
+
+if TYPE_CHECKING:
+    from reconciler.manifest import Thresholds
+    from reconciler.plan import Plan
+    from reconciler.site.live import LiveState
+
+
+class Protection:
+    """settings.protect: addresses never deleted or replaced, names compared as the API compares them."""
+
+    def __init__(self, protected: Iterable[Address]) -> None:
+        self._keys = {address.key for address in protected}
+
+    def covers(self, address: Address) -> bool:
+        return address.key in self._keys
+
+
+def threshold_problems(
+    kind: str, actions: Sequence[Action], existing: int, thresholds: Thresholds, force: bool
+) -> list[Diagnostic]:
+    """An error (a warning with --force) where one kind's changes pass settings.thresholds."""
+    if existing < thresholds.min_existing or existing == 0:
+        return []
+    deleting = sum(1 for action in actions if action.destructive)
+    updating = sum(1 for action in actions if action in (Action.UPDATE, Action.RENAME))
+    found: list[Diagnostic] = []
+    for what, count, limit in (
+        ("delete or replace", deleting, thresholds.max_delete_percent),
+        ("update or rename", updating, thresholds.max_update_percent),
+    ):
+        if limit is None or count * 100 <= limit * existing:
+            continue
+        share = count * 100 / existing
+        message = (
+            f"the plan would {what} {count} of {existing} existing {kind} ({share:.0f}%), "
+            f"more than settings.thresholds allows ({limit}%)"
+        )
+        if force:
+            found.append(
+                warning("plan.threshold", message + "; going ahead because of --force", address=kind)
+            )
+        else:
+            found.append(
+                error("plan.threshold", message + "; review it and pass --force to go ahead", address=kind)
+            )
+    return found
+
+
+def check_applicable(plan: Plan, *, allow_delete: bool) -> None:
+    """Raise unless `plan` may be applied (a saved plan also passes `check_fresh` first)."""
+    if plan.has_errors:
+        raise ConfigError("the plan has errors (above); nothing was applied")
+    if plan.destructive and not allow_delete:
+        listing = "\n".join(f"  {c.action.symbol} {c.address}" for c in plan.destructive)
+        raise UnsafePlanError(
+            "the plan deletes or replaces objects, so nothing was applied. "
+            f"Review them and pass --allow-delete:\n{listing}"
+        )
+
+
+def check_fresh(saved: Plan, live: LiveState) -> None:
+    """A saved plan applies only to its own site, and only while what it touches is unchanged."""
+    if saved.site != live.site:
+        raise PlanMismatchError(f"the plan was made for {saved.site}, not {live.site}; nothing was applied")
+    current = live.fingerprints()
+    stale = sorted(
+        {
+            str(change.address)
+            for change in saved.changes
+            for key in saved.touches.get(change.key, ())
+            if current.get(key) != saved.fingerprints.get(key)
+        }
+    )
+    if not stale:
+        return
+    listing = "\n".join(f"  {address}" for address in stale)
+    if looks_applied(saved, live):
+        raise PlanMismatchError(
+            "the site already is as this plan leaves it: the plan was probably applied already. "
+            f"Nothing was applied; run plan to see what remains.\n{listing}"
+        )
+    raise PlanMismatchError(
+        f"the site changed since the plan was made, so nothing was applied; plan again.\n{listing}"
+    )
+
+
+def looks_applied(plan: Plan, live: LiveState) -> bool:
+    """Whether the site already is as the plan leaves it: each object's last change has taken effect."""
+    if not plan.changes:
+        return False
+    last = {change.address: change for change in plan.changes}
+    present = {obj.address: obj for objects in live.objects.values() for obj in objects}
+    for address, change in last.items():
+        if change.action is Action.DELETE or change.after is None:
+            if address in present:
+                return False
+            continue
+        kind = get_kind(address.kind)
+        current = present.get(address.renamed(str(change.after[kind.name_field])))
+        if current is None or diff_essences(current.essence, change.after, kind.set_fields):
+            return False
+    return True
