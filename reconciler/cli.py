@@ -50,19 +50,20 @@ from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.safety import check_applicable, check_fresh
 from reconciler.sandbox import (
+    SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
     SandboxSite,
     SeedError,
     StateFileError,
     reset_state,
     serve_forever,
+    serve_in_thread,
 )
 from reconciler.schema import write_schemas
 from reconciler.site.api import SiteApi
-from reconciler.site.config import config_from_env
+from reconciler.site.config import Credentials, config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
-from reconciler.site.session import open_site
 
 P = ParamSpec("P")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -407,12 +408,35 @@ def _target_kinds(targets: Sequence[Target]) -> list[str] | None:
 
 @contextmanager
 def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]]:
+    """The configured site and its name as plans show it: a real Atlassian Cloud site, or the embedded
+    sandbox served over real HTTP on 127.0.0.1 for the length of one command (one client code path)."""
+    ui = _ui()
     config = config_from_env(site=site)
     settings = ClientSettings(
-        concurrency=parallelism, retry_after_max_s=config.max_retry_after_s, notify=_ui().info
+        concurrency=parallelism, retry_after_max_s=config.max_retry_after_s, notify=ui.info
     )
-    with open_site(config, settings, announce=_ui().info) as opened:
-        yield opened
+    if config.credentials is not None and not config.is_embedded_sandbox:
+        with SiteClient(
+            config.site, config.api_base, config.credentials, cloud_id=config.cloud_id, settings=settings
+        ) as client:
+            yield client, config.site
+        return
+    try:
+        sandbox_site = SandboxSite(state_file=config.sandbox_state)
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from None
+    ui.info(
+        f"Using the embedded sandbox site (state in {config.sandbox_state}); "
+        "set JSM_SITE to work on an Atlassian Cloud site."
+    )
+    if config.ignored_credentials:
+        ui.info(
+            f"Ignored {', '.join(config.ignored_credentials)}: the sandbox site uses its own "
+            "credentials, and yours are never sent to it."
+        )
+    credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
+    with serve_in_thread(sandbox_site) as url, SiteClient(url, url, credentials, settings=settings) as client:
+        yield client, "sandbox"
 
 
 def _read(
