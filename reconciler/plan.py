@@ -275,6 +275,7 @@ def _plan_kind(
         if wanted.identity in undecidable:
             continue
         diagnostics += kind.notes(wanted, current)
+        diffs = diff_essences(current.essence, wanted.essence, kind.set_fields)  # the one diff of the pair
         if not kind.can_update_in_place(current.essence, wanted.essence):
             if protected.covers(current.address):
                 diagnostics.append(
@@ -287,11 +288,11 @@ def _plan_kind(
                     )
                 )
                 continue
-            drafts.append(_draft(kind, Action.REPLACE, wanted, current))
+            drafts.append(_draft(kind, Action.REPLACE, wanted, current, diffs))
         elif current.identity != wanted.identity:
-            drafts.append(_draft(kind, Action.RENAME, wanted, current))
-        elif diff_essences(current.essence, wanted.essence, kind.set_fields):
-            drafts.append(_draft(kind, Action.UPDATE, wanted, current))
+            drafts.append(_draft(kind, Action.RENAME, wanted, current, diffs))
+        elif diffs:
+            drafts.append(_draft(kind, Action.UPDATE, wanted, current, diffs))
     unmanaged: list[str] = []
     kept: list[str] = []
     for obj in live_objects:
@@ -420,7 +421,11 @@ def _needing_rename(
 
 
 def _draft(
-    kind: ResourceKind, action: Action, wanted: DesiredObject | None, current: LiveObject | None
+    kind: ResourceKind,
+    action: Action,
+    wanted: DesiredObject | None,
+    current: LiveObject | None,
+    diffs: tuple[FieldDiff, ...] = (),
 ) -> _Draft:
     if wanted is not None:
         address = wanted.address
@@ -429,7 +434,6 @@ def _draft(
         address = current.address
     before = dict(current.essence) if current else None
     after = {**(current.essence if current else {}), **wanted.essence} if wanted else None
-    diffs = diff_essences(current.essence, wanted.essence, kind.set_fields) if current and wanted else ()
     draft = _Draft(
         kind=kind,
         address=address,
