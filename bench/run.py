@@ -35,6 +35,8 @@ from reconciler.errors import Severity
 from reconciler.export import render_export
 from reconciler.exposure import assess
 from reconciler.kinds import KINDS
+from reconciler.kinds.kind import write_data_of
+from reconciler.kinds.permission_scheme import SchemeWrite
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.render.plan import render_text
@@ -299,7 +301,8 @@ def apply_requests(plan: Plan) -> tuple[int, int]:
     total, chain = 1, 1  # a new client reads the cloud id first
     for change in plan.changes:
         if change.kind == "permissionSchemes" and change.action.value in ("update", "rename"):
-            removes, adds = len(change.context["grantIds"]), len(change.context["grantBodies"])
+            data = write_data_of(change, SchemeWrite)
+            removes, adds = len(data.grant_ids), len(data.grant_bodies)
             heading = int(any(d.path[0] in ("name", "description") for d in change.diffs))
             total += heading + removes + adds
             chain = max(chain, heading + bool(removes) + bool(adds))

@@ -22,7 +22,7 @@ from reconciler.address import Address, Target
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.exposure import Exposure
-from reconciler.kinds import KIND_INDEX, KINDS
+from reconciler.kinds import KIND_INDEX, KINDS, get_kind
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -32,6 +32,7 @@ from reconciler.kinds.kind import (
     LiveObject,
     Reference,
     ResourceKind,
+    WriteData,
     identity_key,
 )
 from reconciler.manifest import DesiredState
@@ -137,7 +138,7 @@ def _change_json(change: Change) -> dict[str, Any]:
         "destructive": change.destructive,
         "diff": [{"op": d.op, "path": list(d.path), "old": d.old, "new": d.new} for d in change.diffs],
         "dependsOn": sorted(change.depends_on),
-        "context": dict(change.context),
+        "context": change.context.to_json(),
     }
     if change.reason:
         data["reason"] = change.reason
@@ -160,7 +161,7 @@ def _change_from_json(data: Mapping[str, Any]) -> Change:
         before=data["before"],
         after=data["after"],
         diffs=tuple(FieldDiff(d["op"], tuple(d["path"]), d["old"], d["new"]) for d in data["diff"]),
-        context=dict(data["context"]),
+        context=get_kind(address.kind).write_data.model_validate(data["context"]),
         depends_on=frozenset(data["dependsOn"]),
         reason=data.get("reason"),
         source=SourceSpan(source["file"], source["line"], source["column"]) if source else None,
@@ -180,7 +181,7 @@ class _Draft:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     diffs: tuple[FieldDiff, ...]
-    context: dict[str, Any]
+    context: WriteData
     source: SourceSpan | None
     releases: set[Identity] = field(default_factory=set)
     claims: set[Identity] = field(default_factory=set)

@@ -27,6 +27,7 @@ from reconciler.kinds.kind import (
     list_items,
     node_at,
     text_list,
+    write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.yamlsource import SourceMap
@@ -90,6 +91,7 @@ class CustomRoleKind(ResourceKind):
     """The list endpoint gives only ids and names, so each role's rights take one GET: the API forces it."""
 
     name = "customRoles"
+    write_data = rights.RightsWrite
     site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
     address_form = AddressForm(name, "custom role")
     section = list[CustomRoleSpec] | None
@@ -176,8 +178,9 @@ class CustomRoleKind(ResourceKind):
         ]
 
     def apply(self, client: SiteApi, change: Change) -> None:
+        data = write_data_of(change, rights.RightsWrite)
         if change.action is Action.DELETE:
-            role_id = change.context["serverId"]
+            role_id = data.live_id
             by_id = {"identifierType": "id"}
             delete_verified(
                 lambda: client.request(Api.OPS, "DELETE", f"/roles/{role_id}", params=by_id),
@@ -197,12 +200,10 @@ class CustomRoleKind(ResourceKind):
                     lambda: self._find(client, body["name"]),
                 )
             else:
-                role_id = change.context["serverId"]
-                client.request(
-                    Api.OPS, "PUT", f"/roles/{role_id}", params={"identifierType": "id"}, json_body=body
-                )
+                path = f"/roles/{data.live_id}"
+                client.request(Api.OPS, "PUT", path, params={"identifierType": "id"}, json_body=body)
         except TerminalSiteError as exc:
-            raise rights.refusal(exc, change.context.get(rights.CONTEXT_KEY, {})) from exc
+            raise rights.refusal(exc, data.unlisted_rights) from exc
 
     def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)

@@ -20,7 +20,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
 
 from reconciler.address import Address, AddressForm
 from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, TerminalSiteError
@@ -72,10 +73,38 @@ class FieldDiff:
     new: Any = None
 
 
+class WriteData(BaseModel):
+    """What a kind's writer needs beyond the essences (server ids, grant ids, holder bodies), typed per
+    kind (its `write_data`) and saved with the plan, so that a saved plan is applied exactly as reviewed."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True)
+
+    server_id: str | None = None
+
+    @property
+    def live_id(self) -> str:
+        """The server id of the live object the change updates or deletes."""
+        if self.server_id is None:
+            raise TypeError("this change names no live object")
+        return self.server_id
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+W = TypeVar("W", bound=WriteData)
+
+
+def write_data_of(change: Change, model: type[W]) -> W:
+    """The change's write data as the kind's own model."""
+    if not isinstance(change.context, model):
+        raise TypeError(f"{change.address}: the change carries no {model.__name__}")
+    return change.context
+
+
 @dataclass(frozen=True)
 class Change:
-    """One step of a plan. `key` is unique within the plan; `context` carries what the writer needs
-    (server ids, grant ids, holder bodies) so that a saved plan can be applied exactly as reviewed."""
+    """One step of a plan. `key` is unique within the plan; `context` is the kind's WriteData."""
 
     key: str
     address: Address
@@ -83,7 +112,7 @@ class Change:
     before: Essence | None
     after: Essence | None
     diffs: tuple[FieldDiff, ...] = ()
-    context: Mapping[str, Any] = field(default_factory=dict)
+    context: WriteData = field(default_factory=WriteData)
     depends_on: frozenset[str] = frozenset()
     reason: str | None = None
     source: SourceSpan | None = None
@@ -259,6 +288,7 @@ class ResourceKind(ABC):
     capacity: ClassVar[int | None] = None  # the most objects the API allows in one scope
     # Codes of the `unlisted` warnings: a plan that reads this kind replaces them with what the site says.
     site_decides: ClassVar[frozenset[str]] = frozenset()
+    write_data: ClassVar[type[WriteData]] = WriteData  # what its changes carry for the writer
     export_file: ClassVar[str]
     export_about: ClassVar[tuple[str, ...]]  # the export header's lines about this kind
 
@@ -340,14 +370,15 @@ class ResourceKind(ABC):
         """Why a replace is needed, for the plan."""
         return "the API cannot change it in place"
 
-    def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> dict[str, Any]:
-        """What the writer needs beyond the essences: server ids and the like."""
+    def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> WriteData:
+        """What the writer needs beyond the essences: the live object's server id, and what the kind's
+        `write_data` takes of the live and desired objects' context."""
         context: dict[str, Any] = {}
         if live is not None:
             context.update(live.context, serverId=live.server_id)
         if desired is not None:
             context.update(desired.context)
-        return context
+        return self.write_data.model_validate(context)
 
 
 def text_list(raw: Mapping[str, Any], key: str) -> list[str]:

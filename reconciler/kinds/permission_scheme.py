@@ -23,12 +23,14 @@ from reconciler.kinds.kind import (
     LiveObject,
     Lookups,
     ResourceKind,
+    WriteData,
     by_name,
     create_verified,
     delete_verified,
     found,
     list_items,
     node_at,
+    write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.yamlsource import SourceMap
@@ -81,12 +83,18 @@ class PermissionSchemeSpec(Spec):
     )
 
 
+class SchemeWrite(WriteData):
+    grant_ids: dict[str, str] = Field(default_factory=dict)  # grant label -> id, of each grant to remove
+    grant_bodies: dict[str, dict[str, Any]] = Field(default_factory=dict)  # label -> body, of each to add
+
+
 class PermissionSchemeKind(ResourceKind):
     """Schemes come with their grants from one list request (`expand=permissions`). Grants are
     compared as a set of `KEY: holder` strings and changed one by one: POST for each added grant and
     DELETE for each removed one, never a PUT of `permissions`, which would re-create every grant."""
 
     name = "permissionSchemes"
+    write_data = SchemeWrite
     site_decides = frozenset({f"manifest.{UNLISTED_PERMISSION}"})
     address_form = AddressForm(name, "permission scheme")
     section = list[PermissionSchemeSpec] | None
@@ -214,23 +222,24 @@ class PermissionSchemeKind(ResourceKind):
             )
         return objects, diagnostics
 
-    def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> dict[str, Any]:
+    def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> SchemeWrite:
         """Only the grant bodies to add and the grant ids to remove: a saved plan stays small."""
-        context: dict[str, Any] = {}
         wanted = set(desired.essence["grants"]) if desired else set()
         present = set(live.essence["grants"]) if live else set()
-        if live is not None:
-            context["serverId"] = live.server_id
-            ids = live.context["grantIds"]
-            context["grantIds"] = {grant: ids[grant] for grant in sorted(present - wanted)}
-        if desired is not None:
-            bodies = desired.context["grantBodies"]
-            context["grantBodies"] = {grant: bodies[grant] for grant in sorted(wanted - present)}
-        return context
+        ids, bodies = (
+            (live.context["grantIds"] if live else {}),
+            (desired.context["grantBodies"] if desired else {}),
+        )
+        return SchemeWrite(
+            server_id=live.server_id if live else None,
+            grant_ids={grant: ids[grant] for grant in sorted(present - wanted)},
+            grant_bodies={grant: bodies[grant] for grant in sorted(wanted - present)},
+        )
 
     def apply(self, client: SiteApi, change: Change) -> None:
+        data = write_data_of(change, SchemeWrite)
         if change.action is Action.DELETE:
-            scheme_id = change.context["serverId"]
+            scheme_id = data.live_id
             delete_verified(
                 lambda: client.request(Api.JIRA, "DELETE", f"/permissionscheme/{scheme_id}"),
                 lambda: found(lambda: client.get(Api.JIRA, f"/permissionscheme/{scheme_id}")),
@@ -240,23 +249,18 @@ class PermissionSchemeKind(ResourceKind):
         after = change.after
         heading: dict[str, Any] = {k: after[k] for k in ("name", "description") if k in after}
         if change.action is Action.CREATE:
-            body = {**heading, "permissions": list(change.context["grantBodies"].values())}
+            body = {**heading, "permissions": list(data.grant_bodies.values())}
             create_verified(
                 lambda: client.request(Api.JIRA, "POST", "/permissionscheme", json_body=body),
                 lambda: self._find(client, after["name"]),
             )
             return
-        scheme_id = change.context["serverId"]
+        scheme_id = data.live_id
         before = change.before or {}
         if any(before.get(k) != v for k, v in heading.items()):
             client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=heading)
-        client.map(
-            lambda grant_id: self._delete_grant(client, scheme_id, grant_id),
-            change.context["grantIds"].values(),
-        )
-        client.map(
-            lambda grant: self._add_grant(client, scheme_id, grant), change.context["grantBodies"].values()
-        )
+        client.map(lambda grant_id: self._delete_grant(client, scheme_id, grant_id), data.grant_ids.values())
+        client.map(lambda grant: self._add_grant(client, scheme_id, grant), data.grant_bodies.values())
 
     def _delete_grant(self, client: SiteApi, scheme_id: str, grant_id: str) -> None:
         path = f"/permissionscheme/{scheme_id}/permission"

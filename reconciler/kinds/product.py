@@ -84,14 +84,14 @@ class ProductKind(ResourceKind):
                 lambda: self._find(client, body["name"]),
             )
         elif change.action is Action.DELETE:
-            product_id = change.context["serverId"]
+            product_id = change.context.live_id
             delete_verified(
                 lambda: client.request(Api.CSM, "DELETE", f"/product/{product_id}"),
                 lambda: found(lambda: client.get(Api.CSM, f"/product/{product_id}")),
             )
         else:
             assert change.after is not None
-            product_id = change.context["serverId"]
+            product_id = change.context.live_id
             client.request(Api.CSM, "PUT", f"/product/{product_id}", json_body={"name": change.after["name"]})
 
     def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
 from reconciler.kinds.base import did_you_mean
-from reconciler.kinds.kind import DesiredObject, list_items
+from reconciler.kinds.kind import DesiredObject, WriteData, list_items
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -21,6 +23,12 @@ UNLISTED_RIGHT = "unknown_right"
 CONTEXT_KEY = "unlistedRights"
 # A saved plan carries the positions as plain [file, line, column] lists.
 Position = list[Any] | None
+
+
+class RightsWrite(WriteData):
+    """A role's write data: where the manifest names rights outside the tool's list, for a refusal."""
+
+    unlisted_rights: dict[str, Position] = Field(default_factory=dict)
 
 
 def unlisted_right_message(what: str, right: str, known: Collection[str], *, live_roles_read: bool) -> str:

@@ -31,6 +31,7 @@ from reconciler.kinds.kind import (
     name_at,
     node_at,
     valid_spec,
+    write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.yamlsource import DataPath, SourceMap
@@ -86,10 +87,15 @@ def _rights_body(granted: list[str]) -> list[dict[str, Any]]:
     return [{"right": right, "granted": right in granted} for right in (*catalogue.TEAM_ROLE_RIGHTS, *extra)]
 
 
+class TeamRoleWrite(rights.RightsWrite):
+    team_id: str
+
+
 class TeamRoleKind(ResourceKind):
     """Team roles live under platform teams; a role is matched by (team id, role name)."""
 
     name = "teamRoles"
+    write_data = TeamRoleWrite
     site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
     address_form = AddressForm(name, "team role", scope_label="TEAM", name_label="ROLE")
     section = list[TeamRolesBlock] | None
@@ -201,9 +207,10 @@ class TeamRoleKind(ResourceKind):
         return rights.review(desired, held, WHAT, catalogue.TEAM_ROLE_RIGHTS)
 
     def apply(self, client: SiteApi, change: Change) -> None:
-        team_id = change.context["teamId"]
+        data = write_data_of(change, TeamRoleWrite)
+        team_id = data.team_id
         if change.action is Action.DELETE:
-            role_id = change.context["serverId"]
+            role_id = data.live_id
             # The team's list, not GET by id: that DELETE and GET declare no 404 for a missing role.
             delete_verified(
                 lambda: client.request(Api.OPS, "DELETE", f"/teams/{team_id}/roles/{role_id}"),
@@ -219,10 +226,10 @@ class TeamRoleKind(ResourceKind):
                     lambda: self._find(client, team_id, body["name"]),
                 )
             else:
-                role_id = change.context["serverId"]
-                client.request(Api.OPS, "PATCH", f"/teams/{team_id}/roles/{role_id}", json_body=body)
+                path = f"/teams/{team_id}/roles/{data.live_id}"
+                client.request(Api.OPS, "PATCH", path, json_body=body)
         except TerminalSiteError as exc:
-            raise rights.refusal(exc, change.context.get(rights.CONTEXT_KEY, {})) from exc
+            raise rights.refusal(exc, data.unlisted_rights) from exc
 
     def _find(self, client: SiteApi, team_id: str, name: str) -> dict[str, Any] | None:
         roles = client.get(Api.OPS, f"/teams/{team_id}/roles")

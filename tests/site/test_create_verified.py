@@ -12,10 +12,11 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.errors import RetryableSiteError, TerminalSiteError
+from reconciler.kinds import get_kind
 from reconciler.kinds.custom_role import CustomRoleKind
 from reconciler.kinds.detail_field import DetailFieldKind
 from reconciler.kinds.kind import Action, Change, ResourceKind, create_verified, delete_verified
-from reconciler.kinds.permission_scheme import PermissionSchemeKind
+from reconciler.kinds.permission_scheme import PermissionSchemeKind, SchemeWrite
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
 from reconciler.site.api import Api
@@ -38,7 +39,7 @@ def _create(kind: str, scope: str, after: dict[str, Any], **context: Any) -> Cha
         action=Action.CREATE,
         before=None,
         after=after,
-        context=context,
+        context=get_kind(kind).write_data.model_validate(context),
     )
 
 
@@ -57,7 +58,7 @@ def _grant_change(client: SiteClient) -> Change:
         action=Action.UPDATE,
         before={**heading, "grants": []},
         after={**heading, "grants": ["EDIT_ISSUES: projectRole:Developers"]},
-        context={"serverId": str(scheme["id"]), "grantIds": {}, "grantBodies": {"new": NEW_GRANT}},
+        context=SchemeWrite(server_id=str(scheme["id"]), grant_bodies={"new": NEW_GRANT}),
     )
 
 
