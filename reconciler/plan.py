@@ -14,7 +14,7 @@ import heapq
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -208,8 +208,9 @@ def build_plan(
         desired_objects, problems = kind.desired(desired, live.lookups)
         declared[kind.name] = desired_objects
         diagnostics += problems
+        current = _through_renames(kind, live.of(kind.name), drafts)
         kind_drafts, kind_unmanaged, kind_protected, kind_diagnostics = _plan_kind(
-            kind, desired_objects, live.of(kind.name), desired
+            kind, desired_objects, current, desired
         )
         drafts += kind_drafts
         unmanaged += kind_unmanaged
@@ -236,6 +237,31 @@ def build_plan(
         fingerprints=live.fingerprints(),
         touches={change.key: touches[change.key] for change in ordered},
     )
+
+
+def _through_renames(
+    kind: ResourceKind, live_objects: Sequence[LiveObject], drafts: Sequence[_Draft]
+) -> Sequence[LiveObject]:
+    """The live objects as the plan leaves the objects they name: a reference to an object the plan renames
+    reads as its new name, so that a project on a renamed scheme is no change (kinds plan in registry order,
+    so what they name is planned first)."""
+    new_names = {
+        (draft.kind.name, old): str(draft.after["name"])
+        for draft in drafts
+        if draft.action is Action.RENAME and draft.after is not None
+        for old in draft.releases
+    }
+    if not kind.refers_to or not new_names:
+        return live_objects
+    renamed = []
+    for obj in live_objects:
+        essence = dict(obj.essence)
+        for ref in kind.references(obj.essence):
+            new_name = new_names.get((ref.kind, ref.identity))
+            if new_name is not None:
+                essence[ref.path[0]] = new_name
+        renamed.append(replace(obj, essence=essence) if essence != obj.essence else obj)
+    return renamed
 
 
 def _plan_kind(

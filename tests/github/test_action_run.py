@@ -180,7 +180,7 @@ def test_plan_on_a_pull_request(tmp_path: Path, github: tuple[FakeGitHub, str]) 
     outputs = first.outputs
     assert outputs["has-changes"] == "true"
     assert outputs["exit-code"] == "2"  # plan --detailed-exitcode: changes present
-    assert outputs["summary"] == "7 to create, 5 to update, 4 to rename, 1 to replace, 2 to delete"
+    assert outputs["summary"] == "7 to create, 4 to update, 4 to rename, 1 to replace, 2 to delete"
     plan = json.loads(Path(outputs["plan-json"]).read_text())
     assert plan["summary"]["create"] == 7
     assert first.step("run").outputs["artifact-name"].startswith("jsm-reconciler-plan-plan-sandbox-jsm")
@@ -189,7 +189,7 @@ def test_plan_on_a_pull_request(tmp_path: Path, github: tuple[FakeGitHub, str]) 
     summary = first.summary
     assert "### jsm-reconciler plan for `sandbox` (`jsm`)" in summary
     assert "| This pull request | 1 | 0 | 0 | 0 | 0 |" in summary
-    assert "| Pre-existing drift (already planned on `main`) | 6 | 5 | 4 | 1 | 2 |" in summary
+    assert "| Pre-existing drift (already planned on `main`) | 6 | 4 | 4 | 1 | 2 |" in summary
     ours, drift = summary.split("#### Pre-existing drift")
     assert "+ products/PR Widget" in ours and "Legacy Widget" not in ours.split("#### Changes from this")[1]
     assert "- products/Legacy Widget" in drift and "PR Widget" not in drift
@@ -312,7 +312,7 @@ def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
     assert not run.failed, run.log
     assert run.outputs["exit-code"] == "0" and run.outputs["has-changes"] == "true"
     assert "### jsm-reconciler apply to `sandbox` (`jsm`)" in run.summary
-    assert "**Applied.** Apply complete: 18 applied, 0 failed, 0 skipped." in run.summary
+    assert "**Applied.** Apply complete: 17 applied, 0 failed, 0 skipped." in run.summary
     assert "applied  - products/Legacy Widget" in run.summary
     assert len(app.requests) == before  # no comment on push
     _assert_no_secret(run.summary, run.log, json.dumps(run.outputs))

@@ -144,3 +144,18 @@ def test_targets_keep_only_their_changes_and_what_those_wait_for(site_factory: A
     [(method, path)] = site.writes()
     assert method == "PUT" and "/api/v1/product/" in path
     assert [str(c.address) for c in site.plan().changes if c.kind == "products"] == ["products/Spare"]
+
+
+def test_a_project_on_a_scheme_renamed_in_the_same_plan_is_no_change(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(
+        {
+            "permissionSchemes": [{"name": "CS scheme", "grants": []}],
+            "projects": [{"key": "SD", "name": "Service Desk", "permissionScheme": "CS scheme"}],
+        }
+    )
+    site.write(
+        "permissionSchemes:\n  - {name: Customer service scheme, renamedFrom: [CS scheme]}\n"
+        "projects:\n  - {key: SD, permissionScheme: Customer service scheme}\n"
+    )
+    assert actions(site.plan()) == [("rename", "permissionSchemes/Customer service scheme")]
+    site.converge()
