@@ -18,6 +18,9 @@ from reconciler.render.markdown import code, diff_symbol, fenced, visible
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
 MAX_MARKDOWN_CHANGES_PER_KIND = 500
 
+NOT_MANAGED = "Not managed (on the site but in no manifest; list the kind in settings.prune to delete):"
+PROTECTED = "Protected (in no manifest, in a pruned kind; kept because settings.protect lists them):"
+
 
 def summary_line(plan: Plan) -> str:
     if not plan.changes:
@@ -85,20 +88,12 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
             for symbol, text in change_lines(change):
                 line = Text(visible(f"{symbol:>3} {text}"), style=STYLE.get(symbol, ""))
                 console.print(line, soft_wrap=True)
-        if plan.unmanaged:
-            console.print()
-            console.print(
-                "Not managed (on the site but in no manifest; list the kind in settings.prune to delete):"
-            )
-            for address in plan.unmanaged:
-                console.print(Text(visible(f"    {address}"), style="dim"), soft_wrap=True)
-        if plan.protected:
-            console.print()
-            console.print(
-                "Protected (in no manifest, in a pruned kind; kept because settings.protect lists them):"
-            )
-            for address in plan.protected:
-                console.print(Text(visible(f"    {address}"), style="dim"), soft_wrap=True)
+        for title, addresses in ((NOT_MANAGED, plan.unmanaged), (PROTECTED, plan.protected)):
+            if addresses:
+                console.print()
+                console.print(title)
+                for address in addresses:
+                    console.print(Text(visible(f"    {address}"), style="dim"), soft_wrap=True)
         if plan.diagnostics:
             console.print()
             # One line each: a line break in a name must not start a line of its own in a log.
