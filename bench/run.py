@@ -28,11 +28,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+import yaml
 
 from bench.site import ENTERPRISE, SMALL, TEN_TIMES, Scale, enterprise_seed
 from reconciler.apply import apply_plan
@@ -205,15 +204,14 @@ class Mix:
 
 
 def mutate(directory: Path, mix: Mix) -> None:
-    yaml = YAML(typ="rt")
-
     def edit(name: str, change: Any) -> None:
+        # libyaml both ways: ruamel's round trip takes minutes on the largest site's files. The benchmark's
+        # names read the same in YAML 1.1 and 1.2.
         path = directory / name
-        data = yaml.load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         change(data)
-        out = StringIO()
-        yaml.dump(data, out)
-        path.write_text(out.getvalue(), encoding="utf-8")
+        text = yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=1000)
+        path.write_text(text, encoding="utf-8")
 
     def products(data: Any) -> None:
         for product in data["products"][: mix.renamed_products]:
