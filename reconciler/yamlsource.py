@@ -159,8 +159,10 @@ class _Node:
 class _Scalar(_Node):
     __slots__ = ("plain", "value")
 
+    # The node classes set their attributes without calling up: a manifest set has tens of thousands of nodes.
     def __init__(self, value: str, plain: bool, line: int, column: int) -> None:
-        super().__init__(line, column)
+        self.line = line
+        self.column = column
         self.value = value
         self.plain = plain
 
@@ -169,7 +171,8 @@ class _Sequence(_Node):
     __slots__ = ("items",)
 
     def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
+        self.line = line
+        self.column = column
         self.items: list[_Node] = []
 
 
@@ -177,7 +180,8 @@ class _Mapping(_Node):
     __slots__ = ("pairs",)
 
     def __init__(self, line: int, column: int) -> None:
-        super().__init__(line, column)
+        self.line = line
+        self.column = column
         self.pairs: list[tuple[_Node, _Node]] = []
 
 
@@ -356,24 +360,19 @@ class _Composer:
                         anchors[anchor_name] = node
                 if parent is None:
                     root = node if root is None else root
+                elif as_key:
+                    parent.key = node
+                elif parent.key is None:  # in a sequence (inlined: this runs for every node)
+                    parent.node.items.append(node)  # type: ignore[union-attr]
                 else:
-                    self._attach(parent, node)
-                if isinstance(node, _Mapping | _Sequence) and kind != _ALIAS:
+                    parent.node.pairs.append((parent.key, node))  # type: ignore[union-attr]
+                    parent.key = None
+                if kind in (_MAPPING, _SEQUENCE):
+                    assert isinstance(node, _Mapping | _Sequence)
                     frames.append(_Frame(node, bool(event.flow_style), anchor_name, total - 1))
         except MarkedYAMLError as exc:
             problems.append(_yaml_error(exc, self.file))
         return (root if root is not None else _Scalar("", True, 1, 1)), problems
-
-    @staticmethod
-    def _attach(parent: _Frame, node: _Node) -> None:
-        owner = parent.node
-        if isinstance(owner, _Sequence):
-            owner.items.append(node)
-        elif parent.key is None:
-            parent.key = node
-        else:
-            owner.pairs.append((parent.key, node))
-            parent.key = None
 
     def _empty(self, scalar: _Scalar, parent: _Frame, as_key: bool, index: int) -> _Scalar | None:
         """An empty value from libyaml, when its position needs the next event to match ruamel's; or None.
@@ -528,7 +527,7 @@ class _Converter:
         self.values[path] = position
         if isinstance(node, _Scalar):
             value = _resolve(node)
-            return self._interpolate(value, position) if isinstance(value, str) else value
+            return self._interpolate(value, position) if isinstance(value, str) and "$" in value else value
         if isinstance(node, _Sequence):
             return [
                 self.convert(item, (*path, index), (item.line, item.column))
@@ -558,8 +557,10 @@ class _Converter:
         if known is not None:
             return known
         merged: list[_Mapping] = []
+        merging = False
         for key_node, value_node in node.pairs:
-            if not _is_merge(key_node):
+            # The cheap test first: this runs for every key of every mapping.
+            if getattr(key_node, "value", None) != "<<" or not _is_merge(key_node):
                 continue
             if merged:
                 raise self._refused(node, key_node, 'found duplicate merge key "<<"')
@@ -573,12 +574,13 @@ class _Converter:
                         node, source, f"expected {expected} for merging, but found {_kind(source)}"
                     )
                 merged.append(source)
+            merging = True
         entries: list[_Entry] = []
         present: dict[Any, _Node] = {}
         for key_node, value_node in node.pairs:
-            if _is_merge(key_node):
+            if merging and _is_merge(key_node):
                 continue
-            key = self._key(key_node)
+            key = _resolve(key_node) if isinstance(key_node, _Scalar) else self._key(key_node)
             if key in present:
                 raise self._refused(
                     node,
