@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 
 from reconciler import catalogue
 from reconciler.address import DETAIL_FIELD_ENTITIES, Address
+from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import Diagnostic, SourceSpan, error
 from reconciler.kinds.base import Spec, did_you_mean, problem
 from reconciler.kinds.custom_role import CustomRoleSpec
@@ -123,6 +124,7 @@ class DesiredState:
         return origin.source_map.locate(full, key=bool(path) and isinstance(path[-1], str))
 
 
+@cycle_collection_paused()
 def load_manifests(
     paths: Sequence[Path], *, environ: Mapping[str, str] | None = None
 ) -> tuple[DesiredState, list[Diagnostic]]:

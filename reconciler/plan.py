@@ -18,6 +18,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from reconciler.address import Address
+from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences, scope_to_desired
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.kinds import KIND_INDEX, KINDS
@@ -185,6 +186,7 @@ class _Draft:
     key: str = ""
 
 
+@cycle_collection_paused()
 def build_plan(
     desired: DesiredState,
     live: LiveState,

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import LiveObject, Lookups, ResourceKind, identity_key
 from reconciler.site.http import Api, SiteClient
@@ -41,6 +42,7 @@ class LiveState:
 Progress = Callable[[str], None]
 
 
+@cycle_collection_paused()
 def read_live_state(
     client: SiteClient, kinds: Sequence[ResourceKind], *, site: str, progress: Progress | None = None
 ) -> LiveState:
