@@ -226,13 +226,14 @@ class _Loader:
                 )
             )
             return
+        known: dict[int, Spec] = {}
         try:
-            ManifestDocument.model_validate(data, by_name=False)
+            _pair_validated(data, ManifestDocument.model_validate(data, by_name=False), known)
         except ValidationError as exc:
             self.diagnostics.extend(_diagnostics_from(exc, data, source_map))
         if "settings" in data:
             self._take_settings(_valid(Settings, data["settings"] or {}), source_map)
-        for address, spec, origin in _objects(data, source_map):
+        for address, spec, origin in _objects(data, source_map, known):
             self._declare(address, spec, origin)
 
     def _take_settings(self, settings: Settings | None, source_map: SourceMap) -> None:
@@ -291,7 +292,9 @@ def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:
     return (source.file, source.line, source.column) if source else ("", 0, 0)
 
 
-def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Address, Spec, ObjectOrigin]]:
+def _objects(
+    data: dict[str, Any], source_map: SourceMap, known: Mapping[int, Spec]
+) -> Iterator[tuple[Address, Spec, ObjectOrigin]]:
     """Every object of the file that is valid on its own, whatever else is wrong with the file."""
 
     def items(value: Any) -> Iterator[tuple[int, Any]]:
@@ -301,13 +304,13 @@ def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Addr
     if isinstance(sections, dict):
         for entity in DETAIL_FIELD_ENTITIES:
             for index, item in items(sections.get(entity)):
-                spec = _valid(DetailFieldSpec, item)
+                spec = _valid(DetailFieldSpec, item, known)
                 if isinstance(spec, DetailFieldSpec):
                     origin = ObjectOrigin(source_map, ("detailFields", entity, index))
                     yield Address("detailFields", entity, spec.name), spec, origin
     for kind, model in (("products", ProductSpec), ("customRoles", CustomRoleSpec)):
         for index, item in items(data.get(kind)):
-            spec = _valid(model, item)
+            spec = _valid(model, item, known)
             if spec is not None:
                 yield Address(kind, "", spec.name), spec, ObjectOrigin(source_map, (kind, index))
     for block_index, block in items(data.get("teamRoles")):
@@ -315,7 +318,7 @@ def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Addr
         if not isinstance(team, str) or not team:
             continue
         for index, item in items(block.get("roles")):
-            entry = _valid(TeamRoleEntry, item)
+            entry = _valid(TeamRoleEntry, item, known)
             if isinstance(entry, TeamRoleEntry):
                 spec = TeamRoleSpec(
                     team=team, name=entry.name, granted=entry.granted, renamed_from=entry.renamed_from
@@ -325,7 +328,7 @@ def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Addr
                 )
                 yield Address("teamRoles", team, entry.name), spec, origin
     for index, item in items(data.get("permissionSchemes")):
-        spec = _valid(PermissionSchemeSpec, item)
+        spec = _valid(PermissionSchemeSpec, item, known)
         if isinstance(spec, PermissionSchemeSpec):
             yield (
                 Address("permissionSchemes", "", spec.name),
@@ -334,11 +337,28 @@ def _objects(data: dict[str, Any], source_map: SourceMap) -> Iterator[tuple[Addr
             )
 
 
-def _valid(model: type[Spec], item: Any) -> Any:
+def _valid(model: type[Spec], item: Any, known: Mapping[int, Spec] | None = None) -> Any:
+    spec = known.get(id(item)) if known else None
+    if type(spec) is model:
+        return spec
     try:
         return model.model_validate(item, by_name=False)
     except ValidationError:
         return None
+
+
+def _pair_validated(raw: Any, value: Any, known: dict[int, Spec]) -> None:
+    """Records, by the identity of its data, each model that validating the whole document built, so
+    that its objects are not validated a second time one by one: the same model on the same data."""
+    if isinstance(value, Spec) and isinstance(raw, dict):
+        known[id(raw)] = value
+        for name, info in type(value).model_fields.items():
+            key = info.alias or name
+            if key in raw:
+                _pair_validated(raw[key], getattr(value, name), known)
+    elif isinstance(value, list) and isinstance(raw, list) and len(value) == len(raw):
+        for raw_item, item in zip(raw, value, strict=True):
+            _pair_validated(raw_item, item, known)
 
 
 def _too_many_fields(objects: list[_Declared]) -> Iterator[Diagnostic]:
