@@ -68,6 +68,7 @@ class Measurement:
     cpu_s: float
     per_object_requests: int | None = None
     json_cpu_s: float | None = None  # writing the plan as JSON (`plan --format json`)
+    peak_rss_mb: float | None = None  # of the process so far; for the first plan, what one plan takes
 
     @property
     def lower_bound_s(self) -> float:
@@ -330,6 +331,7 @@ def run(scale: Scale, latency_s: float, *, subprocess_server: bool, apply_mix: M
                         latency_s,
                         cpu,
                         per_object,
+                        peak_rss_mb=_peak_rss_mb(),
                     )
                 )
             plan, wall, cpu, requests = measure_plan(url, differing, 4)
@@ -380,10 +382,15 @@ def run(scale: Scale, latency_s: float, *, subprocess_server: bool, apply_mix: M
     return results
 
 
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def summary(results: list[Measurement], scale: Scale) -> dict[str, Any]:
-    """The `bench:` line's figures."""
+    """The `bench:` line's figures. `peak_rss_mb` is that of the first plan, in a process that has done
+    nothing else yet, as `jsm-reconciler plan` runs; the process's own peak after all seven plans and
+    applies is higher, by what the allocator keeps of the earlier ones."""
     plan4, plan10, differing, apply4, apply10 = results
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "scale": _scale_name(scale),
         "plan_ratio": round(plan4.ratio, 2),
@@ -396,7 +403,8 @@ def summary(results: list[Measurement], scale: Scale) -> dict[str, Any]:
         "plan_cpu_per_object_ms": round(plan4.cpu_s * 1000 / scale.objects, 3),
         "json_cpu_s": round(differing.json_cpu_s or 0.0, 2),
         "json_changes": int(differing.name.split()[1]),
-        "peak_rss_mb": round(peak_mb),
+        "peak_rss_mb": round(plan4.peak_rss_mb or 0.0),
+        "process_peak_rss_mb": round(_peak_rss_mb()),
     }
 
 
@@ -419,7 +427,10 @@ def report(results: list[Measurement], scale: Scale) -> dict[str, Any]:
         if m.per_object_requests:
             print(f"  a per-object read strategy would make {m.per_object_requests} requests")
     figures = summary(results, scale)
-    print(f"peak memory {figures['peak_rss_mb']} MB")
+    print(
+        f"peak memory {figures['peak_rss_mb']} MB after the first plan, "
+        f"{figures['process_peak_rss_mb']} MB after all measurements"
+    )
     print("bench: " + " ".join(f"{key}={value}" for key, value in figures.items()), flush=True)
     return figures
 
