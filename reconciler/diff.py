@@ -31,6 +31,12 @@ def diff_essences(live: Essence, desired: Essence, set_fields: frozenset[str]) -
     before = scope_to_desired(live, desired)
     if before == desired:
         return ()
+    if _flat(before) and _flat(desired):
+        return _flat_diff(before, desired, set_fields)
+    return _deep_diff(before, desired, set_fields)
+
+
+def _deep_diff(before: Essence, desired: Essence, set_fields: frozenset[str]) -> tuple[FieldDiff, ...]:
     tree = DeepDiff(
         before,
         desired,
@@ -55,6 +61,45 @@ def diff_essences(live: Essence, desired: Essence, set_fields: frozenset[str]) -
                 diffs[(field,)] = _whole(field, before, desired)
             else:
                 diffs[(field,)] = FieldDiff("change", (field,), level.t1, level.t2)
+    return tuple(sorted(diffs.values(), key=_order))
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(essence: Essence) -> bool:
+    """Whether every field is a scalar or a list of scalars, as in every kind's essence today."""
+    return all(
+        isinstance(value, _SCALARS)
+        or (type(value) is list and all(isinstance(item, _SCALARS) for item in value))
+        for value in essence.values()
+    )
+
+
+def _flat_diff(before: Essence, desired: Essence, set_fields: frozenset[str]) -> tuple[FieldDiff, ...]:
+    """What deepdiff reports for flat essences, without it: deepdiff costs about a millisecond a pair,
+    most of a plan's CPU when many objects differ."""
+    diffs: dict[tuple[Any, ...], FieldDiff] = {}
+    for field, new in desired.items():
+        if field not in before:
+            diffs[(field,)] = FieldDiff("add", (field,), None, new)
+            continue
+        old = before[field]
+        if old == new and type(old) is type(new):
+            continue
+        if field in set_fields and type(old) is list and type(new) is list:
+            old_items, new_items = set(old), set(new)
+            for item in old:
+                if item not in new_items:
+                    diffs[(field, "remove", repr(item))] = FieldDiff("remove", (field,), item, None)
+            for item in new:
+                if item not in old_items:
+                    diffs[(field, "add", repr(item))] = FieldDiff("add", (field,), None, item)
+        elif field in set_fields:  # a type change: deepdiff's change, as one removal and one addition
+            diffs[(field, "remove", repr(old))] = FieldDiff("remove", (field,), old, None)
+            diffs[(field, "add", repr(new))] = FieldDiff("add", (field,), None, new)
+        else:
+            diffs[(field,)] = FieldDiff("change", (field,), old, new)
     return tuple(sorted(diffs.values(), key=_order))
 
 

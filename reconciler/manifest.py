@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError, create_model
 
 from reconciler.address import Address
+from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import Diagnostic, SourceSpan, error
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.base import Spec, did_you_mean, problem
@@ -139,6 +140,7 @@ class DesiredState:
         return origin.source_map.locate(full, key=bool(path) and isinstance(path[-1], str))
 
 
+@cycle_collection_paused()
 def load_manifests(
     paths: Sequence[Path], *, environ: Mapping[str, str] | None = None
 ) -> tuple[DesiredState, list[Diagnostic]]:
@@ -287,8 +289,9 @@ class _Loader:
                 )
             )
             return
+        validated: dict[int, Spec] = {}
         try:
-            ManifestDocument.model_validate(data, by_name=False)
+            _pair_validated(data, ManifestDocument.model_validate(data, by_name=False), validated)
         except ValidationError as exc:
             self.diagnostics.extend(_diagnostics_from(exc, data, source_map))
         for kind in KINDS:
@@ -296,7 +299,7 @@ class _Loader:
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
         for kind in KINDS:
-            for declared in kind.declarations(data.get(kind.name), source_map):
+            for declared in kind.declarations(data.get(kind.name), source_map, validated):
                 self._declare(declared)
 
     def _take_settings(self, settings: Settings | None, source_map: SourceMap) -> None:
@@ -355,6 +358,20 @@ class _Loader:
 def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:
     source = diagnostic.source
     return (source.file, source.line, source.column) if source else ("", 0, 0)
+
+
+def _pair_validated(raw: Any, value: Any, known: dict[int, Spec]) -> None:
+    """Records, by the identity of its data, each model that validating the whole document built, so
+    that its objects are not validated a second time one by one: the same model on the same data."""
+    if isinstance(value, Spec) and isinstance(raw, dict):
+        known[id(raw)] = value
+        for name, info in type(value).model_fields.items():
+            key = info.alias or name
+            if key in raw:
+                _pair_validated(raw[key], getattr(value, name), known)
+    elif isinstance(value, list) and isinstance(raw, list) and len(value) == len(raw):
+        for raw_item, item in zip(raw, value, strict=True):
+            _pair_validated(raw_item, item, known)
 
 
 def _renamed_from_problems(objects: list[Declaration]) -> Iterator[Diagnostic]:

@@ -19,6 +19,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from reconciler.address import Address, Target
+from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.exposure import Exposure
@@ -190,6 +191,7 @@ class _Draft:
     key: str = ""
 
 
+@cycle_collection_paused()
 def build_plan(
     desired: DesiredState,
     live: LiveState,

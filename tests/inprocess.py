@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
+import urllib3
+from urllib3 import HTTPHeaderDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from reconciler.address import Target
@@ -30,45 +29,42 @@ from tests.e2e.conftest import LOOKUPS
 BASE_URL = "http://127.0.0.1:1"  # never connected to: the transport hands every request to the app
 
 
-class WsgiTransport(BaseAdapter):
-    """A requests transport that answers from a WSGI application in the calling thread."""
+class WsgiTransport:
+    """A transport (site/http.py) that answers every request from a WSGI application in the calling thread."""
 
     def __init__(self, app: SandboxSite) -> None:
-        super().__init__()
         self.app = app
 
-    def send(
+    def request(
         self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        url = urlsplit(request.url or "")
-        body = request.body.encode() if isinstance(request.body, str) else request.body
+        method: str,
+        url: str,
+        *,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: urllib3.Timeout,
+        redirect: bool,
+    ) -> urllib3.BaseHTTPResponse:
+        parts = urlsplit(url)
         environ = EnvironBuilder(
-            method=request.method or "GET",
-            base_url=f"{url.scheme}://{url.netloc}",
-            path=url.path,
-            query_string=url.query,
-            headers=list(request.headers.items()),
+            method=method,
+            base_url=f"{parts.scheme}://{parts.netloc}",
+            path=parts.path,
+            query_string=parts.query,
+            headers=list(headers.items()),
             data=body or b"",
         ).get_environ()
-        chunks, status, headers = run_wsgi_app(self.app, environ, buffered=True)
+        chunks, status, answer_headers = run_wsgi_app(self.app, environ, buffered=True)
         code, _, reason = status.partition(" ")
-        response = requests.Response()
-        response.status_code = int(code)
-        response.reason = reason
-        response.headers = CaseInsensitiveDict(dict(headers))
-        response._content = b"".join(chunks)
-        response.url = request.url or ""
-        response.request = request
-        response.encoding = "utf-8"
-        return response
+        return urllib3.HTTPResponse(
+            body=b"".join(chunks),
+            headers=HTTPHeaderDict(list(answer_headers.items())),
+            status=int(code),
+            reason=reason,
+            preload_content=True,
+        )
 
-    def close(self) -> None:
+    def clear(self) -> None:
         pass
 
 

@@ -24,6 +24,7 @@ from reconciler.kinds.kind import (
     Lookups,
     ObjectOrigin,
     ResourceKind,
+    Validated,
     by_name,
     create_verified,
     delete_verified,
@@ -145,11 +146,13 @@ class DetailFieldKind(ResourceKind):
     export_file = "detail-fields.yaml"
     export_about = ("Customer Service Management detail fields, per entity. Option order is kept.",)
 
-    def declarations(self, section: Any, source_map: SourceMap) -> Iterator[Declaration]:
+    def declarations(
+        self, section: Any, source_map: SourceMap, validated: Validated
+    ) -> Iterator[Declaration]:
         for entity in ENTITIES:
             fields = section.get(entity) if isinstance(section, dict) else None
             for index, item in list_items(fields):
-                spec = valid_spec(DetailFieldSpec, item)
+                spec = valid_spec(DetailFieldSpec, item, validated)
                 if isinstance(spec, DetailFieldSpec):
                     origin = ObjectOrigin(source_map, (self.name, entity, index))
                     yield Declaration(Address(self.name, entity, spec.name), spec, origin)

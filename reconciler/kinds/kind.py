@@ -178,8 +178,16 @@ def list_items(value: Any) -> Iterator[tuple[int, Any]]:
     yield from enumerate(value) if isinstance(value, list) else ()
 
 
-def valid_spec(model: type[Spec], item: Any) -> Any:
-    """The item as `model`, or None: the file's diagnostics come from validating the whole document."""
+# The models that validating a whole manifest file built, by the id() of the data each was built from.
+Validated = Mapping[int, Spec]
+
+
+def valid_spec(model: type[Spec], item: Any, validated: Validated | None = None) -> Any:
+    """The item as `model`, or None: the file's diagnostics come from validating the whole document.
+    A model the document's validation already built from this very data is taken as it is."""
+    spec = validated.get(id(item)) if validated else None
+    if type(spec) is model:
+        return spec
     try:
         return model.model_validate(item, by_name=False)
     except ValidationError:
@@ -298,11 +306,13 @@ class ResourceKind(ABC):
 
     # --- manifests (pure) ------------------------------------------------------------------------
 
-    def declarations(self, section: Any, source_map: SourceMap) -> Iterator[Declaration]:
+    def declarations(
+        self, section: Any, source_map: SourceMap, validated: Validated
+    ) -> Iterator[Declaration]:
         """The objects of this kind's section of one file that are valid on their own. The default reads
         a list of named objects."""
         for index, item in list_items(section):
-            spec = valid_spec(self.spec, item)
+            spec = valid_spec(self.spec, item, validated)
             if spec is not None:
                 address = Address(self.name, "", getattr(spec, self.name_field))
                 yield Declaration(address, spec, ObjectOrigin(source_map, (self.name, index)))

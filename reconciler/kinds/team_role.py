@@ -24,6 +24,7 @@ from reconciler.kinds.kind import (
     Lookups,
     ObjectOrigin,
     ResourceKind,
+    Validated,
     by_name,
     create_verified,
     delete_verified,
@@ -106,13 +107,15 @@ class TeamRoleKind(ResourceKind):
         "is shared by another team.",
     )
 
-    def declarations(self, section: Any, source_map: SourceMap) -> Iterator[Declaration]:
+    def declarations(
+        self, section: Any, source_map: SourceMap, validated: Validated
+    ) -> Iterator[Declaration]:
         for block_index, block in list_items(section):
             team = block.get("team") if isinstance(block, dict) else None
             if not isinstance(team, str) or not team:
                 continue
             for index, item in list_items(block.get("roles")):
-                role = valid_spec(TeamRoleEntry, item)
+                role = valid_spec(TeamRoleEntry, item, validated)
                 if isinstance(role, TeamRoleEntry):
                     spec = TeamRoleSpec(
                         team=team, name=role.name, granted=role.granted, renamed_from=role.renamed_from

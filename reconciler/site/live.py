@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.address import Address
+from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind, identity_key
 from reconciler.site.api import Api, SiteApi
@@ -69,6 +70,7 @@ def lookup_reads(kinds: Sequence[ResourceKind], holders: CheckedHolders = NO_HOL
     return needs
 
 
+@cycle_collection_paused()
 def read_live_state(
     client: SiteApi,
     kinds: Sequence[ResourceKind],

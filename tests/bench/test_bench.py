@@ -3,7 +3,13 @@ asserted here: only that every measurement makes exactly the minimal number of r
 
 from __future__ import annotations
 
-from bench.run import APPLY_MIX, plan_requests, run
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+import bench.run as bench_run
+from bench.run import APPLY_MIX, README_END, README_START, Measurement, plan_requests, run
 from bench.site import SMALL
 
 
@@ -13,11 +19,41 @@ def test_benchmark_makes_the_minimal_number_of_requests() -> None:
     # One scheme GET per declared project and no project search: neither plan changes any exposure.
     assert parts["project scheme GETs (one per declared project)"] == SMALL.declared_projects
     assert not any("search" in part for part in parts)
-    no_change, differing, *applies = results
+    no_change, no_change_10, differing, *applies = results
     assert no_change.requests == no_change.minimal_requests == minimal
+    assert (no_change.parallelism, no_change_10.parallelism) == (4, 10)
+    assert no_change_10.requests == minimal
     assert differing.requests == minimal
+    assert differing.json_cpu_s is not None
     assert [m.parallelism for m in applies] == [4, 10]
     for measurement in applies:
         assert measurement.name == f"apply, {APPLY_MIX[SMALL].changes} changes"
         assert measurement.requests == measurement.minimal_requests
     assert no_change.per_object_requests is not None and no_change.per_object_requests > 3 * minimal
+
+
+def test_the_readme_table_is_written_from_the_runs_own_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measurement = Measurement("plan, no changes", 6.0, 425, 425, 11, 4, 0.05, 0.4, 2125)
+    runs = [
+        {
+            "started": "2026-11-29 23:00 UTC",
+            "load_average": 1.5,
+            "objects": 2000,
+            "summary": {"scale": "1", "plan_ratio": 1.12},
+            "results": [asdict(measurement)],
+        }
+    ]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{README_START}\nold table\n{README_END}\nafter\n", encoding="utf-8")
+    monkeypatch.setattr(bench_run, "README", readme)
+    bench_run.write_readme(runs)
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text
+    assert text.startswith(f"before\n{README_START}\n") and text.endswith(f"{README_END}\nafter\n")
+    assert (
+        "| 2,000 objects (scale 1) | plan, no changes | 4 | 6.00 s | 425 (425) | 5.35 s | 1.12 | 0.40 s |"
+        in text
+    )
+    assert "bench: scale=1 plan_ratio=1.12" in text
