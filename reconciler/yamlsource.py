@@ -14,7 +14,6 @@ diagnostics: texts libyaml refuses, and texts with a tab (libyaml reads `[x<TAB>
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import re
@@ -27,6 +26,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import Diagnostic, SourceSpan, error
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -97,23 +97,19 @@ def load_yaml_text(
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
         return None, [error("manifest.too_large", "the document is too large", source=start)]
     loader = _LIBYAML if libyaml else _PURE_PYTHON
-    collecting = gc.isenabled()
-    gc.disable()  # what is read here makes no cycles; the collector would walk the growing tree again
-    try:
-        refusal = _ruamel_refusal(text, file) if "\t" in text else None
-        problems = [refusal] if refusal else _judge(text, file, loader)
-        if problems:
-            return None, problems
-        root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
-        walk = _Walk(text, file, os.environ if environ is None else environ)
-        position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
-        data = walk.convert(root, (), position)
-        return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
-        return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
-    finally:
-        if collecting:
-            gc.enable()
+    with cycle_collection_paused():  # what is read here makes no cycles
+        try:
+            refusal = _ruamel_refusal(text, file) if "\t" in text else None
+            problems = [refusal] if refusal else _judge(text, file, loader)
+            if problems:
+                return None, problems
+            root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
+            walk = _Walk(text, file, os.environ if environ is None else environ)
+            position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
+            data = walk.convert(root, (), position)
+            return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+            return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
 
 
 class _Untyped:
