@@ -37,10 +37,11 @@ from bench.site import ENTERPRISE, SMALL, TEN_TIMES, Scale, enterprise_seed
 from reconciler.apply import apply_plan
 from reconciler.errors import Severity
 from reconciler.export import render_export
-from reconciler.exposure import assess
+from reconciler.exposure import assess, needs_project_map
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
+from reconciler.kinds.project import SEARCH_PAGE_SIZE
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.render.plan import render_json, render_text
@@ -113,6 +114,14 @@ def plan_requests(scale: Scale) -> tuple[int, int, dict[str, int]]:
     group_chain = max(1, math.ceil(scale.groups / GROUPS_PAGE))
     critical = 1 + max(product_chain, role_chain, group_chain, 2)  # tenant_info comes first
     return sum(parts.values()), critical, parts
+
+
+def project_map_requests(scale: Scale) -> tuple[int, int]:
+    """What a plan adds when it changes a scheme's exposure: the project search, then one scheme GET per
+    project it does not declare (MANIFEST.md, "Projects and exposure"); and the chain that adds, after the
+    plan's own reads."""
+    pages = max(1, math.ceil(scale.projects / SEARCH_PAGE_SIZE))
+    return pages + scale.projects - scale.declared_projects, pages + 1
 
 
 def per_object_requests(scale: Scale) -> int:
@@ -368,13 +377,14 @@ def run(scale: Scale, latency_s: float, *, subprocess_server: bool, apply_mix: M
             plan, wall, cpu, requests = measure_plan(url, differing, 4)
             json_cpu = time.process_time()
             render_json(plan)
+            extra, chain = project_map_requests(scale) if needs_project_map(plan) else (0, 0)
             results.append(
                 Measurement(
                     f"plan, {len(plan.changes)} changes ({DIFFERING_SHARE:.0%} of objects differ)",
                     wall,
                     requests,
-                    minimal,
-                    critical,
+                    minimal + extra,
+                    critical + chain,
                     4,
                     latency_s,
                     cpu,
