@@ -89,7 +89,7 @@ def assess(
     if SCHEMES not in live.objects:
         return plan  # --target without schemes: nothing to compare a move against
     project_map: dict[str, str] = {
-        obj.identity[1]: obj.essence["permissionScheme"] for obj in live.of(PROJECTS)
+        obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(PROJECTS)
     }
     if needs_project_map(plan):
         project_map = {**read_project_map(client, project_map), **project_map}

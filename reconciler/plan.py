@@ -34,7 +34,6 @@ from reconciler.kinds.kind import (
     Reference,
     ResourceKind,
     WriteData,
-    identity_key,
 )
 from reconciler.manifest import DesiredState
 from reconciler.safety import Protection, threshold_problems
@@ -474,13 +473,13 @@ def _draft(
         source=wanted.source if wanted else None,
     )
     if current is not None:
-        draft.touches.add(identity_key(kind.name, current.identity))
+        draft.touches.add(str(current.identity))
         if action in (Action.DELETE, Action.RENAME, Action.REPLACE) and (
             not wanted or wanted.identity != current.identity
         ):
             draft.releases.add(current.identity)
     if wanted is not None:
-        draft.touches.add(identity_key(kind.name, wanted.identity))
+        draft.touches.add(str(wanted.identity))
         if current is None or current.identity != wanted.identity:
             draft.claims.add(wanted.identity)
     if action is Action.REPLACE:
@@ -574,7 +573,7 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
             continue
         present: dict[str, int] = defaultdict(int)
         for obj in live.of(kind.name):
-            present[obj.identity[0]] += 1
+            present[obj.identity.scope] += 1
         by_namespace: dict[str, list[_Draft]] = defaultdict(list)
         for draft in drafts:
             if draft.kind is kind:
@@ -650,10 +649,10 @@ def _reference_problem(
     deleted: set[tuple[str, Identity]],
     declared: set[tuple[str, Identity]],
 ) -> str | None:
-    name = ref.identity[1]
-    live_names = {str(obj.identity[1]) for obj in live.of(ref.kind)}
+    name = ref.identity.name
+    live_names = {obj.identity.name for obj in live.of(ref.kind)}
     if name not in live_names:
-        names = live_names | {str(identity[1]) for kind, identity in declared if kind == ref.kind}
+        names = live_names | {identity.name for kind, identity in declared if kind == ref.kind}
         near = difflib.get_close_matches(name, sorted(names), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         return f"no {ref.what} named {name!r} on the site or in the manifests{hint}"

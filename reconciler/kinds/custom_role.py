@@ -137,7 +137,7 @@ class CustomRoleKind(ResourceKind):
         server_id = str(raw["id"])
         return LiveObject(
             address=Address(self.name, "", raw["name"]),
-            identity=("", raw["name"]),
+            identity=self.identity("", raw["name"]),
             essence=essence,
             server_id=server_id,
             context={"extendedRole": raw.get("extendedRole")},
@@ -147,9 +147,9 @@ class CustomRoleKind(ResourceKind):
         objects = [
             DesiredObject(
                 address=address,
-                identity=("", spec.name),
+                identity=self.identity("", spec.name),
                 essence=_essence(spec.name, spec.granted_rights, spec.disallowed_rights),
-                renamed_from=tuple(("", old) for old in spec.renamed_from),
+                renamed_from=tuple(self.identity("", old) for old in spec.renamed_from),
                 source=state.locate(address),
                 context=_context(state, address, spec),
             )

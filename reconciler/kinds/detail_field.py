@@ -197,7 +197,7 @@ class DetailFieldKind(ResourceKind):
                 objects.append(
                     LiveObject(
                         address=Address(self.name, entity, raw["name"]),
-                        identity=(entity, self.name_key(raw["name"])),
+                        identity=self.identity(entity, raw["name"]),
                         essence=essence,
                         server_id=raw["name"],
                     )
@@ -210,9 +210,9 @@ class DetailFieldKind(ResourceKind):
         objects = [
             DesiredObject(
                 address=address,
-                identity=(address.scope, self.name_key(spec.name)),
+                identity=self.identity(address.scope, spec.name),
                 essence=_essence(spec.name, spec.type, spec.options),
-                renamed_from=tuple((address.scope, self.name_key(old)) for old in spec.renamed_from),
+                renamed_from=tuple(self.identity(address.scope, old) for old in spec.renamed_from),
                 source=state.locate(address),
             )
             for address, spec in state.objects.items()

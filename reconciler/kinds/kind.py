@@ -37,14 +37,10 @@ CREATE_RETRY_PAUSE_S = 1.0
 ANSWERLESS_LOOKS = 3
 
 Essence = dict[str, Any]
-# How desired and live objects are matched: (namespace, name key). The namespace is the detail field
-# entity or the team id; the name key is case-folded where the API compares names so.
-Identity = tuple[str, str]
-
-
-def identity_key(kind: str, identity: Identity) -> str:
-    """One string for an object's identity across kinds, as saved plans record it."""
-    return f"{kind}|{identity[0]}|{identity[1]}"
+# How desired and live objects are matched: the object's address in its canonical form, with the scope as
+# the API keys it (a team's id, where the shown address has the team as written) and the name as the API
+# compares it (case-folded for detail fields). Saved plans record it as its string form.
+Identity = Address
 
 
 class Action(StrEnum):
@@ -147,7 +143,7 @@ class LiveObject:
     @cached_property
     def fingerprint(self) -> str:
         """A stable digest of what the plan read of this object: a saved plan compares it again."""
-        read = {"id": self.server_id, "scope": self.identity[0], "essence": self.essence}
+        read = {"id": self.server_id, "scope": self.identity.scope, "essence": self.essence}
         text = json.dumps(read, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -303,6 +299,10 @@ class ResourceKind(ABC):
     def name_key(self, name: str) -> str:
         """A name as the API compares it."""
         return self.address_form.name_key(name)
+
+    def identity(self, scope: str, name: str) -> Identity:
+        """What matches a desired object to a live one: the canonical address (see `Identity`)."""
+        return Address(self.name, scope, self.name_key(name))
 
     # --- manifests (pure) ------------------------------------------------------------------------
 

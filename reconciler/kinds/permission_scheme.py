@@ -171,7 +171,7 @@ class PermissionSchemeKind(ResourceKind):
         server_id = str(raw["id"])
         return LiveObject(
             address=Address(self.name, "", raw["name"]),
-            identity=("", raw["name"]),
+            identity=self.identity("", raw["name"]),
             essence=essence,
             server_id=server_id,
             context={"grantIds": grant_ids, "grants": grant_parts},
@@ -213,9 +213,9 @@ class PermissionSchemeKind(ResourceKind):
             objects.append(
                 DesiredObject(
                     address=address,
-                    identity=("", spec.name),
+                    identity=self.identity("", spec.name),
                     essence=essence,
-                    renamed_from=tuple(("", old) for old in spec.renamed_from),
+                    renamed_from=tuple(self.identity("", old) for old in spec.renamed_from),
                     source=state.locate(address),
                     context={"grantBodies": bodies},
                 )

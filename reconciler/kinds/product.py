@@ -56,7 +56,7 @@ class ProductKind(ResourceKind):
         server_id = str(raw["id"])
         return LiveObject(
             address=Address(self.name, "", raw["name"]),
-            identity=("", raw["name"]),
+            identity=self.identity("", raw["name"]),
             essence=essence,
             server_id=server_id,
         )
@@ -65,9 +65,9 @@ class ProductKind(ResourceKind):
         objects = [
             DesiredObject(
                 address=address,
-                identity=("", spec.name),
+                identity=self.identity("", spec.name),
                 essence={"name": spec.name},
-                renamed_from=tuple(("", old) for old in spec.renamed_from),
+                renamed_from=tuple(self.identity("", old) for old in spec.renamed_from),
                 source=state.locate(address),
             )
             for address, spec in state.objects.items()

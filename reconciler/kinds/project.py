@@ -81,7 +81,7 @@ class ProjectKind(ResourceKind):
             raise
         return LiveObject(
             address=Address(self.name, "", key),
-            identity=("", key),
+            identity=self.identity("", key),
             essence={"key": key, "permissionScheme": str(scheme["name"])},
             server_id=key,
             context={"fromSchemeId": str(scheme["id"])} | ({"name": name} if name else {}),
@@ -91,7 +91,7 @@ class ProjectKind(ResourceKind):
         objects = [
             DesiredObject(
                 address=address,
-                identity=("", spec.key),
+                identity=self.identity("", spec.key),
                 essence={"key": spec.key, "permissionScheme": spec.permission_scheme},
                 source=state.locate(address),
             )
@@ -101,7 +101,7 @@ class ProjectKind(ResourceKind):
         return objects, []
 
     def references(self, essence: Essence) -> tuple[Reference, ...]:
-        scheme = ("", str(essence["permissionScheme"]))
+        scheme = Address("permissionSchemes", "", str(essence["permissionScheme"]))
         return (Reference("permissionSchemes", scheme, ("permissionScheme",), "permission scheme"),)
 
     def missing(self, desired: DesiredObject) -> Diagnostic | None:
@@ -132,7 +132,7 @@ def read_project_map(client: SiteApi, known: Mapping[str, str]) -> dict[str, str
     project whose scheme is not `known` already (the API has no list of projects with their schemes)."""
     keys = [str(p["key"]) for p in every_project(client) if str(p["key"]) not in known]
     found = client.map(lambda key: ProjectKind()._read_one(client, key, ""), keys)
-    return {**known, **{obj.identity[1]: obj.essence["permissionScheme"] for obj in found if obj}}
+    return {**known, **{obj.identity.name: obj.essence["permissionScheme"] for obj in found if obj}}
 
 
 def every_project(client: SiteApi) -> list[dict[str, Any]]:

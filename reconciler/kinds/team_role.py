@@ -170,7 +170,7 @@ class TeamRoleKind(ResourceKind):
         server_id = str(raw["id"])
         return LiveObject(
             address=Address(self.name, team_name, raw["name"]),
-            identity=(team_id, raw["name"]),
+            identity=self.identity(team_id, raw["name"]),
             essence=essence,
             server_id=server_id,
             context={"teamId": team_id},
@@ -196,9 +196,9 @@ class TeamRoleKind(ResourceKind):
             objects.append(
                 DesiredObject(
                     address=address,
-                    identity=(team_id, spec.name),
+                    identity=self.identity(team_id, spec.name),
                     essence=_essence(spec.name, spec.granted),
-                    renamed_from=tuple((team_id, old) for old in spec.renamed_from),
+                    renamed_from=tuple(self.identity(team_id, old) for old in spec.renamed_from),
                     source=state.locate(address),
                     context=_context(state, address, spec, team_id),
                 )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import TerminalSiteError
-from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind, identity_key
+from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind
 from reconciler.site.api import Api, SiteApi
 
 if TYPE_CHECKING:
@@ -40,9 +40,7 @@ class LiveState:
     def fingerprints(self) -> dict[str, str]:
         """identity_key -> fingerprint, for every object read."""
         return {
-            identity_key(kind, obj.identity): obj.fingerprint
-            for kind, objects in self.objects.items()
-            for obj in objects
+            str(obj.identity): obj.fingerprint for kind, objects in self.objects.items() for obj in objects
         }
 
 
@@ -143,7 +141,9 @@ def _named(
     name would otherwise plan a delete of that object and a create of the one it really is."""
     objects = read(client, lookups)
     for obj in objects:
-        if not isinstance(obj.address.name, str) or not all(isinstance(part, str) for part in obj.identity):
+        if not all(
+            isinstance(part, str) for part in (obj.address.name, obj.identity.scope, obj.identity.name)
+        ):
             raise TypeError(f"the name of {obj.address.kind} {obj.server_id} is not text")
     return objects
 

@@ -25,6 +25,7 @@ from reconciler.errors import ConfigError, Severity
 from reconciler.export import Outcome, render_export, write_export
 from reconciler.kinds import KINDS
 from reconciler.kinds.custom_role import CustomRoleKind
+from reconciler.kinds.detail_field import DetailFieldKind
 from reconciler.kinds.kind import LiveObject, Lookups
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
@@ -480,9 +481,8 @@ def test_any_text_comes_back_the_same(
 def _detail_field(name: str, option: str) -> LiveObject:
     # DetailFieldKind.read builds its objects inline; this is the object it builds for such a field.
     essence = {"name": name, "type": "SELECT", "options": [option]}
-    return LiveObject(
-        Address("detailFields", "organization", name), ("organization", name.casefold()), essence, name
-    )
+    address = Address("detailFields", "organization", name)
+    return LiveObject(address, DetailFieldKind().identity("organization", name), essence, name)
 
 
 def test_cli_export_end_to_end(tmp_path: Path) -> None:

@@ -51,15 +51,15 @@ def test_reads_every_kind_and_the_lookups(served: Served) -> None:
         "products/Acme Widget",
         "products/Legacy Widget",
     }
-    roles = {o.identity[1]: o for o in state.of("customRoles")}
+    roles = {o.identity.name: o for o in state.of("customRoles")}
     assert set(roles) == {"FinanceRole", "Old role"}
     assert roles["FinanceRole"].essence["grantedRights"] == ["alert-action"]
     assert roles["FinanceRole"].context["extendedRole"] == "user"
     team_roles = state.of("teamRoles")
-    assert any(o.identity[1] == "on-call" for o in team_roles)
-    fields = {(o.address.scope, o.identity[1]) for o in state.of("detailFields")}
+    assert any(o.identity.name == "on-call" for o in team_roles)
+    fields = {(o.address.scope, o.identity.name) for o in state.of("detailFields")}
     assert ("organization", "region") in {(scope, name.casefold()) for scope, name in fields}
-    schemes = {o.identity[1]: o for o in state.of("permissionSchemes")}
+    schemes = {o.identity.name: o for o in state.of("permissionSchemes")}
     assert "EDIT_ISSUES: group:jira-administrators" in schemes["CS scheme"].essence["grants"]
 
     lookups = state.lookups

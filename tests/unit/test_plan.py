@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.address import Address
 from reconciler.kinds.kind import Action
 from reconciler.plan import Plan
 from tests.inprocess import InProcessSite
@@ -159,3 +160,15 @@ def test_a_project_on_a_scheme_renamed_in_the_same_plan_is_no_change(site_factor
     )
     assert actions(site.plan()) == [("rename", "permissionSchemes/Customer service scheme")]
     site.converge()
+
+
+def test_every_identity_a_plan_records_is_an_address_that_round_trips(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    plan = site.plan()
+    recorded = {*plan.fingerprints, *(key for keys in plan.touches.values() for key in keys)}
+    assert recorded
+    for text in recorded:
+        assert str(Address.parse(text)) == text
+    for change in plan.changes:
+        assert Address.parse(str(change.address)) == change.address
