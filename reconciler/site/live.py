@@ -38,7 +38,7 @@ class LiveState:
         return self.objects.get(kind, ())
 
     def fingerprints(self) -> dict[str, str]:
-        """identity_key -> fingerprint, for every object read."""
+        """Each object's identity (as text) -> its fingerprint, for every object read."""
         return {
             str(obj.identity): obj.fingerprint for kind, objects in self.objects.items() for obj in objects
         }
