@@ -37,10 +37,6 @@ def form_of(kind: str) -> AddressForm:
     return _forms()[kind]
 
 
-def kind_names() -> tuple[str, ...]:
-    return tuple(_forms())
-
-
 @dataclass(frozen=True, order=True)
 class Address:
     """`kind` is a registered kind's name; `scope` is its entity or scope (a team), else empty."""
