@@ -2,8 +2,10 @@
 
 Matching follows MANIFEST.md: objects are matched by natural key (names compared as the API does);
 `renamedFrom` turns a create + delete into a rename in place. Ordering makes the plan one the APIs
-accept: a change that takes a name waits for the change that frees it; in a detail field entity that
-would pass its cap, deletes come first.
+accept: a change that takes a name waits for the change that frees it; a change that comes to name an
+object of another kind (a project's scheme) waits for the change that creates it, and a delete waits for the
+changes that stop naming it; in a scope that would pass its kind's capacity, deletes come first. What may be
+applied is decided in safety.py.
 """
 
 from __future__ import annotations
