@@ -249,7 +249,7 @@ def _through_renames(
     reads as its new name, so that a project on a renamed scheme is no change (kinds plan in registry order,
     so what they name is planned first)."""
     new_names = {
-        (draft.kind.name, old): str(draft.after["name"])
+        old: str(draft.after["name"])
         for draft in drafts
         if draft.action is Action.RENAME and draft.after is not None
         for old in draft.releases
@@ -260,7 +260,7 @@ def _through_renames(
     for obj in live_objects:
         essence = dict(obj.essence)
         for ref in kind.references(obj.essence):
-            new_name = new_names.get((ref.kind, ref.identity))
+            new_name = new_names.get(ref.identity)
             if new_name is not None:
                 essence[ref.path[0]] = new_name
         renamed.append(replace(obj, essence=essence) if essence != obj.essence else obj)
@@ -560,13 +560,13 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {d.key: set() for d in drafts}
     for key, waits_for in _reference_edges(drafts).items():
         edges[key] |= waits_for
-    releasers: dict[tuple[str, Identity], list[_Draft]] = defaultdict(list)
+    releasers: dict[Identity, list[_Draft]] = defaultdict(list)
     for draft in drafts:
         for identity in draft.releases:
-            releasers[(draft.kind.name, identity)].append(draft)
+            releasers[identity].append(draft)
     for draft in drafts:
         for identity in draft.claims:
-            for releaser in releasers[(draft.kind.name, identity)]:
+            for releaser in releasers[identity]:
                 if releaser is not draft:
                     edges[draft.key].add(releaser.key)
     for kind in KINDS:
@@ -589,22 +589,22 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
     return edges
 
 
-def _references(draft: _Draft, essence: dict[str, Any] | None) -> set[tuple[str, Identity]]:
-    return {(ref.kind, ref.identity) for ref in draft.kind.references(essence)} if essence else set()
+def _references(draft: _Draft, essence: dict[str, Any] | None) -> set[Identity]:
+    return {ref.identity for ref in draft.kind.references(essence)} if essence else set()
 
 
 def _reference_edges(drafts: list[_Draft]) -> dict[str, set[str]]:
     """A change that comes to name an object waits for the change that creates or renames it into
     that name; the delete of an object waits for the changes that stop naming it (MANIFEST.md,
     "Projects and exposure": a scheme is created before projects move to it and deleted after)."""
-    claimers: dict[tuple[str, Identity], list[_Draft]] = defaultdict(list)
-    deleters: dict[tuple[str, Identity], list[_Draft]] = defaultdict(list)
+    claimers: dict[Identity, list[_Draft]] = defaultdict(list)
+    deleters: dict[Identity, list[_Draft]] = defaultdict(list)
     for draft in drafts:
         for identity in draft.claims:
-            claimers[(draft.kind.name, identity)].append(draft)
+            claimers[identity].append(draft)
         if draft.action is Action.DELETE:
             for identity in draft.releases:
-                deleters[(draft.kind.name, identity)].append(draft)
+                deleters[identity].append(draft)
     edges: dict[str, set[str]] = defaultdict(set)
     for draft in drafts:
         named_after, named_before = _references(draft, draft.after), _references(draft, draft.before)
@@ -624,13 +624,13 @@ def _reference_problems(
 ) -> list[Diagnostic]:
     """A reference must name an object the manifests declare or the site has and the plan keeps."""
     # Names the plan takes away: a delete's, or a rename's earlier name.
-    deleted = {(d.kind.name, i) for d in drafts for i in d.releases - d.claims}
-    known = {(name, obj.identity) for name, objects in declared.items() for obj in objects}
+    deleted = {identity for d in drafts for identity in d.releases - d.claims}
+    known = {obj.identity for objects in declared.values() for obj in objects}
     problems: list[Diagnostic] = []
     for kind in KINDS:
         for wanted in declared.get(kind.name, ()):
             for ref in kind.references(wanted.essence):
-                if ref.kind not in live.objects or (ref.kind, ref.identity) in known:
+                if ref.identity.kind not in live.objects or ref.identity in known:
                     continue  # not read (--target): the site checks it when the change is applied
                 problem = _reference_problem(ref, live, deleted, known)
                 if problem:
@@ -648,17 +648,17 @@ def _reference_problems(
 def _reference_problem(
     ref: Reference,
     live: LiveState,
-    deleted: set[tuple[str, Identity]],
-    declared: set[tuple[str, Identity]],
+    deleted: set[Identity],
+    declared: set[Identity],
 ) -> str | None:
-    name = ref.identity.name
-    live_names = {obj.identity.name for obj in live.of(ref.kind)}
+    name, kind = ref.identity.name, ref.identity.kind
+    live_names = {obj.identity.name for obj in live.of(kind)}
     if name not in live_names:
-        names = live_names | {identity.name for kind, identity in declared if kind == ref.kind}
+        names = live_names | {identity.name for identity in declared if identity.kind == kind}
         near = difflib.get_close_matches(name, sorted(names), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         return f"no {ref.what} named {name!r} on the site or in the manifests{hint}"
-    if (ref.kind, ref.identity) in deleted:
+    if ref.identity in deleted:
         return f"this plan deletes or renames the {ref.what} {name!r}, but this still names it"
     return None
 

@@ -262,8 +262,7 @@ class CheckedHolders:
 class Reference:
     """An object of another kind that an essence names: changes to it are ordered around the referrer."""
 
-    kind: str
-    identity: Identity
+    identity: Identity  # its kind is the identity's
     path: tuple[str, ...]  # the manifest key that names it, for diagnostics
     what: str  # what it is, for a person: "permission scheme"
 

@@ -102,7 +102,7 @@ class ProjectKind(ResourceKind):
 
     def references(self, essence: Essence) -> tuple[Reference, ...]:
         scheme = Address("permissionSchemes", "", str(essence["permissionScheme"]))
-        return (Reference("permissionSchemes", scheme, ("permissionScheme",), "permission scheme"),)
+        return (Reference(scheme, ("permissionScheme",), "permission scheme"),)
 
     def missing(self, desired: DesiredObject) -> Diagnostic | None:
         key = desired.essence["key"]

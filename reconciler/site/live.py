@@ -57,15 +57,12 @@ def holders_to_check(kinds: Sequence[ResourceKind], desired: DesiredState) -> Ch
 
 def lookup_reads(kinds: Sequence[ResourceKind], holders: CheckedHolders = NO_HOLDERS) -> set[str]:
     """The lookups to read: what the kinds need, and the holders the manifests' grants name."""
-    needs = {need for kind in kinds for need in kind.needs}
-    if "permissions" in needs:  # only permission schemes have grants
-        wanted = {
-            "applicationRoles": holders.application_roles,
-            "customFields": holders.custom_fields,
-            "users": bool(holders.account_ids),
-        }
-        needs |= {need for need, used in wanted.items() if used}
-    return needs
+    wanted = {
+        "applicationRoles": holders.application_roles,
+        "customFields": holders.custom_fields,
+        "users": bool(holders.account_ids),
+    }
+    return {need for kind in kinds for need in kind.needs} | {need for need, used in wanted.items() if used}
 
 
 @cycle_collection_paused()
