@@ -92,7 +92,7 @@ def assess(
         obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(PROJECTS)
     }
     if needs_project_map(plan):
-        project_map = {**read_project_map(client, project_map), **project_map}
+        project_map = read_project_map(client, project_map)
     moves = {
         change.address.name: change
         for change in plan.changes
