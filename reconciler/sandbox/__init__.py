@@ -1,7 +1,7 @@
 """The embedded sandbox site: a stateful simulation of the Jira platform, JSM CSM and JSM Ops APIs.
 
-It serves the URL layout of docs/CLI.md from one werkzeug server, so the real client talks to it over HTTP
-exactly as it talks to Atlassian Cloud.
+It serves the URL layout of docs/CLI.md from one HTTP/1.1 server that keeps connections open, so the
+real client talks to it over HTTP exactly as it talks to Atlassian Cloud.
 """
 
 from reconciler.sandbox.app import Call, Knobs, SandboxSite

@@ -47,6 +47,9 @@ TENANT_INFO = "/_edge/tenant_info"
 JIRA_GATEWAY = "/ex/jira/<cloud_id>"
 
 
+CONNECTION_KEY = "jsm.sandbox.connection"  # the client's socket, in the WSGI environment
+
+
 @dataclass
 class Knobs:
     """Faults and limits for tests and benchmarks. All off by default; tests may change them at run time."""
@@ -293,12 +296,12 @@ class SandboxSite:
 
     @staticmethod
     def _drop_connection(environ: WSGIEnvironment) -> None:
-        # werkzeug's server exposes the connection; shutting it down makes the response write fail with
-        # a ConnectionError, which werkzeug treats as a dropped client and keeps serving.
-        sock: socket.socket | None = environ.get("werkzeug.socket")
+        # The server puts the connection in the environment; shutting it down makes the answer's write
+        # fail, and the client sees the connection break before any answer.
+        sock: socket.socket | None = environ.get(CONNECTION_KEY)
         if sock is None:
             raise RuntimeError(
-                "drop_after_write_every needs the werkzeug server (serve_in_thread/serve_forever)"
+                "drop_after_write_every needs the sandbox's server (serve_in_thread/serve_forever)"
             )
         sock.shutdown(socket.SHUT_RDWR)
 
