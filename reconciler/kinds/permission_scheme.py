@@ -180,6 +180,8 @@ class PermissionSchemeKind(ResourceKind):
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
         objects: list[DesiredObject] = []
         diagnostics: list[Diagnostic] = []
+        # Schemes repeat the same few holders thousands of times: resolve each once.
+        resolved_holders: dict[tuple[str, str | None, str | None], tuple[str, dict[str, Any]] | str] = {}
         for address, spec in state.objects.items():
             if not isinstance(spec, PermissionSchemeSpec):
                 continue
@@ -198,7 +200,10 @@ class PermissionSchemeKind(ResourceKind):
                     )
                     continue
                 for index, holder in enumerate(holders):
-                    resolved = resolve_holder(holder, lookups)
+                    same = (holder.type, holder.parameter, holder.value)
+                    if same not in resolved_holders:
+                        resolved_holders[same] = resolve_holder(holder, lookups)
+                    resolved = resolved_holders[same]
                     if isinstance(resolved, str):
                         where = state.locate(address, "grants", key, index)
                         diagnostics.append(
