@@ -1,9 +1,11 @@
 """Reading manifest YAML safely, into plain Python data plus the position of every node.
 
-libyaml (through PyYAML) reads a text twice: its events are judged first, refusing explicit tags, duplicate
-keys, a second document, anchors defined twice, nesting deeper than MAX_DEPTH and aliases that would expand
-to more than MAX_ALIAS_NODES nodes (the "billion laughs"); only then does libyaml's own composer build the
-nodes, which carry their positions, and a walk over them gives plain data and a SourceMap. Files above
+libyaml (through PyYAML) composes a text once into nodes that carry their positions; one walk over them gives
+plain data and a SourceMap, and refuses hostile input as it goes: explicit tags, duplicate keys, nesting
+deeper than MAX_DEPTH and aliases that would expand to more than MAX_ALIAS_NODES nodes (the "billion
+laughs"), or to themselves. An alias composes to the very node of its anchor, so the nodes are as few as
+the text is long; an alias's expanded size is measured on them before the walk expands it. The composer
+itself refuses a second document, an anchor defined twice and an alias without an anchor. Files above
 MAX_FILE_BYTES are never parsed. Plain scalars follow YAML 1.2: `yes`, `on` and `0755` are not YAML 1.1's
 booleans and octals. String values may use `${NAME}` to read the environment variable NAME (`$${` is a
 literal `${`). Every problem comes back as a Diagnostic; nothing here raises for bad input.
@@ -100,15 +102,18 @@ def load_yaml_text(
     with cycle_collection_paused():  # what is read here makes no cycles
         try:
             refusal = _ruamel_refusal(text, file) if "\t" in text else None
-            problems = [refusal] if refusal else _judge(text, file, loader)
-            if problems:
-                return None, problems
-            root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
+            if refusal:
+                return None, [refusal]
+            try:
+                root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
+            except yaml.YAMLError as exc:
+                return None, [_composer_refusal(exc, text, file)]
             walk = _Walk(text, file, os.environ if environ is None else environ)
-            position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
-            data = walk.convert(root, (), position)
+            data = walk.read(root)
+            if walk.refusals:
+                return None, walk.refusals
             return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
-        except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+        except (RecursionError, ValueError, TypeError, OverflowError) as exc:
             return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
 
 
@@ -119,7 +124,7 @@ class _Untyped:
         return ""
 
 
-# libyaml is optional in PyYAML builds; PyYAML's pure-Python loader gives the same events and nodes.
+# libyaml is optional in PyYAML builds; PyYAML's pure-Python loader gives the same nodes.
 _LIBYAML: type[Any] = type("_Libyaml", (_Untyped, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {})
 _PURE_PYTHON: type[Any] = type("_PurePython", (_Untyped, yaml.SafeLoader), {})
 
@@ -144,101 +149,33 @@ def _refusal(exc: Any, file: str) -> Diagnostic:
     return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
 
 
-@dataclass(slots=True)
-class _Open:
-    """A collection whose end event has not come yet."""
-
-    anchor: str | None
-    start_total: int
-    keys: dict[str, int] | None  # a mapping's scalar keys so far, with their lines; None in a sequence
-    children: int = 0
-    height: int = 1
-
-
-def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
-    """The problems of the event stream, up to its end or to one that makes reading on pointless."""
-    problems: list[Diagnostic] = []
-    opened: list[_Open] = []
-    # anchor -> the nodes it stands for (aliases expanded) and its height; None while its collection is open
-    anchored: dict[str, tuple[int, int] | None] = {}
-    total = expanded = documents = 0
-
-    def refuse(event: yaml.Event, message: str, code: str = "manifest.yaml") -> None:
-        problems.append(error(code, message, source=SourceSpan(file, *_at(event.start_mark))))
-
-    try:
-        for event in iter(loader(text).get_event, None):
-            kind = type(event)
-            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                done = opened.pop()
-                if done.anchor is not None:
-                    anchored[done.anchor] = (total - done.start_total, done.height)
-                if opened:
-                    opened[-1].height = max(opened[-1].height, done.height + 1)
-                continue
-            if kind not in _NODE_EVENTS:
-                documents += kind is yaml.DocumentStartEvent
-                if documents > 1:
-                    refuse(event, "one YAML document per file, please")
-                    break
-                continue
-            parent = opened[-1] if opened else None
-            if parent is not None:
-                keys = parent.keys
-                if keys is not None and not parent.children % 2 and kind is yaml.ScalarEvent:
-                    if event.value in keys:
-                        refuse(
-                            event, f"duplicate key {event.value!r} (first given at line {keys[event.value]})"
-                        )
-                    keys.setdefault(event.value, event.start_mark.line + 1)
-                parent.children += 1
-            anchor = event.anchor
-            if kind is yaml.ScalarEvent and anchor is None and event.tag is None:
-                total += 1  # the common case, kept short
-                continue
-            if kind is yaml.AliasEvent:
-                if anchor not in anchored:
-                    refuse(event, f"alias *{anchor} has no anchor &{anchor} before it")
-                    continue
-                found = anchored[anchor]
-                if found is None:
-                    refuse(event, f"alias *{anchor} refers to itself")
-                    break
-                size, height = found
-                expanded += size
-            else:
-                size, height = 1, int(kind is not yaml.ScalarEvent)
-                if event.tag is not None:
-                    refuse(event, f"YAML tags such as {event.tag.replace(_CORE_TAG, '!!')} are not allowed")
-                if anchor is not None and anchor in anchored:
-                    refuse(event, f"anchor &{anchor} is defined twice; give each anchor its own name")
-                if anchor is not None:
-                    anchored[anchor] = None if height else (1, 0)
-            total += size
-            if expanded > MAX_ALIAS_NODES:
-                message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
-                refuse(event, message, "manifest.too_large")
-                break
-            if len(opened) + height > MAX_DEPTH:
-                refuse(event, _TOO_DEEP, "manifest.too_large")
-                break
-            if parent is not None:
-                parent.height = max(parent.height, height + 1)
-            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                opened.append(_Open(anchor, total - 1, {} if kind is yaml.MappingStartEvent else None))
-    except yaml.YAMLError as exc:
-        refusal = _refusal(exc, file)
-        # libyaml has a nesting limit of its own, which `[[[...` meets before libyaml gives any event
-        if "maximum nesting depth" in refusal.message:
-            problems.append(error("manifest.too_large", _TOO_DEEP, source=refusal.source))
+def _composer_refusal(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
+    """What libyaml refused, worded as the manifest diagnostics word it."""
+    mark = getattr(exc, "problem_mark", None)
+    said = f"{getattr(exc, 'context', '')} {getattr(exc, 'problem', '')}"
+    if isinstance(exc, yaml.composer.ComposerError) and mark is not None:
+        name = _NAME.search(text, mark.index)
+        named = name.group(1) if name else ""
+        if "undefined alias" in said:
+            message = f"alias *{named} has no anchor &{named} before it"
+        elif "duplicate anchor" in said:
+            message = f"anchor &{named} is defined twice; give each anchor its own name"
         else:
-            problems.append(_ruamel_refusal(text, file) or refusal)
-    return problems
+            message = "one YAML document per file, please"
+        return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
+    refusal = _refusal(exc, file)
+    # libyaml has a nesting limit of its own, which `[[[...` meets before any node is composed
+    if "maximum nesting depth" in refusal.message:
+        return error("manifest.too_large", _TOO_DEEP, source=refusal.source)
+    return _ruamel_refusal(text, file) or refusal
 
 
-_NODE_EVENTS = frozenset({yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent})
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
 _CORE_TAG = "tag:yaml.org,2002:"
+_NAME = re.compile(r"[&*]([^\s,\[\]{}]+)")  # an anchor or an alias
+# `!` alone is a tag the composer resolves like no tag at all; it follows the node's anchor, if any
+_BARE_TAG = re.compile(r"(?:&\S+[ \t]+)?!")
+_ALIAS_OR_COMMENT = re.compile(r"#.*|\*([^\s,\[\]{}]+)")
 
 # The YAML 1.2 core schema as ruamel.yaml's round-trip loader (the reference) reads it, tried in this order.
 _FLOAT = re.compile(
@@ -280,8 +217,14 @@ _VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
 _MALFORMED = "malformed ${...}: write ${NAME} for an environment variable, $${ for a literal ${"
 
 
+class _Refused(Exception):
+    """The walk stops: what follows a refusal of this kind would only repeat it."""
+
+
 class _Walk:
-    """Turns the composed nodes into plain data, recording positions and interpolating `${VAR}`."""
+    """Turns the composed nodes into plain data, recording positions, interpolating `${VAR}` and refusing
+    hostile input. A node is checked where the text defines it; where an alias repeats it, the alias is
+    measured and the node copied unchecked."""
 
     def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
         self.text = text
@@ -290,17 +233,37 @@ class _Walk:
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.refusals: list[Diagnostic] = []
+        self.may_tag = "!" in text
+        self.may_alias = "&" in text
+        self.met: set[int] = set()  # the nodes checked, by identity
+        self.measured: dict[int, tuple[int, int] | None] = {}  # size and height; None while measuring
+        self.expanded = 0
+        self.cursor = 0  # where the last node checked starts or, for a scalar or an alias, ends
 
-    def convert(self, node: Any, path: DataPath, position: Position) -> Any:
+    def read(self, root: Any) -> Any:
+        position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
+        try:
+            return self.convert(root, (), position, 0)
+        except _Refused:
+            return None
+
+    def convert(self, node: Any, path: DataPath, position: Position, depth: int | None) -> Any:
+        """`depth`, the number of collections around the node, is None once the node is not checked."""
+        if depth is not None and not self._admit(node, depth):
+            depth = None
         self.values[path] = position
         if type(node) is yaml.ScalarNode:
             value = _resolve(node)
             return self._interpolate(value, position) if type(value) is str and "$" in value else value
+        inner = None if depth is None else depth + 1
         if type(node) is yaml.SequenceNode:
             items = enumerate(node.value)
-            return [self.convert(item, (*path, index), _at(item.start_mark)) for index, item in items]
+            return [self.convert(item, (*path, index), _at(item.start_mark), inner) for index, item in items]
         result: dict[str, Any] = {}
-        for key_node, value_node, key_position, value_position in self._entries(node, position):
+        for key_node, value_node, key_position, value_position, value_depth in self._entries(
+            node, position, inner
+        ):
             key = _resolve(key_node) if type(key_node) is yaml.ScalarNode else None
             if type(key) is not str:
                 shown = key_node.value if type(key_node) is yaml.ScalarNode else ""
@@ -308,34 +271,117 @@ class _Walk:
                 self._report("manifest.invalid", message, key_position)
                 continue
             self.keys[(*path, key)] = key_position
-            result[key] = self.convert(value_node, (*path, key), value_position)
+            result[key] = self.convert(value_node, (*path, key), value_position, value_depth)
         return result
 
-    def _entries(self, node: Any, position: Position) -> Iterator[tuple[Any, Any, Position, Position]]:
-        """A mapping's own entries, then those its `<<` keys merge in (at its position) that it lacks."""
-        merged: list[Any] = []
+    def _entries(
+        self, node: Any, position: Position, depth: int | None
+    ) -> Iterator[tuple[Any, Any, Position, Position, int | None]]:
+        """A mapping's own entries, then those its `<<` keys merge in (at its position) that it lacks; each
+        with the depth to check its value at. `depth` is that of the mapping's keys and values."""
+        merged: list[tuple[Any, int | None]] = []
+        first_lines: dict[str, int] = {}
         pairs = node.value
         for index, (key, value) in enumerate(pairs):
+            if depth is not None and self._admit(key, depth) and type(key) is yaml.ScalarNode:
+                if key.value in first_lines:
+                    message = f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})"
+                    self._refuse(message, _at(key.start_mark))
+                first_lines.setdefault(key.value, key.start_mark.line + 1)
             if key.value == "<<" and type(key) is yaml.ScalarNode and not key.style:
-                merged.extend(value.value if type(value) is yaml.SequenceNode else [value])
+                merged.extend(self._merge_sources(value, depth))
             elif (
                 not value.value and type(value) is yaml.ScalarNode and not value.style and not node.flow_style
             ):
                 following = pairs[index + 1][0].start_mark if index + 1 < len(pairs) else node.end_mark
-                yield key, value, _at(key.start_mark), self._empty_value_at(value.start_mark, following)
+                yield (
+                    key,
+                    value,
+                    _at(key.start_mark),
+                    self._empty_value_at(value.start_mark, following),
+                    depth,
+                )
             else:
-                yield key, value, _at(key.start_mark), _at(value.start_mark)
+                yield key, value, _at(key.start_mark), _at(value.start_mark), depth
         own: set[Any] = {key.value for key, _ in pairs if type(key) is yaml.ScalarNode}
-        for source in merged:
+        for source, source_depth in merged:
             if type(source) is not yaml.MappingNode:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report("manifest.yaml", message, _at(source.start_mark))
                 continue
-            for key, value, _, _ in self._entries(source, position):
+            for key, value, _, _, value_depth in self._entries(source, position, source_depth):
                 name = key.value if type(key) is yaml.ScalarNode else key
                 if name not in own:
                     own.add(name)
-                    yield key, value, position, position
+                    yield key, value, position, position, value_depth
+
+    def _merge_sources(self, value: Any, depth: int | None) -> list[tuple[Any, int | None]]:
+        """What a `<<` key merges, each with the depth of its entries if they are to be checked."""
+        checked = depth is not None and self._admit(value, depth)
+        if type(value) is not yaml.SequenceNode:
+            return [(value, depth + 1 if checked and depth is not None else None)]
+        if not checked or depth is None:
+            return [(source, None) for source in value.value]
+        return [(source, depth + 2 if self._admit(source, depth + 1) else None) for source in value.value]
+
+    def _admit(self, node: Any, depth: int) -> bool:
+        """Checks a node where the text defines it; False for an alias, which is measured instead."""
+        if self.may_alias:
+            if id(node) in self.met:
+                self._admit_alias(node, depth)
+                return False
+            self.met.add(id(node))
+            self.cursor = (node.end_mark if type(node) is yaml.ScalarNode else node.start_mark).index
+        tag = node.tag or ("!" if self.may_tag and _BARE_TAG.match(self.text, node.start_mark.index) else "")
+        if tag:
+            self._refuse(
+                f"YAML tags such as {tag.replace(_CORE_TAG, '!!')} are not allowed", _at(node.start_mark)
+            )
+        if depth >= MAX_DEPTH and type(node) is not yaml.ScalarNode:
+            self._refuse(_TOO_DEEP, _at(node.start_mark), "manifest.too_large", stop=True)
+        return True
+
+    def _admit_alias(self, node: Any, depth: int) -> None:
+        found = None
+        for found in _ALIAS_OR_COMMENT.finditer(self.text, self.cursor):
+            if found.group(1):
+                break
+        if found is not None and found.group(1):
+            name, self.cursor = found.group(1), found.end()
+            position = _position(self.text, found.start())
+        else:  # the walk merges a mapping after the entries that follow it in the text
+            anchor = _NAME.search(self.text, node.start_mark.index)
+            name, position = anchor.group(1) if anchor else "", _at(node.start_mark)
+        measured = self._measure(node)
+        if measured is None:
+            self._refuse(f"alias *{name} refers to itself", position, stop=True)
+            return
+        size, height = measured
+        self.expanded += size
+        if self.expanded > MAX_ALIAS_NODES:
+            message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
+            self._refuse(message, position, "manifest.too_large", stop=True)
+        if depth + height > MAX_DEPTH:
+            self._refuse(_TOO_DEEP, position, "manifest.too_large", stop=True)
+
+    def _measure(self, node: Any) -> tuple[int, int] | None:
+        """A node's size with its aliases expanded, and its height; None if it contains itself."""
+        if type(node) is yaml.ScalarNode:
+            return 1, 0
+        if id(node) in self.measured:
+            return self.measured[id(node)]
+        self.measured[id(node)] = None
+        children = (
+            node.value if type(node) is yaml.SequenceNode else [part for pair in node.value for part in pair]
+        )
+        size, height = 1, 1
+        for child in children:
+            measured = self._measure(child)
+            if measured is None:
+                return None
+            size, height = size + measured[0], max(height, measured[1] + 1)
+        self.measured[id(node)] = size, height
+        return size, height
 
     def _empty_value_at(self, after_colon: Any, following: Any) -> Position:
         """Where ruamel.yaml placed an empty value: at the next token, unless a comment or the end of a text
@@ -360,3 +406,14 @@ class _Walk:
 
     def _report(self, code: str, message: str, position: Position) -> None:
         self.diagnostics.append(error(code, message, source=SourceSpan(self.file, *position)))
+
+    def _refuse(
+        self, message: str, position: Position, code: str = "manifest.yaml", *, stop: bool = False
+    ) -> None:
+        self.refusals.append(error(code, message, source=SourceSpan(self.file, *position)))
+        if stop:
+            raise _Refused
+
+
+def _position(text: str, index: int) -> Position:
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
