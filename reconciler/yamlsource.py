@@ -1,11 +1,10 @@
 """Reading manifest YAML safely, into plain Python data plus the position of every node.
 
-libyaml (through PyYAML) composes a text once into nodes that carry their positions; one walk over them gives
-plain data and a SourceMap, and refuses hostile input as it goes: explicit tags, duplicate keys, nesting
-deeper than MAX_DEPTH and aliases that would expand to more than MAX_ALIAS_NODES nodes (the "billion
-laughs"), or to themselves. An alias composes to the very node of its anchor, so the nodes are as few as
-the text is long; an alias's expanded size is measured on them before the walk expands it. The composer
-itself refuses a second document, an anchor defined twice and an alias without an anchor. Files above
+libyaml (through PyYAML) composes a text once; an alias composes to its anchor's very node, so the nodes are
+as few as the text is long. One walk over them gives plain data and a SourceMap and refuses, as it goes,
+explicit tags, duplicate keys, nesting deeper than MAX_DEPTH and aliases that expand to themselves or to
+more than MAX_ALIAS_NODES nodes (the "billion laughs"): an alias is measured before it is expanded. The
+composer refuses a second document, an anchor defined twice and an alias before its anchor. Files above
 MAX_FILE_BYTES are never parsed. Plain scalars follow YAML 1.2: `yes`, `on` and `0755` are not YAML 1.1's
 booleans and octals. String values may use `${NAME}` to read the environment variable NAME (`$${` is a
 literal `${`). Every problem comes back as a Diagnostic; nothing here raises for bad input.
@@ -19,10 +18,10 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from ruamel.yaml import YAML
@@ -98,21 +97,19 @@ def load_yaml_text(
     start = SourceSpan(file, 1, 1)
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
         return None, [error("manifest.too_large", "the document is too large", source=start)]
-    loader = _LIBYAML if libyaml else _PURE_PYTHON
     with cycle_collection_paused():  # what is read here makes no cycles
         try:
             refusal = _ruamel_refusal(text, file) if "\t" in text else None
             if refusal:
                 return None, [refusal]
-            try:
-                root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
-            except yaml.YAMLError as exc:
-                return None, [_composer_refusal(exc, text, file)]
+            root = yaml.compose(text, Loader=_LIBYAML if libyaml else _PURE_PYTHON) or yaml.ScalarNode("", "")
             walk = _Walk(text, file, os.environ if environ is None else environ)
             data = walk.read(root)
             if walk.refusals:
                 return None, walk.refusals
             return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
+        except yaml.YAMLError as exc:
+            return None, [_libyaml_refusal(exc, text, file)]
         except (RecursionError, ValueError, TypeError, OverflowError) as exc:
             return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
 
@@ -124,7 +121,7 @@ class _Untyped:
         return ""
 
 
-# libyaml is optional in PyYAML builds; PyYAML's pure-Python loader gives the same nodes.
+# libyaml is optional in PyYAML builds; PyYAML's pure-Python loader composes the same nodes.
 _LIBYAML: type[Any] = type("_Libyaml", (_Untyped, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {})
 _PURE_PYTHON: type[Any] = type("_PurePython", (_Untyped, yaml.SafeLoader), {})
 
@@ -149,21 +146,19 @@ def _refusal(exc: Any, file: str) -> Diagnostic:
     return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
 
 
-def _composer_refusal(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
-    """What libyaml refused, worded as the manifest diagnostics word it."""
-    mark = getattr(exc, "problem_mark", None)
-    said = f"{getattr(exc, 'context', '')} {getattr(exc, 'problem', '')}"
-    if isinstance(exc, yaml.composer.ComposerError) and mark is not None:
-        name = _NAME.search(text, mark.index)
-        named = name.group(1) if name else ""
-        if "undefined alias" in said:
-            message = f"alias *{named} has no anchor &{named} before it"
-        elif "duplicate anchor" in said:
-            message = f"anchor &{named} is defined twice; give each anchor its own name"
-        else:
-            message = "one YAML document per file, please"
-        return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
+def _libyaml_refusal(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
     refusal = _refusal(exc, file)
+    if isinstance(exc, yaml.composer.ComposerError) and exc.problem_mark:
+        found = _NAME.search(text, exc.problem_mark.index)  # the alias, or the anchor defined again
+        name = found.group(1) if found else ""
+        if "undefined alias" in f"{exc.problem}":
+            return error(
+                "manifest.yaml", f"alias *{name} has no anchor &{name} before it", source=refusal.source
+            )
+        if "duplicate anchor" in f"{exc.context}":
+            message = f"anchor &{name} is defined twice; give each anchor its own name"
+            return error("manifest.yaml", message, source=refusal.source)
+        return error("manifest.yaml", "one YAML document per file, please", source=refusal.source)
     # libyaml has a nesting limit of its own, which `[[[...` meets before any node is composed
     if "maximum nesting depth" in refusal.message:
         return error("manifest.too_large", _TOO_DEEP, source=refusal.source)
@@ -171,11 +166,11 @@ def _composer_refusal(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
 
 
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
+_TOO_MANY = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
 _CORE_TAG = "tag:yaml.org,2002:"
-_NAME = re.compile(r"[&*]([^\s,\[\]{}]+)")  # an anchor or an alias
-# `!` alone is a tag the composer resolves like no tag at all; it follows the node's anchor, if any
-_BARE_TAG = re.compile(r"(?:&\S+[ \t]+)?!")
+_NAME = re.compile(r"[&*]([^\s,\[\]{}]+)")  # an anchor's or an alias's name
 _ALIAS_OR_COMMENT = re.compile(r"#.*|\*([^\s,\[\]{}]+)")
+_BARE_TAG = re.compile(r"(?:&\S+[ \t]+)?!(?![^\s,\[\]{}])")  # `!` alone: the composer forgets it
 
 # The YAML 1.2 core schema as ruamel.yaml's round-trip loader (the reference) reads it, tried in this order.
 _FLOAT = re.compile(
@@ -218,38 +213,34 @@ _MALFORMED = "malformed ${...}: write ${NAME} for an environment variable, $${ f
 
 
 class _Refused(Exception):
-    """The walk stops: what follows a refusal of this kind would only repeat it."""
+    """A refusal after which reading on would only repeat it."""
 
 
 class _Walk:
     """Turns the composed nodes into plain data, recording positions, interpolating `${VAR}` and refusing
-    hostile input. A node is checked where the text defines it; where an alias repeats it, the alias is
-    measured and the node copied unchecked."""
+    hostile input. A node is checked where the text defines it, at its `depth` (the number of collections
+    around it); where an alias repeats it, the alias is measured, and the node copied unchecked (depth None)."""
 
     def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
-        self.text = text
-        self.file = file
-        self.environ = environ
+        self.text, self.file, self.environ = text, file, environ
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
         self.diagnostics: list[Diagnostic] = []
         self.refusals: list[Diagnostic] = []
-        self.may_tag = "!" in text
-        self.may_alias = "&" in text
+        self.may_tag, self.may_alias = "!" in text, "&" in text
         self.met: set[int] = set()  # the nodes checked, by identity
         self.measured: dict[int, tuple[int, int] | None] = {}  # size and height; None while measuring
         self.expanded = 0
-        self.cursor = 0  # where the last node checked starts or, for a scalar or an alias, ends
+        self.cursor = 0  # where the last node checked starts (a collection) or ends (a scalar or an alias)
 
     def read(self, root: Any) -> Any:
-        position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
         try:
+            position = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
             return self.convert(root, (), position, 0)
         except _Refused:
             return None
 
     def convert(self, node: Any, path: DataPath, position: Position, depth: int | None) -> Any:
-        """`depth`, the number of collections around the node, is None once the node is not checked."""
         if depth is not None and not self._admit(node, depth):
             depth = None
         self.values[path] = position
@@ -261,135 +252,129 @@ class _Walk:
             items = enumerate(node.value)
             return [self.convert(item, (*path, index), _at(item.start_mark), inner) for index, item in items]
         result: dict[str, Any] = {}
-        for key_node, value_node, key_position, value_position, value_depth in self._entries(
-            node, position, inner
-        ):
-            key = _resolve(key_node) if type(key_node) is yaml.ScalarNode else None
-            if type(key) is not str:
-                shown = key_node.value if type(key_node) is yaml.ScalarNode else ""
-                message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
-                self._report("manifest.invalid", message, key_position)
-                continue
-            self.keys[(*path, key)] = key_position
-            result[key] = self.convert(value_node, (*path, key), value_position, value_depth)
+        self._fill(result, path, node, position, inner, None, set())
         return result
 
-    def _entries(
-        self, node: Any, position: Position, depth: int | None
-    ) -> Iterator[tuple[Any, Any, Position, Position, int | None]]:
-        """A mapping's own entries, then those its `<<` keys merge in (at its position) that it lacks; each
-        with the depth to check its value at. `depth` is that of the mapping's keys and values."""
-        merged: list[tuple[Any, int | None]] = []
+    def _fill(
+        self,
+        result: dict[str, Any],
+        path: DataPath,
+        node: Any,
+        position: Position,
+        depth: int | None,
+        merged_at: Position | None,
+        taken: set[Any],
+    ) -> None:
+        """Adds a mapping's entries, then those its `<<` keys merge in (at its position) that it lacks.
+        `merged_at`: the mapping is merged in, at that position, and adds only the keys not `taken` yet."""
+        sources: list[tuple[Any, int | None]] = []
         first_lines: dict[str, int] = {}
         pairs = node.value
-        for index, (key, value) in enumerate(pairs):
-            if depth is not None and self._admit(key, depth) and type(key) is yaml.ScalarNode:
-                if key.value in first_lines:
-                    message = f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})"
-                    self._refuse(message, _at(key.start_mark))
-                first_lines.setdefault(key.value, key.start_mark.line + 1)
-            if key.value == "<<" and type(key) is yaml.ScalarNode and not key.style:
-                merged.extend(self._merge_sources(value, depth))
-            elif (
-                not value.value and type(value) is yaml.ScalarNode and not value.style and not node.flow_style
-            ):
-                following = pairs[index + 1][0].start_mark if index + 1 < len(pairs) else node.end_mark
-                yield (
-                    key,
-                    value,
-                    _at(key.start_mark),
-                    self._empty_value_at(value.start_mark, following),
-                    depth,
-                )
-            else:
-                yield key, value, _at(key.start_mark), _at(value.start_mark), depth
-        own: set[Any] = {key.value for key, _ in pairs if type(key) is yaml.ScalarNode}
-        for source, source_depth in merged:
-            if type(source) is not yaml.MappingNode:
-                message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
-                self._report("manifest.yaml", message, _at(source.start_mark))
+        for index, (key_node, value_node) in enumerate(pairs):
+            scalar = type(key_node) is yaml.ScalarNode
+            if depth is not None and self._admit(key_node, depth) and scalar:
+                if key_node.value in first_lines:
+                    line = first_lines[key_node.value]
+                    self._report(f"duplicate key {key_node.value!r} (first given at line {line})", key_node)
+                first_lines.setdefault(key_node.value, key_node.start_mark.line + 1)
+            if scalar and key_node.value == "<<" and not key_node.style:
+                sources.extend(self._sources(value_node, depth))
                 continue
-            for key, value, _, _, value_depth in self._entries(source, position, source_depth):
-                name = key.value if type(key) is yaml.ScalarNode else key
-                if name not in own:
-                    own.add(name)
-                    yield key, value, position, position, value_depth
+            if merged_at is not None:
+                if (key_node.value if scalar else key_node) in taken:
+                    continue
+                taken.add(key_node.value if scalar else key_node)
+                key_position = value_position = merged_at
+            else:
+                key_position, value_position = _at(key_node.start_mark), _at(value_node.start_mark)
+                if not value_node.value and type(value_node) is yaml.ScalarNode and not value_node.style:
+                    following = pairs[index + 1][0] if index + 1 < len(pairs) else None
+                    value_position = self._empty_value_at(node, value_node, following)
+            key = _resolve(key_node) if scalar else None
+            if type(key) is not str:
+                shown = key_node.value if scalar else ""
+                message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
+                self._report(message, key_position, "manifest.invalid", into=self.diagnostics)
+                continue
+            child = (*path, key)
+            self.keys[child] = key_position
+            result[key] = self.convert(value_node, child, value_position, depth)
+        taken.update(key.value for key, _ in pairs if sources and type(key) is yaml.ScalarNode)
+        for source, source_depth in sources:
+            if type(source) is yaml.MappingNode:
+                self._fill(result, path, source, position, source_depth, merged_at or position, taken)
+            else:
+                message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
+                self._report(message, source, into=self.diagnostics)
 
-    def _merge_sources(self, value: Any, depth: int | None) -> list[tuple[Any, int | None]]:
-        """What a `<<` key merges, each with the depth of its entries if they are to be checked."""
-        checked = depth is not None and self._admit(value, depth)
+    def _sources(self, value: Any, depth: int | None) -> list[tuple[Any, int | None]]:
+        """What a `<<` key merges, each with the depth of its entries if they are checked."""
+        if depth is not None and not self._admit(value, depth):
+            depth = None
         if type(value) is not yaml.SequenceNode:
-            return [(value, depth + 1 if checked and depth is not None else None)]
-        if not checked or depth is None:
-            return [(source, None) for source in value.value]
-        return [(source, depth + 2 if self._admit(source, depth + 1) else None) for source in value.value]
+            return [(value, None if depth is None else depth + 1)]
+        if depth is None:
+            return [(item, None) for item in value.value]
+        return [(item, depth + 2 if self._admit(item, depth + 1) else None) for item in value.value]
 
     def _admit(self, node: Any, depth: int) -> bool:
         """Checks a node where the text defines it; False for an alias, which is measured instead."""
         if self.may_alias:
             if id(node) in self.met:
-                self._admit_alias(node, depth)
+                self._measure_alias(node, depth)
                 return False
             self.met.add(id(node))
             self.cursor = (node.end_mark if type(node) is yaml.ScalarNode else node.start_mark).index
         tag = node.tag or ("!" if self.may_tag and _BARE_TAG.match(self.text, node.start_mark.index) else "")
         if tag:
-            self._refuse(
-                f"YAML tags such as {tag.replace(_CORE_TAG, '!!')} are not allowed", _at(node.start_mark)
-            )
+            self._report(f"YAML tags such as {tag.replace(_CORE_TAG, '!!')} are not allowed", node)
         if depth >= MAX_DEPTH and type(node) is not yaml.ScalarNode:
-            self._refuse(_TOO_DEEP, _at(node.start_mark), "manifest.too_large", stop=True)
+            self._stop(_TOO_DEEP, _at(node.start_mark))
         return True
 
-    def _admit_alias(self, node: Any, depth: int) -> None:
-        found = None
-        for found in _ALIAS_OR_COMMENT.finditer(self.text, self.cursor):
-            if found.group(1):
-                break
-        if found is not None and found.group(1):
-            name, self.cursor = found.group(1), found.end()
-            position = _position(self.text, found.start())
-        else:  # the walk merges a mapping after the entries that follow it in the text
-            anchor = _NAME.search(self.text, node.start_mark.index)
-            name, position = anchor.group(1) if anchor else "", _at(node.start_mark)
+    def _measure_alias(self, node: Any, depth: int) -> None:
+        found = next((m for m in _ALIAS_OR_COMMENT.finditer(self.text, self.cursor) if m.group(1)), None)
+        if found:
+            self.cursor = found.end()
+        name, index = (found.group(1), found.start()) if found else ("", node.start_mark.index)
+        position = (self.text.count("\n", 0, index) + 1, index - self.text.rfind("\n", 0, index))
         measured = self._measure(node)
         if measured is None:
-            self._refuse(f"alias *{name} refers to itself", position, stop=True)
-            return
-        size, height = measured
-        self.expanded += size
+            self._stop(f"alias *{name} refers to itself", position, "manifest.yaml")
+        self.expanded += measured[0]
         if self.expanded > MAX_ALIAS_NODES:
-            message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
-            self._refuse(message, position, "manifest.too_large", stop=True)
-        if depth + height > MAX_DEPTH:
-            self._refuse(_TOO_DEEP, position, "manifest.too_large", stop=True)
+            self._stop(_TOO_MANY, position)
+        if depth + measured[1] > MAX_DEPTH:
+            self._stop(_TOO_DEEP, position)
 
     def _measure(self, node: Any) -> tuple[int, int] | None:
         """A node's size with its aliases expanded, and its height; None if it contains itself."""
         if type(node) is yaml.ScalarNode:
             return 1, 0
-        if id(node) in self.measured:
-            return self.measured[id(node)]
-        self.measured[id(node)] = None
-        children = (
-            node.value if type(node) is yaml.SequenceNode else [part for pair in node.value for part in pair]
-        )
-        size, height = 1, 1
-        for child in children:
-            measured = self._measure(child)
-            if measured is None:
-                return None
-            size, height = size + measured[0], max(height, measured[1] + 1)
-        self.measured[id(node)] = size, height
-        return size, height
+        if id(node) not in self.measured:
+            self.measured[id(node)] = None
+            size, height = 1, 1
+            for child in (
+                node.value if type(node) is yaml.SequenceNode else [n for pair in node.value for n in pair]
+            ):
+                measured = self._measure(child)
+                if measured is None:
+                    return None
+                size, height = size + measured[0], max(height, measured[1] + 1)
+            self.measured[id(node)] = size, height
+        return self.measured[id(node)]
 
-    def _empty_value_at(self, after_colon: Any, following: Any) -> Position:
-        """Where ruamel.yaml placed an empty value: at the next token, unless a comment or the end of a text
-        without a final line break follows the `:`."""
-        line_end = self.text.find("\n", after_colon.index)
-        if line_end < 0 or self.text[after_colon.index : line_end].lstrip(" ").startswith("#"):
-            return _at(after_colon)
-        return _at(following)
+    def _empty_value_at(self, mapping: Any, value: Any, following: Any) -> Position:
+        """Where ruamel.yaml placed an empty value: after the `:` when a comment or the end of a text without
+        a final line break follows it or in a flow mapping, else at the next token."""
+        line_end = self.text.find("\n", value.start_mark.index)
+        if (
+            line_end < 0
+            or mapping.flow_style
+            or self.text[value.start_mark.index : line_end].lstrip(" ")[:1] == "#"
+        ):
+            return _at(value.start_mark)
+        return _at(following.start_mark if following else mapping.end_mark)
 
     def _interpolate(self, text: str, position: Position) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -399,21 +384,20 @@ class _Walk:
             if name and name in self.environ:
                 return self.environ[name]
             problem = f"environment variable {name} is not set (used as ${{{name}}})" if name else _MALFORMED
-            self._report("manifest.env", problem, position)
+            self._report(problem, position, "manifest.env", into=self.diagnostics)
             return match.group(0)
 
         return _VARIABLE.sub(replace, text)
 
-    def _report(self, code: str, message: str, position: Position) -> None:
-        self.diagnostics.append(error(code, message, source=SourceSpan(self.file, *position)))
-
-    def _refuse(
-        self, message: str, position: Position, code: str = "manifest.yaml", *, stop: bool = False
+    def _report(
+        self, message: str, where: Any, code: str = "manifest.yaml", *, into: list[Diagnostic] | None = None
     ) -> None:
-        self.refusals.append(error(code, message, source=SourceSpan(self.file, *position)))
-        if stop:
-            raise _Refused
+        """`where`: a position, or a node at its start; a refusal unless `into` says otherwise."""
+        position = where if type(where) is tuple else _at(where.start_mark)
+        (self.refusals if into is None else into).append(
+            error(code, message, source=SourceSpan(self.file, *position))
+        )
 
-
-def _position(text: str, index: int) -> Position:
-    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+    def _stop(self, message: str, position: Position, code: str = "manifest.too_large") -> NoReturn:
+        self._report(message, position, code)
+        raise _Refused
