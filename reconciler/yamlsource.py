@@ -219,7 +219,8 @@ class _Refused(Exception):
 class _Walk:
     """Turns the composed nodes into plain data, recording positions, interpolating `${VAR}` and refusing
     hostile input. A node is checked where the text defines it, at its `depth` (the number of collections
-    around it); where an alias repeats it, the alias is measured, and the node copied unchecked (depth None)."""
+    around it); where an alias repeats it, the alias is measured and the node copied unchecked (depth None).
+    """
 
     def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
         self.text, self.file, self.environ = text, file, environ
@@ -228,6 +229,7 @@ class _Walk:
         self.diagnostics: list[Diagnostic] = []
         self.refusals: list[Diagnostic] = []
         self.may_tag, self.may_alias = "!" in text, "&" in text
+        self.plain = not (self.may_tag or self.may_alias)  # only explicit tags and depth to check
         self.met: set[int] = set()  # the nodes checked, by identity
         self.measured: dict[int, tuple[int, int] | None] = {}  # size and height; None while measuring
         self.expanded = 0
@@ -241,8 +243,8 @@ class _Walk:
             return None
 
     def convert(self, node: Any, path: DataPath, position: Position, depth: int | None) -> Any:
-        if depth is not None and not self._admit(node, depth):
-            depth = None
+        if depth is not None and not (self.plain and not node.tag and depth < MAX_DEPTH):
+            depth = depth if self._admit(node, depth) else None
         self.values[path] = position
         if type(node) is yaml.ScalarNode:
             value = _resolve(node)
@@ -252,60 +254,58 @@ class _Walk:
             items = enumerate(node.value)
             return [self.convert(item, (*path, index), _at(item.start_mark), inner) for index, item in items]
         result: dict[str, Any] = {}
-        self._fill(result, path, node, position, inner, None, set())
+        self._fill(result, path, node, inner, None)
         return result
 
     def _fill(
-        self,
-        result: dict[str, Any],
-        path: DataPath,
-        node: Any,
-        position: Position,
-        depth: int | None,
-        merged_at: Position | None,
-        taken: set[Any],
+        self, result: dict[str, Any], path: DataPath, node: Any, depth: int | None, taken: set[Any] | None
     ) -> None:
-        """Adds a mapping's entries, then those its `<<` keys merge in (at its position) that it lacks.
-        `merged_at`: the mapping is merged in, at that position, and adds only the keys not `taken` yet."""
+        """Adds a mapping's entries to `result`, then those its `<<` keys merge in that it lacks. `taken`: the
+        keys `result` has, when the mapping is merged into it; its entries are then placed at `result`'s."""
         sources: list[tuple[Any, int | None]] = []
         first_lines: dict[str, int] = {}
-        pairs = node.value
-        for index, (key_node, value_node) in enumerate(pairs):
+        for index, (key_node, value_node) in enumerate(node.value):
             scalar = type(key_node) is yaml.ScalarNode
-            if depth is not None and self._admit(key_node, depth) and scalar:
-                if key_node.value in first_lines:
-                    line = first_lines[key_node.value]
-                    self._report(f"duplicate key {key_node.value!r} (first given at line {line})", key_node)
-                first_lines.setdefault(key_node.value, key_node.start_mark.line + 1)
+            if depth is not None:
+                self._check_key(key_node, depth, first_lines)
             if scalar and key_node.value == "<<" and not key_node.style:
                 sources.extend(self._sources(value_node, depth))
                 continue
-            if merged_at is not None:
-                if (key_node.value if scalar else key_node) in taken:
-                    continue
-                taken.add(key_node.value if scalar else key_node)
-                key_position = value_position = merged_at
-            else:
+            if taken is None:
                 key_position, value_position = _at(key_node.start_mark), _at(value_node.start_mark)
                 if not value_node.value and type(value_node) is yaml.ScalarNode and not value_node.style:
-                    following = pairs[index + 1][0] if index + 1 < len(pairs) else None
-                    value_position = self._empty_value_at(node, value_node, following)
+                    value_position = self._empty_value_at(node, index)
+            elif (key_node.value if scalar else key_node) in taken:
+                continue
+            else:
+                taken.add(key_node.value if scalar else key_node)
+                key_position = value_position = self.values[path]
             key = _resolve(key_node) if scalar else None
             if type(key) is not str:
                 shown = key_node.value if scalar else ""
                 message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
                 self._report(message, key_position, "manifest.invalid", into=self.diagnostics)
                 continue
-            child = (*path, key)
-            self.keys[child] = key_position
-            result[key] = self.convert(value_node, child, value_position, depth)
-        taken.update(key.value for key, _ in pairs if sources and type(key) is yaml.ScalarNode)
+            self.keys[(*path, key)] = key_position
+            result[key] = self.convert(value_node, (*path, key), value_position, depth)
+        if sources:
+            taken = set() if taken is None else taken
+            taken.update(key.value for key, _ in node.value if type(key) is yaml.ScalarNode)
         for source, source_depth in sources:
             if type(source) is yaml.MappingNode:
-                self._fill(result, path, source, position, source_depth, merged_at or position, taken)
+                self._fill(result, path, source, source_depth, taken)
             else:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report(message, source, into=self.diagnostics)
+
+    def _check_key(self, key: Any, depth: int, first_lines: dict[str, int]) -> None:
+        """Checks a key where the text defines it, and that no key before it in its mapping is the same."""
+        if ((self.plain and not key.tag) or self._admit(key, depth)) and type(key) is yaml.ScalarNode:
+            if key.value in first_lines:
+                self._report(
+                    f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})", key
+                )
+            first_lines.setdefault(key.value, key.start_mark.line + 1)
 
     def _sources(self, value: Any, depth: int | None) -> list[tuple[Any, int | None]]:
         """What a `<<` key merges, each with the depth of its entries if they are checked."""
@@ -364,17 +364,21 @@ class _Walk:
             self.measured[id(node)] = size, height
         return self.measured[id(node)]
 
-    def _empty_value_at(self, mapping: Any, value: Any, following: Any) -> Position:
-        """Where ruamel.yaml placed an empty value: after the `:` when a comment or the end of a text without
-        a final line break follows it or in a flow mapping, else at the next token."""
-        line_end = self.text.find("\n", value.start_mark.index)
+    def _empty_value_at(self, mapping: Any, index: int) -> Position:
+        """Where ruamel.yaml placed an entry's empty value: after the `:` in a flow mapping or when a comment
+        or the end of a text without a final line break follows, else at the next token."""
+        after_colon = mapping.value[index][1].start_mark
+        line_end = self.text.find("\n", after_colon.index)
         if (
-            line_end < 0
-            or mapping.flow_style
-            or self.text[value.start_mark.index : line_end].lstrip(" ")[:1] == "#"
+            mapping.flow_style
+            or line_end < 0
+            or self.text[after_colon.index : line_end].lstrip(" ").startswith("#")
         ):
-            return _at(value.start_mark)
-        return _at(following.start_mark if following else mapping.end_mark)
+            return _at(after_colon)
+        following = (
+            mapping.value[index + 1][0].start_mark if index + 1 < len(mapping.value) else mapping.end_mark
+        )
+        return _at(following)
 
     def _interpolate(self, text: str, position: Position) -> str:
         def replace(match: re.Match[str]) -> str:

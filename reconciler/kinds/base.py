@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import unicodedata
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -50,14 +50,18 @@ def single_line(text: str) -> str:
     edits them in a single-line input, and Jira refuses line breaks in its other single-line fields. A line
     break or control character in a name is a typo or an attempt to forge the plan a reviewer reads.
     """
-    for char in text:
-        if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
-            raise problem(
-                "control_character",
-                f"{text!r} contains U+{ord(char):04X}, a line break or control character; "
-                "a name is one line of text",
-            )
+    found = _LINE_BREAK_OR_CONTROL.search(text)
+    if found:
+        raise problem(
+            "control_character",
+            f"{text!r} contains U+{ord(found.group()):04X}, a line break or control character; "
+            "a name is one line of text",
+        )
     return text
+
+
+# Unicode's control characters (category Cc) and the line and paragraph separators
+_LINE_BREAK_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 NonEmptyName = Annotated[str, Field(min_length=1)]
