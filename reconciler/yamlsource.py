@@ -1,13 +1,12 @@
 """Reading manifest YAML safely, into plain Python data plus the position of every node.
 
-libyaml (through PyYAML) composes a text once; an alias composes to its anchor's very node, so the nodes are
-as few as the text is long. One walk over them gives plain data and a SourceMap and refuses, as it goes,
-explicit tags, duplicate keys, nesting deeper than MAX_DEPTH and aliases that expand to themselves or to
-more than MAX_ALIAS_NODES nodes (the "billion laughs"): an alias is measured before it is expanded. The
-composer refuses a second document, an anchor defined twice and an alias before its anchor. Files above
-MAX_FILE_BYTES are never parsed. Plain scalars follow YAML 1.2: `yes`, `on` and `0755` are not YAML 1.1's
-booleans and octals. String values may use `${NAME}` to read the environment variable NAME (`$${` is a
-literal `${`). Every problem comes back as a Diagnostic; nothing here raises for bad input.
+libyaml composes a text once (through PyYAML); an alias composes to its anchor's very node, so the nodes are
+as few as the text is long. One walk over them gives plain data and a SourceMap, and refuses explicit tags,
+duplicate keys, nesting deeper than MAX_DEPTH and aliases that expand to themselves or to more than
+MAX_ALIAS_NODES nodes (the "billion laughs"), measuring each alias before expanding it. The composer refuses
+a second document, an anchor defined twice and an alias before its anchor. Files above MAX_FILE_BYTES are
+never parsed. Plain scalars follow YAML 1.2 (`yes`, `on` and `0755` are text, text and 755). Text values may
+use `${NAME}` for the environment variable NAME (`$${` is a literal `${`). Nothing here raises for bad input.
 
 ruamel.yaml's parser, which read manifests before, still judges two kinds of text, to keep their documented
 diagnostics: texts libyaml refuses, and texts with a tab (libyaml reads `[x<TAB>y]` where ruamel refuses it).
@@ -20,6 +19,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -148,23 +148,23 @@ def _refusal(exc: Any, file: str) -> Diagnostic:
 
 def _libyaml_refusal(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
     refusal = _refusal(exc, file)
-    if isinstance(exc, yaml.composer.ComposerError) and exc.problem_mark:
+    said = f"{getattr(exc, 'context', '')} {getattr(exc, 'problem', '')}"
+    words = next((words for problem, words in _COMPOSER_PROBLEMS.items() if problem in said), None)
+    if isinstance(exc, yaml.composer.ComposerError) and exc.problem_mark and words:
         found = _NAME.search(text, exc.problem_mark.index)  # the alias, or the anchor defined again
-        name = found.group(1) if found else ""
-        if "undefined alias" in f"{exc.problem}":
-            return error(
-                "manifest.yaml", f"alias *{name} has no anchor &{name} before it", source=refusal.source
-            )
-        if "duplicate anchor" in f"{exc.context}":
-            message = f"anchor &{name} is defined twice; give each anchor its own name"
-            return error("manifest.yaml", message, source=refusal.source)
-        return error("manifest.yaml", "one YAML document per file, please", source=refusal.source)
+        return error("manifest.yaml", words.format(found.group(1) if found else ""), source=refusal.source)
     # libyaml has a nesting limit of its own, which `[[[...` meets before any node is composed
     if "maximum nesting depth" in refusal.message:
         return error("manifest.too_large", _TOO_DEEP, source=refusal.source)
     return _ruamel_refusal(text, file) or refusal
 
 
+# What PyYAML's composer refuses, as the manifest diagnostics word it ({0}: the anchor's name)
+_COMPOSER_PROBLEMS = {
+    "undefined alias": "alias *{0} has no anchor &{0} before it",
+    "duplicate anchor": "anchor &{0} is defined twice; give each anchor its own name",
+    "single document": "one YAML document per file, please",
+}
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
 _TOO_MANY = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
 _CORE_TAG = "tag:yaml.org,2002:"
@@ -284,7 +284,7 @@ class _Walk:
             if type(key) is not str:
                 shown = key_node.value if scalar else ""
                 message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
-                self._report(message, key_position, "manifest.invalid", into=self.diagnostics)
+                self._report("manifest.invalid", message, key_position)
                 continue
             self.keys[(*path, key)] = key_position
             result[key] = self.convert(value_node, (*path, key), value_position, depth)
@@ -296,15 +296,14 @@ class _Walk:
                 self._fill(result, path, source, source_depth, taken)
             else:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
-                self._report(message, source, into=self.diagnostics)
+                self._report("manifest.yaml", message, _at(source.start_mark))
 
     def _check_key(self, key: Any, depth: int, first_lines: dict[str, int]) -> None:
         """Checks a key where the text defines it, and that no key before it in its mapping is the same."""
         if ((self.plain and not key.tag) or self._admit(key, depth)) and type(key) is yaml.ScalarNode:
             if key.value in first_lines:
-                self._report(
-                    f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})", key
-                )
+                message = f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})"
+                self._refuse(message, _at(key.start_mark))
             first_lines.setdefault(key.value, key.start_mark.line + 1)
 
     def _sources(self, value: Any, depth: int | None) -> list[tuple[Any, int | None]]:
@@ -327,7 +326,9 @@ class _Walk:
             self.cursor = (node.end_mark if type(node) is yaml.ScalarNode else node.start_mark).index
         tag = node.tag or ("!" if self.may_tag and _BARE_TAG.match(self.text, node.start_mark.index) else "")
         if tag:
-            self._report(f"YAML tags such as {tag.replace(_CORE_TAG, '!!')} are not allowed", node)
+            self._refuse(
+                f"YAML tags such as {tag.replace(_CORE_TAG, '!!')} are not allowed", _at(node.start_mark)
+            )
         if depth >= MAX_DEPTH and type(node) is not yaml.ScalarNode:
             self._stop(_TOO_DEEP, _at(node.start_mark))
         return True
@@ -354,9 +355,8 @@ class _Walk:
         if id(node) not in self.measured:
             self.measured[id(node)] = None
             size, height = 1, 1
-            for child in (
-                node.value if type(node) is yaml.SequenceNode else [n for pair in node.value for n in pair]
-            ):
+            children = node.value if type(node) is yaml.SequenceNode else chain.from_iterable(node.value)
+            for child in children:
                 measured = self._measure(child)
                 if measured is None:
                     return None
@@ -367,18 +367,15 @@ class _Walk:
     def _empty_value_at(self, mapping: Any, index: int) -> Position:
         """Where ruamel.yaml placed an entry's empty value: after the `:` in a flow mapping or when a comment
         or the end of a text without a final line break follows, else at the next token."""
-        after_colon = mapping.value[index][1].start_mark
+        after_colon, pairs = mapping.value[index][1].start_mark, mapping.value
         line_end = self.text.find("\n", after_colon.index)
         if (
             mapping.flow_style
             or line_end < 0
-            or self.text[after_colon.index : line_end].lstrip(" ").startswith("#")
+            or self.text[after_colon.index : line_end].lstrip(" ")[:1] == "#"
         ):
             return _at(after_colon)
-        following = (
-            mapping.value[index + 1][0].start_mark if index + 1 < len(mapping.value) else mapping.end_mark
-        )
-        return _at(following)
+        return _at(pairs[index + 1][0].start_mark if index + 1 < len(pairs) else mapping.end_mark)
 
     def _interpolate(self, text: str, position: Position) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -388,20 +385,17 @@ class _Walk:
             if name and name in self.environ:
                 return self.environ[name]
             problem = f"environment variable {name} is not set (used as ${{{name}}})" if name else _MALFORMED
-            self._report(problem, position, "manifest.env", into=self.diagnostics)
+            self._report("manifest.env", problem, position)
             return match.group(0)
 
         return _VARIABLE.sub(replace, text)
 
-    def _report(
-        self, message: str, where: Any, code: str = "manifest.yaml", *, into: list[Diagnostic] | None = None
-    ) -> None:
-        """`where`: a position, or a node at its start; a refusal unless `into` says otherwise."""
-        position = where if type(where) is tuple else _at(where.start_mark)
-        (self.refusals if into is None else into).append(
-            error(code, message, source=SourceSpan(self.file, *position))
-        )
+    def _report(self, code: str, message: str, position: Position) -> None:
+        self.diagnostics.append(error(code, message, source=SourceSpan(self.file, *position)))
+
+    def _refuse(self, message: str, position: Position, code: str = "manifest.yaml") -> None:
+        self.refusals.append(error(code, message, source=SourceSpan(self.file, *position)))
 
     def _stop(self, message: str, position: Position, code: str = "manifest.too_large") -> NoReturn:
-        self._report(message, position, code)
+        self._refuse(message, position, code)
         raise _Refused
