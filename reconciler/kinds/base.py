@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -118,10 +127,19 @@ def _holder_from_text(value: Any) -> Any:
             raise problem(
                 "holder", f"write `{kind}:{parameter}` without a space after the colon, or quote it"
             )
-    if isinstance(value, str):
-        kind, sep, parameter = value.partition(":")
-        return {"type": kind, "parameter": parameter} if sep else {"type": kind}
-    return value
+    return _holder_of_text(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _holder_of_text(text: str) -> Holder | dict[str, str]:
+    """`group:NAME` as a Holder, built once: schemes repeat a few holders thousands of times. A text that
+    is no valid holder stays a mapping, for the validation of the field to say why, where it is."""
+    kind, sep, parameter = text.partition(":")
+    data = {"type": kind, "parameter": parameter} if sep else {"type": kind}
+    try:
+        return Holder.model_validate(data)
+    except ValidationError:
+        return data
 
 
 HolderRef = Annotated[
