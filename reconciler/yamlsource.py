@@ -110,7 +110,9 @@ def load_yaml_text(
             return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
         except yaml.YAMLError as exc:
             return None, [_libyaml_refusal(exc, text, file)]
-        except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+        except RecursionError:  # PyYAML's pure-Python composer recurses as deep as the text nests
+            return None, [error("manifest.too_large", _TOO_DEEP, source=start)]
+        except (ValueError, TypeError, OverflowError) as exc:
             return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
 
 
@@ -300,7 +302,8 @@ class _Walk:
 
     def _check_key(self, key: Any, depth: int, first_lines: dict[str, int]) -> None:
         """Checks a key where the text defines it, and that no key before it in its mapping is the same."""
-        if ((self.plain and not key.tag) or self._admit(key, depth)) and type(key) is yaml.ScalarNode:
+        admitted = (self.plain and not key.tag and depth < MAX_DEPTH) or self._admit(key, depth)
+        if admitted and type(key) is yaml.ScalarNode:
             if key.value in first_lines:
                 message = f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})"
                 self._refuse(message, _at(key.start_mark))
