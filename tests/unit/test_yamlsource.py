@@ -291,3 +291,14 @@ def test_tags_on_keys_and_aliases_as_keys() -> None:
 def test_an_aliased_scalar_is_interpolated_where_it_is_used() -> None:
     loaded, diagnostics = load("a: &t ${TEAM}\nb: [*t, *t]\n", {"TEAM": "SRE"})
     assert diagnostics == [] and loaded is not None and loaded.data == {"a": "SRE", "b": ["SRE", "SRE"]}
+
+
+def test_nesting_beyond_the_pure_python_composers_recursion_is_too_deep() -> None:
+    _, diagnostics = load_yaml_text("a: " + "[" * 5000 + "]" * 5000 + "\n", "m.yaml", {}, libyaml=False)
+    assert [d.code for d in diagnostics] == ["manifest.too_large"]
+
+
+def test_merging_what_is_not_a_mapping() -> None:
+    assert messages("a: {<<: [1, {b: 2}]}\n") == [
+        (1, 10, "manifest.yaml", "invalid YAML: `<<` can only merge a mapping or a list of mappings")
+    ]
