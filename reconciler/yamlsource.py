@@ -337,6 +337,7 @@ class _Walk:
         return True
 
     def _measure_alias(self, node: Any, depth: int) -> None:
+        """Accounts for an alias where the text has it: after the node checked last, past any comment."""
         found = next((m for m in _ALIAS_OR_COMMENT.finditer(self.text, self.cursor) if m.group(1)), None)
         if found:
             self.cursor = found.end()
