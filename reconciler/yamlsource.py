@@ -170,9 +170,9 @@ _COMPOSER_PROBLEMS = {
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
 _TOO_MANY = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
 _CORE_TAG = "tag:yaml.org,2002:"
-_NAME = re.compile(r"[&*]([^\s,\[\]{}]+)")  # an anchor's or an alias's name
-_ALIAS_OR_COMMENT = re.compile(r"#.*|\*([^\s,\[\]{}]+)")
-_BARE_TAG = re.compile(r"(?:&\S+[ \t]+)?!(?![^\s,\[\]{}])")  # `!` alone: the composer forgets it
+_NAME = re.compile(r"[&*]([0-9A-Za-z_-]+)")  # an anchor's or an alias's name, as libyaml reads it
+_ALIAS_OR_COMMENT = re.compile(r"#.*|\*([0-9A-Za-z_-]+)")
+_BARE_TAG = re.compile(r"(?:&[0-9A-Za-z_-]+[ \t]+)?!(?![^\s,\[\]{}])")  # `!` alone: the composer forgets it
 
 # The YAML 1.2 core schema as ruamel.yaml's round-trip loader (the reference) reads it, tried in this order.
 _FLOAT = re.compile(
@@ -264,14 +264,16 @@ class _Walk:
     ) -> None:
         """Adds a mapping's entries to `result`, then those its `<<` keys merge in that it lacks. `taken`: the
         keys `result` has, when the mapping is merged into it; its entries are then placed at `result`'s."""
-        sources: list[tuple[Any, int | None]] = []
+        sources: list[Any] = []
         first_lines: dict[str, int] = {}
         for index, (key_node, value_node) in enumerate(node.value):
             scalar = type(key_node) is yaml.ScalarNode
             if depth is not None:
-                self._check_key(key_node, depth, first_lines)
+                self._check_key(key_node, depth, first_lines) if scalar else self._check(key_node, depth)
             if scalar and key_node.value == "<<" and not key_node.style:
-                sources.extend(self._sources(value_node, depth))
+                if depth is not None:
+                    self._check(value_node, depth)
+                sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
             if taken is None:
                 key_position, value_position = _at(key_node.start_mark), _at(value_node.start_mark)
@@ -287,37 +289,38 @@ class _Walk:
                 shown = key_node.value if scalar else ""
                 message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
                 self._report("manifest.invalid", message, key_position)
+                if depth is not None:
+                    self._check(value_node, depth)
                 continue
             self.keys[(*path, key)] = key_position
             result[key] = self.convert(value_node, (*path, key), value_position, depth)
         if sources:
             taken = set() if taken is None else taken
             taken.update(key.value for key, _ in node.value if type(key) is yaml.ScalarNode)
-        for source, source_depth in sources:
+        for source in sources:
             if type(source) is yaml.MappingNode:
-                self._fill(result, path, source, source_depth, taken)
+                self._fill(result, path, source, None, taken)
             else:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report("manifest.yaml", message, _at(source.start_mark))
 
     def _check_key(self, key: Any, depth: int, first_lines: dict[str, int]) -> None:
-        """Checks a key where the text defines it, and that no key before it in its mapping is the same."""
-        admitted = (self.plain and not key.tag and depth < MAX_DEPTH) or self._admit(key, depth)
-        if admitted and type(key) is yaml.ScalarNode:
+        """Checks a scalar key: that no key before it in its mapping is the same (an alias is not compared),
+        then the key itself."""
+        if id(key) not in self.met:
             if key.value in first_lines:
                 message = f"duplicate key {key.value!r} (first given at line {first_lines[key.value]})"
                 self._refuse(message, _at(key.start_mark))
             first_lines.setdefault(key.value, key.start_mark.line + 1)
+        if not self.plain or key.tag:
+            self._admit(key, depth)
 
-    def _sources(self, value: Any, depth: int | None) -> list[tuple[Any, int | None]]:
-        """What a `<<` key merges, each with the depth of its entries if they are checked."""
-        if depth is not None and not self._admit(value, depth):
-            depth = None
-        if type(value) is not yaml.SequenceNode:
-            return [(value, None if depth is None else depth + 1)]
-        if depth is None:
-            return [(item, None) for item in value.value]
-        return [(item, depth + 2 if self._admit(item, depth + 1) else None) for item in value.value]
+    def _check(self, node: Any, depth: int) -> None:
+        """Checks nodes the data does not take as they are (merged, or under a key that is not text)."""
+        kept = self.values, self.keys, self.diagnostics
+        self.values, self.keys, self.diagnostics = {}, {}, []
+        self.convert(node, (), (1, 1), depth)
+        self.values, self.keys, self.diagnostics = kept
 
     def _admit(self, node: Any, depth: int) -> bool:
         """Checks a node where the text defines it; False for an alias, which is measured instead."""

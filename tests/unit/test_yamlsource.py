@@ -302,3 +302,22 @@ def test_merging_what_is_not_a_mapping() -> None:
     assert messages("a: {<<: [1, {b: 2}]}\n") == [
         (1, 10, "manifest.yaml", "invalid YAML: `<<` can only merge a mapping or a list of mappings")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("a: {1: !t z}\n", 8),  # under a key that is not text
+        ("a: {[!t x]: 1}\n", 6),  # inside a key that is a collection
+        ("a: {<<: [[!t x]]}\n", 11),  # merged, though not a mapping
+        ("a: {<<: {k: !t 2}, k: 3}\n", 13),  # merged, though the mapping has the key
+    ],
+)
+def test_nodes_the_data_leaves_out_are_checked_too(text: str, column: int) -> None:
+    assert messages(text) == [(1, column, "manifest.yaml", "YAML tags such as !t are not allowed")]
+
+
+def test_an_alias_as_a_key_is_not_a_duplicate_but_what_follows_may_be() -> None:
+    assert messages("? &k b\n: 1\n*k : 2\nb: 3\n") == [
+        (4, 1, "manifest.yaml", "duplicate key 'b' (first given at line 1)")
+    ]
