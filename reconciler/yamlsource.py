@@ -268,8 +268,10 @@ class _Walk:
         first_lines: dict[str, int] = {}
         for index, (key_node, value_node) in enumerate(node.value):
             scalar = type(key_node) is yaml.ScalarNode
-            if depth is not None:
-                self._check_key(key_node, depth, first_lines) if scalar else self._check(key_node, depth)
+            if depth is not None and scalar:
+                self._check_key(key_node, depth, first_lines)
+            elif depth is not None:
+                self._check(key_node, depth)
             if scalar and key_node.value == "<<" and not key_node.style:
                 if depth is not None:
                     self._check(value_node, depth)
