@@ -318,7 +318,8 @@ class _Walk:
             self._admit(key, depth)
 
     def _check(self, node: Any, depth: int) -> None:
-        """Checks nodes the data does not take as they are (merged, or under a key that is not text)."""
+        """Checks, reading them aside, nodes the data leaves out or takes otherwise: keys that are
+        collections, values under keys that are not text, and what `<<` merges."""
         kept = self.values, self.keys, self.diagnostics
         self.values, self.keys, self.diagnostics = {}, {}, []
         self.convert(node, (), (1, 1), depth)
