@@ -9,6 +9,7 @@ run once every file has been read. Nothing here raises for bad input.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import os
 import re
@@ -365,13 +366,20 @@ def _pair_validated(raw: Any, value: Any, known: dict[int, Spec]) -> None:
     that its objects are not validated a second time one by one: the same model on the same data."""
     if isinstance(value, Spec) and isinstance(raw, dict):
         known[id(raw)] = value
-        for name, info in type(value).model_fields.items():
-            key = info.alias or name
-            if key in raw:
-                _pair_validated(raw[key], getattr(value, name), known)
+        for name, key in _field_keys(type(value)):
+            item = getattr(value, name)
+            if isinstance(item, Spec | list) and key in raw:  # text and numbers hold no models
+                _pair_validated(raw[key], item, known)
     elif isinstance(value, list) and isinstance(raw, list) and len(value) == len(raw):
         for raw_item, item in zip(raw, value, strict=True):
-            _pair_validated(raw_item, item, known)
+            if isinstance(item, Spec | list):
+                _pair_validated(raw_item, item, known)
+
+
+@functools.cache
+def _field_keys(model: type[Spec]) -> tuple[tuple[str, str], ...]:
+    """A model's fields, each with its key in the manifest."""
+    return tuple((name, info.alias or name) for name, info in model.model_fields.items())
 
 
 def _renamed_from_problems(objects: list[Declaration]) -> Iterator[Diagnostic]:

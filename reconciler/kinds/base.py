@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import difflib
-import unicodedata
+import functools
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -50,14 +59,18 @@ def single_line(text: str) -> str:
     edits them in a single-line input, and Jira refuses line breaks in its other single-line fields. A line
     break or control character in a name is a typo or an attempt to forge the plan a reviewer reads.
     """
-    for char in text:
-        if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
-            raise problem(
-                "control_character",
-                f"{text!r} contains U+{ord(char):04X}, a line break or control character; "
-                "a name is one line of text",
-            )
+    found = _LINE_BREAK_OR_CONTROL.search(text)
+    if found:
+        raise problem(
+            "control_character",
+            f"{text!r} contains U+{ord(found.group()):04X}, a line break or control character; "
+            "a name is one line of text",
+        )
     return text
+
+
+# Unicode's control characters (category Cc) and the line and paragraph separators
+_LINE_BREAK_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 NonEmptyName = Annotated[str, Field(min_length=1)]
@@ -114,10 +127,19 @@ def _holder_from_text(value: Any) -> Any:
             raise problem(
                 "holder", f"write `{kind}:{parameter}` without a space after the colon, or quote it"
             )
-    if isinstance(value, str):
-        kind, sep, parameter = value.partition(":")
-        return {"type": kind, "parameter": parameter} if sep else {"type": kind}
-    return value
+    return _holder_of_text(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _holder_of_text(text: str) -> Holder | dict[str, str]:
+    """`group:NAME` as a Holder, built once: schemes repeat a few holders thousands of times. A text that
+    is no valid holder stays a mapping, for the validation of the field to say why, where it is."""
+    kind, sep, parameter = text.partition(":")
+    data = {"type": kind, "parameter": parameter} if sep else {"type": kind}
+    try:
+        return Holder.model_validate(data)
+    except ValidationError:
+        return data
 
 
 HolderRef = Annotated[

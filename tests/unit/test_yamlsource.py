@@ -233,3 +233,91 @@ def test_empty_values_followed_by_a_comment_or_the_end_of_the_text_stay_after_th
 def test_tabs_where_libyaml_and_ruamel_agree() -> None:
     loaded, diagnostics = load("a: 'x\ty'  # a\ttab\nb: [1,\t2]\n")
     assert diagnostics == [] and loaded is not None and loaded.data == {"a": "x\ty", "b": [1, 2]}
+
+
+def messages(text: str) -> list[tuple[int, int, str, str]]:
+    _, diagnostics = load(text)
+    return [(d.source.line, d.source.column, d.code, d.message) for d in diagnostics if d.source]
+
+
+def test_an_alias_to_its_own_enclosing_mapping_deep_inside_it() -> None:
+    assert messages("a: &x {b: {c: [1, {d: *x}]}}\n") == [
+        (1, 23, "manifest.yaml", "alias *x refers to itself")
+    ]
+    assert messages("a: &x {<<: *x}\n") == [(1, 12, "manifest.yaml", "alias *x refers to itself")]
+
+
+def test_a_refused_alias_is_placed_at_the_alias_not_at_a_comment_naming_it() -> None:
+    assert messages("a: &x [1, # *x is here\n  *x]\n") == [
+        (2, 3, "manifest.yaml", "alias *x refers to itself")
+    ]
+
+
+def test_alias_bomb_through_merge_keys_fails_fast() -> None:
+    lines = ["a0: &a0 {k0: 1, k1: 2, k2: 3, k3: 4, k4: 5, k5: 6, k6: 7, k7: 8, k8: 9}"]
+    lines += [f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 9)}]}}" for i in range(1, 9)]
+    assert messages("\n".join(lines) + "\n") == [
+        (5, 40, "manifest.too_large", "aliases expand to more than 100000 nodes; the document is refused")
+    ]
+
+
+def test_duplicate_keys_inside_merged_mappings() -> None:
+    text = "a: &x {k: 1, k: 2}\nb: {<<: *x}\nc: {<<: {d: 1, d: 2}}\n"
+    assert messages(text) == [
+        (1, 14, "manifest.yaml", "duplicate key 'k' (first given at line 1)"),
+        (3, 16, "manifest.yaml", "duplicate key 'd' (first given at line 3)"),
+    ]
+
+
+def test_aliases_inside_an_inline_merged_mapping_are_measured() -> None:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for previous, name in zip("abcd", "bcde", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    lines.append("g: {<<: {x: [*e, *e]}}")
+    assert codes("\n".join(lines) + "\n") == [(6, 14, "manifest.too_large")]
+
+
+@pytest.mark.parametrize("text", ["a: ! z\n", "a: &q ! z\n", "a: [! x]\n", "a: ! [1]\n"])
+def test_the_non_specific_tag_alone_is_refused(text: str) -> None:
+    assert [message for *_, message in messages(text)] == ["YAML tags such as ! are not allowed"]
+
+
+def test_tags_on_keys_and_aliases_as_keys() -> None:
+    assert messages("a: &s x\n*s : 2\n!!str x: 3\n") == [
+        (3, 1, "manifest.yaml", "YAML tags such as !!str are not allowed")
+    ]
+
+
+def test_an_aliased_scalar_is_interpolated_where_it_is_used() -> None:
+    loaded, diagnostics = load("a: &t ${TEAM}\nb: [*t, *t]\n", {"TEAM": "SRE"})
+    assert diagnostics == [] and loaded is not None and loaded.data == {"a": "SRE", "b": ["SRE", "SRE"]}
+
+
+def test_nesting_beyond_the_pure_python_composers_recursion_is_too_deep() -> None:
+    _, diagnostics = load_yaml_text("a: " + "[" * 5000 + "]" * 5000 + "\n", "m.yaml", {}, libyaml=False)
+    assert [d.code for d in diagnostics] == ["manifest.too_large"]
+
+
+def test_merging_what_is_not_a_mapping() -> None:
+    assert messages("a: {<<: [1, {b: 2}]}\n") == [
+        (1, 10, "manifest.yaml", "invalid YAML: `<<` can only merge a mapping or a list of mappings")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("a: {1: !t z}\n", 8),  # under a key that is not text
+        ("a: {[!t x]: 1}\n", 6),  # inside a key that is a collection
+        ("a: {<<: [[!t x]]}\n", 11),  # merged, though not a mapping
+        ("a: {<<: {k: !t 2}, k: 3}\n", 13),  # merged, though the mapping has the key
+    ],
+)
+def test_nodes_the_data_leaves_out_are_checked_too(text: str, column: int) -> None:
+    assert messages(text) == [(1, column, "manifest.yaml", "YAML tags such as !t are not allowed")]
+
+
+def test_an_alias_as_a_key_is_not_a_duplicate_but_what_follows_may_be() -> None:
+    assert messages("? &k b\n: 1\n*k : 2\nb: 3\n") == [
+        (4, 1, "manifest.yaml", "duplicate key 'b' (first given at line 1)")
+    ]
