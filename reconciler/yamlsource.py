@@ -97,19 +97,28 @@ def load_yaml_text(
     with cycle_collection_paused():  # what is read here makes no cycles
         try:
             refusal = _ruamel_refusal(text, file) if "\t" in text else None
-            refusals = [refusal] if refusal else []
-            if not refusals and ("&" in text or "*" in text or "!" in text):
-                refusals = _judge(text, file, loader)
+            refusals = (
+                [refusal] if refusal else _judge(text, file, loader) if "&" in text or "!" in text else []
+            )
             if refusals:
                 return None, refusals
-            root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
             walk = _Walk(text, file, os.environ if environ is None else environ)
-            data = walk.read(root)
+            root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
+            data = walk.convert(
+                root, (), _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1), 0
+            )
             if walk.refusals:
                 return None, [walk.refusals[place] for place in sorted(walk.refusals)]
             return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
         except yaml.YAMLError as exc:
-            return None, [_libyaml_refusal(exc, text, file)]
+            refusal = _refusal(exc, file)
+            if isinstance(
+                exc, yaml.composer.ComposerError
+            ):  # _judge, reading as far, words it as manifests do
+                return None, _judge(text, file, loader) or [refusal]
+            if "maximum nesting depth" in refusal.message:  # libyaml's own limit, which `[[[...` meets first
+                return None, [error("manifest.too_large", _TOO_DEEP, source=refusal.source)]
+            return None, [_ruamel_refusal(text, file) or refusal]
         except RecursionError:  # PyYAML's pure-Python composer recurses as deep as the text nests
             return None, [error("manifest.too_large", _TOO_DEEP, source=start)]
         except (ValueError, TypeError, OverflowError) as exc:
@@ -149,24 +158,15 @@ def _refusal(exc: Any, file: str) -> Diagnostic:
     return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
 
 
-def _libyaml_refusal(exc: yaml.YAMLError, text: str, file: str) -> Diagnostic:
-    refusal = _refusal(exc, file)
-    if isinstance(exc, yaml.composer.ComposerError):  # after _judge, a second document is all it refuses
-        return error("manifest.yaml", "one YAML document per file, please", source=refusal.source)
-    if "maximum nesting depth" in refusal.message:  # libyaml's own limit, which `[[[...` meets first
-        return error("manifest.too_large", _TOO_DEEP, source=refusal.source)
-    return _ruamel_refusal(text, file) or refusal
-
-
 def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
-    """Refuses, on the parser's events, what the composed nodes hide or would multiply: explicit tags (the
-    composer forgets `!` alone), anchors defined twice, aliases before their anchor or inside what it stands
-    for, and aliases that expand to more than MAX_ALIAS_NODES nodes in all (the "billion laughs"). An alias
-    is measured where it is, before anything is expanded."""
+    """Refuses, on the parser's events, explicit tags (the composer forgets `!` alone), then stops at what
+    composing would refuse or multiply: a second document, an anchor defined twice, an alias before its
+    anchor or inside what it stands for, aliases expanding to more than MAX_ALIAS_NODES nodes in all (the
+    "billion laughs"). Each alias is measured where it is, before anything is expanded."""
     refusals: list[Diagnostic] = []
     opened: list[tuple[str | None, int]] = []  # the collections not closed yet: anchor, nodes before them
     sizes: dict[str, int | None] = {}  # anchor -> the nodes it stands for; None while it is open
-    nodes = expanded = 0
+    nodes = expanded = documents = 0
 
     def refuse(message: str, code: str = "manifest.yaml") -> list[Diagnostic]:
         refusals.append(error(code, message, source=SourceSpan(file, *_at(event.start_mark))))
@@ -178,8 +178,12 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
             name, before = opened.pop()
             if name is not None:
                 sizes[name] = nodes - before
+        elif kind is yaml.DocumentStartEvent and documents:
+            return refuse("one YAML document per file, please")
+        elif kind is yaml.DocumentStartEvent:
+            documents = 1
         elif kind is yaml.AliasEvent and anchor not in sizes:
-            refuse(f"alias *{anchor} has no anchor &{anchor} before it")
+            return refuse(f"alias *{anchor} has no anchor &{anchor} before it")
         elif kind is yaml.AliasEvent:
             size = sizes[event.anchor]
             if size is None:
@@ -195,7 +199,7 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
             if event.tag:
                 refuse(f"YAML tags such as {event.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed")
             if anchor in sizes:
-                refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
+                return refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
             if anchor is not None:
                 sizes[anchor] = 1 if kind is yaml.ScalarEvent else None
             if kind is not yaml.ScalarEvent:
@@ -205,10 +209,6 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
 
 def _at(mark: Any) -> Position:
     return mark.line + 1, mark.column + 1
-
-
-class _TooDeep(Exception):
-    """Nesting too deep: reading on would only repeat it."""
 
 
 class _Walk:
@@ -221,15 +221,8 @@ class _Walk:
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.refusals: dict[
-            tuple[Position, str], Diagnostic
-        ] = {}  # by place: a node read twice, refused once
-
-    def read(self, root: Any) -> Any:
-        try:
-            return self.convert(root, (), _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1), 0)
-        except _TooDeep:
-            return None
+        # by place: a node read twice (through an alias) is refused once
+        self.refusals: dict[tuple[Position, str], Diagnostic] = {}
 
     def convert(self, node: Any, path: DataPath, position: Position, depth: int) -> Any:
         """A node's value; `depth`: the number of collections around it."""
@@ -242,63 +235,53 @@ class _Walk:
                     self._report("manifest.env", problem, position)
             return value
         if depth >= MAX_DEPTH:
-            self._refuse(_TOO_DEEP, _at(node.start_mark), "manifest.too_large")
-            raise _TooDeep
+            return self._refuse(_TOO_DEEP, _at(node.start_mark), "manifest.too_large")
         if type(node) is yaml.SequenceNode:
             items = enumerate(node.value)
             return [
                 self.convert(item, (*path, index), _at(item.start_mark), depth + 1) for index, item in items
             ]
         result: dict[str, Any] = {}
-        self._fill(result, path, node, depth + 1, None)
+        self._fill(result, path, node, depth + 1)
         return result
 
     def _fill(
-        self, result: dict[str, Any], path: DataPath, node: Any, depth: int, taken: set[Any] | None
+        self, result: dict[str, Any], path: DataPath, node: Any, depth: int, merged: bool = False
     ) -> None:
-        """Adds a mapping's entries to `result`, then those its `<<` keys merge in that it lacks. `taken`: the
-        keys `result` has, when the mapping is merged into it; its entries are then placed at `result`'s."""
+        """Adds a mapping's entries to `result`, then those its `<<` keys merge in that it lacks; entries
+        `merged` into it are placed at `result`'s position."""
         sources: list[Any] = []
-        first_keys: dict[str, Any] = {}  # an alias is its anchor's very node, so it is no duplicate of it
+        first_keys: dict[str, Any] = {}  # an alias is its anchor's very node: no duplicate of it
         for index, (key_node, value_node) in enumerate(node.value):
             scalar = type(key_node) is yaml.ScalarNode
-            if scalar:
-                first = first_keys.setdefault(key_node.value, key_node)
-                if first is not key_node:
-                    message = (
-                        f"duplicate key {key_node.value!r} (first given at line {first.start_mark.line + 1})"
-                    )
-                    self._refuse(message, _at(key_node.start_mark))
-            else:
+            if not scalar:
                 self._aside(key_node, depth)
+            elif first_keys.setdefault(key_node.value, key_node) is not key_node:
+                line = first_keys[key_node.value].start_mark.line + 1
+                message = f"duplicate key {key_node.value!r} (first given at line {line})"
+                self._refuse(message, _at(key_node.start_mark))
             if scalar and key_node.value == "<<" and not key_node.style:
                 sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
-            if taken is None:
-                key_position, value_position = _at(key_node.start_mark), _at(value_node.start_mark)
-                if not value_node.value and type(value_node) is yaml.ScalarNode and not value_node.style:
-                    value_position = self._empty_value_at(node, index)
-            elif (key_node.value if scalar else key_node) in taken:
-                self._aside(value_node, depth)
-                continue
-            else:
-                taken.add(key_node.value if scalar else key_node)
+            key_position, value_position = _at(key_node.start_mark), _at(value_node.start_mark)
+            if merged:
                 key_position = value_position = self.values[path]
+            elif not value_node.value and type(value_node) is yaml.ScalarNode and not value_node.style:
+                value_position = self._empty_value_at(node, index)
             key = scalar_value(key_node) if scalar else None
             if type(key) is not str:
                 shown = key_node.value if scalar else ""
                 message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
                 self._report("manifest.invalid", message, key_position)
                 self._aside(value_node, depth)
-                continue
-            self.keys[(*path, key)] = key_position
-            result[key] = self.convert(value_node, (*path, key), value_position, depth)
-        if sources:
-            taken = set() if taken is None else taken
-            taken.update(key.value for key, _ in node.value if type(key) is yaml.ScalarNode)
+            elif merged and key in result:
+                self._aside(value_node, depth)
+            else:
+                self.keys[(*path, key)] = key_position
+                result[key] = self.convert(value_node, (*path, key), value_position, depth)
         for source in sources:
             if type(source) is yaml.MappingNode:
-                self._fill(result, path, source, depth, taken)
+                self._fill(result, path, source, depth, merged=True)
             else:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report("manifest.yaml", message, _at(source.start_mark))
@@ -306,11 +289,10 @@ class _Walk:
 
     def _aside(self, node: Any, depth: int) -> None:
         """Checks a node the data leaves out (a key that is a collection, a value under a key that is not
-        text, what `<<` merges but the data does not take) by reading it aside."""
-        kept = self.values, self.keys, self.diagnostics
-        self.values, self.keys, self.diagnostics = {}, {}, []
-        self.convert(node, (), (1, 1), depth)
-        self.values, self.keys, self.diagnostics = kept
+        text, what `<<` merges but the data does not take) by reading it into nothing."""
+        aside = _Walk(self.text, self.file, self.environ)
+        aside.refusals = self.refusals
+        aside.convert(node, (), (1, 1), depth)
 
     def _empty_value_at(self, mapping: Any, index: int) -> Position:
         """Where ruamel.yaml placed an entry's empty value: after the `:` in a flow mapping or when a comment
