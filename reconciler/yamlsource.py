@@ -1,12 +1,11 @@
 """Reading manifest YAML safely, into plain Python data plus the position of every node.
 
-libyaml composes a text once (through PyYAML), and one walk over the nodes gives plain data and a SourceMap,
-refusing duplicate keys and nesting deeper than MAX_DEPTH. Only anchors, aliases and tags need more care, and
-a text with one of them (with `&`, `*` or `!`) has its parser events judged first: see _judge. The composer
-refuses a second document. Files above MAX_FILE_BYTES are never parsed; scalars are read by yamlscalars.
-
-ruamel.yaml's parser, which read manifests before, still judges two kinds of text, to keep their documented
-diagnostics: texts libyaml refuses, and texts with a tab (libyaml reads `[x<TAB>y]` where ruamel refuses it).
+libyaml composes a text (through PyYAML) and one walk over the nodes gives plain data and a SourceMap,
+refusing duplicate keys and nesting deeper than MAX_DEPTH. Anchors, aliases and tags need more: a text with
+`&` or `!`, or one the composer refuses, is judged on its parser events (_judge). Files above MAX_FILE_BYTES
+are never parsed; yamlscalars gives scalars their values. ruamel.yaml's parser, which read manifests before,
+still judges texts libyaml refuses and texts with a tab (libyaml reads `[x<TAB>y]` where ruamel refuses
+it), to keep their documented diagnostics.
 """
 
 from __future__ import annotations
@@ -96,26 +95,21 @@ def load_yaml_text(
     loader = _LIBYAML if libyaml else _PURE_PYTHON
     with cycle_collection_paused():  # what is read here makes no cycles
         try:
-            refusal = _ruamel_refusal(text, file) if "\t" in text else None
-            refusals = (
-                [refusal] if refusal else _judge(text, file, loader) if "&" in text or "!" in text else []
-            )
-            if refusals:
+            if "\t" in text and (refusal := _ruamel_refusal(text, file)):
+                return None, [refusal]
+            if ("&" in text or "!" in text) and (refusals := _judge(text, loader, file)):
                 return None, refusals
-            walk = _Walk(text, file, os.environ if environ is None else environ)
             root = yaml.compose(text, Loader=loader) or yaml.ScalarNode("", "")
-            data = walk.convert(
-                root, (), _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1), 0
-            )
+            walk = _Walk(text, file, os.environ if environ is None else environ)
+            root_at = _at(root.start_mark) if isinstance(root, yaml.CollectionNode) else (1, 1)
+            data = walk.convert(root, (), root_at, 0)
             if walk.refusals:
                 return None, [walk.refusals[place] for place in sorted(walk.refusals)]
             return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
+        except yaml.composer.ComposerError as exc:  # _judge, reading as far, words it as manifests do
+            return None, _judge(text, loader, file) or [_refusal(exc, file)]
         except yaml.YAMLError as exc:
             refusal = _refusal(exc, file)
-            if isinstance(
-                exc, yaml.composer.ComposerError
-            ):  # _judge, reading as far, words it as manifests do
-                return None, _judge(text, file, loader) or [refusal]
             if "maximum nesting depth" in refusal.message:  # libyaml's own limit, which `[[[...` meets first
                 return None, [error("manifest.too_large", _TOO_DEEP, source=refusal.source)]
             return None, [_ruamel_refusal(text, file) or refusal]
@@ -136,6 +130,7 @@ class _Untyped:
 _LIBYAML: type[Any] = type("_Libyaml", (_Untyped, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {})
 _PURE_PYTHON: type[Any] = type("_PurePython", (_Untyped, yaml.SafeLoader), {})
 _TOO_DEEP = f"the document is nested more than {MAX_DEPTH} levels deep"
+_TOO_MANY = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused"
 
 
 def _ruamel_refusal(text: str, file: str) -> Diagnostic | None:
@@ -158,46 +153,40 @@ def _refusal(exc: Any, file: str) -> Diagnostic:
     return error("manifest.yaml", message, source=SourceSpan(file, *_at(mark)))
 
 
-def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
-    """Refuses, on the parser's events, explicit tags (the composer forgets `!` alone), then stops at what
-    composing would refuse or multiply: a second document, an anchor defined twice, an alias before its
-    anchor or inside what it stands for, aliases expanding to more than MAX_ALIAS_NODES nodes in all (the
-    "billion laughs"). Each alias is measured where it is, before anything is expanded."""
+def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
+    """Refuses, on the parser's events, every explicit tag (the composer forgets `!` alone), then the first
+    second document, anchor defined twice, alias before its anchor or inside what it stands for, or alias
+    that brings the nodes aliases add past MAX_ALIAS_NODES (the "billion laughs")."""
     refusals: list[Diagnostic] = []
     opened: list[tuple[str | None, int]] = []  # the collections not closed yet: anchor, nodes before them
     sizes: dict[str, int | None] = {}  # anchor -> the nodes it stands for; None while it is open
     nodes = expanded = documents = 0
 
     def refuse(message: str, code: str = "manifest.yaml") -> list[Diagnostic]:
-        refusals.append(error(code, message, source=SourceSpan(file, *_at(event.start_mark))))
-        return refusals
+        return [*refusals, error(code, message, source=SourceSpan(file, *_at(event.start_mark)))]
 
     for event in iter(loader(text).get_event, None):
         kind, anchor = type(event), getattr(event, "anchor", None)
+        documents += kind is yaml.DocumentStartEvent
+        if documents > 1:
+            return refuse("one YAML document per file, please")
         if kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
             name, before = opened.pop()
             if name is not None:
                 sizes[name] = nodes - before
-        elif kind is yaml.DocumentStartEvent and documents:
-            return refuse("one YAML document per file, please")
-        elif kind is yaml.DocumentStartEvent:
-            documents = 1
-        elif kind is yaml.AliasEvent and anchor not in sizes:
-            return refuse(f"alias *{anchor} has no anchor &{anchor} before it")
         elif kind is yaml.AliasEvent:
+            if anchor not in sizes:
+                return refuse(f"alias *{anchor} has no anchor &{anchor} before it")
             size = sizes[event.anchor]
             if size is None:
                 return refuse(f"alias *{anchor} refers to itself")
             nodes, expanded = nodes + size, expanded + size
             if expanded > MAX_ALIAS_NODES:
-                return refuse(
-                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes; the document is refused",
-                    "manifest.too_large",
-                )
+                return refuse(_TOO_MANY, "manifest.too_large")
         elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
             nodes += 1
             if event.tag:
-                refuse(f"YAML tags such as {event.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed")
+                refusals = refuse(f"YAML tags such as {event.tag.replace(_CORE_TAG, '!!')} are not allowed")
             if anchor in sizes:
                 return refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
             if anchor is not None:
@@ -207,22 +196,24 @@ def _judge(text: str, file: str, loader: type[Any]) -> list[Diagnostic]:
     return refusals
 
 
+_CORE_TAG = "tag:yaml.org,2002:"
+
+
 def _at(mark: Any) -> Position:
     return mark.line + 1, mark.column + 1
 
 
 class _Walk:
     """Turns the composed nodes into plain data, recording positions, interpolating `${VAR}` and refusing
-    duplicate keys and nesting too deep. An alias's node is read again where the alias is (_judge has
-    measured it); a node the data leaves out is read aside, to be checked too."""
+    duplicate keys and nesting too deep. An alias's node is read again where the alias is (_judge has measured
+    it), and a node the data leaves out is read aside, to be checked too."""
 
     def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
         self.text, self.file, self.environ = text, file, environ
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
         self.diagnostics: list[Diagnostic] = []
-        # by place: a node read twice (through an alias) is refused once
-        self.refusals: dict[tuple[Position, str], Diagnostic] = {}
+        self.refusals: dict[tuple[Position, str], Diagnostic] = {}  # a node read twice is refused once
 
     def convert(self, node: Any, path: DataPath, position: Position, depth: int) -> Any:
         """A node's value; `depth`: the number of collections around it."""
@@ -235,12 +226,11 @@ class _Walk:
                     self._report("manifest.env", problem, position)
             return value
         if depth >= MAX_DEPTH:
-            return self._refuse(_TOO_DEEP, _at(node.start_mark), "manifest.too_large")
+            self._refuse(_TOO_DEEP, _at(node.start_mark), "manifest.too_large")
+            return None
         if type(node) is yaml.SequenceNode:
             items = enumerate(node.value)
-            return [
-                self.convert(item, (*path, index), _at(item.start_mark), depth + 1) for index, item in items
-            ]
+            return [self.convert(item, (*path, at), _at(item.start_mark), depth + 1) for at, item in items]
         result: dict[str, Any] = {}
         self._fill(result, path, node, depth + 1)
         return result
@@ -248,18 +238,19 @@ class _Walk:
     def _fill(
         self, result: dict[str, Any], path: DataPath, node: Any, depth: int, merged: bool = False
     ) -> None:
-        """Adds a mapping's entries to `result`, then those its `<<` keys merge in that it lacks; entries
-        `merged` into it are placed at `result`'s position."""
+        """Adds a mapping's entries to `result`, then those its `<<` keys merge in that `result` lacks;
+        entries `merged` into `result` are placed where it is."""
         sources: list[Any] = []
-        first_keys: dict[str, Any] = {}  # an alias is its anchor's very node: no duplicate of it
+        first_keys: dict[str, Any] = {}  # an alias is its anchor's very node, so no duplicate of it
         for index, (key_node, value_node) in enumerate(node.value):
             scalar = type(key_node) is yaml.ScalarNode
             if not scalar:
                 self._aside(key_node, depth)
             elif first_keys.setdefault(key_node.value, key_node) is not key_node:
                 line = first_keys[key_node.value].start_mark.line + 1
-                message = f"duplicate key {key_node.value!r} (first given at line {line})"
-                self._refuse(message, _at(key_node.start_mark))
+                self._refuse(
+                    f"duplicate key {key_node.value!r} (first given at line {line})", _at(key_node.start_mark)
+                )
             if scalar and key_node.value == "<<" and not key_node.style:
                 sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
@@ -273,8 +264,7 @@ class _Walk:
                 shown = key_node.value if scalar else ""
                 message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
                 self._report("manifest.invalid", message, key_position)
-                self._aside(value_node, depth)
-            elif merged and key in result:
+            if type(key) is not str or (merged and key in result):
                 self._aside(value_node, depth)
             else:
                 self.keys[(*path, key)] = key_position
@@ -299,11 +289,8 @@ class _Walk:
         or the end of a text without a final line break follows, else at the next token."""
         after_colon, pairs = mapping.value[index][1].start_mark, mapping.value
         line_end = self.text.find("\n", after_colon.index)
-        if (
-            mapping.flow_style
-            or line_end < 0
-            or self.text[after_colon.index : line_end].lstrip(" ")[:1] == "#"
-        ):
+        rest_of_line = self.text[after_colon.index : line_end].lstrip(" ")
+        if mapping.flow_style or line_end < 0 or rest_of_line[:1] == "#":
             return _at(after_colon)
         return _at(pairs[index + 1][0].start_mark if index + 1 < len(pairs) else mapping.end_mark)
 
