@@ -206,7 +206,7 @@ def _at(mark: Any) -> Position:
 class _Walk:
     """Turns the composed nodes into plain data, recording positions, interpolating `${VAR}` and refusing
     duplicate keys and nesting too deep. An alias's node is read again where the alias is (_judge has measured
-    it), and a node the data leaves out is read aside, to be checked too."""
+    it)."""
 
     def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
         self.text, self.file, self.environ = text, file, environ
@@ -243,15 +243,11 @@ class _Walk:
         sources: list[Any] = []
         first_keys: dict[str, Any] = {}  # an alias is its anchor's very node, so no duplicate of it
         for index, (key_node, value_node) in enumerate(node.value):
-            scalar = type(key_node) is yaml.ScalarNode
-            if not scalar:
-                self._aside(key_node, depth)
-            elif first_keys.setdefault(key_node.value, key_node) is not key_node:
-                line = first_keys[key_node.value].start_mark.line + 1
-                self._refuse(
-                    f"duplicate key {key_node.value!r} (first given at line {line})", _at(key_node.start_mark)
-                )
-            if scalar and key_node.value == "<<" and not key_node.style:
+            scalar, name = type(key_node) is yaml.ScalarNode, key_node.value
+            if scalar and first_keys.setdefault(name, key_node) is not key_node:
+                line = first_keys[name].start_mark.line + 1
+                self._refuse(f"duplicate key {name!r} (first given at line {line})", _at(key_node.start_mark))
+            if scalar and name == "<<" and not key_node.style:
                 sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
             key_position, value_position = _at(key_node.start_mark), _at(value_node.start_mark)
@@ -261,12 +257,11 @@ class _Walk:
                 value_position = self._empty_value_at(node, index)
             key = scalar_value(key_node) if scalar else None
             if type(key) is not str:
-                shown = key_node.value if scalar else ""
-                message = f"keys must be text; write {shown!r} in quotes" if shown else "keys must be text"
+                message = (
+                    f"keys must be text; write {name!r} in quotes" if scalar and name else "keys must be text"
+                )
                 self._report("manifest.invalid", message, key_position)
-            if type(key) is not str or (merged and key in result):
-                self._aside(value_node, depth)
-            else:
+            elif not (merged and key in result):
                 self.keys[(*path, key)] = key_position
                 result[key] = self.convert(value_node, (*path, key), value_position, depth)
         for source in sources:
@@ -275,14 +270,6 @@ class _Walk:
             else:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report("manifest.yaml", message, _at(source.start_mark))
-                self._aside(source, depth)
-
-    def _aside(self, node: Any, depth: int) -> None:
-        """Checks a node the data leaves out (a key that is a collection, a value under a key that is not
-        text, what `<<` merges but the data does not take) by reading it into nothing."""
-        aside = _Walk(self.text, self.file, self.environ)
-        aside.refusals = self.refusals
-        aside.convert(node, (), (1, 1), depth)
 
     def _empty_value_at(self, mapping: Any, index: int) -> Position:
         """Where ruamel.yaml placed an entry's empty value: after the `:` in a flow mapping or when a comment
