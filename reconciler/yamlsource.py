@@ -1,11 +1,10 @@
-"""Reading manifest YAML safely, into plain Python data plus the position of every node.
+"""Reading manifest YAML safely, into plain Python data (yamlscalars gives scalars their values) plus the
+position of every node. libyaml composes the text (through PyYAML) and one walk over the nodes gives the data
+and a SourceMap, refusing duplicate keys and nesting deeper than MAX_DEPTH. Only anchors, aliases and tags
+need more care: a text with `&` or `!`, or one the composer refuses, is judged on its parser events first.
 
-libyaml composes a text (through PyYAML) and one walk over the nodes gives plain data and a SourceMap,
-refusing duplicate keys and nesting deeper than MAX_DEPTH. Anchors, aliases and tags need more: a text with
-`&` or `!`, or one the composer refuses, is judged on its parser events (_judge). Files above MAX_FILE_BYTES
-are never parsed; yamlscalars gives scalars their values. ruamel.yaml's parser, which read manifests before,
-still judges texts libyaml refuses and texts with a tab (libyaml reads `[x<TAB>y]` where ruamel refuses
-it), to keep their documented diagnostics.
+ruamel.yaml's parser, which read manifests before, still judges two kinds of text, to keep their documented
+diagnostics: texts libyaml refuses, and texts with a tab (libyaml reads `[x<TAB>y]` where ruamel refuses it).
 """
 
 from __future__ import annotations
@@ -186,7 +185,9 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
         elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
             nodes += 1
             if event.tag:
-                refusals = refuse(f"YAML tags such as {event.tag.replace(_CORE_TAG, '!!')} are not allowed")
+                refusals = refuse(
+                    f"YAML tags such as {event.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed"
+                )
             if anchor in sizes:
                 return refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
             if anchor is not None:
@@ -196,17 +197,13 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
     return refusals
 
 
-_CORE_TAG = "tag:yaml.org,2002:"
-
-
 def _at(mark: Any) -> Position:
     return mark.line + 1, mark.column + 1
 
 
 class _Walk:
     """Turns the composed nodes into plain data, recording positions, interpolating `${VAR}` and refusing
-    duplicate keys and nesting too deep. An alias's node is read again where the alias is (_judge has measured
-    it)."""
+    duplicate keys and nesting too deep. An alias's node, which _judge has measured, is read again."""
 
     def __init__(self, text: str, file: str, environ: Mapping[str, str]) -> None:
         self.text, self.file, self.environ = text, file, environ
