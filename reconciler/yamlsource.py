@@ -190,7 +190,9 @@ class _Walk:
         first_keys: dict[str, Any] = {}  # an alias is its anchor's very node, so no duplicate of it
         for index, (key_node, value_node) in enumerate(node.value):
             scalar, name = type(key_node) is yaml.ScalarNode, key_node.value
-            if scalar and first_keys.setdefault(name, key_node) is not key_node:
+            if not scalar:
+                self._aside(key_node, depth)
+            elif first_keys.setdefault(name, key_node) is not key_node:
                 line = first_keys[name].start_mark.line + 1
                 self._refuse(f"duplicate key {name!r} (first given at line {line})", at(key_node.start_mark))
             if scalar and name == "<<" and not key_node.style:
@@ -207,7 +209,9 @@ class _Walk:
                     f"keys must be text; write {name!r} in quotes" if scalar and name else "keys must be text"
                 )
                 self._report("manifest.invalid", message, key_position)
-            elif not (merged and key in result):
+            if type(key) is not str or (merged and key in result):
+                self._aside(value_node, depth)
+            else:
                 self.keys[(*path, key)] = key_position
                 result[key] = self.convert(value_node, (*path, key), value_position, depth)
         for source in sources:
@@ -216,6 +220,14 @@ class _Walk:
             else:
                 message = "invalid YAML: `<<` can only merge a mapping or a list of mappings"
                 self._report("manifest.yaml", message, at(source.start_mark))
+                self._aside(source, depth)
+
+    def _aside(self, node: Any, depth: int) -> None:
+        """Checks a node the data leaves out (a key that is a collection, a value under a key that is not
+        text, what `<<` merges but the data does not take) by reading it into nothing."""
+        aside = _Walk(self.text, self.file, self.environ)
+        aside.refusals = self.refusals
+        aside.convert(node, (), (1, 1), depth)
 
     def _empty_value_at(self, mapping: Any, index: int) -> Position:
         """Where ruamel.yaml placed an entry's empty value: after the `:` in a flow mapping or when a comment
