@@ -133,7 +133,7 @@ _VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
 _MALFORMED = "malformed ${...}: write ${NAME} for an environment variable, $${ for a literal ${"
 
 
-def _value(node: yaml.ScalarNode) -> Any:
+def _resolve(node: yaml.ScalarNode) -> Any:
     """A scalar's value: quoted and block scalars are text, plain ones follow the YAML 1.2 core schema."""
     value: str = node.value
     if node.style:
@@ -165,7 +165,7 @@ class _Walk:
         """A node's value; `depth`: the number of collections around it."""
         self.values[path] = position
         if type(node) is yaml.ScalarNode:
-            value = _value(node)
+            value = _resolve(node)
             if type(value) is str and "$" in value:
                 value = self._interpolate(value, position)
             return value
@@ -203,7 +203,7 @@ class _Walk:
                 key_position = value_position = self.values[path]
             elif not value_node.value and type(value_node) is yaml.ScalarNode and not value_node.style:
                 value_position = self._empty_value_at(node, index)
-            key = _value(key_node) if scalar else None
+            key = _resolve(key_node) if scalar else None
             if type(key) is not str:
                 message = (
                     f"keys must be text; write {name!r} in quotes" if scalar and name else "keys must be text"
