@@ -321,3 +321,26 @@ def test_an_alias_as_a_key_is_not_a_duplicate_but_what_follows_may_be() -> None:
     assert messages("? &k b\n: 1\n*k : 2\nb: 3\n") == [
         (4, 1, "manifest.yaml", "duplicate key 'b' (first given at line 1)")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("a: {1: {x: 1, x: 2}}\n", 15),  # under a key that is not text
+        ("? {x: 1, x: 2}\n: 1\n", 10),  # inside a key that is a collection
+        ("a: {<<: [[{x: 1, x: 1}]]}\n", 18),  # merged, though not a mapping
+        ("a: {<<: {k: {x: 1, x: 2}}, k: 3}\n", 20),  # merged, though the mapping has the key
+    ],
+)
+def test_duplicate_keys_in_nodes_the_data_leaves_out(text: str, column: int) -> None:
+    assert messages(text) == [(1, column, "manifest.yaml", "duplicate key 'x' (first given at line 1)")]
+
+
+def test_refusals_come_in_text_order_though_merged_entries_are_read_last() -> None:
+    assert [column for _, column, *_ in messages("c: {<<: {d: 1, d: 2}, e: {f: 1, f: 2}}\n")] == [16, 33]
+
+
+def test_ampersands_asterisks_and_exclamation_marks_in_text_are_only_text() -> None:
+    loaded, diagnostics = load("a: x*y\nb: '*'\nc: R&D\nd: 'Go!'  # & !\n")
+    assert diagnostics == [] and loaded is not None
+    assert loaded.data == {"a": "x*y", "b": "*", "c": "R&D", "d": "Go!"}
