@@ -35,7 +35,7 @@ def test_serve_logs_plain_lines_of_our_own(tmp_path: Path) -> None:
             try:
                 urllib.request.urlopen(f"{url.group(1)}/rest/api/3/myself", timeout=10)
             except urllib.error.HTTPError as exc:
-                assert exc.code == 401  # no credentials: a coloured status in werkzeug's own log
+                assert exc.code == 401  # no credentials: its status shows in the access log
         finally:
             process.terminate()
             _, rest = process.communicate(timeout=10)
