@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.reliability.conftest import Ledger, Mutation, Ran, Served, plan_keys, site_env, write_world
-from tests.reliability.world import duplicates, make_world
+from tests.reliability.world import World, duplicates, make_world
 
 
 def not_json(_body: bytes) -> bytes:
@@ -55,6 +55,8 @@ class Bad:
     mutation: Mutation
     endpoint: str  # what the error must name
     command: str = "plan"
+    # Holders and projects the plan reads only when the manifests name them (with_checked_reads).
+    checked_reads: bool = False
 
 
 CSM, OPS, JIRA = "/jsm/csm/.../api/v1", "/jsm/ops/.../v1", "/rest/api/3"
@@ -157,6 +159,38 @@ BAD = [
         edit(list),
         f"GET {JIRA}/permissions",
     ),
+    Bad(
+        "application-roles-an-object",
+        "GET",
+        r"/rest/api/3/applicationrole$",
+        edit(lambda roles: {"roles": roles}),
+        f"GET {JIRA}/applicationrole",
+        checked_reads=True,
+    ),
+    Bad(
+        "custom-fields-without-id",
+        "GET",
+        r"/rest/api/3/field$",
+        edit(lambda fields: [without("id")(f) for f in fields]),
+        f"GET {JIRA}/field",
+        checked_reads=True,
+    ),
+    Bad(
+        "users-values-a-string",
+        "GET",
+        r"/rest/api/3/user/bulk$",
+        put("values", "none"),
+        f"GET {JIRA}/user/bulk",
+        checked_reads=True,
+    ),
+    Bad(
+        "project-scheme-without-name",
+        "GET",
+        r"/project/[^/]+/permissionscheme$",
+        edit(without("name")),
+        f"GET {JIRA}/project/",
+        checked_reads=True,
+    ),
     # Answers to writes. Where the tool reads the answer, the change fails naming the endpoint and the
     # others finish; where it needs nothing from it (the id of a create), the apply completes. Either
     # way the next apply converges without a duplicate.
@@ -184,6 +218,29 @@ BAD = [
 ]
 
 
+def with_checked_reads(world: World) -> World:
+    """The world, plus a project and grants to holders the site checks (an application role by key, a
+    custom field, a user), so that the plan reads /applicationrole, /field, /user/bulk and the project's
+    scheme."""
+    seed = {
+        **world.seed,
+        "projects": [{"key": "SD", "name": "Service desk", "permissionScheme": "Service scheme 0"}],
+    }
+    scheme, *others = world.manifest["permissionSchemes"]
+    holders = [
+        "applicationRole:jira-servicedesk",
+        "userCustomField:customfield_10050",
+        "user:5b10ac8d82e05b22cc7d4ef5",
+    ]
+    checked = {**scheme, "grants": {**scheme["grants"], "RESOLVE_ISSUES": holders}}
+    manifest = {
+        **world.manifest,
+        "permissionSchemes": [checked, *others],
+        "projects": [{"key": "SD", "permissionScheme": "Service scheme 0"}],
+    }
+    return World(seed, manifest)
+
+
 @pytest.mark.parametrize("bad", BAD, ids=[b.id for b in BAD])
 def test_a_malformed_answer_is_a_clear_error_naming_the_endpoint(
     bad: Bad,
@@ -192,7 +249,7 @@ def test_a_malformed_answer_is_a_clear_error_naming_the_endpoint(
     tmp_path: Path,
     ledger: Ledger,
 ) -> None:
-    world = make_world(5)
+    world = with_checked_reads(make_world(5)) if bad.checked_reads else make_world(5)
     served = serve(world.seed)
     manifests = write_world(world, tmp_path / "m")
     served.front.tamper = [(bad.method, bad.path, bad.mutation)]
