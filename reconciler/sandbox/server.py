@@ -25,6 +25,7 @@ from reconciler.sandbox.state import save_state
 HOST = "127.0.0.1"
 IDLE_TIMEOUT_S = 60  # a connection nobody uses for this long is closed, and its thread ends
 MAX_REQUEST_LINE = 65536
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -65,8 +66,13 @@ class _Handler(WSGIRequestHandler):
             return
         if not self.parse_request():  # it has answered, and closes the connection
             return
+        length = self.headers.get("Content-Length") or "0"
+        if "Transfer-Encoding" in self.headers or not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            self.close_connection = True  # the next request line cannot be found after such a body
+            self.send_error(400, "send a body of at most 10 MB with a Content-Length")
+            return
         # Read the body whole, so the next request starts where this one ends whatever the app reads.
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(length))
         environ = self.get_environ()
         environ[CONNECTION_KEY] = self.connection
         handler = _Answer(io.BytesIO(body), self.wfile, self.get_stderr(), environ, multithread=True)  # type: ignore[arg-type]

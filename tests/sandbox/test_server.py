@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+
+import pytest
 
 from tests.sandbox.conftest import BASIC, OPT_IN, Api
 
@@ -42,3 +45,17 @@ def test_a_body_the_site_refuses_unread_does_not_spill_into_the_next_request(api
         assert created.status == 200 and json.loads(body)["name"] == "Kept alive"
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Length": "ten"}, {"Content-Length": "-1"}, {"Transfer-Encoding": "chunked"}],
+    ids=["length-not-a-number", "length-negative", "chunked"],
+)
+def test_a_body_whose_end_cannot_be_found_is_refused(api: Api, headers: dict[str, str]) -> None:
+    host, port = api.host.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        raw.sendall(f"POST {api.csm('/product')} HTTP/1.1\r\nHost: {api.host}\r\n{head}\r\n".encode())
+        answer = raw.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 400 ")
