@@ -36,7 +36,9 @@ async def _ask_in_turn(host: str, port: int, path: str, count: int) -> None:
     ).encode()
     for _ in range(count):
         writer.write(request)
-        await reader.readline()  # the status line
+        status = await reader.readline()
+        if not status.startswith(b"HTTP/1.1 200 "):
+            raise RuntimeError(f"the sandbox answered {status!r}: the measurement would be of errors")
         length = 0
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
