@@ -27,11 +27,11 @@ def test_one_connection_serves_request_after_request(api: Api) -> None:
     conn = http.client.HTTPConnection(api.host, timeout=10)
     try:
         first, _ = _ask(conn, "GET", api.jira("/role"))
-        socket = conn.sock
+        first_socket = conn.sock
         for _ in range(3):
             answer, _ = _ask(conn, "GET", api.csm("/product"))
             assert answer.status == 200 and answer.getheader("Connection") is None
-        assert first.status == 200 and conn.sock is socket  # never reconnected
+        assert first.status == 200 and conn.sock is first_socket  # never reconnected
     finally:
         conn.close()
 
