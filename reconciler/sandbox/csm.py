@@ -31,6 +31,7 @@ from reconciler.sandbox.common import (
     bad_request,
     not_found,
     parse_body,
+    remove_object,
 )
 from reconciler.sandbox.state import (
     ENTITY_KINDS,
@@ -160,7 +161,7 @@ def put_field(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 def delete_field(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     kind = _kind(args)
     found = _field(ctx.state, kind, args["field_name"])
-    _fields(ctx.state, kind).remove(found)
+    remove_object(_fields(ctx.state, kind), found)
     # "Deletes ... and all values stored for it", for every object of that kind.
     for holder in value_holders(ctx.state, kind):
         holder.values.pop(found.id, None)
@@ -324,7 +325,7 @@ def put_product(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 
 def delete_product(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     product = _product(ctx.state, args["product_id"])
-    ctx.state.products.remove(product)
+    remove_object(ctx.state.products, product)
     # Deleting a product deletes its entitlements.
     ctx.state.entitlements = [e for e in ctx.state.entitlements if e.product_id != product.id]
     return Reply(204)
@@ -393,7 +394,7 @@ def post_entitlement(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 
 
 def delete_entitlement(ctx: Ctx, args: Mapping[str, str]) -> Reply:
-    ctx.state.entitlements.remove(_entitlement(ctx.state, args["entity_id"]))
+    remove_object(ctx.state.entitlements, _entitlement(ctx.state, args["entity_id"]))
     return Reply(204)
 
 

@@ -26,6 +26,7 @@ from reconciler.sandbox.common import (
     bad_request,
     not_found,
     parse_body,
+    remove_object,
 )
 from reconciler.sandbox.state import Grant, Group, PermissionScheme, ProjectRole, State
 
@@ -261,7 +262,7 @@ def put_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 
 def delete_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     scheme = _scheme(ctx.state, args["scheme_id"])
-    ctx.state.permission_schemes.remove(scheme)
+    remove_object(ctx.state.permission_schemes, scheme)
     _release_scheme(ctx.state, scheme.id)
     return Reply(204)
 
@@ -315,7 +316,7 @@ def delete_grant(ctx: Ctx, args: Mapping[str, str]) -> Reply:
         # Documented: "400 ... permission grant with the provided ID is not found" (not 404).
         raise bad_request(f"The permission grant with ID {args['permission_id']} is not found.")
     scheme, grant = found
-    scheme.grants.remove(grant)
+    remove_object(scheme.grants, grant)
     return Reply(204)
 
 

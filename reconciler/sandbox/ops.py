@@ -20,6 +20,7 @@ from reconciler.sandbox.common import (
     bad_request,
     not_found,
     parse_body,
+    remove_object,
 )
 from reconciler.sandbox.state import CustomRole, State, Team, TeamRole
 
@@ -161,7 +162,7 @@ def put_custom_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 
 def delete_custom_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     role = _custom_role(ctx, args["identifier"])
-    ctx.state.custom_roles.remove(role)
+    remove_object(ctx.state.custom_roles, role)
     ctx.state.role_assignments = {a: r for a, r in ctx.state.role_assignments.items() if r != role.id}
     return Reply(204)
 
@@ -286,7 +287,7 @@ def patch_team_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
 def delete_team_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     # DELETE declares only 204 and 403; an unknown team or role is still a 404 (contract notes).
     team = _team(ctx.state, args["team_id"])
-    team.roles.remove(_team_role(team, args["identifier"]))
+    remove_object(team.roles, _team_role(team, args["identifier"]))
     return Reply(204)
 
 
