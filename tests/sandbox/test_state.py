@@ -14,6 +14,8 @@ import pytest
 from werkzeug.test import Client
 
 from reconciler.sandbox import SandboxSite, SeedError, reset_state
+from reconciler.sandbox.common import remove_object
+from reconciler.sandbox.state import Product
 
 from .conftest import BASIC, DEMO_SEED, Api
 
@@ -186,3 +188,12 @@ def test_concurrent_writes_are_all_kept(api: Api) -> None:
         assert set(pool.map(create, range(40))) == {200}
     products = api.site.snapshot()["products"]
     assert len({p["id"] for p in products}) == len(products) == 43
+
+
+def test_remove_object_removes_that_object_not_an_equal_one() -> None:
+    first, twin = Product(id="p", name="Same", seq=1), Product(id="p", name="Same", seq=1)
+    products = [first, twin]
+    remove_object(products, twin)
+    assert products == [first] and products[0] is first
+    with pytest.raises(ValueError):
+        remove_object(products, twin)
