@@ -126,11 +126,8 @@ class CustomRoleKind(ResourceKind):
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         summaries = list(client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE))
-        return client.map(lambda summary: self._live(self._get(client, str(summary["id"]))), summaries)
-
-    def _get(self, client: SiteApi, role_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = client.get(Api.OPS, f"/roles/{role_id}", {"identifierType": "id"})
-        return body
+        paths = [f"/roles/{summary['id']}" for summary in summaries]
+        return [self._live(role) for role in client.get_each(Api.OPS, paths, {"identifierType": "id"})]
 
     def _live(self, raw: dict[str, Any]) -> LiveObject:
         essence = _essence(raw["name"], text_list(raw, "grantedRights"), text_list(raw, "disallowedRights"))

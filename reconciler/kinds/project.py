@@ -69,23 +69,25 @@ class ProjectKind(ResourceKind):
             names = {str(project["key"]): str(project["name"]) for project in every_project(client)}
         else:
             names = {a.name: "" for a in lookups.declared if a.kind == self.name}
-        read = client.map(lambda key: self._read_one(client, key, names[key]), sorted(names))
-        return [obj for obj in read if obj is not None]
+        return self.read_keys(client, sorted(names), names)
 
-    def _read_one(self, client: SiteApi, key: str, name: str) -> LiveObject | None:
-        try:
-            scheme = client.get(Api.JIRA, f"/project/{quote(key, safe='')}/permissionscheme")
-        except TerminalSiteError as exc:
-            if exc.status == 404:  # no such project: `missing` makes it a plan error at its line
-                return None
-            raise
-        return LiveObject(
-            address=Address(self.name, "", key),
-            identity=self.identity("", key),
-            essence={"key": key, "permissionScheme": str(scheme["name"])},
-            server_id=key,
-            context={"fromSchemeId": str(scheme["id"])} | ({"name": name} if name else {}),
-        )
+    def read_keys(self, client: SiteApi, keys: list[str], names: Mapping[str, str]) -> list[LiveObject]:
+        """The projects with these keys, each with the scheme it uses; `names` are for export's comments."""
+        paths = [f"/project/{quote(key, safe='')}/permissionscheme" for key in keys]
+        # A 404 is no such project: `missing` makes it a plan error at its line.
+        schemes = client.get_each(Api.JIRA, paths, missing_ok=True)
+        return [
+            LiveObject(
+                address=Address(self.name, "", key),
+                identity=self.identity("", key),
+                essence={"key": key, "permissionScheme": str(scheme["name"])},
+                server_id=key,
+                context={"fromSchemeId": str(scheme["id"])}
+                | ({"name": names[key]} if names.get(key) else {}),
+            )
+            for key, scheme in zip(keys, schemes, strict=True)
+            if scheme is not None
+        ]
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
         objects = [
@@ -131,8 +133,8 @@ def read_project_map(client: SiteApi, known: Mapping[str, str]) -> dict[str, str
     """Every project's key -> the name of the scheme it uses, for exposure: a search, then one GET per
     project whose scheme is not `known` already (the API has no list of projects with their schemes)."""
     keys = [str(p["key"]) for p in every_project(client) if str(p["key"]) not in known]
-    found = client.map(lambda key: ProjectKind()._read_one(client, key, ""), keys)
-    return {**known, **{obj.identity.name: obj.essence["permissionScheme"] for obj in found if obj}}
+    found = ProjectKind().read_keys(client, keys, {})
+    return {**known, **{obj.identity.name: obj.essence["permissionScheme"] for obj in found}}
 
 
 def every_project(client: SiteApi) -> list[dict[str, Any]]:

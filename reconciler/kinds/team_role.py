@@ -156,12 +156,12 @@ class TeamRoleKind(ResourceKind):
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         team_ids = sorted(lookups.teams)
-
-        def read_team(team_id: str) -> list[LiveObject]:
-            roles = client.get(Api.OPS, f"/teams/{team_id}/roles")
-            return [self._live(team_id, lookups.teams[team_id], raw) for raw in roles]
-
-        return [obj for objects in client.map(read_team, team_ids) for obj in objects]
+        answers = client.get_each(Api.OPS, [f"/teams/{team_id}/roles" for team_id in team_ids])
+        return [
+            self._live(team_id, lookups.teams[team_id], raw)
+            for team_id, roles in zip(team_ids, answers, strict=True)
+            for raw in roles
+        ]
 
     def _live(self, team_id: str, team_name: str, raw: dict[str, Any]) -> LiveObject:
         # Every answer lists all 17 rights (API-FACTS.md 2): a missing list is not "none granted".

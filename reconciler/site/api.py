@@ -1,12 +1,13 @@
 """The seam between the kinds and HTTP: what reading and writing a site needs, and nothing of how.
 
-`SiteClient` (site/http.py) implements it over requests; tests run the same client over the sandbox's WSGI
-app in-process (tests/inprocess.py), so planning and applying are tested without a server.
+`SiteClient` (site/http.py) implements it over urllib3 and an event loop (site/aio.py); tests run the same
+client over the sandbox's WSGI app in-process (tests/inprocess.py), so planning and applying are tested
+without a server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,6 +47,18 @@ class SiteApi(Protocol):
     ) -> Response: ...
 
     def get(self, api: Api, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
+
+    def get_each(
+        self,
+        api: Api,
+        paths: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
+    ) -> Iterator[Any]:
+        """GETs every path at once; the bodies in order (None for a 404 when `missing_ok`). Every error is
+        raised before the first body; while the caller reads a body, `last_endpoint` names its request."""
+        ...
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """`fn` over items concurrently, results in order, under the site's concurrency limit."""

@@ -20,13 +20,14 @@ requests did for us is kept: the proxy and CA bundle environment variables, Basi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from urllib3.util.retry import Retry
 
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
 from reconciler.redaction import basic_auth_secrets, redactor
+from reconciler.site import aio
 from reconciler.site.api import Api, Response
 from reconciler.site.config import DEFAULT_MAX_RETRY_AFTER_S, Credentials, check_url_allowed
 from reconciler.site.limiter import AdaptiveLimit
@@ -117,22 +119,24 @@ class _ThrottleAwareRetry(Retry):
         retry.sleeper = self.sleeper
         return retry
 
-    def sleep_for_retry(self, response: Any) -> bool:
-        wait = self.get_retry_after(response)  # already bounded by retry_after_max
-        if not wait:
-            return False
-        if wait >= LONG_WAIT_S and self.notify is not None:
-            self.notify(
-                f"The site answered {response.status} and asks to wait: retrying in {wait:g} s "
-                f"(JSM_MAX_RETRY_AFTER bounds the wait, now {self.retry_after_max} s)."
-            )
-        self.sleeper(wait)
-        return True
+    def wait_for(self, response: urllib3.BaseHTTPResponse | None = None) -> float:
+        """How long to wait before the next try, as urllib3's `sleep` decides it: the Retry-After the answer
+        asks for (bounded by retry_after_max, and announced when long), else the backoff."""
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response)
+            if wait:
+                if wait >= LONG_WAIT_S and self.notify is not None:
+                    self.notify(
+                        f"The site answered {response.status} and asks to wait: retrying in {wait:g} s "
+                        f"(JSM_MAX_RETRY_AFTER bounds the wait, now {self.retry_after_max} s)."
+                    )
+                return wait
+        return self.get_backoff_time()
 
-    def _sleep_backoff(self) -> None:
-        backoff = self.get_backoff_time()
-        if backoff > 0:
-            self.sleeper(backoff)
+    def sleep(self, response: urllib3.BaseHTTPResponse | None = None) -> None:
+        wait = self.wait_for(response)
+        if wait > 0:
+            self.sleeper(wait)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         # A 429 means the request was refused before it was processed: safe to send again, POST too.
@@ -179,15 +183,21 @@ class SiteClient:
         self._redact = redactor(secrets[:1] if credentials.bearer else secrets)
         self._auth_hint = _auth_hint(credentials)
         self._headers = _headers(credentials)
+        self._retry = self._new_retry()
         self._transports: dict[str, Transport] = {
             base: transport or self._new_pool(base) for base in (self.site_url, self.api_base)
         }
+        # The per-object reads run on an event loop (site/aio.py), started at the first. Through a proxy they
+        # go through urllib3's pools like every other request, and a test's transport answers them one by one.
+        self._reads_on_loop = transport is None and not any(map(_proxy_for, (self.site_url, self.api_base)))
+        self._event_loop: aio.EventLoop | None = None
+        self._event_loop_lock = threading.Lock()
         self._cloud_id = cloud_id
         self._cloud_id_lock = threading.Lock()
         self._last = threading.local()
 
-    def _new_pool(self, base: str) -> urllib3.PoolManager:
-        """Connections to one base URL, through the proxy the environment names for it (as requests did)."""
+    def _new_retry(self) -> _ThrottleAwareRetry:
+        """The retry policy of every request, through urllib3's pools or the event loop."""
         retry = _ThrottleAwareRetry(
             total=self.settings.max_retries,
             connect=self.settings.max_retries,
@@ -207,18 +217,23 @@ class SiteClient:
         retry.on_throttle = self.limit.throttled
         retry.notify = self.settings.notify
         retry.sleeper = self.settings.sleep
+        return retry
+
+    def _new_pool(self, base: str) -> urllib3.PoolManager:
+        """Connections to one base URL, through the proxy the environment names for it (as requests did)."""
         size = self.settings.concurrency * 2
-        options: dict[str, Any] = {"num_pools": size, "maxsize": size, "retries": retry, **_ca_options()}
-        parts = urlsplit(base)
-        proxies = getproxies()
-        proxy = proxies.get(parts.scheme) or proxies.get("all")
-        if proxy and not proxy_bypass(parts.hostname or ""):
-            return urllib3.ProxyManager(proxy, **options)
-        return urllib3.PoolManager(**options)
+        options: dict[str, Any] = {"num_pools": size, "maxsize": size, "retries": self._retry}
+        bundle = _ca_bundle()
+        options.update({"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle})
+        proxy = _proxy_for(base)
+        return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
     def close(self) -> None:
         for transport in self._transports.values():
             transport.clear()
+        if self._event_loop is not None:
+            self._event_loop.close()
+            self._event_loop = None
 
     def __enter__(self) -> SiteClient:
         return self
@@ -295,6 +310,117 @@ class SiteClient:
         finally:
             self._last.request_ids = outer
 
+    def get_each(
+        self,
+        api: Api,
+        paths: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
+    ) -> Iterator[Any]:
+        """GETs every path (with the same `params`) at once, and yields the answers' bodies in order; None
+        for a 404 when `missing_ok`. Every request is answered before the first body is yielded, and any
+        error is raised then; while the caller reads a body, `last_endpoint` names the request it answers."""
+        requests = [
+            (_with_query(self.url(api, path), params), f"GET {_display_path(api, path)}") for path in paths
+        ]
+        headers = {**self._headers, **EXPERIMENTAL_OPT_IN} if api is not Api.JIRA else self._headers
+        answers: list[urllib3.BaseHTTPResponse | SiteError | None]
+        if self._reads_on_loop:
+            answers = self._loop().run(self._get_all(requests, aio.header_lines(headers), missing_ok))
+        else:  # a test's transport answers in the calling thread, one request after the other
+            answers = [None] * len(requests)
+            for index, (url, endpoint) in enumerate(requests):
+                raw = self._exchange("GET", url, endpoint, None, headers)
+                answers[index] = raw
+                if _failed(raw, missing_ok):
+                    break
+        answered: list[tuple[str, urllib3.BaseHTTPResponse]] = []
+        for (_, endpoint), found in zip(requests, answers, strict=True):
+            if isinstance(found, SiteError):
+                raise found
+            if found is None:
+                continue  # not sent, because a request failed: its error is raised below
+            if _failed(found, missing_ok):
+                self._response("GET", endpoint, found)  # raises the error, as one GET would
+            answered.append((endpoint, found))
+        return self._bodies(answered, missing_ok)
+
+    def _bodies(self, answers: list[tuple[str, urllib3.BaseHTTPResponse]], missing_ok: bool) -> Iterator[Any]:
+        for endpoint, raw in answers:
+            if missing_ok and raw.status == 404:
+                self._last.endpoint = endpoint
+                yield None
+            else:
+                yield self._response("GET", endpoint, raw).body
+
+    def _loop(self) -> aio.EventLoop:
+        with self._event_loop_lock:
+            if self._event_loop is None:
+                self._event_loop = aio.EventLoop(
+                    connect_timeout_s=self.settings.connect_timeout_s,
+                    read_timeout_s=self.settings.read_timeout_s,
+                    ca_bundle=_ca_bundle(),
+                )
+            return self._event_loop
+
+    async def _get_all(
+        self, requests: Sequence[tuple[str, str]], headers: bytes, missing_ok: bool
+    ) -> list[urllib3.BaseHTTPResponse | SiteError | None]:
+        """Every answer, in order; at the first error the requests still waiting are not sent, and their
+        places stay None."""
+        answers: list[urllib3.BaseHTTPResponse | SiteError | None] = [None] * len(requests)
+
+        async def get(index: int, url: str, endpoint: str) -> None:
+            try:
+                answers[index] = answer = await self._get_on_loop(url, endpoint, headers)
+            except SiteError as exc:
+                answers[index] = exc
+                raise _Stop from None
+            if _failed(answer, missing_ok):
+                raise _Stop
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index, (url, endpoint) in enumerate(requests):
+                    group.create_task(get(index, url, endpoint))
+        except* _Stop:
+            pass
+        return answers
+
+    async def _get_on_loop(self, url: str, endpoint: str, headers: bytes) -> urllib3.BaseHTTPResponse:
+        """One GET through the event loop, retried as urllib3 retries one through its pools."""
+        assert self._event_loop is not None
+        retry = self._retry
+        async with self.limit.async_slot():
+            self.request_count += 1
+            log.debug("%s", endpoint)
+            while True:
+                try:
+                    raw = await self._event_loop.fetch(url, headers, retry)
+                except (HTTPError, OSError) as error:
+                    try:
+                        retry = retry.increment("GET", url, error=error, _pool=None)
+                    except (HTTPError, OSError) as exc:
+                        raise self._unreachable(endpoint, url, exc) from None
+                    await self._wait(retry.wait_for())
+                    continue
+                if not retry.is_retry("GET", raw.status, bool(raw.headers.get("Retry-After"))):
+                    break
+                try:
+                    retry = retry.increment("GET", url, response=raw, _pool=None)
+                except MaxRetryError:
+                    break  # the last answer is the one to report, as urllib3 returns it
+                await self._wait(retry.wait_for(raw))
+        self._account("GET", raw)
+        return raw
+
+    async def _wait(self, seconds: float) -> None:
+        if self.settings.sleep is time.sleep:
+            await asyncio.sleep(seconds)
+        else:
+            self.settings.sleep(seconds)  # a test's: it waits for nothing, so it cannot hold up the loop
+
     def _send(
         self,
         method: str,
@@ -305,38 +431,54 @@ class SiteClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        timeout = urllib3.Timeout(connect=self.settings.connect_timeout_s, read=self.settings.read_timeout_s)
-        if params:
-            # As requests sent them: None leaves a parameter out, a list repeats it.
-            url += "?" + urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
         sent: Mapping[str, str] = {**self._headers, **headers} if headers else self._headers
         body = None
         if json_body is not None:
             sent = {**sent, "Content-Type": "application/json"}
             body = json.dumps(json_body, allow_nan=False).encode()
+        raw = self._exchange(method, _with_query(url, params), endpoint, body, sent)
+        return self._response(method, endpoint, raw)
+
+    def _exchange(
+        self, method: str, url: str, endpoint: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> urllib3.BaseHTTPResponse:
+        """One request through urllib3's pools (and their retries), under the shared limit."""
+        timeout = urllib3.Timeout(connect=self.settings.connect_timeout_s, read=self.settings.read_timeout_s)
         transport = self._transports[self.api_base if url.startswith(self.api_base) else self.site_url]
         with self.limit.slot():
             self.request_count += 1
             log.debug("%s", endpoint)
             try:
-                raw = transport.request(method, url, body=body, headers=sent, timeout=timeout, redirect=False)
+                raw = transport.request(
+                    method, url, body=body, headers=headers, timeout=timeout, redirect=False
+                )
             except (HTTPError, OSError) as exc:
-                lasting = _lasting_failure(exc)
-                if lasting is not None:
-                    host = urlsplit(url).hostname
-                    message = f"{endpoint}: {lasting} {host}; check JSM_SITE and JSM_API_BASE"
-                    raise TerminalSiteError(message, endpoint=endpoint) from None
-                raise RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint) from None
+                raise self._unreachable(endpoint, url, exc) from None
+        self._account(method, raw)
+        return raw
+
+    def _unreachable(self, endpoint: str, url: str, exc: HTTPError | OSError) -> SiteError:
+        lasting = _lasting_failure(exc)
+        if lasting is not None:
+            host = urlsplit(url).hostname
+            message = f"{endpoint}: {lasting} {host}; check JSM_SITE and JSM_API_BASE"
+            return TerminalSiteError(message, endpoint=endpoint)
+        return RetryableSiteError(self._network_failure(endpoint, exc), endpoint=endpoint)
+
+    def _account(self, method: str, raw: urllib3.BaseHTTPResponse) -> None:
+        """Tells the shared limit how the site took the request."""
+        if raw.status == 429 and not _seen_by_retry(raw, method):
+            self.limit.throttled()  # a 429 urllib3 did not retry; the ones it retried told the limit already
+        elif raw.status < 400:
+            self.limit.succeeded()
+
+    def _response(self, method: str, endpoint: str, raw: urllib3.BaseHTTPResponse) -> Response:
+        """The answer's body; a SiteError for anything but a 2xx. Runs in the thread that asked."""
         self._last.endpoint = endpoint
         request_id = next((raw.headers[h] for h in REQUEST_ID_HEADERS if h in raw.headers), None)
         recording = getattr(self._last, "request_ids", None)
         if recording is not None and request_id:
             recording.append(request_id)
-        ok = raw.status < 400
-        if raw.status == 429 and not _seen_by_retry(raw, method):
-            self.limit.throttled()  # a 429 urllib3 did not retry; the ones it retried told the limit already
-        elif ok:
-            self.limit.succeeded()
         answer = _parse_body(raw, endpoint)
         if raw.status in REDIRECT_STATUSES and "location" in raw.headers:
             # Following it would send the credentials to wherever it points, perhaps over plain http.
@@ -346,7 +488,7 @@ class SiteClient:
                 endpoint=endpoint,
                 status=raw.status,
             )
-        if not ok:
+        if raw.status >= 400:
             note = ""
             if raw.status in RETRY_STATUSES:
                 retries = _retries_made(raw)
@@ -460,6 +602,21 @@ class SiteClient:
             start += len(values)
 
 
+def _failed(raw: urllib3.BaseHTTPResponse, missing_ok: bool) -> bool:
+    return raw.status >= 300 and not (missing_ok and raw.status == 404)
+
+
+class _Stop(Exception):
+    """Ends a batch of reads at its first error."""
+
+
+def _with_query(url: str, params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return url
+    # As requests sent them: None leaves a parameter out, a list repeats it.
+    return url + "?" + urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
+
+
 def _display_path(api: Api, path: str) -> str:
     prefix = {Api.JIRA: "/rest/api/3", Api.CSM: "/jsm/csm/.../api/v1", Api.OPS: "/jsm/ops/.../v1"}[api]
     return prefix + path
@@ -482,10 +639,18 @@ def _headers(credentials: Credentials) -> _Headers:
     return headers
 
 
-def _ca_options() -> dict[str, str]:
-    """The certificates to trust: requests' environment variables, else certifi's bundle, as requests did."""
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-    return {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
+def _proxy_for(base: str) -> str | None:
+    """The proxy the environment names for a base URL, as requests chose it."""
+    parts = urlsplit(base)
+    proxies = getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    return proxy if proxy and not proxy_bypass(parts.hostname or "") else None
+
+
+def _ca_bundle() -> str:
+    """The certificates to trust (a file or a directory): requests' environment variables, else certifi's
+    bundle, as requests did."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
 
 
 def _parse_body(raw: urllib3.BaseHTTPResponse, endpoint: str) -> Any:
