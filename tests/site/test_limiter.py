@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -86,24 +88,20 @@ def test_a_429_restarts_the_run_of_successes() -> None:
     assert limit.limit == 3
 
 
-class _WatchedCondition(threading.Condition):
-    """Says when a thread starts waiting, so a test knows a waiter is blocked without sleeping."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting = threading.Event()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.waiting.set()
-        return super().wait(timeout)
+def _until(condition: Callable[[], bool]) -> bool:
+    """Whether `condition` holds within five seconds."""
+    deadline = time.monotonic() + 5
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
 
 
 def test_a_waiter_gets_in_when_the_limit_grows() -> None:
     limit = AdaptiveLimit(2)
     limit.throttled()
     assert limit.limit == 1
-    watched = _WatchedCondition()
-    limit._cond = watched
     held = threading.Event()
     release = threading.Event()
     entered = threading.Event()
@@ -122,9 +120,9 @@ def test_a_waiter_gets_in_when_the_limit_grows() -> None:
     assert held.wait(timeout=5)
     second = threading.Thread(target=waiter)
     second.start()
-    assert watched.waiting.wait(timeout=5)  # the limit is 1 and the slot is taken: the waiter waits
+    assert _until(lambda: len(limit._waiters) == 1)  # the limit is 1 and the slot is taken: the waiter waits
     assert not entered.is_set()
-    limit.succeeded()  # the limit grows to 2 and wakes the waiter
+    limit.succeeded()  # the limit grows to 2 and lets the waiter in
     assert entered.wait(timeout=5)
     release.set()
     first.join(timeout=5)
@@ -145,3 +143,121 @@ def test_a_slot_is_given_back_when_the_work_fails() -> None:
     thread.start()
     assert done.wait(timeout=5)
     thread.join(timeout=5)
+
+
+def test_threads_and_the_event_loop_share_one_limit() -> None:
+    limit = AdaptiveLimit(3)
+    lock = threading.Lock()
+    inside = most = 0
+
+    def enter() -> None:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+
+    def leave() -> None:
+        nonlocal inside
+        with lock:
+            inside -= 1
+
+    def in_thread() -> None:
+        with limit.slot():
+            enter()
+            time.sleep(0.005)
+            leave()
+
+    async def on_loop() -> None:
+        async def one() -> None:
+            async with limit.async_slot():
+                enter()
+                await asyncio.sleep(0.005)
+                leave()
+
+        await asyncio.gather(*(one() for _ in range(30)))
+
+    threads = [threading.Thread(target=in_thread) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    asyncio.run(on_loop())
+    for thread in threads:
+        thread.join(timeout=10)
+    assert most == 3
+    assert limit._in_flight == 0 and not limit._waiters
+
+
+def test_waiters_get_in_first_come_first_served() -> None:
+    limit = AdaptiveLimit(1)
+    order: list[int] = []
+
+    async def run() -> None:
+        async def one(index: int) -> None:
+            async with limit.async_slot():
+                order.append(index)
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(one(index) for index in range(10)))
+
+    asyncio.run(run())
+    assert order == list(range(10))
+
+
+def test_a_cancelled_waiter_leaves_the_queue_and_gives_its_slot_on() -> None:
+    limit = AdaptiveLimit(1)
+
+    async def run() -> bool:
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with limit.async_slot():
+                await release.wait()
+
+        async def waiter() -> None:
+            async with limit.async_slot():
+                pass
+
+        held = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        cancelled = asyncio.create_task(waiter())
+        later = asyncio.create_task(waiter())
+        await asyncio.sleep(0)
+        assert len(limit._waiters) == 2
+        cancelled.cancel()
+        await asyncio.sleep(0)
+        assert len(limit._waiters) == 1
+        release.set()
+        await asyncio.wait_for(later, timeout=5)
+        await held
+        return cancelled.cancelled()
+
+    assert asyncio.run(run())
+    assert limit._in_flight == 0 and not limit._waiters
+
+
+def test_a_waiter_cancelled_just_after_its_grant_gives_the_slot_back() -> None:
+    limit = AdaptiveLimit(1)
+
+    async def run() -> None:
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with limit.async_slot():
+                await release.wait()
+
+        async def waiter() -> None:
+            async with limit.async_slot():
+                pass
+
+        held = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        granted_then_cancelled = asyncio.create_task(waiter())
+        await asyncio.sleep(0)
+        release.set()
+        await held  # the holder's release grants the waiter the slot ...
+        granted_then_cancelled.cancel()  # ... which is cancelled before it runs
+        await asyncio.gather(granted_then_cancelled, return_exceptions=True)
+        async with limit.async_slot():  # the slot was given back, not lost
+            pass
+
+    asyncio.run(asyncio.wait_for(run(), timeout=5))
+    assert limit._in_flight == 0

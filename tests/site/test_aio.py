@@ -1,0 +1,281 @@
+"""`SiteClient.get_each`: many GETs on the client's event loop (site/aio.py), over real HTTP on 127.0.0.1.
+The same answers, retries and error messages as one `get`, and the shapes of answer a real server may send
+that the sandbox never does (chunked, ended by closing, broken half way)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.site.api import Api
+from reconciler.site.http import SiteClient
+from tests.site.conftest import BASIC, CLOUD_ID, FAST, N_ROLES, Served, app_client, many_seed
+
+OPS = "/jsm/ops/.../v1"
+
+
+def _role_paths(client: SiteClient) -> list[str]:
+    return [f"/roles/{role['id']}" for role in client.paginate_links(Api.OPS, "/roles", size=50)]
+
+
+def test_the_bodies_come_in_order_and_equal_those_of_one_get_each(serve_site: Callable[..., Served]) -> None:
+    served = serve_site(seed=many_seed())
+    client = served.client()
+    paths = _role_paths(client)
+    assert len(paths) == N_ROLES
+    each = list(client.get_each(Api.OPS, paths, {"identifierType": "id"}))
+    assert each == [client.get(Api.OPS, path, {"identifierType": "id"}) for path in paths]
+    assert [c.query for c in served.calls("GET", "/roles/")][:N_ROLES] == ["identifierType=id"] * N_ROLES
+    assert client.request_count == 1 + 2 * N_ROLES
+
+
+def test_the_opt_in_header_and_credentials_go_with_every_request() -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((request.headers.get("X-ExperimentalApi"), request.headers.get("Authorization")))
+        return Response(json.dumps({"path": request.path}), 200, mimetype="application/json")
+
+    with app_client(handler, cloud_id=CLOUD_ID) as client:
+        bodies = list(client.get_each(Api.OPS, ["/roles/a", "/roles/b%20c"]))
+        jira = list(client.get_each(Api.JIRA, ["/project/K/permissionscheme"]))
+    assert [b["path"] for b in bodies] == [
+        f"/jsm/ops/api/{CLOUD_ID}/v1/roles/a",
+        f"/jsm/ops/api/{CLOUD_ID}/v1/roles/b c",
+    ]
+    assert jira == [{"path": "/rest/api/3/project/K/permissionscheme"}]
+    assert all(auth and auth.startswith("Basic ") for _, auth in seen)
+    assert [opt_in for opt_in, _ in seen] == ["opt-in", "opt-in", None]
+
+
+def test_a_404_is_none_when_missing_is_allowed_and_an_error_naming_the_path_otherwise(
+    serve_site: Callable[..., Served],
+) -> None:
+    served = serve_site(seed=many_seed())
+    client = served.client()
+    paths = [*_role_paths(client)[:2], "/roles/no-such-role"]
+    found = list(client.get_each(Api.OPS, paths, {"identifierType": "id"}, missing_ok=True))
+    assert found[2] is None and all(found[:2])
+    with pytest.raises(TerminalSiteError) as caught:
+        client.get_each(Api.OPS, paths, {"identifierType": "id"})
+    assert caught.value.status == 404
+    assert str(caught.value).startswith(f"GET {OPS}/roles/no-such-role: 404")
+
+
+def test_the_first_error_stops_the_batch(serve_site: Callable[..., Served]) -> None:
+    served = serve_site(seed=many_seed())
+    client = served.client(concurrency=1)
+    paths = _role_paths(client)
+    served.knobs.fail_on = {("GET", paths[1]): 403}
+    with pytest.raises(TerminalSiteError) as caught:
+        client.get_each(Api.OPS, paths, {"identifierType": "id"})
+    assert caught.value.status == 403 and caught.value.endpoint == f"GET {OPS}{paths[1]}"
+    assert len(served.calls("GET", "/roles/")) == 2  # one at a time: nothing after the refused one
+
+
+def test_while_a_body_is_read_the_last_endpoint_names_its_request(serve_site: Callable[..., Served]) -> None:
+    client = serve_site(seed=many_seed()).client()
+    paths = _role_paths(client)[:3]
+    named = [client.last_endpoint() for _ in client.get_each(Api.OPS, paths, {"identifierType": "id"})]
+    assert named == [f"GET {OPS}{path}" for path in paths]
+
+
+def test_request_ids_are_recorded_in_the_asking_thread() -> None:
+    def handler(request: Request) -> Response:
+        return Response(
+            "{}", 200, {"X-ARequestId": f"id-{request.path.split('/')[-2]}"}, mimetype="application/json"
+        )
+
+    with app_client(handler, cloud_id=CLOUD_ID) as client, client.recording_request_ids() as ids:
+        list(client.get_each(Api.OPS, ["/teams/1/roles", "/teams/2/roles"]))
+    assert ids == ["id-1", "id-2"]
+
+
+# --- retries, as urllib3 retries one GET ----------------------------------------------------------------
+
+
+def test_429_waits_for_retry_after_and_halves_the_shared_limit(serve_site: Callable[..., Served]) -> None:
+    served = serve_site(seed=many_seed(), rate_limit_every=4, retry_after_s=1)
+    slept: list[float] = []
+    client = served.client(concurrency=4, sleep=slept.append)
+    paths = _role_paths(client)
+    assert len(list(client.get_each(Api.OPS, paths, {"identifierType": "id"}))) == N_ROLES
+    assert slept and set(slept) == {1.0}
+    assert client.limit.limit < 4
+
+
+def test_server_errors_are_retried_then_reported_with_the_retries_made() -> None:
+    answered: list[int] = []
+
+    def handler(request: Request) -> Response:
+        answered.append(1)
+        return Response('{"message": "down"}', 503, mimetype="application/json")
+
+    with (
+        app_client(handler, cloud_id=CLOUD_ID, max_retries=2, sleep=lambda _s: None) as client,
+        pytest.raises(RetryableSiteError) as caught,
+    ):
+        client.get_each(Api.OPS, ["/teams/1/roles"])
+    assert (
+        str(caught.value)
+        == "GET /jsm/ops/.../v1/teams/1/roles: 503 SERVICE UNAVAILABLE: down (gave up after 2 retries)"
+    )
+    assert len(answered) == 3
+
+
+def test_a_slow_answer_times_out_and_is_retried(serve_site: Callable[..., Served]) -> None:
+    served = serve_site(seed=many_seed(), slow_every=2, slow_s=0.6)
+    client = served.client(read_timeout_s=0.15, max_retries=2, concurrency=1)
+    paths = _role_paths(client)[:2]  # the roles list was answer 1; the first role's GET is slow
+    assert len(list(client.get_each(Api.OPS, paths, {"identifierType": "id"}))) == 2
+    served.knobs.slow_every = 1
+    start = time.monotonic()
+    with pytest.raises(RetryableSiteError) as caught:
+        client.get_each(Api.OPS, paths[:1], {"identifierType": "id"})
+    assert f"GET {OPS}{paths[0]}: no answer within 0.15 s (gave up after 2 retries)" == str(caught.value)
+    assert time.monotonic() - start < 3
+
+
+def test_a_refused_connection_is_retried_then_reported() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    client = SiteClient(url, url, BASIC, cloud_id=CLOUD_ID, settings=FAST)
+    with client, pytest.raises(RetryableSiteError) as caught:
+        client.get_each(Api.JIRA, ["/project/A/permissionscheme"])
+    assert str(caught.value) == (
+        "GET /rest/api/3/project/A/permissionscheme: could not reach the site (NewConnectionError) "
+        "(gave up after 3 retries)"
+    )
+
+
+def test_a_refused_tls_handshake_is_not_retried(serve_site: Callable[..., Served]) -> None:
+    served = serve_site(seed={})
+    url = served.url.replace("http://", "https://")
+    client = SiteClient(url, url, BASIC, cloud_id=CLOUD_ID, settings=FAST)
+    with client, pytest.raises(TerminalSiteError) as caught:
+        client.get_each(Api.JIRA, ["/project/A/permissionscheme"])
+    assert "the TLS handshake failed" in str(caught.value) and "127.0.0.1" in str(caught.value)
+    assert client.request_count == 1
+
+
+# --- answers the sandbox never sends ----------------------------------------------------------------
+
+
+@contextmanager
+def _raw_server(answer: Callable[[int], bytes], *, close_after: bool) -> Iterator[str]:
+    """A server that reads each request's head and writes `answer(n)` for the n-th, raw; it closes the
+    connection after each answer when `close_after`. At most 20 connections, and 10 s in all."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.02)
+    stop = threading.Event()
+    deadline = time.monotonic() + 10
+    count = 0
+
+    def converse(connection: socket.socket) -> None:
+        nonlocal count
+        buffered = b""
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                data = connection.recv(65536)
+            except TimeoutError:
+                continue
+            if not data:
+                return
+            buffered += data
+            while b"\r\n\r\n" in buffered:
+                _, _, buffered = buffered.partition(b"\r\n\r\n")
+                count += 1
+                connection.sendall(answer(count))
+                if close_after:
+                    return
+
+    def serve() -> None:
+        accepted = 0
+        while accepted < 20 and not stop.is_set() and time.monotonic() < deadline:
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted += 1
+            with connection:
+                connection.settimeout(0.02)
+                converse(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
+
+
+def _client(url: str, **settings: object) -> SiteClient:
+    return SiteClient(url, url, BASIC, cloud_id=CLOUD_ID, settings=replace(FAST, **settings))
+
+
+def test_a_chunked_answer_on_a_kept_connection() -> None:
+    def chunked(n: int) -> bytes:
+        body = json.dumps({"n": n}).encode()
+        half = len(body) // 2
+        chunks = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half, body[half:])
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + chunks
+        )
+
+    with _raw_server(chunked, close_after=False) as url, _client(url, concurrency=1) as client:
+        assert list(client.get_each(Api.JIRA, ["/a", "/b", "/c"])) == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+def test_an_answer_ended_by_closing_the_connection() -> None:
+    def closing(n: int) -> bytes:
+        return b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"n": %d}' % n
+
+    with _raw_server(closing, close_after=True) as url, _client(url, concurrency=2) as client:
+        assert sorted(b["n"] for b in client.get_each(Api.JIRA, ["/a", "/b", "/c"])) == [1, 2, 3]
+
+
+def test_an_answer_broken_half_way_is_retried_on_a_new_connection() -> None:
+    def broken_first(n: int) -> bytes:
+        if n == 1:
+            return b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"n"'
+        return b'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n{"n": %d}' % n
+
+    with _raw_server(broken_first, close_after=True) as url, _client(url, concurrency=1) as client:
+        assert list(client.get_each(Api.JIRA, ["/a"])) == [{"n": 2}]
+
+
+def test_an_answer_that_is_not_http_is_retried_then_reported() -> None:
+    with (
+        _raw_server(lambda n: b"SSH-2.0-OpenSSH\r\n\r\n", close_after=True) as url,
+        _client(url, max_retries=1, backoff_s=0.0) as client,
+        pytest.raises(SiteError) as caught,
+    ):
+        client.get_each(Api.JIRA, ["/a"])
+    assert str(caught.value) == (
+        "GET /rest/api/3/a: the connection broke before the answer came (gave up after 1 retries)"
+    )
+
+
+def test_through_a_proxy_the_reads_use_urllib3s_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    def handler(request: Request) -> Response:
+        return Response('{"via": "proxy"}', 200, mimetype="application/json")
+
+    with app_client(handler) as proxy_site:
+        monkeypatch.setenv("HTTP_PROXY", proxy_site.site_url)
+        monkeypatch.setenv("NO_PROXY", "")
+        with _client("http://127.0.0.1:9") as client:  # never connected to: the proxy answers
+            assert list(client.get_each(Api.JIRA, ["/a"])) == [{"via": "proxy"}]
+            assert client._event_loop is None
