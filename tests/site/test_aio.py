@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from werkzeug.wrappers import Request, Response
@@ -221,7 +222,7 @@ def _raw_server(answer: Callable[[int], bytes], *, close_after: bool) -> Iterato
         listener.close()
 
 
-def _client(url: str, **settings: object) -> SiteClient:
+def _client(url: str, **settings: Any) -> SiteClient:
     return SiteClient(url, url, BASIC, cloud_id=CLOUD_ID, settings=replace(FAST, **settings))
 
 
