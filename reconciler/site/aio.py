@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 CLOSE_TIMEOUT_S = 10.0
 # What a request target may hold as it is: urllib3 percent-encodes anything else, and so does this module.
-TARGET_SAFE = "/?#[]@!$&'()*+,;=:-._~%"
+TARGET_SAFE = "/?:@!$&'()*+,;=-._~%"
 Origin = tuple[str, str, int]  # scheme, host, port
 
 

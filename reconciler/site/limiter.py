@@ -3,9 +3,12 @@
 Additive increase, multiplicative decrease (the TCP rule): a 429 halves the limit, and each run of
 successes as long as the limit grows it back by one, never above the configured maximum.
 
-Threads (`slot`) and the client's event loop (`async_slot`) wait in one queue, first come first served. A
-freed slot is handed to the first waiter directly, so no one can take it in between and no wake-up is
-wasted.
+Threads (`slot`) and the client's event loop (`async_slot`) share the limit, each waiting in a queue, first
+come first served. Threads go first: a thread's request is usually the next page of a list, on the plan's
+critical path, while the loop's are many GETs known in advance, which lose nothing by waiting their turn.
+(First come first served across both had a page wait behind hundreds of queued GETs: the scale-1 plan at
+parallelism 10 took 1.15 times its bound instead of 1.08.) A freed slot is handed to the next waiter
+directly, so no one can take it in between and no wake-up is wasted.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class AdaptiveLimit:
         self._in_flight = 0
         self._successes = 0
         self._lock = threading.Lock()
-        self._waiters: deque[tuple[object, Callable[[], None]]] = deque()  # (waiter, what grants it a slot)
+        self._threads: deque[threading.Event] = deque()
+        self._tasks: deque[tuple[asyncio.Future[None], Callable[[], None]]] = deque()  # and what grants each
 
     @property
     def limit(self) -> int:
@@ -39,7 +43,7 @@ class AdaptiveLimit:
         with self._lock:
             if not self._take():
                 granted = threading.Event()
-                self._waiters.append((granted, granted.set))
+                self._threads.append(granted)
         if granted is not None:
             granted.wait()
         try:
@@ -54,7 +58,7 @@ class AdaptiveLimit:
             if not self._take():
                 loop = asyncio.get_running_loop()
                 granted = loop.create_future()
-                self._waiters.append((granted, functools.partial(_grant_soon, loop, granted)))
+                self._tasks.append((granted, functools.partial(_grant_soon, loop, granted)))
         if granted is not None:
             try:
                 await granted
@@ -68,7 +72,7 @@ class AdaptiveLimit:
 
     def _take(self) -> bool:
         """Takes a free slot, unless others wait for one. Call with the lock held."""
-        if self._in_flight < self._limit and not self._waiters:
+        if self._in_flight < self._limit and not self._threads and not self._tasks:
             self._in_flight += 1
             return True
         return False
@@ -76,9 +80,9 @@ class AdaptiveLimit:
     def _withdraw(self, granted: asyncio.Future[None]) -> None:
         """A waiting task was cancelled: it leaves the queue, or gives back the slot granted meanwhile."""
         with self._lock:
-            for waiter in self._waiters:
+            for waiter in self._tasks:
                 if waiter[0] is granted:
-                    self._waiters.remove(waiter)
+                    self._tasks.remove(waiter)
                     return
         self._release()
 
@@ -88,10 +92,13 @@ class AdaptiveLimit:
             self._grant_waiting()
 
     def _grant_waiting(self) -> None:
-        while self._waiters and self._in_flight < self._limit:
+        while self._in_flight < self._limit and (self._threads or self._tasks):
             self._in_flight += 1
-            _, grant = self._waiters.popleft()
-            grant()
+            if self._threads:
+                self._threads.popleft().set()
+            else:
+                _, grant = self._tasks.popleft()
+                grant()
 
     def throttled(self) -> None:
         with self._lock:
@@ -111,7 +118,10 @@ class AdaptiveLimit:
 
 def _grant_soon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
     """Grants from any thread: the future is resolved on its own loop, unless it was cancelled meanwhile."""
-    loop.call_soon_threadsafe(_resolve, future)
+    if asyncio._get_running_loop() is loop:
+        loop.call_soon(_resolve, future)  # no need to wake the loop through its pipe: it is running this
+    else:
+        loop.call_soon_threadsafe(_resolve, future)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -120,7 +120,7 @@ def test_a_waiter_gets_in_when_the_limit_grows() -> None:
     assert held.wait(timeout=5)
     second = threading.Thread(target=waiter)
     second.start()
-    assert _until(lambda: len(limit._waiters) == 1)  # the limit is 1 and the slot is taken: the waiter waits
+    assert _until(lambda: len(limit._threads) == 1)  # the limit is 1 and the slot is taken: the waiter waits
     assert not entered.is_set()
     limit.succeeded()  # the limit grows to 2 and lets the waiter in
     assert entered.wait(timeout=5)
@@ -183,7 +183,7 @@ def test_threads_and_the_event_loop_share_one_limit() -> None:
     for thread in threads:
         thread.join(timeout=10)
     assert most == 3
-    assert limit._in_flight == 0 and not limit._waiters
+    assert limit._in_flight == 0 and not limit._tasks
 
 
 def test_waiters_get_in_first_come_first_served() -> None:
@@ -221,17 +221,17 @@ def test_a_cancelled_waiter_leaves_the_queue_and_gives_its_slot_on() -> None:
         cancelled = asyncio.create_task(waiter())
         later = asyncio.create_task(waiter())
         await asyncio.sleep(0)
-        assert len(limit._waiters) == 2
+        assert len(limit._tasks) == 2
         cancelled.cancel()
         await asyncio.sleep(0)
-        assert len(limit._waiters) == 1
+        assert len(limit._tasks) == 1
         release.set()
         await asyncio.wait_for(later, timeout=5)
         await held
         return cancelled.cancelled()
 
     assert asyncio.run(run())
-    assert limit._in_flight == 0 and not limit._waiters
+    assert limit._in_flight == 0 and not limit._tasks
 
 
 def test_a_waiter_cancelled_just_after_its_grant_gives_the_slot_back() -> None:
@@ -261,3 +261,37 @@ def test_a_waiter_cancelled_just_after_its_grant_gives_the_slot_back() -> None:
 
     asyncio.run(asyncio.wait_for(run(), timeout=5))
     assert limit._in_flight == 0
+
+
+def test_a_waiting_thread_goes_before_waiting_tasks() -> None:
+    limit = AdaptiveLimit(1)
+    order: list[str] = []
+
+    async def run() -> None:
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with limit.async_slot():
+                await release.wait()
+
+        async def task(index: int) -> None:
+            async with limit.async_slot():
+                order.append(f"task {index}")
+
+        def thread() -> None:
+            with limit.slot():
+                order.append("thread")
+
+        held = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        tasks = [asyncio.create_task(task(index)) for index in range(3)]
+        await asyncio.sleep(0)
+        waiting = threading.Thread(target=thread)
+        waiting.start()
+        assert await asyncio.to_thread(_until, lambda: len(limit._threads) == 1)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(held, *tasks), timeout=5)
+        waiting.join(timeout=5)
+
+    asyncio.run(run())
+    assert order == ["thread", "task 0", "task 1", "task 2"]
