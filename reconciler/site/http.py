@@ -371,19 +371,22 @@ class SiteClient:
         places stay None."""
         answers: list[urllib3.BaseHTTPResponse | SiteError | None] = [None] * len(requests)
 
-        async def get(index: int, url: str, endpoint: str) -> None:
-            try:
-                answers[index] = answer = await self._get_on_loop(url, endpoint, headers)
-            except SiteError as exc:
-                answers[index] = exc
-                raise _Stop from None
-            if _failed(answer, missing_ok):
-                raise _Stop
+        pending = iter(enumerate(requests))
+
+        async def work() -> None:
+            for index, (url, endpoint) in pending:
+                try:
+                    answers[index] = answer = await self._get_on_loop(url, endpoint, headers)
+                except SiteError as exc:
+                    answers[index] = exc
+                    raise _Stop from None
+                if _failed(answer, missing_ok):
+                    raise _Stop
 
         try:
-            async with asyncio.TaskGroup() as group:
-                for index, (url, endpoint) in enumerate(requests):
-                    group.create_task(get(index, url, endpoint))
+            async with asyncio.TaskGroup() as group:  # as many workers as requests may be in flight
+                for _ in range(min(len(requests), self.limit.maximum)):
+                    group.create_task(work())
         except* _Stop:
             pass
         return answers
@@ -392,7 +395,8 @@ class SiteClient:
         """One GET through the event loop, retried as urllib3 retries one through its pools."""
         assert self._event_loop is not None
         retry = self._retry
-        async with self.limit.async_slot():
+        await self.limit.acquire()
+        try:
             self.request_count += 1
             log.debug("%s", endpoint)
             while True:
@@ -412,6 +416,8 @@ class SiteClient:
                 except MaxRetryError:
                     break  # the last answer is the one to report, as urllib3 returns it
                 await self._wait(retry.wait_for(raw))
+        finally:
+            self.limit.release()
         self._account("GET", raw)
         return raw
 

@@ -3,9 +3,9 @@
 Additive increase, multiplicative decrease (the TCP rule): a 429 halves the limit, and each run of
 successes as long as the limit grows it back by one, never above the configured maximum.
 
-Threads (`slot`) and the client's event loop (`async_slot`) share the limit, each waiting in a queue, first
-come first served. Threads go first: a thread's request is usually the next page of a list, on the plan's
-critical path, while the loop's are many GETs known in advance, which lose nothing by waiting their turn.
+Threads (`slot`) and the client's event loop (`acquire`, `release`) share the limit, each waiting in a
+queue, first come first served. Threads go first: a thread's request is usually the next page of a list, on
+the plan's critical path, while the loop's are many GETs known in advance, which lose nothing by waiting.
 (First come first served across both had a page wait behind hundreds of queued GETs: the scale-1 plan at
 parallelism 10 took 1.15 times its bound instead of 1.08.) A freed slot is handed to the next waiter
 directly, so no one can take it in between and no wake-up is wasted.
@@ -17,8 +17,8 @@ import asyncio
 import functools
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class AdaptiveLimit:
@@ -49,10 +49,10 @@ class AdaptiveLimit:
         try:
             yield
         finally:
-            self._release()
+            self.release()
 
-    @asynccontextmanager
-    async def async_slot(self) -> AsyncIterator[None]:
+    async def acquire(self) -> None:
+        """Waits on the event loop for a slot; `release` gives it back."""
         granted: asyncio.Future[None] | None = None
         with self._lock:
             if not self._take():
@@ -65,10 +65,6 @@ class AdaptiveLimit:
             except asyncio.CancelledError:
                 self._withdraw(granted)
                 raise
-        try:
-            yield
-        finally:
-            self._release()
 
     def _take(self) -> bool:
         """Takes a free slot, unless others wait for one. Call with the lock held."""
@@ -84,9 +80,9 @@ class AdaptiveLimit:
                 if waiter[0] is granted:
                     self._tasks.remove(waiter)
                     return
-        self._release()
+        self.release()
 
-    def _release(self) -> None:
+    def release(self) -> None:
         with self._lock:
             self._in_flight -= 1
             self._grant_waiting()

@@ -169,10 +169,11 @@ def test_threads_and_the_event_loop_share_one_limit() -> None:
 
     async def on_loop() -> None:
         async def one() -> None:
-            async with limit.async_slot():
-                enter()
-                await asyncio.sleep(0.005)
-                leave()
+            await limit.acquire()
+            enter()
+            await asyncio.sleep(0.005)
+            leave()
+            limit.release()
 
         await asyncio.gather(*(one() for _ in range(30)))
 
@@ -192,9 +193,10 @@ def test_waiters_get_in_first_come_first_served() -> None:
 
     async def run() -> None:
         async def one(index: int) -> None:
-            async with limit.async_slot():
-                order.append(index)
-                await asyncio.sleep(0)
+            await limit.acquire()
+            order.append(index)
+            await asyncio.sleep(0)
+            limit.release()
 
         await asyncio.gather(*(one(index) for index in range(10)))
 
@@ -209,12 +211,13 @@ def test_a_cancelled_waiter_leaves_the_queue_and_gives_its_slot_on() -> None:
         release = asyncio.Event()
 
         async def holder() -> None:
-            async with limit.async_slot():
-                await release.wait()
+            await limit.acquire()
+            await release.wait()
+            limit.release()
 
         async def waiter() -> None:
-            async with limit.async_slot():
-                pass
+            await limit.acquire()
+            limit.release()
 
         held = asyncio.create_task(holder())
         await asyncio.sleep(0)
@@ -241,12 +244,13 @@ def test_a_waiter_cancelled_just_after_its_grant_gives_the_slot_back() -> None:
         release = asyncio.Event()
 
         async def holder() -> None:
-            async with limit.async_slot():
-                await release.wait()
+            await limit.acquire()
+            await release.wait()
+            limit.release()
 
         async def waiter() -> None:
-            async with limit.async_slot():
-                pass
+            await limit.acquire()
+            limit.release()
 
         held = asyncio.create_task(holder())
         await asyncio.sleep(0)
@@ -256,8 +260,8 @@ def test_a_waiter_cancelled_just_after_its_grant_gives_the_slot_back() -> None:
         await held  # the holder's release grants the waiter the slot ...
         granted_then_cancelled.cancel()  # ... which is cancelled before it runs
         await asyncio.gather(granted_then_cancelled, return_exceptions=True)
-        async with limit.async_slot():  # the slot was given back, not lost
-            pass
+        await limit.acquire()  # the slot was given back, not lost
+        limit.release()
 
     asyncio.run(asyncio.wait_for(run(), timeout=5))
     assert limit._in_flight == 0
@@ -271,12 +275,14 @@ def test_a_waiting_thread_goes_before_waiting_tasks() -> None:
         release = asyncio.Event()
 
         async def holder() -> None:
-            async with limit.async_slot():
-                await release.wait()
+            await limit.acquire()
+            await release.wait()
+            limit.release()
 
         async def task(index: int) -> None:
-            async with limit.async_slot():
-                order.append(f"task {index}")
+            await limit.acquire()
+            order.append(f"task {index}")
+            limit.release()
 
         def thread() -> None:
             with limit.slot():
