@@ -22,7 +22,7 @@ import ssl
 import threading
 from collections import defaultdict
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 import httptools
@@ -181,8 +181,7 @@ class _Connection(asyncio.Protocol):
     # --- asyncio's side --------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # a stream's: it writes
         self.open = True
 
     def data_received(self, data: bytes) -> None:
