@@ -1,4 +1,5 @@
-"""The HTTP client for the three API families. The only module that speaks HTTP (through urllib3).
+"""The HTTP client for the three API families. The only module that speaks HTTP (through urllib3, and
+site/aio.py for the event loop's wire).
 
 - auth: Basic (email, API token) or Bearer; the secret never appears in output or exceptions;
 - routing: Jira at the site URL for a classic API token, through the API gateway for OAuth and scoped
@@ -11,6 +12,8 @@
   retried at all;
 - one adaptive concurrency limit shared by every request (reads and apply alike);
 - pagination in the three styles the APIs use;
+- many GETs at once (`get_each`, the per-object reads) on one event loop (site/aio.py), with the same retry
+  policy, limit and error messages: a thread per request in flight cost a plan more CPU than all else;
 - errors mapped to SiteError with the API's own error text and the endpoint, never the credentials.
 
 It calls urllib3 directly rather than through requests: requests cost about half a millisecond of CPU per
