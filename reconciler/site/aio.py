@@ -22,6 +22,7 @@ import ssl
 import threading
 from collections import defaultdict
 from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
@@ -66,28 +67,34 @@ class EventLoop:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def close(self) -> None:
-        self.run(self._close_idle())
+        self.run(self._shut_down())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=CLOSE_TIMEOUT_S)
         if not self._thread.is_alive():
             self._loop.close()
 
-    async def _close_idle(self) -> None:
+    async def _shut_down(self) -> None:
+        """Cancels what still runs (reads a Ctrl-C interrupted) and closes every connection."""
+        running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         for connections in self._idle.values():
             for connection in connections:
                 connection.close()
         self._idle.clear()
 
     async def fetch(self, url: str, headers: bytes, retries: Retry) -> urllib3.HTTPResponse:
-        """One GET with these `header_lines`, and its whole answer, as urllib3 would return it (`retries` is
-        the policy it was sent under); a failure raises the urllib3 exception for it. Runs on the loop."""
+        """One GET with these `headers` (see `header_lines`), and its whole answer, as urllib3 would return it
+        (`retries` is the policy it was sent under); a failure raises the urllib3 exception for it. Runs on
+        the loop."""
         parts = urlsplit(url)
         origin = (parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
         target = quote(parts.path or "/", safe=TARGET_SAFE)
         if parts.query:
             target += "?" + quote(parts.query, safe=TARGET_SAFE)
         request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc.rpartition('@')[2]}\r\n".encode() + headers
-        connection = await self._connection(origin, url)
+        connection = await self._connection(origin)
         answer = await connection.exchange(request, url)
         if answer.reusable:
             self._idle[origin].append(connection)
@@ -104,7 +111,7 @@ class EventLoop:
             request_url=url,
         )
 
-    async def _connection(self, origin: Origin, url: str) -> _Connection:
+    async def _connection(self, origin: Origin) -> _Connection:
         idle = self._idle[origin]
         while idle:
             connection = idle.pop()
@@ -148,17 +155,13 @@ def header_lines(headers: Mapping[str, str]) -> bytes:
     return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("latin-1") + b"\r\n"
 
 
+@dataclass(slots=True)
 class _Answer:
-    __slots__ = ("body", "headers", "reason", "reusable", "status")
-
-    def __init__(
-        self, status: int, reason: str, headers: HTTPHeaderDict, body: bytes, reusable: bool
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-        self.reusable = reusable
+    status: int
+    reason: str
+    headers: HTTPHeaderDict
+    body: bytes
+    reusable: bool  # the connection can carry the next request
 
 
 class _Connection(asyncio.Protocol):

@@ -280,3 +280,34 @@ def test_through_a_proxy_the_reads_use_urllib3s_pools(monkeypatch: pytest.Monkey
         with _client("http://127.0.0.1:9") as client:  # never connected to: the proxy answers
             assert list(client.get_each(Api.JIRA, ["/a"])) == [{"via": "proxy"}]
             assert client._event_loop is None
+
+
+def test_closing_the_client_ends_reads_still_waiting(serve_site: Callable[..., Served]) -> None:
+    """As when Ctrl-C interrupts a plan: the reads in flight are cancelled, not left running."""
+    served = serve_site(seed=many_seed(), slow_every=1, slow_s=3.0)
+    client = served.client(read_timeout_s=10.0)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            client.get_each(Api.JIRA, ["/project/A/permissionscheme"])
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert _until(lambda: client._event_loop is not None and client.request_count == 1)
+    start = time.monotonic()
+    client.close()
+    reader.join(timeout=5)
+    assert not reader.is_alive() and time.monotonic() - start < 2
+    assert len(outcome) == 1 and not isinstance(outcome[0], SiteError)
+
+
+def _until(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + 5
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
