@@ -7,6 +7,7 @@ Every server binds 127.0.0.1 on a free port and is shut down by its fixture; not
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -81,6 +82,16 @@ class Served:
         return [
             c for c in list(self.site.calls) if (method is None or c.method == method) and contains in c.path
         ]
+
+
+def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    """Whether `condition` comes to hold within `timeout_s`, looking every few milliseconds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
-from tests.site.conftest import BASIC, CLOUD_ID, FAST, N_ROLES, Served, app_client, many_seed
+from tests.site.conftest import BASIC, CLOUD_ID, FAST, N_ROLES, Served, app_client, many_seed, until
 
 OPS = "/jsm/ops/.../v1"
 
@@ -296,18 +296,9 @@ def test_closing_the_client_ends_reads_still_waiting(serve_site: Callable[..., S
 
     reader = threading.Thread(target=read)
     reader.start()
-    assert _until(lambda: client._event_loop is not None and client.request_count == 1)
+    assert until(lambda: client._event_loop is not None and client.request_count == 1)
     start = time.monotonic()
     client.close()
     reader.join(timeout=5)
     assert not reader.is_alive() and time.monotonic() - start < 2
     assert len(outcome) == 1 and not isinstance(outcome[0], SiteError)
-
-
-def _until(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + 5
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True

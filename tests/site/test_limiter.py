@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
 from reconciler.site.limiter import AdaptiveLimit
+from tests.site.conftest import until
 
 
 def test_the_maximum_must_be_positive() -> None:
@@ -88,16 +88,6 @@ def test_a_429_restarts_the_run_of_successes() -> None:
     assert limit.limit == 3
 
 
-def _until(condition: Callable[[], bool]) -> bool:
-    """Whether `condition` holds within five seconds."""
-    deadline = time.monotonic() + 5
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-    return True
-
-
 def test_a_waiter_gets_in_when_the_limit_grows() -> None:
     limit = AdaptiveLimit(2)
     limit.throttled()
@@ -120,7 +110,7 @@ def test_a_waiter_gets_in_when_the_limit_grows() -> None:
     assert held.wait(timeout=5)
     second = threading.Thread(target=waiter)
     second.start()
-    assert _until(lambda: len(limit._threads) == 1)  # the limit is 1 and the slot is taken: the waiter waits
+    assert until(lambda: len(limit._threads) == 1)  # the limit is 1 and the slot is taken: the waiter waits
     assert not entered.is_set()
     limit.succeeded()  # the limit grows to 2 and lets the waiter in
     assert entered.wait(timeout=5)
@@ -204,25 +194,26 @@ def test_waiters_get_in_first_come_first_served() -> None:
     assert order == list(range(10))
 
 
+async def _hold(limit: AdaptiveLimit, release: asyncio.Event) -> None:
+    await limit.acquire()
+    await release.wait()
+    limit.release()
+
+
+async def _pass(limit: AdaptiveLimit) -> None:
+    await limit.acquire()
+    limit.release()
+
+
 def test_a_cancelled_waiter_leaves_the_queue_and_gives_its_slot_on() -> None:
     limit = AdaptiveLimit(1)
 
     async def run() -> bool:
         release = asyncio.Event()
-
-        async def holder() -> None:
-            await limit.acquire()
-            await release.wait()
-            limit.release()
-
-        async def waiter() -> None:
-            await limit.acquire()
-            limit.release()
-
-        held = asyncio.create_task(holder())
+        held = asyncio.create_task(_hold(limit, release))
         await asyncio.sleep(0)
-        cancelled = asyncio.create_task(waiter())
-        later = asyncio.create_task(waiter())
+        cancelled = asyncio.create_task(_pass(limit))
+        later = asyncio.create_task(_pass(limit))
         await asyncio.sleep(0)
         assert len(limit._tasks) == 2
         cancelled.cancel()
@@ -242,19 +233,9 @@ def test_a_waiter_cancelled_just_after_its_grant_gives_the_slot_back() -> None:
 
     async def run() -> None:
         release = asyncio.Event()
-
-        async def holder() -> None:
-            await limit.acquire()
-            await release.wait()
-            limit.release()
-
-        async def waiter() -> None:
-            await limit.acquire()
-            limit.release()
-
-        held = asyncio.create_task(holder())
+        held = asyncio.create_task(_hold(limit, release))
         await asyncio.sleep(0)
-        granted_then_cancelled = asyncio.create_task(waiter())
+        granted_then_cancelled = asyncio.create_task(_pass(limit))
         await asyncio.sleep(0)
         release.set()
         await held  # the holder's release grants the waiter the slot ...
@@ -274,11 +255,6 @@ def test_a_waiting_thread_goes_before_waiting_tasks() -> None:
     async def run() -> None:
         release = asyncio.Event()
 
-        async def holder() -> None:
-            await limit.acquire()
-            await release.wait()
-            limit.release()
-
         async def task(index: int) -> None:
             await limit.acquire()
             order.append(f"task {index}")
@@ -288,13 +264,13 @@ def test_a_waiting_thread_goes_before_waiting_tasks() -> None:
             with limit.slot():
                 order.append("thread")
 
-        held = asyncio.create_task(holder())
+        held = asyncio.create_task(_hold(limit, release))
         await asyncio.sleep(0)
         tasks = [asyncio.create_task(task(index)) for index in range(3)]
         await asyncio.sleep(0)
         waiting = threading.Thread(target=thread)
         waiting.start()
-        assert await asyncio.to_thread(_until, lambda: len(limit._threads) == 1)
+        assert await asyncio.to_thread(until, lambda: len(limit._threads) == 1)
         release.set()
         await asyncio.wait_for(asyncio.gather(held, *tasks), timeout=5)
         waiting.join(timeout=5)
