@@ -6,7 +6,7 @@ successes as long as the limit grows it back by one, never above the configured 
 Threads (`slot`) and the client's event loop (`acquire`, `release`) share the limit, each waiting in a
 queue, first come first served. Threads go first: a thread's request is usually the next page of a list, on
 the plan's critical path, while the loop's are many GETs known in advance, which lose nothing by waiting.
-(First come first served across both had a page wait behind hundreds of queued GETs: the scale-1 plan at
+(First come first served across both had each page wait behind every queued GET: the scale-1 plan at
 parallelism 10 took 1.15 times its bound instead of 1.08.) A freed slot is handed to the next waiter
 directly, so no one can take it in between and no wake-up is wasted.
 """
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from threading import Event, Lock
 
 
 class AdaptiveLimit:
@@ -29,8 +29,8 @@ class AdaptiveLimit:
         self._limit = maximum
         self._in_flight = 0
         self._successes = 0
-        self._lock = threading.Lock()
-        self._threads: deque[threading.Event] = deque()
+        self._lock = Lock()
+        self._threads: deque[Event] = deque()
         self._tasks: deque[tuple[asyncio.Future[None], Callable[[], None]]] = deque()  # and what grants each
 
     @property
@@ -39,13 +39,17 @@ class AdaptiveLimit:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        granted: threading.Event | None = None
+        granted: Event | None = None
         with self._lock:
             if not self._take():
-                granted = threading.Event()
+                granted = Event()
                 self._threads.append(granted)
         if granted is not None:
-            granted.wait()
+            try:
+                granted.wait()
+            except BaseException:  # a Ctrl-C while waiting: the slot must not be granted to no one
+                self._withdraw(granted)
+                raise
         try:
             yield
         finally:
@@ -73,13 +77,18 @@ class AdaptiveLimit:
             return True
         return False
 
-    def _withdraw(self, granted: asyncio.Future[None]) -> None:
-        """A waiting task was cancelled: it leaves the queue, or gives back the slot granted meanwhile."""
+    def _withdraw(self, granted: Event | asyncio.Future[None]) -> None:
+        """A waiter stops waiting: it leaves its queue, or gives back the slot granted meanwhile."""
         with self._lock:
-            for waiter in self._tasks:
-                if waiter[0] is granted:
-                    self._tasks.remove(waiter)
+            if isinstance(granted, Event):
+                if granted in self._threads:
+                    self._threads.remove(granted)
                     return
+            else:
+                for waiter in self._tasks:
+                    if waiter[0] is granted:
+                        self._tasks.remove(waiter)
+                        return
         self.release()
 
     def release(self) -> None:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from reconciler.site import limiter
 from reconciler.site.limiter import AdaptiveLimit
 from tests.site.conftest import until
 
@@ -277,3 +278,20 @@ def test_a_waiting_thread_goes_before_waiting_tasks() -> None:
 
     asyncio.run(run())
     assert order == ["thread", "task 0", "task 1", "task 2"]
+
+
+def test_a_thread_interrupted_while_waiting_leaves_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Interrupted(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            raise KeyboardInterrupt
+
+    limit = AdaptiveLimit(1)
+    with limit.slot():
+        monkeypatch.setattr(limiter, "Event", Interrupted)
+        with pytest.raises(KeyboardInterrupt), limit.slot():
+            pass
+        monkeypatch.undo()
+        assert not limit._threads
+    assert limit._in_flight == 0
+    with limit.slot():  # nothing was lost: the slot is free
+        pass
