@@ -181,6 +181,7 @@ class SiteClient:
         self.settings = settings or ClientSettings()
         self.limit = AdaptiveLimit(self.settings.concurrency)
         self.request_count = 0
+        self._count_lock = threading.Lock()  # the loop's thread and the workers count: none may be lost
         self.jira_via_gateway = credentials.via_gateway
         secrets = basic_auth_secrets(credentials.email or "", credentials.secret)
         self._redact = redactor(secrets[:1] if credentials.bearer else secrets)
@@ -400,7 +401,7 @@ class SiteClient:
         retry = self._retry
         await self.limit.acquire()
         try:
-            self.request_count += 1
+            self._count_request()
             log.debug("%s", endpoint)
             while True:
                 try:
@@ -455,7 +456,7 @@ class SiteClient:
         timeout = urllib3.Timeout(connect=self.settings.connect_timeout_s, read=self.settings.read_timeout_s)
         transport = self._transports[self.api_base if url.startswith(self.api_base) else self.site_url]
         with self.limit.slot():
-            self.request_count += 1
+            self._count_request()
             log.debug("%s", endpoint)
             try:
                 raw = transport.request(
@@ -465,6 +466,10 @@ class SiteClient:
                 raise self._unreachable(endpoint, url, exc) from None
         self._account(method, raw)
         return raw
+
+    def _count_request(self) -> None:
+        with self._count_lock:
+            self.request_count += 1
 
     def _unreachable(self, endpoint: str, url: str, exc: HTTPError | OSError) -> SiteError:
         lasting = _lasting_failure(exc)
