@@ -391,8 +391,12 @@ class SiteClient:
             async with asyncio.TaskGroup() as group:  # as many workers as requests may be in flight
                 for _ in range(min(len(requests), self.limit.maximum)):
                     group.create_task(work())
-        except* _Stop:
-            pass
+        except ExceptionGroup as stopped:
+            # A failure is in `answers`, for the caller to raise in order; anything else is a bug, raised as
+            # itself rather than wrapped in a group.
+            unexpected = [exc for exc in stopped.exceptions if not isinstance(exc, _Stop)]
+            if unexpected:
+                raise unexpected[0] from None
         return answers
 
     async def _get_on_loop(self, url: str, endpoint: str, headers: bytes) -> urllib3.BaseHTTPResponse:

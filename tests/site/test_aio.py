@@ -302,3 +302,16 @@ def test_closing_the_client_ends_reads_still_waiting(serve_site: Callable[..., S
     reader.join(timeout=5)
     assert not reader.is_alive() and time.monotonic() - start < 2
     assert len(outcome) == 1 and not isinstance(outcome[0], SiteError)
+
+
+def test_a_bug_on_the_loop_surfaces_as_itself_not_as_a_group(
+    serve_site: Callable[..., Served], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = serve_site(seed=many_seed()).client()
+
+    def broken(self: SiteClient, method: str, raw: object) -> None:
+        raise LookupError("a bug")
+
+    monkeypatch.setattr(SiteClient, "_account", broken)
+    with pytest.raises(LookupError, match="a bug"):
+        client.get_each(Api.JIRA, ["/project/A/permissionscheme", "/project/B/permissionscheme"])
