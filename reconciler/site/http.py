@@ -325,6 +325,8 @@ class SiteClient:
         """GETs every path (with the same `params`) at once, and yields the answers' bodies in order; None
         for a 404 when `missing_ok`. Every request is answered before the first body is yielded, and any
         error is raised then; while the caller reads a body, `last_endpoint` names the request it answers."""
+        if not paths:
+            return iter(())
         requests = [
             (_with_query(self.url(api, path), params), f"GET {_display_path(api, path)}") for path in paths
         ]

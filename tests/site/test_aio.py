@@ -39,6 +39,12 @@ def test_the_bodies_come_in_order_and_equal_those_of_one_get_each(serve_site: Ca
     assert client.request_count == 1 + 2 * N_ROLES
 
 
+def test_nothing_to_read_starts_nothing(served: Served) -> None:
+    client = served.client()
+    assert list(client.get_each(Api.OPS, [])) == []
+    assert client.request_count == 0 and client._event_loop is None
+
+
 def test_the_opt_in_header_and_credentials_go_with_every_request() -> None:
     seen: list[tuple[str | None, str | None]] = []
 
