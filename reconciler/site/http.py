@@ -347,9 +347,11 @@ class SiteClient:
                 raise found
             if found is None:
                 continue  # not sent, because a request failed: its error is raised below
-            if _failed(found, missing_ok):
-                self._response("GET", endpoint, found)  # raises the error, as one GET would
+            if found.status >= 300 and not (missing_ok and found.status == 404):
+                self._response("GET", endpoint, found)  # raises an error or a redirect, as one GET would
             answered.append((endpoint, found))
+        if len(answered) < len(requests):  # never: a plan must not take reads it lacks for deletes
+            raise RuntimeError("a batch of reads ended with neither an answer nor an error for each")
         return self._bodies(answered, missing_ok)
 
     def _bodies(self, answers: list[tuple[str, urllib3.BaseHTTPResponse]], missing_ok: bool) -> Iterator[Any]:
@@ -623,7 +625,8 @@ class SiteClient:
 
 
 def _failed(raw: urllib3.BaseHTTPResponse, missing_ok: bool) -> bool:
-    return raw.status >= 300 and not (missing_ok and raw.status == 404)
+    """Whether an answer ends a batch of reads: an error status, except a 404 when `missing_ok`."""
+    return raw.status >= 400 and not (missing_ok and raw.status == 404)
 
 
 class _Stop(Exception):

@@ -89,6 +89,18 @@ def test_the_first_error_stops_the_batch(serve_site: Callable[..., Served]) -> N
     assert len(served.calls("GET", "/roles/")) == 2  # one at a time: nothing after the refused one
 
 
+def test_a_redirect_in_a_batch_is_refused_and_never_followed() -> None:
+    def handler(request: Request) -> Response:
+        if request.path.endswith("/b"):
+            return Response("", 307, {"Location": "http://elsewhere.example/b"})
+        return Response("{}", 200, mimetype="application/json")
+
+    with app_client(handler, cloud_id=CLOUD_ID) as client, pytest.raises(TerminalSiteError) as caught:
+        client.get_each(Api.JIRA, ["/a", "/b", "/c"])
+    assert caught.value.endpoint == "GET /rest/api/3/b"
+    assert "redirected to http://elsewhere.example/b; redirects are not followed" in str(caught.value)
+
+
 def test_while_a_body_is_read_the_last_endpoint_names_its_request(serve_site: Callable[..., Served]) -> None:
     client = serve_site(seed=many_seed()).client()
     paths = _role_paths(client)[:3]
