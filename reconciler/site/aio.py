@@ -3,9 +3,9 @@ They are most of a plan's requests, and all of them are known before the first i
 
 A thread per request in flight costs a wake-up and a hand-over of the GIL per answer. Here one event loop
 reads the answers of every connection in one thread, over keep-alive connections, with httptools (llhttp,
-the parser of Node.js) reading the answers: about a quarter of the CPU per request of urllib3's threads
-(`python -m bench.floor`). aiohttp was measured too: a third less than the threads, not enough to pay for
-itself. The loop runs in a thread of its own for the client's life.
+the parser of Node.js) reading the answers: less than half the CPU per request of urllib3's threads
+(`python -m bench.floor`). aiohttp was measured too: a fifth less than the threads once the client's care
+was around it, not enough to pay for itself. The loop runs in a thread of its own for the client's life.
 
 Only GETs go this way, and only straight to the site: through a proxy, every request goes through urllib3's
 pools. Only the wire is here. An answer comes back as a urllib3 response, and a failure as the urllib3
