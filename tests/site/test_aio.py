@@ -254,6 +254,8 @@ def test_a_chunked_answer_on_a_kept_connection() -> None:
             + chunks
         )
 
+    # The server talks on one connection at a time, until it closes: the three answers come back only if
+    # the client sends all three requests on the first connection.
     with _raw_server(chunked, close_after=False) as url, _client(url, concurrency=1) as client:
         assert list(client.get_each(Api.JIRA, ["/a", "/b", "/c"])) == [{"n": 1}, {"n": 2}, {"n": 3}]
 
