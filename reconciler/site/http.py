@@ -188,12 +188,13 @@ class SiteClient:
         self._auth_hint = _auth_hint(credentials)
         self._headers = _headers(credentials)
         self._retry = self._new_retry()
+        proxies = {base: _proxy_for(base) for base in (self.site_url, self.api_base)}
         self._transports: dict[str, Transport] = {
-            base: transport or self._new_pool(base) for base in (self.site_url, self.api_base)
+            base: transport or self._new_pool(proxy) for base, proxy in proxies.items()
         }
         # The per-object reads run on an event loop (site/aio.py), started at the first. Through a proxy they
         # go through urllib3's pools like every other request, and a test's transport answers them one by one.
-        self._reads_on_loop = transport is None and not any(map(_proxy_for, (self.site_url, self.api_base)))
+        self._reads_on_loop = transport is None and not any(proxies.values())
         self._event_loop: aio.EventLoop | None = None
         self._event_loop_lock = threading.Lock()
         self._cloud_id = cloud_id
@@ -223,13 +224,12 @@ class SiteClient:
         retry.sleeper = self.settings.sleep
         return retry
 
-    def _new_pool(self, base: str) -> urllib3.PoolManager:
-        """Connections to one base URL, through the proxy the environment names for it (as requests did)."""
+    def _new_pool(self, proxy: str | None) -> urllib3.PoolManager:
+        """Connections to one base URL, through `proxy`, the one the environment names for it."""
         size = self.settings.concurrency * 2
         options: dict[str, Any] = {"num_pools": size, "maxsize": size, "retries": self._retry}
         bundle = _ca_bundle()
         options.update({"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle})
-        proxy = _proxy_for(base)
         return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
     def close(self) -> None:
