@@ -3,17 +3,21 @@
 Changes run in plan order as far as their dependencies allow, up to `parallelism` at once. A failed
 change skips everything that depends on it; independent changes still run. The applier never
 re-diffs: it executes exactly the changes it is given.
+
+After Ctrl-C no change starts; the changes in flight have INTERRUPT_GRACE_S to end with the site's answer,
+the others end as interrupted (they may or may not have landed), and KeyboardInterrupt goes on.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reconciler.errors import Diagnostic, SiteError, error
+from reconciler.interruption import thread_pool
 from reconciler.kinds import get_kind
 from reconciler.kinds.kind import Change
 from reconciler.plan import Plan
@@ -27,6 +31,10 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"  # Ctrl-C came before the site's answer
+
+
+INTERRUPT_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,9 @@ class ApplyResult:
 Listener = Callable[[ApplyEvent], None]
 
 
+Ended = tuple[Diagnostic | None, tuple[str, ...]]  # a change's problem, if any, and its request ids
+
+
 def apply_plan(
     plan: Plan, client: SiteApi, *, parallelism: int = 4, listener: Listener | None = None
 ) -> ApplyResult:
@@ -59,37 +70,53 @@ def apply_plan(
     pending = list(plan.changes)
     done: set[str] = set()
     broken: set[str] = set()  # failed or skipped
-    running: dict[Future[tuple[Diagnostic | None, tuple[str, ...]]], Change] = {}
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        while pending or running:
-            for change in list(pending):
-                if change.depends_on & broken:
-                    pending.remove(change)
-                    broken.add(change.key)
-                    result.skipped.append(change)
-                    notify(ApplyEvent(change, Outcome.SKIPPED))
-                elif change.depends_on <= done and len(running) < parallelism:
-                    pending.remove(change)
-                    notify(ApplyEvent(change, Outcome.STARTED))
-                    running[pool.submit(_apply_one, client, change)] = change
-            if not running:
-                # What is left waits for keys that are not in the plan: nothing can start it.
-                for change in pending:
-                    result.skipped.append(change)
-                    notify(ApplyEvent(change, Outcome.SKIPPED))
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                change = running.pop(future)
-                problem, request_ids = future.result()
-                if problem is None:
-                    done.add(change.key)
-                    result.applied.append(change)
-                    notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids))
-                else:
-                    broken.add(change.key)
-                    result.failed.append((change, problem))
-                    notify(ApplyEvent(change, Outcome.FAILED, problem, request_ids))
+    started: dict[str, Change] = {}  # announced as started, and not ended yet
+    running: dict[Future[Ended], Change] = {}
+
+    def end(change: Change, ended: Ended) -> None:
+        problem, request_ids = ended
+        del started[change.key]
+        if problem is None:
+            done.add(change.key)
+            result.applied.append(change)
+            notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids))
+        else:
+            broken.add(change.key)
+            result.failed.append((change, problem))
+            notify(ApplyEvent(change, Outcome.FAILED, problem, request_ids))
+
+    with thread_pool(max(1, parallelism)) as pool:
+        try:
+            while pending or running:
+                for change in list(pending):
+                    if change.depends_on & broken:
+                        pending.remove(change)
+                        broken.add(change.key)
+                        result.skipped.append(change)
+                        notify(ApplyEvent(change, Outcome.SKIPPED))
+                    elif change.depends_on <= done and len(running) < parallelism:
+                        pending.remove(change)
+                        started[change.key] = change
+                        notify(ApplyEvent(change, Outcome.STARTED))
+                        running[pool.submit(_apply_one, client, change)] = change
+                if not running:
+                    # What is left waits for keys that are not in the plan: nothing can start it.
+                    for change in pending:
+                        result.skipped.append(change)
+                        notify(ApplyEvent(change, Outcome.SKIPPED))
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    change = running.pop(future)
+                    end(change, future.result())  # a Ctrl-C in the change's thread is raised here
+        except KeyboardInterrupt:
+            wait(running, timeout=INTERRUPT_GRACE_S)
+            for future, change in running.items():
+                if future.done() and future.exception() is None:
+                    end(change, future.result())
+            for change in list(started.values()):
+                notify(ApplyEvent(change, Outcome.INTERRUPTED))
+            raise
     return result
 
 

@@ -10,12 +10,15 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any, ParamSpec
 
 import click
@@ -69,6 +72,37 @@ P = ParamSpec("P")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+class _CtrlC:
+    """The SIGINT handler while a command runs. The first Ctrl-C stops the waits of the site clients in
+    use, in every thread (reconciler/interruption.py), and raises KeyboardInterrupt in the main thread; the
+    tool then stops within about a second, and ignores another Ctrl-C meanwhile, so that the journal gets
+    its last lines."""
+
+    def __init__(self) -> None:
+        self.stops: list[Callable[[], None]] = []
+        self.pressed = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.pressed:
+            return
+        self.pressed = True
+        for stop in self.stops:
+            stop()
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _handling_ctrl_c(handler: _CtrlC) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set one
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @dataclass
 class Ui:
     """Where output goes. Every line passes `redact`, so a credential can never be printed.
@@ -81,6 +115,7 @@ class Ui:
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
     redact: Callable[[str], str] = field(init=False, repr=False)
+    ctrl_c: _CtrlC = field(default_factory=_CtrlC, repr=False)
 
     def __post_init__(self) -> None:
         self.redact = redactor(self.secrets)
@@ -133,21 +168,22 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         ui = _ui()
-        try:
-            code = command(*args, **kwargs)
-        except ReconcilerError as exc:
-            ui.fail(f"Error: {exc.message}")
-            if exc.diagnostics:
-                ui.fail(render_diagnostics(exc.diagnostics, github=in_github_actions()))
-            code = EXIT_ERROR
-        except KeyboardInterrupt:
-            ui.fail("Interrupted.")
-            code = EXIT_INTERRUPTED
-        except Exception as exc:
-            if ui.debug:
-                raise
-            ui.fail(f"Internal error: {type(exc).__name__}: {exc}. Run again with --debug for details.")
-            code = EXIT_ERROR
+        with _handling_ctrl_c(ui.ctrl_c):
+            try:
+                code = command(*args, **kwargs)
+            except ReconcilerError as exc:
+                ui.fail(f"Error: {exc.message}")
+                if exc.diagnostics:
+                    ui.fail(render_diagnostics(exc.diagnostics, github=in_github_actions()))
+                code = EXIT_ERROR
+            except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
+                ui.fail("Interrupted.")
+                code = EXIT_INTERRUPTED
+            except Exception as exc:
+                if ui.debug:
+                    raise
+                ui.fail(f"Internal error: {type(exc).__name__}: {exc}. Run again with --debug for details.")
+                code = EXIT_ERROR
         sys.exit(code)
 
     return wrapper
@@ -430,6 +466,7 @@ def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]
         with SiteClient(
             config.site, config.api_base, config.credentials, cloud_id=config.cloud_id, settings=settings
         ) as client:
+            ui.ctrl_c.stops.append(client.interrupt)
             yield client, config.site
         return
     try:
@@ -447,6 +484,7 @@ def _site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, str]
         )
     credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
     with serve_in_thread(sandbox_site) as url, SiteClient(url, url, credentials, settings=settings) as client:
+        ui.ctrl_c.stops.append(client.interrupt)
         yield client, "sandbox"
 
 
@@ -653,4 +691,13 @@ def sandbox_reset(state_file: Path | None, seed_file: Path | None) -> int:
 
 
 def main() -> None:
-    cli(prog_name="jsm-reconciler")
+    try:
+        cli(prog_name="jsm-reconciler")
+    except SystemExit as done:
+        if done.code != EXIT_INTERRUPTED:
+            raise
+        # Threads may still be blocked in a socket read or a name lookup that nothing can cut short (their
+        # changes are journaled as interrupted): the process does not wait for them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)

@@ -2,8 +2,9 @@
 that even a killed apply leaves a true record of what it started and what the site confirmed.
 
 Each line: time (UTC, ISO 8601), run (one id per apply), site, change (the plan key), address, action,
-event (started | applied | failed | skipped), and where there is one, error and requestIds. It never
-holds a credential: only what the plan and the site's answers say.
+event (started | applied | failed | skipped | interrupted), and where there is one, error and requestIds.
+`interrupted` ends a started change that Ctrl-C cut short before the site's answer came: it may or may not
+have landed. It never holds a credential: only what the plan and the site's answers say.
 """
 
 from __future__ import annotations

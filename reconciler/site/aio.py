@@ -16,12 +16,13 @@ sending.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 import ssl
 import threading
 from collections import defaultdict
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
@@ -39,6 +40,8 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import SSLError as TlsError
 from urllib3.util.retry import Retry
+
+from reconciler.interruption import POLL_S, Interrupted
 
 T = TypeVar("T")
 
@@ -62,9 +65,19 @@ class EventLoop:
         self._thread = threading.Thread(target=self._loop.run_forever, name="site event loop", daemon=True)
         self._thread.start()
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Runs `coroutine` on the loop; the calling thread waits for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+    def run(self, coroutine: Coroutine[Any, Any, T], *, interrupted: Callable[[], bool] = lambda: False) -> T:
+        """Runs `coroutine` on the loop; the calling thread waits for its result. When `interrupted()` comes
+        true meanwhile (Ctrl-C), the coroutine is cancelled and Interrupted raised."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            while not future.done():
+                concurrent.futures.wait([future], timeout=POLL_S)
+                if interrupted() and not future.done():
+                    raise Interrupted
+        except BaseException:  # Ctrl-C, seen here or raised in the main thread: what waits stops too
+            future.cancel()
+            raise
+        return future.result()
 
     def close(self) -> None:
         self.run(self._shut_down())

@@ -11,6 +11,8 @@ site/aio.py for the event loop's wire).
   whether a create landed instead); a name that does not resolve or a refused TLS handshake is not
   retried at all;
 - one adaptive concurrency limit shared by every request (reads and apply alike);
+- Ctrl-C (`interrupt`) ends every wait of the client in every thread within a fraction of a second, and no
+  request is sent after it (reconciler/interruption.py);
 - pagination in the three styles the APIs use;
 - many GETs at once (`get_each`, the per-object reads) on one event loop (site/aio.py), with the same retry
   policy, limit and error messages: a thread per request in flight cost a plan more CPU than all else;
@@ -31,7 +33,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self, TypeVar
@@ -54,6 +56,7 @@ from urllib3.exceptions import SSLError as TlsError
 from urllib3.util.retry import Retry
 
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.interruption import pause, thread_pool
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.site import aio
 from reconciler.site.api import Api, Response
@@ -180,6 +183,7 @@ class SiteClient:
         self.api_base = api_base.rstrip("/")
         self.settings = settings or ClientSettings()
         self.limit = AdaptiveLimit(self.settings.concurrency)
+        self._interrupted = False  # set from a signal handler: a plain flag, no lock
         self.request_count = 0
         self._count_lock = threading.Lock()  # the loop's thread and the workers count: none may be lost
         self.jira_via_gateway = credentials.via_gateway
@@ -220,9 +224,31 @@ class SiteClient:
             redirect=0,
         )
         retry.on_throttle = self.limit.throttled
-        retry.notify = self.settings.notify
-        retry.sleeper = self.settings.sleep
+        retry.notify = self._announce
+        retry.sleeper = self._pause
         return retry
+
+    def interrupt(self) -> None:
+        """Ctrl-C: every wait of this client (a Retry-After, the queue for the limit, the event loop), in
+        any thread, now or later, raises Interrupted, and no request is sent any more. It only sets flags,
+        so a signal handler may call it."""
+        self._interrupted = True
+        self.limit.interrupt()
+
+    def _was_interrupted(self) -> bool:
+        return self._interrupted
+
+    def _pause(self, seconds: float) -> None:
+        """A retry's wait, which Ctrl-C cuts short (a test's `sleep` waits for nothing)."""
+        if self.settings.sleep is time.sleep:
+            pause(seconds, self._was_interrupted)
+        else:
+            self.settings.sleep(seconds)
+
+    def _announce(self, message: str) -> None:
+        """Says a long wait begins; not once Ctrl-C came, when the tool is stopping instead."""
+        if self.settings.notify is not None and not self._interrupted:
+            self.settings.notify(message)
 
     def _new_pool(self, proxy: str | None) -> urllib3.PoolManager:
         """Connections to one base URL, through `proxy`, the one the environment names for it."""
@@ -333,7 +359,8 @@ class SiteClient:
         headers = {**self._headers, **EXPERIMENTAL_OPT_IN} if api is not Api.JIRA else self._headers
         answers: list[urllib3.BaseHTTPResponse | SiteError | None]
         if self._reads_on_loop:
-            answers = self._loop().run(self._get_all(requests, aio.header_lines(headers), missing_ok))
+            reads = self._get_all(requests, aio.header_lines(headers), missing_ok)
+            answers = self._loop().run(reads, interrupted=self._was_interrupted)
         else:  # a test's transport answers in the calling thread, one request after the other
             answers = [None] * len(requests)
             for index, (url, endpoint) in enumerate(requests):
@@ -560,7 +587,7 @@ class SiteClient:
             finally:
                 self._last.request_ids = None
 
-        with ThreadPoolExecutor(max_workers=min(len(work), self.limit.maximum)) as pool:
+        with thread_pool(min(len(work), self.limit.maximum)) as pool:
             tasks = [pool.submit(run, item) for item in work]
             # One wake-up when all are done (or one fails), not one per task: each costs the GIL twice.
             wait(tasks, return_when=FIRST_EXCEPTION)

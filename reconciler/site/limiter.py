@@ -9,6 +9,9 @@ the plan's critical path, while the loop's are many GETs known in advance, which
 (First come first served across both had each page wait behind every queued GET: the scale-1 plan at
 parallelism 10 took 1.15 times its bound instead of 1.08.) A freed slot is handed to the next waiter
 directly, so no one can take it in between and no wake-up is wasted.
+
+After `interrupt` (Ctrl-C), a thread waiting in the queue raises Interrupted within POLL_S, and nobody gets
+a slot any more.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from threading import Event, Lock
 
+from reconciler.interruption import POLL_S, Interrupted
+
 
 class AdaptiveLimit:
     def __init__(self, maximum: int) -> None:
@@ -29,6 +34,7 @@ class AdaptiveLimit:
         self._limit = maximum
         self._in_flight = 0
         self._successes = 0
+        self._interrupted = False  # set from a signal handler: a plain flag, no lock
         self._lock = Lock()
         self._threads: deque[Event] = deque()
         self._tasks: deque[tuple[asyncio.Future[None], Callable[[], None]]] = deque()  # and what grants each
@@ -37,16 +43,26 @@ class AdaptiveLimit:
     def limit(self) -> int:
         return self._limit
 
+    def interrupt(self) -> None:
+        """Ctrl-C: every wait for a slot, now or later, raises Interrupted. Safe in a signal handler."""
+        self._interrupted = True
+
     @contextmanager
     def slot(self) -> Iterator[None]:
         granted: Event | None = None
         with self._lock:
+            if self._interrupted:
+                raise Interrupted
             if not self._take():
                 granted = Event()
                 self._threads.append(granted)
         if granted is not None:
             try:
-                granted.wait()
+                while not granted.wait(POLL_S):
+                    if self._interrupted:
+                        break
+                if self._interrupted:  # granted or not: no request goes after Ctrl-C
+                    raise Interrupted
             except BaseException:  # a Ctrl-C while waiting: the slot must not be granted to no one
                 self._withdraw(granted)
                 raise
@@ -59,6 +75,8 @@ class AdaptiveLimit:
         """Waits on the event loop for a slot; `release` gives it back."""
         granted: asyncio.Future[None] | None = None
         with self._lock:
+            if self._interrupted:
+                raise Interrupted
             if not self._take():
                 loop = asyncio.get_running_loop()
                 granted = loop.create_future()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import TerminalSiteError
+from reconciler.interruption import thread_pool
 from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind
 from reconciler.site.api import Api, SiteApi
 
@@ -89,7 +90,7 @@ def read_live_state(
         "customFields": lambda: _read_custom_fields(client),
         "users": lambda: _read_users(client, holders.account_ids),
     }
-    with ThreadPoolExecutor(max_workers=len(readers) + len(kinds)) as pool:
+    with thread_pool(len(readers) + len(kinds)) as pool:
         lookups_read = {
             need: pool.submit(_reporting(report, need, _shape_checked(client, need, readers[need])))
             for need in sorted(needs)

@@ -380,7 +380,7 @@ def write_summary(book: Ledger, run: str, seconds: float, path: Path = SUMMARY) 
         Path(tmp.name).replace(path)
 
 
-JOURNAL_EVENTS = {"started", "applied", "failed", "skipped"}
+JOURNAL_EVENTS = {"started", "applied", "failed", "skipped", "interrupted"}
 
 
 def check_entries(entries: list[dict[str, Any]], site: str) -> None:

@@ -17,6 +17,7 @@ import urllib3
 from werkzeug.wrappers import Request, Response
 
 from reconciler.errors import ConfigError, RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.interruption import Interrupted
 from reconciler.kinds.kind import delete_verified, found
 from reconciler.sandbox import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
 from reconciler.site.api import Api
@@ -32,6 +33,7 @@ from tests.site.conftest import (
     app_client,
     many_seed,
     serve_app,
+    until,
 )
 
 CANARY = "canary-TOKEN-9f3b2c7e"
@@ -281,6 +283,42 @@ def test_a_final_429_halves_the_limit_once_per_answer(serve_site: Callable[..., 
     assert caught.value.status == 429
     assert len(served.calls("GET", "/role")) == 2
     assert client.limit.limit == 2  # 8 -> 4 -> 2: one halving per 429 answer
+
+
+def test_ctrl_c_ends_long_retry_after_waits_in_every_thread_and_nothing_is_sent_after_it(
+    serve_site: Callable[..., Served],
+) -> None:
+    """A list read waits in a thread of urllib3's, per-object reads on the event loop: `interrupt` (what
+    the CLI's Ctrl-C handler calls) ends both waits, and the long wait is announced only before it."""
+    served = serve_site(seed=many_seed(), rate_limit_every=1, retry_after_s=60)
+    announced: list[str] = []
+    client = served.client(notify=announced.append)
+    outcomes: list[BaseException | None] = []
+
+    def wait(read: Callable[[], object]) -> None:
+        try:
+            read()
+            outcomes.append(None)
+        except BaseException as exc:
+            outcomes.append(exc)
+
+    readers = [
+        threading.Thread(target=wait, args=(lambda: client.get(Api.OPS, "/roles"),)),
+        threading.Thread(
+            target=wait, args=(lambda: list(client.get_each(Api.OPS, ["/roles/a", "/roles/b"])),)
+        ),
+    ]
+    for reader in readers:
+        reader.start()
+    assert until(lambda: len(served.calls()) == 3 and len(announced) == 3)
+    client.interrupt()
+    for reader in readers:
+        reader.join(timeout=5)  # each would otherwise wait a minute
+    assert len(outcomes) == 2 and all(isinstance(outcome, Interrupted) for outcome in outcomes)
+    assert len(served.calls()) == 3 and len(announced) == 3
+    with pytest.raises(Interrupted):
+        client.get(Api.OPS, "/roles")
+    assert len(served.calls()) == 3
 
 
 def test_retry_after_is_bounded(serve_site: Callable[..., Served]) -> None:

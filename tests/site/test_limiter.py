@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from reconciler.interruption import Interrupted
 from reconciler.site import limiter
 from reconciler.site.limiter import AdaptiveLimit
 from tests.site.conftest import until
@@ -294,4 +295,27 @@ def test_a_thread_interrupted_while_waiting_leaves_the_queue(monkeypatch: pytest
         assert not limit._threads
     assert limit._in_flight == 0
     with limit.slot():  # nothing was lost: the slot is free
+        pass
+
+
+def test_after_ctrl_c_a_thread_waiting_for_a_slot_stops_and_no_slot_is_given() -> None:
+    limit = AdaptiveLimit(1)
+    outcome: list[str] = []
+
+    def wait_for_a_slot() -> None:
+        try:
+            with limit.slot():
+                outcome.append("granted")
+        except Interrupted:
+            outcome.append("interrupted")
+
+    with limit.slot():
+        waiting = threading.Thread(target=wait_for_a_slot)
+        waiting.start()
+        assert until(lambda: len(limit._threads) == 1)
+        limit.interrupt()
+        waiting.join(timeout=5)  # a wait for the slot would last as long as this block
+        assert outcome == ["interrupted"] and not limit._threads
+    assert limit._in_flight == 0
+    with pytest.raises(Interrupted), limit.slot():
         pass
