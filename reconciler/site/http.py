@@ -20,7 +20,8 @@ site/aio.py for the event loop's wire).
 
 It calls urllib3 directly rather than through requests: requests cost about half a millisecond of CPU per
 request on top (reading the proxy environment, preparing, hooks, cookies), a third of a plan's CPU. What
-requests did for us is kept: the proxy and CA bundle environment variables, Basic auth.
+requests did for us is kept: the proxy and CA bundle environment variables, Basic auth, the credentials of
+a proxy URL (`http://user:password@host:port`) sent as Proxy-Authorization, which urllib3 leaves out.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from concurrent.futures import FIRST_EXCEPTION, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self, TypeVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 from urllib.request import getproxies, proxy_bypass
 
 import certifi
@@ -49,18 +50,19 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
     ResponseError,
 )
 from urllib3.exceptions import SSLError as TlsError
 from urllib3.util.retry import Retry
 
-from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.errors import ConfigError, RetryableSiteError, SiteError, TerminalSiteError
 from reconciler.interruption import pause, thread_pool
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.site import aio
 from reconciler.site.api import Api, Response
-from reconciler.site.config import DEFAULT_MAX_RETRY_AFTER_S, Credentials, check_url_allowed
+from reconciler.site.config import DEFAULT_MAX_RETRY_AFTER_S, Credentials, check_url_allowed, is_loopback
 from reconciler.site.limiter import AdaptiveLimit
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ RATE_LIMIT_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reason")
 EXPERIMENTAL_OPT_IN = {"X-ExperimentalApi": "opt-in"}
 LONG_WAIT_S = 10.0  # a Retry-After wait at least this long is announced
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PROXY_SCHEMES = ("http", "https")  # what urllib3 can go through: SOCKS would need another library
 
 
 class Transport(Protocol):
@@ -187,18 +190,19 @@ class SiteClient:
         self.request_count = 0
         self._count_lock = threading.Lock()  # the loop's thread and the workers count: none may be lost
         self.jira_via_gateway = credentials.via_gateway
+        self._proxies = {base: _proxy_for(base) for base in (self.site_url, self.api_base)}
         secrets = basic_auth_secrets(credentials.email or "", credentials.secret)
-        self._redact = redactor(secrets[:1] if credentials.bearer else secrets)
+        secrets = secrets[:1] if credentials.bearer else secrets
+        self._redact = redactor([*secrets, *(s for p in self._proxies.values() if p for s in p.secrets)])
         self._auth_hint = _auth_hint(credentials)
         self._headers = _headers(credentials)
         self._retry = self._new_retry()
-        proxies = {base: _proxy_for(base) for base in (self.site_url, self.api_base)}
         self._transports: dict[str, Transport] = {
-            base: transport or self._new_pool(proxy) for base, proxy in proxies.items()
+            base: transport or self._new_pool(proxy) for base, proxy in self._proxies.items()
         }
         # The per-object reads run on an event loop (site/aio.py), started at the first. Through a proxy they
         # go through urllib3's pools like every other request, and a test's transport answers them one by one.
-        self._reads_on_loop = transport is None and not any(proxies.values())
+        self._reads_on_loop = transport is None and not any(self._proxies.values())
         self._event_loop: aio.EventLoop | None = None
         self._event_loop_lock = threading.Lock()
         self._cloud_id = cloud_id
@@ -250,13 +254,15 @@ class SiteClient:
         if self.settings.notify is not None and not self._interrupted:
             self.settings.notify(message)
 
-    def _new_pool(self, proxy: str | None) -> urllib3.PoolManager:
+    def _new_pool(self, proxy: Proxy | None) -> urllib3.PoolManager:
         """Connections to one base URL, through `proxy`, the one the environment names for it."""
         size = self.settings.concurrency * 2
         options: dict[str, Any] = {"num_pools": size, "maxsize": size, "retries": self._retry}
         bundle = _ca_bundle()
         options.update({"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle})
-        return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        if proxy is None:
+            return urllib3.PoolManager(**options)
+        return urllib3.ProxyManager(proxy.url, proxy_headers=proxy.headers, **options)
 
     def close(self) -> None:
         for transport in self._transports.values():
@@ -507,6 +513,10 @@ class SiteClient:
             self.request_count += 1
 
     def _unreachable(self, endpoint: str, url: str, exc: HTTPError | OSError) -> SiteError:
+        cause = exc.reason if isinstance(exc, MaxRetryError) else exc
+        proxy = self._proxies.get(self.api_base if url.startswith(self.api_base) else self.site_url)
+        if isinstance(cause, ProxyError) and proxy is not None:
+            return RetryableSiteError(_proxy_failure(endpoint, cause, proxy), endpoint=endpoint)
         lasting = _lasting_failure(exc)
         if lasting is not None:
             host = urlsplit(url).hostname
@@ -689,12 +699,66 @@ def _headers(credentials: Credentials) -> _Headers:
     return headers
 
 
-def _proxy_for(base: str) -> str | None:
-    """The proxy the environment names for a base URL, as requests chose it."""
+@dataclass(frozen=True)
+class Proxy:
+    """A proxy the environment names: where it is, the Proxy-Authorization its URL's credentials make, and
+    how messages show it (with the variable that named it, and never its password)."""
+
+    url: str  # scheme, host and port only
+    headers: dict[str, str]
+    shown: str  # e.g. HTTPS_PROXY=http://user:***@proxy.example:3128
+    secrets: tuple[str, ...]  # the password and the header's value, for the redactor
+
+
+def _proxy_for(base: str) -> Proxy | None:
+    """The proxy the environment names for a base URL, as requests chose it; none for a loopback address
+    (the sandbox), which a proxy cannot reach on this machine (Go's http.ProxyFromEnvironment decides so)."""
     parts = urlsplit(base)
+    host = parts.hostname or ""
     proxies = getproxies()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    return proxy if proxy and not proxy_bypass(parts.hostname or "") else None
+    scheme = parts.scheme if proxies.get(parts.scheme) else "all"
+    value = proxies.get(scheme)
+    if not value or is_loopback(host) or proxy_bypass(host):
+        return None
+    named = f"{scheme}_proxy"
+    variable = next((k for k, v in os.environ.items() if k.lower() == named and v == value), named.upper())
+    return parse_proxy(value, variable)
+
+
+def parse_proxy(value: str, variable: str) -> Proxy:
+    """The proxy in `variable`'s `value`; a ConfigError for one urllib3 cannot use. Without a scheme it is
+    an http:// proxy, as for requests and curl."""
+    parts = urlsplit(value if "://" in value else f"http://{value}")
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    shown = f"{variable}={parts.scheme}://{user}{':***' if colon else ''}{at}{host_port}"
+    if parts.scheme.lower() not in PROXY_SCHEMES:
+        raise ConfigError(
+            f"{shown}: a {parts.scheme}:// proxy is not supported; name an http:// or https:// proxy "
+            "(one that takes CONNECT)"
+        )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{shown}: the proxy's port is not a number") from None
+    if not parts.hostname:
+        raise ConfigError(f"{shown}: the proxy URL names no host")
+    headers: dict[str, str] = {}
+    secrets: tuple[str, ...] = ()
+    if at:
+        pair = f"{unquote(user)}:{unquote(password)}".encode()
+        headers["Proxy-Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+        secrets = (unquote(password), password, headers["Proxy-Authorization"].removeprefix("Basic "))
+    return Proxy(urlunsplit((parts.scheme, host_port, "", "", "")), headers, shown, secrets)
+
+
+def _proxy_failure(endpoint: str, error: ProxyError, proxy: Proxy) -> str:
+    """Why the proxy did not take the request through: the proxy's own status line when it refused the
+    tunnel (only the type of any other failure, whose text may carry addresses)."""
+    original = error.original_error
+    said = _header_text(str(original)) if type(original) is OSError else type(original).__name__
+    hint = "; check the user and password in the proxy URL" if " 407 " in f"{said} " else ""
+    return f"{endpoint}: could not go through the proxy {proxy.shown} ({said}){hint}"
 
 
 def _ca_bundle() -> str:

@@ -290,18 +290,6 @@ def test_an_answer_that_is_not_http_is_retried_then_reported() -> None:
     )
 
 
-def test_through_a_proxy_the_reads_use_urllib3s_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    def handler(request: Request) -> Response:
-        return Response('{"via": "proxy"}', 200, mimetype="application/json")
-
-    with app_client(handler) as proxy_site:
-        monkeypatch.setenv("HTTP_PROXY", proxy_site.site_url)
-        monkeypatch.setenv("NO_PROXY", "")
-        with _client("http://127.0.0.1:9") as client:  # never connected to: the proxy answers
-            assert list(client.get_each(Api.JIRA, ["/a"])) == [{"via": "proxy"}]
-            assert client._event_loop is None
-
-
 def test_closing_the_client_ends_reads_still_waiting(serve_site: Callable[..., Served]) -> None:
     """As when Ctrl-C interrupts a plan: the reads in flight are cancelled, not left running."""
     served = serve_site(seed=many_seed(), slow_every=1, slow_s=3.0)
