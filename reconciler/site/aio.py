@@ -10,13 +10,17 @@ was around it, not enough to pay for itself. The loop runs in a thread of its ow
 Only GETs go this way, and only straight to the site: through a proxy, every request goes through urllib3's
 pools. Only the wire is here. An answer comes back as a urllib3 response, and a failure as the urllib3
 exception for it, so site/http.py applies one retry policy and one set of error messages to both ways of
-sending.
+sending. The wire keeps http.client's rules, as urllib3 does: interim 1xx answers are skipped, a gzip or
+deflate body is decoded (by urllib3's decoders), an answer's head is limited to 100 header lines of at most
+64 KiB each, and a body delimited by the end of the connection counts only if the connection ended cleanly
+(a FIN, and over TLS a close_notify); otherwise the answer may be cut short, and the GET is retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
 import os
 import socket
 import ssl
@@ -24,6 +28,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from http.client import HTTPException, LineTooLong
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
@@ -49,6 +54,10 @@ CLOSE_TIMEOUT_S = 10.0
 # What a request target may hold as it is: urllib3 percent-encodes anything else, and so does this module.
 TARGET_SAFE = "/?:@!$&'()*+,;=-._~%"
 Origin = tuple[str, str, int]  # scheme, host, port
+# http.client's limits on an answer's head, which urllib3 inherits: header lines, and bytes per line.
+MAX_HEADERS = 100
+MAX_LINE = 65536
+MAX_HEAD_BYTES = (MAX_HEADERS + 1) * MAX_LINE  # the status line and the headers, interim answers included
 
 
 class EventLoop:
@@ -77,6 +86,8 @@ class EventLoop:
         except BaseException:  # Ctrl-C, seen here or raised in the main thread: what waits stops too
             future.cancel()
             raise
+        if interrupted():  # the coroutine's tasks may have stopped short because of it
+            raise Interrupted
         return future.result()
 
     def close(self) -> None:
@@ -113,8 +124,10 @@ class EventLoop:
             self._idle[origin].append(connection)
         else:
             connection.close()
+        # urllib3 decodes a body it reads (and raises DecodeError for a corrupt one), not one it is given.
+        encoded = "content-encoding" in answer.headers
         return urllib3.HTTPResponse(
-            body=answer.body,
+            body=io.BytesIO(answer.body) if encoded else answer.body,
             headers=answer.headers,
             status=answer.status,
             reason=answer.reason,
@@ -168,6 +181,11 @@ def header_lines(headers: Mapping[str, str]) -> bytes:
     return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("latin-1") + b"\r\n"
 
 
+def _over_limits(problem: HTTPException) -> ProtocolError:
+    """An answer's head over http.client's limits, as urllib3 reports one."""
+    return ProtocolError("Connection aborted.", problem)
+
+
 @dataclass(slots=True)
 class _Answer:
     status: int
@@ -191,6 +209,8 @@ class _Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False
+        self._head_bytes = 0  # read before the answer's final head was complete
+        self._clean_close = False  # the server ended the connection cleanly (FIN; over TLS, close_notify)
         self._heard = False  # whether any of the answer came since the read timer was set
         self.open = False
 
@@ -202,16 +222,28 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._heard = True
+        if not self._headers_done:
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(ProtocolError(f"the answer is not HTTP ({type(exc).__name__})"))
+            over = exc.__context__  # what a callback below raised
+            if isinstance(over, HTTPException):
+                self._fail(_over_limits(over))
+            else:
+                self._fail(ProtocolError(f"the answer is not HTTP ({type(exc).__name__})"))
+            return
+        if not self._headers_done and self._head_bytes > MAX_HEAD_BYTES:
+            self._fail(_over_limits(HTTPException(f"got more than {MAX_HEAD_BYTES} bytes of headers")))
+
+    def eof_received(self) -> None:
+        self._clean_close = True  # returning None closes the transport: connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
         if self._answer is None or self._answer.done():
             return
-        if self._headers_done and self._delimited_by_close():
+        if exc is None and self._clean_close and self._headers_done and self._delimited_by_close():
             self._finish(reusable=False)
         else:
             self._fail(ProtocolError("the connection broke before the answer came"))
@@ -222,6 +254,10 @@ class _Connection(asyncio.Protocol):
         self._reason += reason.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self._headers) >= MAX_HEADERS:
+            raise HTTPException(f"got more than {MAX_HEADERS} headers")
+        if len(name) + len(value) > MAX_LINE:
+            raise LineTooLong("header line")
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -231,6 +267,9 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if 100 <= self._parser.get_status_code() < 200:  # interim (100 Continue, 103 Early Hints): skipped
+            self._reason, self._headers, self._body, self._headers_done = "", [], [], False
+            return
         self._finish(reusable=self._parser.should_keep_alive())
 
     # --- the exchange ----------------------------------------------------------------------------------
@@ -262,6 +301,7 @@ class _Connection(asyncio.Protocol):
             self._parser.get_status_code(), self._reason, headers, b"".join(self._body), reusable
         )
         self._reason, self._headers, self._body, self._headers_done = "", [], [], False
+        self._head_bytes = 0
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(answer)
 

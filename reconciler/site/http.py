@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.client import HTTPException, LineTooLong
 from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 from urllib.request import getproxies, proxy_bypass
@@ -45,6 +46,7 @@ import certifi
 import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    DecodeError,
     HTTPError,
     MaxRetryError,
     NameResolutionError,
@@ -445,6 +447,10 @@ class SiteClient:
             self._count_request()
             log.debug("%s", endpoint)
             while True:
+                if (
+                    self._interrupted
+                ):  # Ctrl-C came while this read waited (on the loop: no KeyboardInterrupt)
+                    raise asyncio.CancelledError
                 try:
                     raw = await self._event_loop.fetch(url, headers, retry)
                 except (HTTPError, OSError) as error:
@@ -575,7 +581,12 @@ class SiteClient:
         if isinstance(cause, ConnectTimeoutError) and not isinstance(cause, NewConnectionError):
             return f"{endpoint}: could not connect within {self.settings.connect_timeout_s:g} s{gave_up}"
         if isinstance(cause, ProtocolError):
+            over = _over_head_limits(cause)
+            if over is not None:
+                return f"{endpoint}: the answer's headers are too many or too long ({over}){gave_up}"
             return f"{endpoint}: the connection broke before the answer came{gave_up}"
+        if isinstance(cause, DecodeError):  # not retried: the same body would come again
+            return f"{endpoint}: the answer's body does not decode as its Content-Encoding says"
         return f"{endpoint}: could not reach the site ({type(cause).__name__}){gave_up}"
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -690,7 +701,9 @@ class _Headers(dict[str, str]):
 
 
 def _headers(credentials: Credentials) -> _Headers:
-    headers = _Headers({"Accept": "application/json", "User-Agent": "jsm-reconciler"})
+    headers = _Headers(
+        {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "jsm-reconciler"}
+    )
     if credentials.bearer:
         headers["Authorization"] = f"Bearer {credentials.secret}"
     else:
@@ -848,6 +861,12 @@ def _lasting_failure(exc: HTTPError | OSError) -> str | None:
     if isinstance(cause, TlsError):
         return "the TLS handshake failed (certificate or protocol) with"
     return None
+
+
+def _over_head_limits(error: ProtocolError) -> str | None:
+    """What limit of http.client's an answer's head broke (site/aio.py raises the same), if that is why."""
+    inner = error.args[1] if len(error.args) > 1 else None
+    return str(inner) if type(inner) in (HTTPException, LineTooLong) else None
 
 
 def _header_text(value: str) -> str:

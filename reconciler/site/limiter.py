@@ -10,8 +10,9 @@ the plan's critical path, while the loop's are many GETs known in advance, which
 parallelism 10 took 1.15 times its bound instead of 1.08.) A freed slot is handed to the next waiter
 directly, so no one can take it in between and no wake-up is wasted.
 
-After `interrupt` (Ctrl-C), a thread waiting in the queue raises Interrupted within POLL_S, and nobody gets
-a slot any more.
+After `interrupt` (Ctrl-C) nobody gets a slot any more: a thread waiting in the queue raises Interrupted
+within POLL_S, and a task on the event loop is cancelled (KeyboardInterrupt must not reach the loop itself,
+whose thread it would end).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class AdaptiveLimit:
         granted: asyncio.Future[None] | None = None
         with self._lock:
             if self._interrupted:
-                raise Interrupted
+                raise asyncio.CancelledError
             if not self._take():
                 loop = asyncio.get_running_loop()
                 granted = loop.create_future()
@@ -84,6 +85,8 @@ class AdaptiveLimit:
         if granted is not None:
             try:
                 await granted
+                if self._interrupted:  # granted after Ctrl-C
+                    raise asyncio.CancelledError
             except asyncio.CancelledError:
                 self._withdraw(granted)
                 raise

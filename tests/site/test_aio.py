@@ -1,13 +1,17 @@
 """`SiteClient.get_each`: many GETs on the client's event loop (site/aio.py), over real HTTP on 127.0.0.1.
 The same answers, retries and error messages as one `get`, and the shapes of answer a real server may send
-that the sandbox never does (chunked, ended by closing, broken half way)."""
+that the sandbox never does (chunked, ended by closing, broken half way, compressed, after interim 1xx
+answers, with too many or too long headers)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,6 +21,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from reconciler.errors import RetryableSiteError, SiteError, TerminalSiteError
+from reconciler.site.aio import MAX_HEAD_BYTES
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
 from tests.site.conftest import BASIC, CLOUD_ID, FAST, N_ROLES, Served, app_client, many_seed, until
@@ -191,9 +196,16 @@ def test_a_refused_tls_handshake_is_not_retried(serve_site: Callable[..., Served
 
 
 @contextmanager
-def _raw_server(answer: Callable[[int], bytes], *, close_after: bool) -> Iterator[str]:
-    """A server that reads each request's head and writes `answer(n)` for the n-th, raw; it closes the
-    connection after each answer when `close_after`. At most 20 connections, and 10 s in all."""
+def _raw_server(
+    answer: Callable[[int], bytes],
+    *,
+    close_after: bool,
+    heads: list[bytes] | None = None,
+    reset_after: frozenset[int] = frozenset(),
+) -> Iterator[str]:
+    """A server that reads each request's head (kept in `heads`) and writes `answer(n)` for the n-th, raw; it
+    closes the connection after each answer when `close_after`, and resets it (RST, not FIN) a moment after
+    the answers numbered in `reset_after`. At most 20 connections, and 10 s in all."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.02)
     stop = threading.Event()
@@ -212,9 +224,20 @@ def _raw_server(answer: Callable[[int], bytes], *, close_after: bool) -> Iterato
                 return
             buffered += data
             while b"\r\n\r\n" in buffered:
-                _, _, buffered = buffered.partition(b"\r\n\r\n")
+                head, _, buffered = buffered.partition(b"\r\n\r\n")
+                if heads is not None:
+                    heads.append(head)
                 count += 1
-                connection.sendall(answer(count))
+                try:
+                    connection.settimeout(5)  # an answer of megabytes goes at the client's pace
+                    connection.sendall(answer(count))
+                    connection.settimeout(0.02)
+                except OSError:  # the client gave up on it
+                    return
+                if count in reset_after:
+                    time.sleep(0.05)  # the client has read the answer when the reset comes
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return
                 if close_after:
                     return
 
@@ -275,6 +298,99 @@ def test_an_answer_broken_half_way_is_retried_on_a_new_connection() -> None:
         return b'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n{"n": %d}' % n
 
     with _raw_server(broken_first, close_after=True) as url, _client(url, concurrency=1) as client:
+        assert list(client.get_each(Api.JIRA, ["/a"])) == [{"n": 2}]
+
+
+def test_interim_answers_are_skipped() -> None:
+    """A 103 Early Hints (or 100 Continue) before each answer: each body still answers its own request."""
+
+    def hinted(n: int) -> bytes:
+        early = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        return early + b'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n{"n": %d}' % n
+
+    with _raw_server(hinted, close_after=False) as url, _client(url, concurrency=1) as client:
+        assert list(client.get_each(Api.JIRA, ["/a", "/b", "/c"])) == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+def test_a_compressed_answer_is_decoded_on_both_ways_of_sending() -> None:
+    def compressed(n: int) -> bytes:
+        body = json.dumps({"n": n, "padding": "x" * 200}).encode()
+        encoding, packed = ("gzip", gzip.compress(body)) if n % 2 else ("deflate", zlib.compress(body))
+        head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {len(packed)}\r\n\r\n"
+        return head.encode() + packed
+
+    heads: list[bytes] = []
+    with (
+        _raw_server(compressed, close_after=True, heads=heads) as url,
+        _client(url, concurrency=1) as client,
+    ):
+        assert [b["n"] for b in client.get_each(Api.JIRA, ["/a", "/b"])] == [1, 2]
+        assert client.get(Api.JIRA, "/c")["n"] == 3  # through urllib3's pools
+    assert all(b"\r\nAccept-Encoding: gzip, deflate\r\n" in head for head in heads)
+
+
+def test_a_corrupt_compressed_body_is_one_clear_error_on_both_ways_of_sending() -> None:
+    def corrupt(n: int) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!"
+
+    with _raw_server(corrupt, close_after=True) as url, _client(url, concurrency=1) as client:
+        with pytest.raises(SiteError) as on_loop:
+            client.get_each(Api.JIRA, ["/a"])
+        with pytest.raises(SiteError) as in_pool:
+            client.get(Api.JIRA, "/a")
+    said = "GET /rest/api/3/a: the answer's body does not decode as its Content-Encoding says"
+    assert str(on_loop.value) == str(in_pool.value) == said
+
+
+@pytest.mark.parametrize(
+    ("headers", "over"),
+    [
+        (b"".join(b"X-Many-%d: 1\r\n" % i for i in range(101)), "got more than 100 headers"),
+        (b"X-Long: " + b"y" * 70000 + b"\r\n", "got more than 65536 bytes when reading header line"),
+    ],
+    ids=["too-many", "too-long"],
+)
+def test_an_answer_over_http_clients_header_limits_is_one_clear_error_on_both_ways_of_sending(
+    headers: bytes, over: str
+) -> None:
+    def oversized(n: int) -> bytes:
+        return b"HTTP/1.1 200 OK\r\n" + headers + b"Content-Length: 2\r\n\r\n{}"
+
+    with _raw_server(oversized, close_after=True) as url, _client(url, max_retries=1) as client:
+        with pytest.raises(SiteError) as on_loop:
+            client.get_each(Api.JIRA, ["/a"])
+        with pytest.raises(SiteError) as in_pool:
+            client.get(Api.JIRA, "/a")
+    said = (
+        f"GET /rest/api/3/a: the answer's headers are too many or too long ({over}) (gave up after 1 retries)"
+    )
+    assert str(on_loop.value) == str(in_pool.value) == said
+
+
+def test_a_head_that_never_ends_is_refused_not_buffered() -> None:
+    """Interim answers without end, each within the limits: the bytes read before the final head count."""
+
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+
+    def endless(n: int) -> bytes:
+        return early * (MAX_HEAD_BYTES // len(early) + 1)
+
+    with (
+        _raw_server(endless, close_after=True) as url,
+        _client(url, max_retries=0) as client,
+        pytest.raises(SiteError, match="too many or too long"),
+    ):
+        client.get_each(Api.JIRA, ["/a"])
+
+
+def test_a_body_ended_by_a_reset_rather_than_a_clean_close_is_retried() -> None:
+    def closing(n: int) -> bytes:
+        return b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"n": %d}' % n
+
+    with (
+        _raw_server(closing, close_after=True, reset_after=frozenset({1})) as url,
+        _client(url, concurrency=1) as client,
+    ):
         assert list(client.get_each(Api.JIRA, ["/a"])) == [{"n": 2}]
 
 

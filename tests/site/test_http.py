@@ -285,14 +285,16 @@ def test_a_final_429_halves_the_limit_once_per_answer(serve_site: Callable[..., 
     assert client.limit.limit == 2  # 8 -> 4 -> 2: one halving per 429 answer
 
 
-def test_ctrl_c_ends_long_retry_after_waits_in_every_thread_and_nothing_is_sent_after_it(
-    serve_site: Callable[..., Served],
+@pytest.mark.parametrize("first", ["list", "reads"], ids=["in-a-thread", "on-the-event-loop"])
+def test_ctrl_c_ends_every_wait_in_every_thread_and_nothing_is_sent_after_it(
+    serve_site: Callable[..., Served], first: str
 ) -> None:
-    """A list read waits in a thread of urllib3's, per-object reads on the event loop: `interrupt` (what
-    the CLI's Ctrl-C handler calls) ends both waits, and the long wait is announced only before it."""
+    """At parallelism 1, one request waits on a long Retry-After (a list read in a thread of urllib3's, or a
+    per-object read on the event loop) and the other waits for the slot. `interrupt`, which the CLI's Ctrl-C
+    handler calls, ends both waits; nothing is sent or announced after it."""
     served = serve_site(seed=many_seed(), rate_limit_every=1, retry_after_s=60)
     announced: list[str] = []
-    client = served.client(notify=announced.append)
+    client = served.client(notify=announced.append, concurrency=1)
     outcomes: list[BaseException | None] = []
 
     def wait(read: Callable[[], object]) -> None:
@@ -302,23 +304,24 @@ def test_ctrl_c_ends_long_retry_after_waits_in_every_thread_and_nothing_is_sent_
         except BaseException as exc:
             outcomes.append(exc)
 
-    readers = [
-        threading.Thread(target=wait, args=(lambda: client.get(Api.OPS, "/roles"),)),
-        threading.Thread(
-            target=wait, args=(lambda: list(client.get_each(Api.OPS, ["/roles/a", "/roles/b"])),)
-        ),
-    ]
-    for reader in readers:
-        reader.start()
-    assert until(lambda: len(served.calls()) == 3 and len(announced) == 3)
+    reads: dict[str, Callable[[], object]] = {
+        "list": lambda: client.get(Api.OPS, "/roles"),
+        "reads": lambda: list(client.get_each(Api.OPS, ["/roles/a", "/roles/b"])),
+    }
+    waiting = [threading.Thread(target=wait, args=(reads.pop(first),))]
+    waiting[0].start()
+    assert until(lambda: len(served.calls()) == 1 and len(announced) == 1)
+    waiting.append(threading.Thread(target=wait, args=(*reads.values(),)))
+    waiting[1].start()
+    assert until(lambda: len(client.limit._threads) + len(client.limit._tasks) == 1)  # queued for the slot
     client.interrupt()
-    for reader in readers:
-        reader.join(timeout=5)  # each would otherwise wait a minute
+    for thread in waiting:
+        thread.join(timeout=5)  # the first would otherwise wait a minute, and the second after it
     assert len(outcomes) == 2 and all(isinstance(outcome, Interrupted) for outcome in outcomes)
-    assert len(served.calls()) == 3 and len(announced) == 3
+    assert len(served.calls()) == 1 and len(announced) == 1
     with pytest.raises(Interrupted):
         client.get(Api.OPS, "/roles")
-    assert len(served.calls()) == 3
+    assert len(served.calls()) == 1
 
 
 def test_retry_after_is_bounded(serve_site: Callable[..., Served]) -> None:
