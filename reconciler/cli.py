@@ -168,22 +168,22 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         ui = _ui()
-        with _handling_ctrl_c(ui.ctrl_c):
-            try:
+        try:
+            with _handling_ctrl_c(ui.ctrl_c):
                 code = command(*args, **kwargs)
-            except ReconcilerError as exc:
-                ui.fail(f"Error: {exc.message}")
-                if exc.diagnostics:
-                    ui.fail(render_diagnostics(exc.diagnostics, github=in_github_actions()))
-                code = EXIT_ERROR
-            except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
-                ui.fail("Interrupted.")
-                code = EXIT_INTERRUPTED
-            except Exception as exc:
-                if ui.debug:
-                    raise
-                ui.fail(f"Internal error: {type(exc).__name__}: {exc}. Run again with --debug for details.")
-                code = EXIT_ERROR
+        except ReconcilerError as exc:
+            ui.fail(f"Error: {exc.message}")
+            if exc.diagnostics:
+                ui.fail(render_diagnostics(exc.diagnostics, github=in_github_actions()))
+            code = EXIT_ERROR
+        except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
+            ui.fail("Interrupted.")
+            code = EXIT_INTERRUPTED
+        except Exception as exc:
+            if ui.debug:
+                raise
+            ui.fail(f"Internal error: {type(exc).__name__}: {exc}. Run again with --debug for details.")
+            code = EXIT_ERROR
         sys.exit(code)
 
     return wrapper
