@@ -116,7 +116,7 @@ class _RedactingFilter(logging.Filter):
 def _secrets() -> list[str]:
     """The credentials in the environment, in every form output could carry them."""
     token = os.environ.get("JSM_API_TOKEN", "").strip()
-    found = [os.environ.get("JSM_OAUTH_TOKEN", "").strip()]
+    found = [os.environ.get(name, "").strip() for name in ("JSM_OAUTH_TOKEN", "JSM_OAUTH_CLIENT_SECRET")]
     if token:
         found += basic_auth_secrets(os.environ.get("JSM_EMAIL", "").strip(), token)
     return found

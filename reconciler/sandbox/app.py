@@ -21,7 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import csm, jira, ops, projects
+from reconciler.sandbox import auth, csm, jira, ops, projects
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -114,7 +114,8 @@ def _tenant_info(ctx: Ctx, _: Mapping[str, str]) -> Reply:
 
 # Paths that need no credentials: tenant_info (documented), and GET /permissions, whose security list
 # includes anonymous access.
-_ANONYMOUS = frozenset({TENANT_INFO, f"{jira.PREFIX}/permissions"})
+# The token endpoint takes the client credentials in its body.
+_ANONYMOUS = frozenset({TENANT_INFO, f"{jira.PREFIX}/permissions", auth.TOKEN_PATH})
 
 
 class SandboxSite:
@@ -146,6 +147,7 @@ class SandboxSite:
             self._persist()
         routes = [
             Route(TENANT_INFO, ("GET",), _tenant_info),
+            *auth.ROUTES,
             *jira.ROUTES,
             *projects.ROUTES,
             *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in (*jira.ROUTES, *projects.ROUTES)),
@@ -246,8 +248,15 @@ class SandboxSite:
         at_site = request.path.startswith(jira.PREFIX)
         if not anonymous and not _authorised(request.headers.get("Authorization"), at_site=at_site):
             return self._error(family, family.unauthorised()), False
+        if family is Family.OPS and auth.is_client_credentials_bearer(request.headers.get("Authorization")):
+            # Service accounts cannot call JSM Operations (JSDCLOUD-17685). The status is our choice: Ops
+            # answers a credential it does not take with 401 ("Unauthorized; scope does not match").
+            refused = ApiError(
+                401, "Unauthorized: service accounts cannot use JSM Operations.", "UNAUTHORIZED"
+            )
+            return self._error(family, refused), False
         args = dict(args)
-        writes = request.method in WRITE_METHODS
+        writes = request.method in WRITE_METHODS and not route.read_only
         body = request.get_data()  # read before taking the lock: a slow sender must not stall the site
         with self._lock:
             self._reload_if_changed()
@@ -340,7 +349,9 @@ def _authorised(header: str | None, *, at_site: bool) -> bool:
         return False
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer":
-        return not at_site and hmac.compare_digest(credentials.strip().encode(), SANDBOX_OAUTH_TOKEN.encode())
+        token = credentials.strip()
+        fixed = hmac.compare_digest(token.encode(), SANDBOX_OAUTH_TOKEN.encode())
+        return not at_site and (fixed or auth.is_issued_token(token, time.time()))
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials.strip(), validate=True)

@@ -87,6 +87,8 @@ class Route:
     experimental: bool = False
     # A DELETE whose document declares no 404: a missing object answers Knobs.delete_missing_status.
     no_declared_404: bool = False
+    # Changes no state whatever its method (the token endpoint's POST): never persisted, never a write.
+    read_only: bool = False
 
 
 class RequestModel(BaseModel):

@@ -13,20 +13,31 @@ from reconciler.errors import ConfigError
 from reconciler.redaction import MIN_SECRET_LENGTH
 
 DEFAULT_API_BASE = "https://api.atlassian.com"
+DEFAULT_AUTH_BASE = "https://auth.atlassian.com"
 DEFAULT_SANDBOX_STATE = ".jsm-sandbox.json"
 DEFAULT_MAX_RETRY_AFTER_S = 300
-CREDENTIAL_VARIABLES = ("JSM_EMAIL", "JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_SCOPED_TOKEN")
+CREDENTIAL_VARIABLES = (
+    "JSM_EMAIL",
+    "JSM_API_TOKEN",
+    "JSM_OAUTH_TOKEN",
+    "JSM_SCOPED_TOKEN",
+    "JSM_OAUTH_CLIENT_ID",
+    "JSM_OAUTH_CLIENT_SECRET",
+)
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """Basic (email + API token, classic or with scopes) or Bearer (OAuth token). The secret never
-    shows in repr or str."""
+    """Basic (email + API token, classic or with scopes), Bearer (OAuth token), or a service account's
+    OAuth 2.0 client credentials (`client_id` and the secret), exchanged at `auth_base` for a Bearer token.
+    The secret never shows in repr or str."""
 
     email: str | None = None
     secret: str = field(default="", repr=False)
     bearer: bool = False
     scoped: bool = False
+    client_id: str | None = None
+    auth_base: str = DEFAULT_AUTH_BASE
 
     @property
     def via_gateway(self) -> bool:
@@ -34,7 +45,15 @@ class Credentials:
         tokens and to API tokens with scopes (API-FACTS.md section 7)."""
         return self.bearer or self.scoped
 
+    @property
+    def service_account(self) -> bool:
+        """Credentials that service accounts have (client credentials; scoped tokens, which only they
+        must use): JSM Operations refuses service accounts (JSDCLOUD-17685)."""
+        return self.client_id is not None or self.scoped
+
     def __str__(self) -> str:
+        if self.client_id is not None:
+            return f"OAuth client credentials of {self.client_id}"
         if self.bearer:
             return "OAuth bearer token"
         return f"{'scoped ' if self.scoped else ''}API token of {self.email}"
@@ -74,7 +93,10 @@ def config_from_env(env: Mapping[str, str] | None = None, *, site: str | None = 
     if api_base:
         check_url_allowed(api_base, "JSM_API_BASE")
     if credentials is None:
-        raise ConfigError(f"no credentials for {chosen}: set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN")
+        raise ConfigError(
+            f"no credentials for {chosen}: set JSM_EMAIL and JSM_API_TOKEN, JSM_OAUTH_TOKEN, or "
+            "JSM_OAUTH_CLIENT_ID and JSM_OAUTH_CLIENT_SECRET"
+        )
     cloud_id = env.get("JSM_CLOUD_ID") or None
     return SiteConfig(chosen, api_base or DEFAULT_API_BASE, credentials, cloud_id, state, (), wait)
 
@@ -93,6 +115,9 @@ def _credentials(env: Mapping[str, str]) -> Credentials | None:
     oauth = _secret(env, "JSM_OAUTH_TOKEN")
     if oauth:
         return Credentials(secret=oauth, bearer=True)
+    client = _client_credentials(env)
+    if client is not None:
+        return client
     email = env.get("JSM_EMAIL", "").strip()
     token = _secret(env, "JSM_API_TOKEN")
     if email and token:
@@ -101,6 +126,25 @@ def _credentials(env: Mapping[str, str]) -> Credentials | None:
         missing = "JSM_API_TOKEN" if email else "JSM_EMAIL"
         raise ConfigError(f"{missing} is not set: Basic auth needs both JSM_EMAIL and JSM_API_TOKEN")
     return None
+
+
+def _client_credentials(env: Mapping[str, str]) -> Credentials | None:
+    """A service account's OAuth 2.0 credential, exchanged at JSM_AUTH_BASE/oauth/token."""
+    client_id = env.get("JSM_OAUTH_CLIENT_ID", "").strip()
+    client_secret = _secret(env, "JSM_OAUTH_CLIENT_SECRET")
+    if not (client_id or client_secret):
+        return None
+    if not (client_id and client_secret):
+        missing = "JSM_OAUTH_CLIENT_SECRET" if client_id else "JSM_OAUTH_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set: OAuth client credentials need both JSM_OAUTH_CLIENT_ID and "
+            "JSM_OAUTH_CLIENT_SECRET"
+        )
+    if not (client_id.isascii() and client_id.isprintable()):
+        raise ConfigError("JSM_OAUTH_CLIENT_ID contains characters no client id has; copy it again")
+    auth_base = (env.get("JSM_AUTH_BASE") or DEFAULT_AUTH_BASE).strip().rstrip("/")
+    check_url_allowed(auth_base, "JSM_AUTH_BASE")
+    return Credentials(secret=client_secret, bearer=True, client_id=client_id, auth_base=auth_base)
 
 
 def _secret(env: Mapping[str, str], name: str) -> str:

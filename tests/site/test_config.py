@@ -224,3 +224,38 @@ def test_jsm_max_retry_after(value: str, seconds: int) -> None:
 def test_a_jsm_max_retry_after_that_is_not_whole_seconds_is_refused(value: str) -> None:
     with pytest.raises(ConfigError, match="JSM_MAX_RETRY_AFTER must be a whole number of seconds"):
         config_from_env({"JSM_MAX_RETRY_AFTER": value})
+
+
+# --- a service account's OAuth 2.0 client credentials ------------------------------------------------
+
+CLIENT = {"JSM_OAUTH_CLIENT_ID": "client-id-1", "JSM_OAUTH_CLIENT_SECRET": "client-" + SECRET}
+
+
+def test_oauth_client_credentials_are_exchanged_at_the_default_auth_base() -> None:
+    credentials = config_from_env({**CLIENT, "JSM_SITE": "https://acme.atlassian.net"}).credentials
+    assert credentials == Credentials(
+        secret="client-" + SECRET, bearer=True, client_id="client-id-1", auth_base="https://auth.atlassian.com"
+    )
+    assert credentials.via_gateway and credentials.service_account
+    assert "client-" + SECRET not in repr(credentials) + str(credentials)
+
+
+def test_jsm_auth_base_is_overridable_and_plain_http_only_for_loopback() -> None:
+    env = {**CLIENT, "JSM_SITE": "https://acme.atlassian.net", "JSM_AUTH_BASE": "http://127.0.0.1:8080/"}
+    credentials = config_from_env(env).credentials
+    assert credentials is not None and credentials.auth_base == "http://127.0.0.1:8080"
+    with pytest.raises(ConfigError, match="JSM_AUTH_BASE: plain http:// is refused for auth.example.com"):
+        config_from_env({**env, "JSM_AUTH_BASE": "http://auth.example.com"})
+
+
+@pytest.mark.parametrize("present", ["JSM_OAUTH_CLIENT_ID", "JSM_OAUTH_CLIENT_SECRET"])
+def test_half_of_the_client_credentials_is_an_error(present: str) -> None:
+    missing = next(name for name in CLIENT if name != present)
+    with pytest.raises(ConfigError, match=f"{missing} is not set") as caught:
+        config_from_env({present: CLIENT[present], "JSM_SITE": "https://acme.atlassian.net"})
+    assert SECRET not in str(caught.value)
+
+
+def test_the_sandbox_ignores_client_credentials_exported_for_a_real_site() -> None:
+    config = config_from_env({**CLIENT, "JSM_AUTH_BASE": "http://auth.example.com"})
+    assert config.credentials is None and set(config.ignored_credentials) == set(CLIENT)
