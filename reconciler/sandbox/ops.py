@@ -118,8 +118,10 @@ def list_custom_roles(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     # Links are relative to the API base, as in the document's example ("/v1/roles?offset=20&size=3").
     last = max(len(roles) - 1, 0) // size * size
     links = {"first": f"/v1/roles?offset=0&size={size}", "last": f"/v1/roles?offset={last}&size={size}"}
-    if offset + size < len(roles):
-        links["next"] = f"/v1/roles?offset={offset + size}&size={size}"
+    # On the last page `next` is `last`, as in the document's example (which has them equal): the
+    # document states no other rule for the end, so a client must stop at a page it has read already.
+    more = offset + size < len(roles)
+    links["next"] = f"/v1/roles?offset={offset + size}&size={size}" if more else links["last"]
     values = [_summary(role) for role in roles[offset : offset + size]]
     return Reply(200, {"values": values, "_expands": [], "links": links})
 

@@ -622,7 +622,8 @@ class SiteClient:
     # --- pagination -------------------------------------------------------------------------------
 
     def paginate_cursor(self, api: Api, path: str, *, limit: int, key: str = "results") -> Iterator[Any]:
-        """CSM style: `limit` + `cursor`, until `nextPageCursor` is absent."""
+        """CSM style: `limit` + `cursor`, until `nextPageCursor` is absent or `hasNextPage` is false (the
+        document requires it without defining it: honoured when it is there, not relied on)."""
         params: dict[str, Any] = {"limit": limit}
         endpoint = f"GET {_display_path(api, path)}"
         seen: set[str] = set()
@@ -630,31 +631,41 @@ class SiteClient:
             page = self.get(api, path, params)
             yield from _list_field(page, key, endpoint)
             cursor = page.get("nextPageCursor")
-            if not cursor:
+            if not cursor or page.get("hasNextPage") is False:
                 return
             _check_next(cursor, seen, "nextPageCursor", endpoint)
             params = {"limit": limit, "cursor": cursor}
 
     def paginate_links(self, api: Api, path: str, *, size: int) -> Iterator[Any]:
-        """Ops style: `offset` + `size`, following `links.next` (relative to the API root)."""
+        """Ops style: `offset` + `size`, following `links.next` (relative to the API root). The document
+        states no rule for the last page, and its example has `next` equal to `last` there (API-FACTS.md
+        section 7): the read stops at an empty page, at a `next` it has read already, or without `next`."""
         params: dict[str, Any] = {"offset": 0, "size": size}
         endpoint = f"GET {_display_path(api, path)}"
-        seen: set[str] = set()
+        read: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         while True:
+            read.add(_page_key(path, params))
             page = self.get(api, path, params)
-            yield from _list_field(page, "values", endpoint)
+            values = _list_field(page, "values", endpoint)
+            yield from values
             links = page.get("links") or {}
             if not isinstance(links, dict):
                 raise TerminalSiteError(
                     f"{endpoint}: the response's links is not an object", endpoint=endpoint
                 )
             next_link = links.get("next")
-            if not next_link:
+            if next_link is not None and not isinstance(next_link, str):
+                raise TerminalSiteError(
+                    f"{endpoint}: the response's links.next is not a string", endpoint=endpoint
+                )
+            if not values or not next_link:
                 return
-            _check_next(next_link, seen, "links.next", endpoint)
             parts = urlsplit(next_link)
-            path = parts.path.removeprefix("/v1") if parts.path.startswith("/v1") else path
-            params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            next_path = parts.path.removeprefix("/v1") if parts.path.startswith("/v1") else path
+            next_params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            if _page_key(next_path, next_params) in read:
+                return
+            path, params = next_path, next_params
 
     def paginate_page_bean(
         self, api: Api, path: str, *, max_results: int, params: Mapping[str, Any] | None = None
@@ -758,6 +769,11 @@ def _check_next(token: Any, seen: set[str], what: str, endpoint: str) -> None:
             endpoint=endpoint,
         )
     seen.add(token)
+
+
+def _page_key(path: str, params: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A page as a request names it, whatever the order of its parameters."""
+    return path, tuple(sorted((str(k), str(v)) for k, v in params.items()))
 
 
 def _list_field(page: Any, key: str, endpoint: str) -> list[Any]:
