@@ -30,6 +30,7 @@ from reconciler.sandbox.common import (
     ApiError,
     Ctx,
     Json,
+    ProjectAccess,
     Reply,
     Route,
 )
@@ -69,6 +70,12 @@ class Knobs:
     # What a DELETE of a missing detail field, product or team role answers. Their documents declare
     # no 404 (only 400 among the 4xx for CSM), so a real site may well answer a repeated DELETE with 400.
     delete_missing_status: int = 404
+    # Project key -> what the caller may do there short of administering it (a partly privileged account):
+    # "browse" answers 403 to its permission scheme, "none" hides it (404, left out of searches).
+    project_access: dict[str, ProjectAccess] = field(default_factory=dict)
+    # Custom-role and team-role rights the site does not know are dropped from a write instead of refused:
+    # the documents do not say which a site does (API-FACTS.md section 1).
+    drop_unknown_rights: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,8 @@ class SandboxSite:
                 query=request.args,
                 body=body,
                 page_cap=self.knobs.max_page_size,
+                project_access=self.knobs.project_access,
+                drop_unknown_rights=self.knobs.drop_unknown_rights,
             )
             try:
                 reply = route.handler(ctx, args)
