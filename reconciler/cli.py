@@ -43,7 +43,7 @@ from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
 from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan, kinds_for
+from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import in_github_actions, render_diagnostics
 from reconciler.render.markdown import visible
@@ -463,6 +463,8 @@ def _read(
     kinds = kinds_for(kind_names)
     holders = NO_HOLDERS
     if desired is not None:
+        named = kinds_to_read(desired)
+        kinds = tuple(kind for kind in kinds if kind.name in named)
         holders = holders_to_check(kinds, desired)
         declared = declared or frozenset(desired.objects)
     if ui.quiet or not sys.stderr.isatty():

@@ -118,6 +118,9 @@ class DesiredState:
     prune: frozenset[str]
     files: tuple[str, ...]
     origins: Mapping[Address, ObjectOrigin] = field(default_factory=dict, repr=False, compare=False)
+    # The kinds the manifests name (MANIFEST.md, "Kinds the manifests name"): a section present in some
+    # file, even empty, or a kind in settings.prune. Only these are planned.
+    named_kinds: frozenset[str] = frozenset()
 
     @classmethod
     def empty(cls) -> DesiredState:
@@ -257,6 +260,7 @@ class _Loader:
         self.declared: dict[tuple[str, str, str], Declaration] = {}
         self.settings: Settings | None = None
         self.settings_span: SourceSpan | None = None
+        self.sections: set[str] = set()
 
     def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
         """Read one file; with `only_manifests`, skip it unless it looks like a manifest."""
@@ -300,6 +304,8 @@ class _Loader:
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
         for kind in KINDS:
+            if kind.name in data:
+                self.sections.add(kind.name)
             for declared in kind.declarations(data.get(kind.name), source_map, validated):
                 self._declare(declared)
 
@@ -352,6 +358,7 @@ class _Loader:
             prune=frozenset(settings.prune),
             files=tuple(self.files),
             origins={item.address: item.origin for item in objects},
+            named_kinds=frozenset(self.sections | set(settings.prune)),
         )
         return state, sorted(self.diagnostics, key=_position)
 

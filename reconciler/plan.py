@@ -206,7 +206,8 @@ def build_plan(
     protected: list[str] = []
     declared: dict[str, list[DesiredObject]] = {}
     for kind in KINDS:
-        if kind.name not in live.objects:
+        # A kind no manifest names is not planned, even when read for what the named ones refer to.
+        if kind.name not in live.objects or kind.name not in desired.named_kinds:
             continue
         desired_objects, problems = kind.desired(desired, live.lookups)
         declared[kind.name] = desired_objects
@@ -701,6 +702,13 @@ def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         )
 
     return sorted(diagnostics, key=key)
+
+
+def kinds_to_read(desired: DesiredState) -> frozenset[str]:
+    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, and the
+    kinds their objects refer to (a project's scheme)."""
+    named = desired.named_kinds
+    return named.union(*(get_kind(name).refers_to for name in named))
 
 
 def kinds_for(names: Iterable[str] | None) -> tuple[ResourceKind, ...]:

@@ -243,18 +243,24 @@ class Lookups:
 
 @dataclass(frozen=True)
 class CheckedHolders:
-    """The holders the manifests' grants name that only the site can check, so that a plan reads
-    application roles, fields or users only when some grant names one."""
+    """What the manifests' grants name that only the site can check, so that a plan reads groups, project
+    roles, permission keys, application roles, fields or users only when some grant needs them."""
 
     application_roles: bool = False
     custom_fields: bool = False
     account_ids: frozenset[str] = frozenset()
+    groups: bool = False
+    project_roles: bool = False
+    permission_keys: bool = False
 
     def __or__(self, other: CheckedHolders) -> CheckedHolders:
         return CheckedHolders(
             self.application_roles or other.application_roles,
             self.custom_fields or other.custom_fields,
             self.account_ids | other.account_ids,
+            self.groups or other.groups,
+            self.project_roles or other.project_roles,
+            self.permission_keys or other.permission_keys,
         )
 
 
@@ -285,6 +291,9 @@ class ResourceKind(ABC):
     set_fields: ClassVar[frozenset[str]] = frozenset()  # essence lists compared as sets
     # Lookups to read first: "teams", "groups", "projectRoles", "permissions".
     needs: ClassVar[frozenset[str]] = frozenset()
+    # Lookups its `read` may use as it meets what the live objects name (group and project role names for
+    # the holders of live grants): read at the first use, so not at all when nothing live names one.
+    reads_on_demand: ClassVar[frozenset[str]] = frozenset()
     name_field: ClassVar[str] = "name"  # the manifest key that names an object (a project's `key`)
     prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
     refers_to: ClassVar[frozenset[str]] = frozenset()  # kinds its objects name (see `references`)

@@ -106,7 +106,9 @@ class PermissionSchemeKind(ResourceKind):
         "not unique on the site.",
     )
     set_fields = frozenset({"grants"})
-    needs = frozenset({"groups", "projectRoles", "permissions"})
+    # Group and project role names label the live grants' holders; the manifests' grants ask for them
+    # (and for the permission keys) through `holders_to_check`.
+    reads_on_demand = frozenset({"groups", "projectRoles"})
 
     def holders_to_check(self, state: DesiredState) -> CheckedHolders:
         return _holders_to_check(state)
@@ -309,13 +311,13 @@ def holder_label(holder_type: str, ident: Any, lookups: Lookups) -> str:
     if ident is None or ident == "":
         return holder_type
     ident = str(ident)
-    named = {
-        "group": (lookups.groups, lookups.group_ids_by_name),
-        "projectRole": (lookups.project_roles, lookups.project_role_ids_by_name),
-    }
-    if holder_type not in named:
+    # Only the lookup this holder needs is touched: a lookup read on demand is read at its first use.
+    if holder_type == "group":
+        by_id, by_name = lookups.groups, lookups.group_ids_by_name
+    elif holder_type == "projectRole":
+        by_id, by_name = lookups.project_roles, lookups.project_role_ids_by_name
+    else:
         return f"{holder_type}:{ident}"
-    by_id, by_name = named[holder_type]
     name = by_id.get(ident)
     if name is not None and len(by_name.get(name, [])) == 1:
         return f"{holder_type}:{name}"
@@ -387,6 +389,9 @@ def _holders_to_check(state: DesiredState) -> CheckedHolders:
         application_roles=any(h.type == "applicationRole" and ident(h) for h in holders),
         custom_fields=any(h.type in ("userCustomField", "groupCustomField") for h in holders),
         account_ids=frozenset(i for h in holders if h.type == "user" and (i := ident(h))),
+        groups=any(h.type == "group" for h in holders),
+        project_roles=any(h.type == "projectRole" for h in holders),
+        permission_keys=bool(holders),
     )
 
 

@@ -631,6 +631,10 @@ class SiteClient:
             page = self.get(api, path, params)
             yield from _list_field(page, key, endpoint)
             cursor = page.get("nextPageCursor")
+            if cursor is not None and not isinstance(cursor, str):
+                raise TerminalSiteError(
+                    f"{endpoint}: the response's nextPageCursor is not a string", endpoint=endpoint
+                )
             if not cursor or page.get("hasNextPage") is False:
                 return
             _check_next(cursor, seen, "nextPageCursor", endpoint)
