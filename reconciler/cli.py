@@ -42,6 +42,7 @@ from reconciler.exposure import assess
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
+from reconciler.kinds.project import count_visible_projects, unadministered_warning
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
 from reconciler.redaction import basic_auth_secrets, redactor
@@ -378,7 +379,13 @@ def export_command(
     check_destination(out_dir, [kind.export_file for kind in kinds], force=force)
     with _site(site, parallelism) as (client, name):
         live = _read(client, name, [kind.name for kind in kinds])
+        # Export reads the projects the account administers: the others are counted, not read.
+        unadministered = (
+            count_visible_projects(client) - len(live.of("projects")) if "projects" in live.objects else 0
+        )
     exported = render_export(live, exported_at=datetime.now(UTC), schema=schema)
+    if unadministered > 0:
+        ui.fail(f"Warning: {unadministered_warning(unadministered, 'the export')}")
     for warning in exported.warnings:
         ui.fail(f"Warning: {warning}")
     for path, outcome in write_export(exported.files, out_dir, force=force):

@@ -259,6 +259,9 @@ def _through_renames(
         return live_objects
     renamed = []
     for obj in live_objects:
+        if obj.unreadable is not None:  # what it names is not known
+            renamed.append(obj)
+            continue
         essence = dict(obj.essence)
         for ref in kind.references(obj.essence):
             new_name = new_names.get(ref.identity)
@@ -305,6 +308,13 @@ def _plan_kind(
         matched_live.add(id(current))
         if wanted.identity in undecidable:
             continue
+        if current.unreadable is not None:
+            diagnostics.append(
+                error(
+                    "plan.unreadable", current.unreadable, source=wanted.source, address=str(wanted.address)
+                )
+            )
+            continue
         diagnostics += kind.notes(wanted, current)
         diffs = diff_essences(current.essence, wanted.essence, kind.set_fields)  # the one diff of the pair
         if not kind.can_update_in_place(current.essence, wanted.essence):
@@ -327,7 +337,7 @@ def _plan_kind(
     unmanaged: list[str] = []
     kept: list[str] = []
     for obj in live_objects:
-        if id(obj) in matched_live:
+        if id(obj) in matched_live or obj.unreadable is not None:
             continue
         if kind.name not in state.prune:
             unmanaged.append(str(obj.address))

@@ -139,6 +139,9 @@ class LiveObject:
     essence: Essence
     server_id: str
     context: Mapping[str, Any] = field(default_factory=dict)
+    # Why the account cannot read this object that the site has (a project it may view but not administer):
+    # a plan error for a declared one, never a change.
+    unreadable: str | None = None
 
     @cached_property
     def fingerprint(self) -> str:
