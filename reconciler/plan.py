@@ -156,10 +156,11 @@ def _change_json(change: Change) -> dict[str, Any]:
 def _change_from_json(data: Mapping[str, Any]) -> Change:
     address = Address.parse(data["address"])
     source = data.get("source")
+    action = Action(data["action"])
     return Change(
         key=str(data["key"]),
         address=address,
-        action=Action(data["action"]),
+        action=action,
         before=data["before"],
         after=data["after"],
         diffs=tuple(FieldDiff(d["op"], tuple(d["path"]), d["old"], d["new"]) for d in data["diff"]),
@@ -167,6 +168,7 @@ def _change_from_json(data: Mapping[str, Any]) -> Change:
         depends_on=frozenset(data["dependsOn"]),
         reason=data.get("reason"),
         source=SourceSpan(source["file"], source["line"], source["column"]) if source else None,
+        loses_data=bool(data["destructive"]) and not action.destructive,
     )
 
 
@@ -189,6 +191,7 @@ class _Draft:
     claims: set[Identity] = field(default_factory=set)
     touches: set[str] = field(default_factory=set)
     reason: str | None = None
+    loses_data: str | None = None  # what an update in place may lose (ResourceKind.loses_data)
     key: str = ""
 
 
@@ -223,7 +226,11 @@ def build_plan(
         thresholds = desired.settings.thresholds
         if thresholds is not None:
             actions = [draft.action for draft in kind_drafts]
-            diagnostics += threshold_problems(kind.name, actions, len(live.of(kind.name)), thresholds, force)
+            lossy = sum(draft.loses_data is not None for draft in kind_drafts)
+            existing = len(live.of(kind.name))
+            diagnostics += threshold_problems(
+                kind.name, actions, existing, thresholds, force, losing_data=lossy
+            )
     diagnostics += _reference_problems(declared, drafts, live, desired)
     ordered, touches, order_problems = _order(drafts, live)
     diagnostics += order_problems
@@ -334,6 +341,17 @@ def _plan_kind(
             drafts.append(_draft(kind, Action.RENAME, wanted, current, diffs))
         elif diffs:
             drafts.append(_draft(kind, Action.UPDATE, wanted, current, diffs))
+    diagnostics += [
+        warning(
+            "plan.loses_data",
+            f"this update {draft.loses_data}; like a delete, it needs apply --allow-delete, and "
+            "settings.thresholds count it as one",
+            source=draft.source,
+            address=str(draft.address),
+        )
+        for draft in drafts
+        if draft.loses_data is not None
+    ]
     unmanaged: list[str] = []
     kept: list[str] = []
     for obj in live_objects:
@@ -500,6 +518,10 @@ def _draft(
         draft.reason = kind.replace_reason(before, after)
     elif action is Action.RENAME and current is not None:
         draft.reason = f"renamed from {current.essence['name']!r}"
+    if action in (Action.UPDATE, Action.RENAME) and before is not None and after is not None:
+        draft.loses_data = kind.loses_data(before, after)
+        if draft.loses_data is not None:
+            draft.reason = f"{draft.reason}; {draft.loses_data}" if draft.reason else draft.loses_data
     return draft
 
 
@@ -540,6 +562,7 @@ def _order(
             depends_on=frozenset(edges[d.key]),
             reason=d.reason,
             source=d.source,
+            loses_data=d.loses_data is not None,
         )
         for d in ordered
     )

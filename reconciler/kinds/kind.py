@@ -112,10 +112,12 @@ class Change:
     depends_on: frozenset[str] = frozenset()
     reason: str | None = None
     source: SourceSpan | None = None
+    # An update in place that may lose stored data (`ResourceKind.loses_data`): destructive like a delete.
+    loses_data: bool = False
 
     @property
     def destructive(self) -> bool:
-        return self.action.destructive
+        return self.action.destructive or self.loses_data
 
     @property
     def kind(self) -> str:
@@ -390,6 +392,11 @@ class ResourceKind(ABC):
     def replace_reason(self, before: Essence, after: Essence) -> str:
         """Why a replace is needed, for the plan."""
         return "the API cannot change it in place"
+
+    def loses_data(self, before: Essence, after: Essence) -> str | None:
+        """What an update in place from `before` to `after` may lose of the data stored with the object,
+        or None: such an update is destructive, like a delete."""
+        return None
 
     def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> WriteData:
         """What the writer needs beyond the essences: the live object's server id, and what the kind's
