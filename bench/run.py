@@ -117,11 +117,12 @@ def plan_requests(scale: Scale) -> tuple[int, int, dict[str, int]]:
 
 
 def project_map_requests(scale: Scale) -> tuple[int, int]:
-    """What a plan adds when it changes a scheme's exposure: the project search, then one scheme GET per
-    project it does not declare (MANIFEST.md, "Projects and exposure"); and the chain that adds, after the
-    plan's own reads."""
+    """What a plan adds when it changes a scheme's exposure: the search of the projects the account
+    administers, one scheme GET per project it does not declare (MANIFEST.md, "Projects and exposure"), and
+    the count of those it may view (maxResults=0), to say how many it cannot read; and the chain that adds,
+    after the plan's own reads."""
     pages = max(1, math.ceil(scale.projects / SEARCH_PAGE_SIZE))
-    return pages + scale.projects - scale.declared_projects, pages + 1
+    return pages + scale.projects - scale.declared_projects + 1, pages + 2
 
 
 def per_object_requests(scale: Scale) -> int:
@@ -328,6 +329,9 @@ def apply_requests(plan: Plan) -> tuple[int, int]:
             heading = int(any(d.path[0] in ("name", "description") for d in change.diffs))
             total += heading + removes + adds
             chain = max(chain, heading + bool(removes) + bool(adds))
+        elif change.kind == "customRoles" and change.action.value != "delete":
+            total += 2  # the write, then the role as the site kept it: the answer holds no rights
+            chain = max(chain, 2)
         else:
             total += 2 if change.action.value == "replace" else 1
     return total, chain

@@ -35,6 +35,7 @@ class ApplyEvent:
     outcome: Outcome
     diagnostic: Diagnostic | None = None
     request_ids: tuple[str, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()  # an applied change the site did not keep all of
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, Diagnostic]] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)
+    warnings: list[tuple[Change, Diagnostic]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -59,7 +61,7 @@ def apply_plan(
     pending = list(plan.changes)
     done: set[str] = set()
     broken: set[str] = set()  # failed or skipped
-    running: dict[Future[tuple[Diagnostic | None, tuple[str, ...]]], Change] = {}
+    running: dict[Future[_Outcome], Change] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         while pending or running:
             for change in list(pending):
@@ -81,11 +83,12 @@ def apply_plan(
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 change = running.pop(future)
-                problem, request_ids = future.result()
+                problem, request_ids, warnings = future.result()
                 if problem is None:
                     done.add(change.key)
                     result.applied.append(change)
-                    notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids))
+                    result.warnings += [(change, warning) for warning in warnings]
+                    notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids, warnings=warnings))
                 else:
                     broken.add(change.key)
                     result.failed.append((change, problem))
@@ -93,11 +96,14 @@ def apply_plan(
     return result
 
 
-def _apply_one(client: SiteApi, change: Change) -> tuple[Diagnostic | None, tuple[str, ...]]:
-    """The change's problem, if any, and the request ids of the answers it got."""
+# A change's problem (None when applied), the request ids of the answers it got, and its warnings.
+_Outcome = tuple[Diagnostic | None, tuple[str, ...], tuple[Diagnostic, ...]]
+
+
+def _apply_one(client: SiteApi, change: Change) -> _Outcome:
     with client.recording_request_ids() as request_ids:
         try:
-            get_kind(change.kind).apply(client, change)
+            warnings = tuple(get_kind(change.kind).apply(client, change) or ())
         except SiteError as exc:
             problem = str(exc)
             source = exc.source or change.source
@@ -107,5 +113,6 @@ def _apply_one(client: SiteApi, change: Change) -> tuple[Diagnostic | None, tupl
             problem = f"{where}: unexpected answer ({type(exc).__name__}: {exc})"
             source = change.source
         else:
-            return None, tuple(request_ids)
-    return error("apply.failed", problem, source=source, address=str(change.address)), tuple(request_ids)
+            return None, tuple(request_ids), warnings
+    problem_found = error("apply.failed", problem, source=source, address=str(change.address))
+    return problem_found, tuple(request_ids), ()

@@ -563,6 +563,8 @@ def _report(result: ApplyResult) -> None:
         ui.fail(problem.format())
     for change in result.skipped:
         ui.fail(f"skipped {change.address}: it depends on a change that failed")
+    for _change, warning in result.warnings:
+        ui.fail(warning.format())
     summary = f"{len(result.applied)} applied, {len(result.failed)} failed, {len(result.skipped)} skipped."
     if result.ok:
         ui.out(f"Apply complete: {summary}")

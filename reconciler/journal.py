@@ -2,8 +2,8 @@
 that even a killed apply leaves a true record of what it started and what the site confirmed.
 
 Each line: time (UTC, ISO 8601), run (one id per apply), site, change (the plan key), address, action,
-event (started | applied | failed | skipped), and where there is one, error and requestIds. It never
-holds a credential: only what the plan and the site's answers say.
+event (started | applied | failed | skipped), and where there are some, error, warnings and requestIds. It
+never holds a credential: only what the plan and the site's answers say.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class Journal:
             entry["error"] = event.diagnostic.message
         if event.request_ids:
             entry["requestIds"] = list(event.request_ids)
+        if event.warnings:
+            entry["warnings"] = [warning.message for warning in event.warnings]
         self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())

@@ -365,8 +365,9 @@ class ResourceKind(ABC):
         """The manifests' objects of this kind as essences (pure). Unresolvable references are diagnostics."""
 
     @abstractmethod
-    def apply(self, client: SiteApi, change: Change) -> None:
-        """Carry out one change. Raises SiteError when the site refuses."""
+    def apply(self, client: SiteApi, change: Change) -> Sequence[Diagnostic] | None:
+        """Carry out one change. Raises SiteError when the site refuses; returns warnings when the site
+        took the change but did not keep all of it."""
 
     def references(self, essence: Essence) -> tuple[Reference, ...]:
         """The objects of other kinds this essence names (a project's permission scheme)."""
