@@ -86,6 +86,7 @@ class PermissionSchemeSpec(Spec):
 class SchemeWrite(WriteData):
     grant_ids: dict[str, str] = Field(default_factory=dict)  # grant label -> id, of each grant to remove
     grant_bodies: dict[str, dict[str, Any]] = Field(default_factory=dict)  # label -> body, of each to add
+    scope: dict[str, Any] | None = None  # the live scheme's scope (team-managed projects), sent back as it is
 
 
 class PermissionSchemeKind(ResourceKind):
@@ -176,7 +177,8 @@ class PermissionSchemeKind(ResourceKind):
             identity=self.identity("", raw["name"]),
             essence=essence,
             server_id=server_id,
-            context={"grantIds": grant_ids, "grants": grant_parts},
+            context={"grantIds": grant_ids, "grants": grant_parts}
+            | ({"scope": raw["scope"]} if isinstance(raw.get("scope"), dict) else {}),
         )
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
@@ -241,6 +243,7 @@ class PermissionSchemeKind(ResourceKind):
             server_id=live.server_id if live else None,
             grant_ids={grant: ids[grant] for grant in sorted(present - wanted)},
             grant_bodies={grant: bodies[grant] for grant in sorted(wanted - present)},
+            scope=live.context.get("scope") if live else None,
         )
 
     def apply(self, client: SiteApi, change: Change) -> None:
@@ -265,7 +268,11 @@ class PermissionSchemeKind(ResourceKind):
         scheme_id = data.live_id
         before = change.before or {}
         if any(before.get(k) != v for k, v in heading.items()):
-            client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=heading)
+            # The document does not say that a field left out of the PUT is kept: send every one the scheme
+            # should keep (the description a manifest leaves out is the live one), except `permissions`,
+            # which is documented to replace every grant when present.
+            body = {**heading, "description": heading.get("description", before.get("description", ""))}
+            client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=body | _scope(data))
         client.map(lambda grant_id: self._delete_grant(client, scheme_id, grant_id), data.grant_ids.values())
         client.map(lambda grant: self._add_grant(client, scheme_id, grant), data.grant_bodies.values())
 
@@ -293,6 +300,10 @@ class PermissionSchemeKind(ResourceKind):
     def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         schemes = client.get(Api.JIRA, "/permissionscheme")["permissionSchemes"]
         return next((s for s in schemes if s.get("name") == name), None)
+
+
+def _scope(data: SchemeWrite) -> dict[str, Any]:
+    return {"scope": data.scope} if data.scope else {}
 
 
 def _same_grant(live: dict[str, Any], wanted: dict[str, Any]) -> bool:
