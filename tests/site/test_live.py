@@ -215,8 +215,8 @@ def test_holder_lookups_are_read_only_when_asked_and_users_in_batches(
     assert state.lookups.application_roles == {"jira-software"}
     assert state.lookups.custom_fields == {"customfield_10050": "Approvers"}
     batches = served.calls("GET", "/user/bulk")
-    assert len(batches) == 2 == -(-len(asked) // USER_BATCH)
-    assert [batch.query.count("accountId=") for batch in batches] in ([128, 72], [72, 128])
+    assert len(batches) == 4 == -(-len(asked) // USER_BATCH)
+    assert [batch.query.count("accountId=") for batch in batches] == [50] * 4
     assert len(served.calls("GET", "/applicationrole")) == len(served.calls("GET", "/field")) == 1
 
 
@@ -268,3 +268,17 @@ def test_a_live_grant_to_a_group_reads_the_groups_to_name_it(serve_site: Callabl
     holders = CheckedHolders(project_roles=True, permission_keys=True)
     read_live_state(served.client(), SCHEMES_ONLY, site="sandbox", holders=holders)
     assert _lookup_calls(served) == {"/group/bulk", "/role", "/permissions"}
+
+
+def test_a_user_batch_of_the_longest_account_ids_fits_a_request_line(
+    serve_site: Callable[..., Served],
+) -> None:
+    """The documents give account ids up to 128 characters and no count per request: a batch is bounded so
+    that its request line stays under the 8 KB servers and proxies commonly accept."""
+    longest = [f"{n:03}-" + "a" * 124 for n in range(120)]
+    served = serve_site({"users": [{"accountId": account} for account in longest]})
+    holders = CheckedHolders(account_ids=frozenset(longest))
+    state = read_live_state(served.client(), [], site="sandbox", holders=holders)
+    assert state.lookups.users == set(longest)
+    lines = [f"GET /rest/api/3/user/bulk?{call.query} HTTP/1.1" for call in served.calls("GET", "/user/bulk")]
+    assert len(lines) == 3 and max(len(line) for line in lines) < 8 * 1024
