@@ -1,9 +1,9 @@
 """The GitHub Action's entry point: `python -m reconciler.github`, run by action.yml's main step.
 
 It reads its inputs from the environment that action.yml sets (JSM_ACTION_*; credentials only as JSM_SITE,
-JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN, JSM_SCOPED_TOKEN), runs the CLI as a subprocess (`plan --out`,
-and for apply `apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and, on a pull request, the
-one comment.
+JSM_EMAIL, JSM_API_TOKEN, JSM_OAUTH_TOKEN, JSM_OAUTH_CLIENT_ID and _SECRET, JSM_SCOPED_TOKEN), runs the CLI
+as a subprocess (`plan --out`, and for apply `apply --plan`), then writes GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
+and, on a pull request, the one comment.
 
 Exit status: 0 when the plan or apply succeeded (also when a fork's pull request had no secrets and the
 plan was skipped), 1 otherwise.
@@ -41,7 +41,13 @@ from reconciler.redaction import redactor
 from reconciler.render.markdown import code, fenced
 from reconciler.render.plan import summary_line
 
-SECRET_NAMES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")
+SECRET_NAMES = (
+    "JSM_API_TOKEN",
+    "JSM_OAUTH_TOKEN",
+    "JSM_OAUTH_CLIENT_SECRET",
+    "JSM_ACTION_GITHUB_TOKEN",
+    "GITHUB_TOKEN",
+)
 CLI = (sys.executable, "-m", "reconciler", "--no-color")
 PLAN_TIMEOUT = 3600
 GIT_TIMEOUT = 120
@@ -78,6 +84,7 @@ class Inputs:
         site = env.get("JSM_SITE", "").strip()
         oauth = env.get("JSM_OAUTH_TOKEN", "").strip()
         basic = env.get("JSM_EMAIL", "").strip() and env.get("JSM_API_TOKEN", "").strip()
+        client = env.get("JSM_OAUTH_CLIENT_ID", "").strip() and env.get("JSM_OAUTH_CLIENT_SECRET", "").strip()
         return cls(
             command=env.get("JSM_ACTION_COMMAND", "plan").strip() or "plan",
             path=env.get("JSM_ACTION_PATH", "").strip() or ".",
@@ -86,7 +93,7 @@ class Inputs:
             force=_truthy(env.get("JSM_ACTION_FORCE")),
             comment=_truthy(env.get("JSM_ACTION_COMMENT"), default=True),
             github_token=env.get("JSM_ACTION_GITHUB_TOKEN", "").strip(),
-            has_credentials=site == "sandbox" or bool(oauth) or bool(basic),
+            has_credentials=site == "sandbox" or bool(oauth) or bool(basic) or bool(client),
         )
 
 
@@ -479,7 +486,10 @@ def _no_credentials(runner: Runner) -> int:
         problem = "the `site` input is empty: pass the site URL (or `sandbox` for the embedded sandbox)"
         shown = problem
     else:
-        advice = "pass `email` and `api-token`, or `oauth-token` (from secrets)"
+        advice = (
+            "pass `email` and `api-token`, `oauth-token`, or `oauth-client-id` and `oauth-client-secret` "
+            "(from secrets)"
+        )
         problem = f"no credentials for {inputs.site}: {advice}"
         shown = f"no credentials for {code(inputs.site)}: {advice}"
     runner.workflow_command("error", f"jsm-reconciler: {problem}.")
