@@ -103,8 +103,8 @@ def test_a_threshold_at_its_boundary_in_a_plan(site_factory: Any) -> None:
     site: InProcessSite = site_factory({"products": [{"name": f"P{n}"} for n in range(10)]})
 
     def keep(first: int) -> str:
-        products = "".join(f"  - name: P{n}\n" for n in range(first, 10))
-        return f"settings:\n  prune: [products]\n  thresholds: {{maxDeletePercent: 30}}\nproducts:\n{products}"
+        settings = "settings:\n  prune: [products]\n  thresholds: {maxDeletePercent: 30}\n"
+        return settings + "products:\n" + "".join(f"  - name: P{n}\n" for n in range(first, 10))
 
     site.write(keep(3))
     plan = site.plan()
