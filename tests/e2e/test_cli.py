@@ -229,7 +229,6 @@ def test_a_saved_plan_with_errors_stays_refused(harness_factory: Any, tmp_path: 
     assert harness.writes() == []
 
 
-
 def test_apply_refuses_a_replace_without_allow_delete(harness_factory: Any) -> None:
     """A TEXT field that becomes a SELECT is replaced, erasing its values: no delete in the plan, and still
     nothing is written without --allow-delete."""
@@ -260,6 +259,7 @@ def test_a_saved_plan_is_refused_on_another_site(harness_factory: Any, tmp_path:
     applied = run(staging, "apply", "--plan", str(saved), "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert run(staging, "plan", "--detailed-exitcode", str(staging.manifests)).exit_code == 0
+
 
 PYTHON_NAMES = ("KeyError", "JSONDecodeError", "AttributeError", "TypeError", "ValidationError", "Traceback")
 
