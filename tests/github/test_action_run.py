@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,6 +266,38 @@ def test_fork_pull_request_without_secrets(tmp_path: Path, github: tuple[FakeGit
     assert "::notice::The plan was skipped: this pull request comes from a fork" in run.log
     assert "### jsm-reconciler plan skipped" in run.summary
     assert "does not give such workflows the repository's secrets" in run.summary
+    assert len(app.requests) == before  # no comment attempted
+
+
+def test_dependabot_pull_request_without_secrets(
+    tmp_path: Path, github: tuple[FakeGitHub, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dependabot's pull requests come from a branch of the repository itself, not a fork, and GitHub
+    withholds the secrets all the same: the plan is skipped, not failed."""
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    ws.commit("jsm/products.yaml", PR_PRODUCTS)
+    event_path = ws.pull_request_event(number=12)
+    event = json.loads(event_path.read_text())
+    dependabot = {"login": "dependabot[bot]", "id": 49699333, "type": "Bot", "site_admin": False}
+    event["pull_request"]["user"] = event["sender"] = dependabot
+    assert (
+        event["pull_request"]["head"]["repo"]["full_name"]
+        == event["pull_request"]["base"]["repo"]["full_name"]
+    )
+    event_path.write_text(json.dumps(event))
+
+    usual = runner_environment
+
+    def as_dependabot(tmp: Path, **variables: Any) -> dict[str, str]:
+        return usual(tmp, **variables) | {"GITHUB_ACTOR": "dependabot[bot]"}
+
+    monkeypatch.setattr(f"{__name__}.runner_environment", as_dependabot)
+    before = len(app.requests)
+    run = ws.run(PLAN_INPUTS | {"site": "", "email": "", "api-token": ""}, event=event_path)
+    assert not run.failed, run.log
+    assert run.outputs == {"has-changes": "false", "plan-json": "", "summary": "skipped", "exit-code": "0"}
+    assert "::notice::The plan was skipped: this pull request comes from a fork (or Dependabot)" in run.log
     assert len(app.requests) == before  # no comment attempted
 
 
