@@ -97,6 +97,23 @@ def test_moves_wait_for_the_new_scheme_and_the_emptied_scheme_waits_for_them(sit
     assert scheme_of(site, "DD") == "Portal scheme"
 
 
+def test_a_targeted_move_takes_the_scheme_create_along(site: Harness) -> None:
+    """`--target projects/AA` reads the schemes too and plans the create AA waits for, before the move."""
+    site.write(MOVE_ALL)
+    args = ("--target", "projects/AA", str(site.manifests))
+    planned = run(site, "plan", "--format", "json", *args)
+    assert planned.exit_code == 0, planned.output
+    changes = json.loads(planned.stdout)["changes"]
+    assert [(c["action"], c["address"], c["dependsOn"]) for c in changes] == [
+        ("create", "permissionSchemes/New scheme", []),
+        ("update", "projects/AA", ["permissionSchemes/New scheme"]),
+    ]
+    applied = run(site, "apply", "--auto-approve", *args)
+    assert applied.exit_code == 0, applied.output
+    assert scheme_of(site, "AA") == "New scheme" and scheme_of(site, "BB") == "Old scheme"
+    assert run(site, "plan", "--detailed-exitcode", *args).exit_code == 0
+
+
 def test_no_project_search_without_an_exposure_change(site: Harness) -> None:
     site.write(
         "projects:\n  - {key: AA, permissionScheme: Old scheme}\n"
