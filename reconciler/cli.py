@@ -333,6 +333,8 @@ def apply(
             return EXIT_OK
         _confirm(auto_approve, len(the_plan.changes), name)
         journal = Journal(journal_file, name)
+        if journal.cut_line is not None:
+            ui.fail(render_diagnostics([journal.cut_line], github=in_github_actions()))
         try:
             result = _apply_with_progress(the_plan, client, parallelism, journal)
         finally:
