@@ -18,6 +18,7 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.apply import ApplyEvent, Outcome
+from reconciler.errors import ConfigError
 from reconciler.journal import Journal
 from reconciler.kinds import get_kind
 from reconciler.kinds.kind import Action, Change
@@ -107,6 +108,7 @@ import os, signal, sys
 from pathlib import Path
 from tests.reliability.test_journal import change
 from reconciler.apply import ApplyEvent, Outcome
+from reconciler.errors import ConfigError
 from reconciler.journal import Journal
 
 journal = Journal(Path(sys.argv[1]), {SITE!r})
@@ -192,3 +194,20 @@ def test_apply_after_a_kill_mid_line_says_so_and_keeps_every_line_complete(
     assert [e["event"] for e in entries] == ["started", "started", "applied"]
     check_entries(entries[1:], served.url)
     assert plan_keys(run_cli, site_env(served.url), manifests) == []
+
+
+def test_a_cut_line_that_cannot_be_removed_stops_apply_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append-only journal (chattr +a) cannot be shortened: nothing is appended after the cut line."""
+    journal = tmp_path / "journal.jsonl"
+    kill_while_writing(journal)
+    before = journal.read_bytes()
+
+    def refused(fd: int, length: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "ftruncate", refused)
+    with pytest.raises(ConfigError, match=r"journal\.jsonl:2: the journal's last line is incomplete"):
+        Journal(journal, SITE)
+    assert journal.read_bytes() == before
