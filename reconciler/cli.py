@@ -153,7 +153,32 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        exc.exit_code = EXIT_ERROR
+        raise
+
+
+class _Commands(click.Group):
+    """The command group. A mistyped command, option or value exits 1 (CLI.md), with click's own message
+    and did-you-mean: click's code for it, 2, means "changes present" to a CI job that plans with
+    --detailed-exitcode."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jsm-reconciler")
 @click.option(
     "--no-color",
@@ -162,7 +187,7 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (never headers or tokens).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the result.")
-@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
+@click.option("--debug", is_flag=True, help="As --verbose, and show the traceback of an internal error.")
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
