@@ -1,0 +1,76 @@
+"""Every mistake gets one clear answer: usage mistakes exit 1 with click's own message (2 means "changes
+present" under --detailed-exitcode), and a pasted token is refused before any request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import EXIT_ERROR, cli
+from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from tests.e2e.conftest import Harness
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["plan", "--taget", "products/X"], "Did you mean one of: '--site', '--target'?"),
+        (["plna"], "Did you mean 'plan'?"),
+        (["plan", "--format", "yaml"], "'yaml' is not one of 'text', 'markdown', 'json'"),
+        (["plan", "--parallelism", "0"], "0 is not in the range 1<=x<=32"),
+        (["apply", "--plan"], "Option '--plan' requires an argument"),
+        (["--bogus", "plan"], "No such option '--bogus'"),
+        (["sandbox", "bogus"], "No such command 'bogus'"),
+        (["export", "--kind", "prodcts"], "'prodcts' is not one of"),
+        ([], "Commands:"),
+        (["sandbox"], "Commands:"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_a_usage_mistake_exits_1_with_clicks_message(args: list[str], said: str) -> None:
+    result = CliRunner().invoke(cli, args, env={"JSM_SITE": ""})
+    assert result.exit_code == EXIT_ERROR, result.output
+    assert said in result.output
+
+
+def test_help_and_version_still_exit_0() -> None:
+    for args in (["--help"], ["plan", "--help"], ["sandbox", "--help"], ["--version"]):
+        assert CliRunner().invoke(cli, args).exit_code == 0, args
+
+
+def test_debug_is_in_the_help() -> None:
+    assert "--debug" in CliRunner().invoke(cli, ["--help"]).output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("JSM_API_TOKEN", f'"{SANDBOX_API_TOKEN}"', 'JSM_API_TOKEN starts and ends with a double quote (")'),
+        ("JSM_API_TOKEN", f"{SANDBOX_API_TOKEN} ", ""),  # a space around the value is not part of it
+        ("JSM_API_TOKEN", f"sandbox api-token{'x' * 8}", "JSM_API_TOKEN contains a space at character 8"),
+        ("JSM_EMAIL", f"'{SANDBOX_EMAIL}'", "JSM_EMAIL starts and ends with a single quote (')"),
+    ],
+)
+def test_a_pasted_quote_or_space_is_refused_before_any_request(
+    harness_factory: Any, variable: str, value: str, said: str
+) -> None:
+    harness: Harness = harness_factory({"products": [{"name": "Keep"}]})
+    harness.write("products:\n  - name: Keep\n")
+    env = {
+        "JSM_SITE": harness.url,
+        "JSM_API_BASE": harness.url,
+        "JSM_EMAIL": SANDBOX_EMAIL,
+        "JSM_API_TOKEN": SANDBOX_API_TOKEN,
+        "JSM_OAUTH_TOKEN": "",
+        variable: value,
+    }
+    result = CliRunner().invoke(cli, ["plan", str(harness.manifests)], env=env)
+    if not said:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == EXIT_ERROR
+    assert said in result.stderr
+    assert harness.site.calls == []
+    assert "sandbox-api" not in result.output and "@sandbox.invalid" not in result.output
