@@ -52,6 +52,8 @@ from reconciler.safety import check_applicable, check_fresh
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
+    SANDBOX_OAUTH_TOKEN,
+    SANDBOX_SCOPED_TOKEN,
     SandboxSite,
     SeedError,
     StateFileError,
@@ -649,15 +651,21 @@ def sandbox_serve(port: int, state_file: Path | None) -> int:
     except StateFileError as exc:
         raise ConfigError(str(exc)) from None
 
-    def started(url: str) -> None:
-        _ui().info(
-            f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C. "
-            f"Point the tool at it with JSM_SITE={url} JSM_API_BASE={url} "
-            f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
-        )
-
-    serve_forever(site, port, started=started)
+    serve_forever(site, port, started=lambda url: _ui().info(serve_banner(url, state)))
     return EXIT_OK
+
+
+def serve_banner(url: str, state: Path) -> str:
+    """What `sandbox serve` says first: where, and every credential the sandbox accepts (docs/cli.md)."""
+    email = f"JSM_EMAIL={SANDBOX_EMAIL}"
+    return (
+        f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C.\n"
+        "Point the tool at it with the sandbox's own credentials, in any of the three forms:\n"
+        f"  export JSM_SITE={url} JSM_API_BASE={url}\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_API_TOKEN}  # classic API token\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_SCOPED_TOKEN} JSM_SCOPED_TOKEN=1  # token with scopes\n"
+        f"  export JSM_OAUTH_TOKEN={SANDBOX_OAUTH_TOKEN}  # OAuth 2.0 access token (Bearer)"
+    )
 
 
 @sandbox.command("reset")

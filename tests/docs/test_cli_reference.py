@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from reconciler.cli import cli
+from reconciler.cli import cli, serve_banner
 
 ROOT = Path(__file__).resolve().parents[2]
 # Pages about the tool's own command line; docs/performance.md and docs/reliability.md name the options of
@@ -49,3 +49,8 @@ def test_the_global_options_are_all_in_the_reference() -> None:
     table = _section((ROOT / "docs" / "cli.md").read_text(encoding="utf-8"), "Global options")
     for name in _options(click.Group(params=cli.params)):
         assert f"`{name}`" in table, name
+
+
+def test_the_reference_shows_what_sandbox_serve_prints() -> None:
+    banner = serve_banner("http://127.0.0.1:8080", Path(".jsm-sandbox.json"))
+    assert banner in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
