@@ -44,6 +44,17 @@ def test_debug_is_in_the_help() -> None:
     assert "--debug" in CliRunner().invoke(cli, ["--help"]).output
 
 
+def _site_env(harness: Harness) -> dict[str, str]:
+    return {
+        "JSM_SITE": harness.url,
+        "JSM_API_BASE": harness.url,
+        "JSM_EMAIL": SANDBOX_EMAIL,
+        "JSM_API_TOKEN": SANDBOX_API_TOKEN,
+        "JSM_OAUTH_TOKEN": "",
+        "GITHUB_ACTIONS": "",
+    }
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "said"),
     [
@@ -58,14 +69,7 @@ def test_a_pasted_quote_or_space_is_refused_before_any_request(
 ) -> None:
     harness: Harness = harness_factory({"products": [{"name": "Keep"}]})
     harness.write("products:\n  - name: Keep\n")
-    env = {
-        "JSM_SITE": harness.url,
-        "JSM_API_BASE": harness.url,
-        "JSM_EMAIL": SANDBOX_EMAIL,
-        "JSM_API_TOKEN": SANDBOX_API_TOKEN,
-        "JSM_OAUTH_TOKEN": "",
-        variable: value,
-    }
+    env = _site_env(harness) | {variable: value}
     result = CliRunner().invoke(cli, ["plan", str(harness.manifests)], env=env)
     if not said:
         assert result.exit_code == 0, result.output
@@ -74,3 +78,29 @@ def test_a_pasted_quote_or_space_is_refused_before_any_request(
     assert said in result.stderr
     assert harness.site.calls == []
     assert "sandbox-api" not in result.output and "@sandbox.invalid" not in result.output
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown"])
+@pytest.mark.parametrize(
+    ("manifest", "target"),
+    [
+        # Over a threshold: the plan has changes, and must not count them as a plan.
+        (
+            "settings:\n  prune: [products]\n  thresholds: {maxDeletePercent: 10, minExisting: 1}\n"
+            "products:\n  - name: Keep\n",
+            "products",
+        ),
+        # A target that names nothing: no changes, and must not say the site matches.
+        ("products:\n  - name: Keep\n  - name: Old\n", "products/Olt"),
+    ],
+)
+def test_after_an_error_no_summary_claims_a_plan(
+    harness_factory: Any, manifest: str, target: str, output_format: str
+) -> None:
+    harness: Harness = harness_factory({"products": [{"name": "Keep"}, {"name": "Old"}]})
+    harness.write(manifest)
+    args = ["--no-color", "plan", "--format", output_format, "--target", target, str(harness.manifests)]
+    result = CliRunner().invoke(cli, args, env=_site_env(harness))
+    assert result.exit_code == EXIT_ERROR
+    assert "No changes" not in result.stdout and "Plan: " not in result.stdout
+    assert "Plan failed: 1 error(s). Nothing can be applied until they are resolved." in result.stdout
