@@ -104,3 +104,29 @@ def test_after_an_error_no_summary_claims_a_plan(
     assert result.exit_code == EXIT_ERROR
     assert "No changes" not in result.stdout and "Plan: " not in result.stdout
     assert "Plan failed: 1 error(s). Nothing can be applied until they are resolved." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("target", "nearest"),
+    [
+        ("products/Acme Widgt", "products/Acme Widget"),
+        ("products/Legacy Widge", "products/Legacy Widget"),  # on the site only
+        ("teamRoles/Platform SR", "teamRoles/Platform SRE"),
+        ("teamRoles/Platform SRE/respondr", "teamRoles/Platform SRE/responder"),
+    ],
+)
+def test_an_unknown_target_address_gets_the_nearest_one(
+    harness_factory: Any, target: str, nearest: str
+) -> None:
+    harness: Harness = harness_factory({"products": [{"name": "Legacy Widget"}]})
+    harness.write(
+        "products:\n  - name: Acme Widget\n"
+        "teamRoles:\n  - team: Platform SRE\n    roles:\n      - {name: responder, granted: [edit-schedules]}\n"
+    )
+    args = ["--no-color", "plan", "--target", target, str(harness.manifests)]
+    result = CliRunner().invoke(cli, args, env=_site_env(harness))
+    assert result.exit_code == EXIT_ERROR
+    assert (
+        f"{target}: --target matches no object in the manifests or on the site; did you mean {nearest!r}?"
+        in (result.stdout)
+    )
