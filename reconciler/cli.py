@@ -160,8 +160,8 @@ def _usage_errors_exit_1() -> Iterator[None]:
     try:
         yield
     except click.UsageError as exc:
-        exc.exit_code = EXIT_ERROR
-        raise
+        exc.show()
+        raise click.exceptions.Exit(EXIT_ERROR) from None
 
 
 class _Commands(click.Group):
