@@ -344,14 +344,15 @@ def apply(
             "apply --plan FILE applies exactly the saved plan: give no manifests and no --target"
         )
     saved = _load_plan_file(plan_file) if plan_file is not None else None
+    wanted = _parse_targets(targets)
+    # The manifests are read before the site is opened: with none, or with mistakes, nothing is written.
+    desired, warnings = _load(paths) if saved is None else (DesiredState.empty(), [])
     with _site(site, parallelism) as (client, name):
         if saved is not None:
             touched = frozenset(change.address for change in saved.changes)
             check_fresh(saved, _read(client, name, saved.kinds, declared=touched))
             the_plan = saved
         else:
-            wanted = _parse_targets(targets)
-            desired, warnings = _load(paths)
             live = _read(client, name, _target_kinds(wanted), desired)
             the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))

@@ -3,6 +3,7 @@ present" under --detailed-exitcode), and a pasted token is refused before any re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,7 +122,8 @@ def test_an_unknown_target_address_gets_the_nearest_one(
     harness: Harness = harness_factory({"products": [{"name": "Legacy Widget"}]})
     harness.write(
         "products:\n  - name: Acme Widget\n"
-        "teamRoles:\n  - team: Platform SRE\n    roles:\n      - {name: responder, granted: [edit-schedules]}\n"
+        "teamRoles:\n  - team: Platform SRE\n    roles:\n"
+        "      - {name: responder, granted: [edit-schedules]}\n"
     )
     args = ["--no-color", "plan", "--target", target, str(harness.manifests)]
     result = CliRunner().invoke(cli, args, env=_site_env(harness))
@@ -130,3 +132,31 @@ def test_an_unknown_target_address_gets_the_nearest_one(
         f"{target}: --target matches no object in the manifests or on the site; did you mean {nearest!r}?"
         in (result.stdout)
     )
+
+
+@pytest.mark.parametrize("command", [["apply", "--auto-approve"], ["plan"]])
+def test_with_no_manifests_the_error_comes_first_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, command, env={"JSM_SITE": "", "JSM_SANDBOX_STATE": ""})
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith("Error: 1 problem(s) in the manifests")
+    assert "no manifests found in ." in result.stderr
+    assert "sandbox" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_an_empty_sandbox_site_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "jsm").mkdir()
+    (tmp_path / "jsm" / "site.yaml").write_text("version: 1\nproducts:\n  - name: Widget\n")
+    env = {"JSM_SITE": "", "JSM_SANDBOX_STATE": ""}
+    assert CliRunner().invoke(cli, ["plan", "jsm"], env=env).exit_code == 0
+    assert CliRunner().invoke(cli, ["export", "--out", "out"], env=env).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jsm", "out"]
+    applied = CliRunner().invoke(cli, ["apply", "--auto-approve", "jsm"], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert (tmp_path / ".jsm-sandbox.json").exists()  # a write keeps the site's state
