@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import Severity
 from reconciler.github.api import GitHubClient, GitHubError
 from reconciler.github.comment import (
     COMMENT_BUDGET,
@@ -221,6 +222,19 @@ def _error_lines(stderr: str) -> str:
     return "\n".join(lines[:200])
 
 
+def _plan_failure(plan_file: Path, stderr: str) -> tuple[list[str], str]:
+    """The errors that stopped a plan, and a sentence on them. A plan that was made and has errors (a
+    threshold, an unknown group) names them in its file; the manifests' errors are on stderr."""
+    if plan_file.exists():
+        errors = [d.format() for d in _load_plan(plan_file).diagnostics if d.severity is Severity.ERROR]
+        if errors:
+            return errors, "The plan has errors; nothing can be applied until they are resolved."
+    lines = _error_lines(stderr).splitlines() or ["the plan failed (see the log)"]
+    if any(line.startswith("::error file=") for line in stderr.splitlines()):
+        return lines, "The plan failed; the manifest errors are also annotated on the files."
+    return lines, "The plan failed."
+
+
 def _load_plan(path: Path) -> Plan:
     return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
 
@@ -295,15 +309,15 @@ def run_plan(runner: Runner) -> int:
     pr = runner.pull_request
     links = Links(run_url=runner.run_url(), artifact=runner.artifact)
     if exit_code not in (0, 2) or not plan_file.exists():
-        errors = _error_lines(stderr) or "the plan failed (see the log)"
+        errors, why = _plan_failure(plan_file, stderr)
         body = "\n".join(
             [
                 f"### jsm-reconciler plan failed for {code(inputs.site)} ({code(inputs.path)})",
                 "",
                 "> [!CAUTION]",
-                "> The plan failed; the manifest errors are annotated on the files.",
+                f"> {why}",
                 "",
-                *fenced(errors.splitlines(), "text"),
+                *fenced(errors, "text"),
                 "",
             ]
         )
