@@ -368,13 +368,14 @@ def plan_base(runner: Runner, pr: Mapping[str, Any], plan: Plan) -> DriftSplit:
     if exit_code not in (0, 2):
         first = (_error_lines(stderr).splitlines() or ["it failed"])[0]
         return split_drift(plan, None, note=f"the base branch's manifests did not plan ({code(first)})")
-    base = _load_plan(base_dir / "plan.json")
-    note = (
-        f"Drift: the base commit {code(sha[:12])}"
-        + (f" ({how})" if how else "")
-        + " planned against the same site."
+    return split_drift(plan, _load_plan(base_dir / "plan.json"), note=drift_note(sha, how))
+
+
+def drift_note(sha: str, how: str = "") -> str:
+    """Under the counts: which base commit the drift was told apart with."""
+    return (
+        f"Drift: the base commit {code(sha[:12])}{f' ({how})' if how else ''} planned against the same site."
     )
-    return split_drift(plan, base, note=note)
 
 
 def post_comment(runner: Runner, pr: Mapping[str, Any], body: str) -> None:
