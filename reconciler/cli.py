@@ -227,7 +227,7 @@ target_option = click.option(
     "'detailFields.organization', or 'teamRoles/TEAM'.",
 )
 force_option = click.option("--force", is_flag=True, help="Go past settings.thresholds.")
-# Reads default to more requests at once than writes (README, "Performance"): Atlassian limits API-token
+# Reads default to more requests at once than writes (docs/performance.md): Atlassian limits API-token
 # traffic by a per-second burst limit per endpoint and method, answered with a 429 and Retry-After that
 # the client honours while halving its limit; writes keep CLI.md's default of 4.
 READ_PARALLELISM, WRITE_PARALLELISM = 10, 4
