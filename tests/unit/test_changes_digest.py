@@ -39,7 +39,7 @@ customRoles:
     grantedRights: [alert-view, alert-create]
 """
 EXPOSURE = (
-    Exposure("added", "Open scheme", "BROWSE_PROJECTS: anyone", ("IT", "SD"), "permissionSchemes/Open scheme"),
+    Exposure("added", "Open", "BROWSE_PROJECTS: anyone", ("IT", "SD"), "permissionSchemes/Open"),
     Exposure("removed", "Old scheme", "BROWSE_PROJECTS: applicationRole", ("HR",), "projects/HR"),
 )
 
@@ -63,7 +63,7 @@ def test_the_digest_ignores_read_order_fingerprints_and_positions(site_factory: 
         first,
         changes=tuple(reversed(first.changes)),
         exposure=(replace(EXPOSURE[0], projects=("SD", "IT")), *reversed(EXPOSURE[1:])),
-        fingerprints={key: "0" * 16 for key in first.fingerprints},
+        fingerprints=dict.fromkeys(first.fingerprints, "0" * 16),
     )
     assert shuffled.changes_digest == first.changes_digest
     assert len(first.changes_digest) == 64 and int(first.changes_digest, 16) >= 0
@@ -79,7 +79,7 @@ def test_every_difference_a_reviewer_sees_changes_the_digest(site_factory: Any) 
         replace(plan, changes=(*others, replace(create, before={"name": "New"}, action=Action.UPDATE))),
         replace(plan, exposure=EXPOSURE[:1]),
         replace(plan, exposure=(replace(EXPOSURE[0], projects=("IT",)), *EXPOSURE[1:])),
-        replace(plan, exposure=(replace(EXPOSURE[0], grant="BROWSE_PROJECTS: applicationRole"), *EXPOSURE[1:])),
+        replace(plan, exposure=(replace(EXPOSURE[0], grant="BROWSE_PROJECTS: group:x"), *EXPOSURE[1:])),
     ]
     digests = {plan.changes_digest, *(variant.changes_digest for variant in variants)}
     assert len(digests) == len(variants) + 1
