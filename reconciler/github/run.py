@@ -426,8 +426,11 @@ def post_comment(runner: Runner, number: int | None, body: str, key_marker: str)
     """Create or update the action's own comment that starts with `key_marker` on pull request `number`."""
     if not runner.inputs.comment:
         return
-    client = runner.github() if number else None
-    if client is None or not number:
+    if number is None:
+        runner.workflow_command("warning", "No pull request comment: the event names no pull request.")
+        return
+    client = runner.github()
+    if client is None:
         runner.workflow_command("warning", "No pull request comment: github-token is empty.")
         return
     if not body.startswith(key_marker):
