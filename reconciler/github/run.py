@@ -569,38 +569,42 @@ def run_apply(runner: Runner) -> int:
     return 0
 
 
-def refuse_unreviewed(
-    runner: Runner, report: Report, review: Review, title: str, outputs: Mapping[str, str]
-) -> int:
-    """Nothing is applied: the summary and the pull request get the new plan, marked changed since review."""
+def refusal_report(report: Report, review: Review, commit: str, links: Links) -> Report:
+    """The new plan, headed by why it was not applied: for the job summary and the pull request. Pure."""
     plan = report.plan
-    now = f"The plan of commit {code(runner.commit_sha()[:12])} has digest {code(plan.changes_digest[:12])}"
+    now = f"The plan of commit {code(commit[:12])} has digest {code(plan.changes_digest[:12])}"
     if review.mark is not None:
+        heading = "jsm-reconciler plan changed since review"
         headline = "Not applied: the plan has changed since review."
         reason = (
             f"{now}; the plan reviewed on pull request #{review.number} had {code(review.mark.digest[:12])} "
             f"(for commit {code(review.mark.head[:12])}). The site has drifted, or the base branch moved."
         )
-        short = "the plan has changed since review"
-        heading = "jsm-reconciler plan changed since review"
     else:
+        heading = "jsm-reconciler plan not reviewed"
         headline = "Not applied: no reviewed plan."
         reason = f"{now}, and {review.problem}."
-        short = "no reviewed plan"
-        heading = "jsm-reconciler plan not reviewed"
     advice = (
         "Nothing was written. Review the plan below; to apply it, open a pull request (its plan is "
         "reviewed and applied on merge), or run the workflow with `apply-unreviewed: true`."
     )
     banner = f"> [!CAUTION]\n> **{headline}** {reason}\n>\n> {advice}"
+    return Report(plan, plan.diagnostics, None, report.path, links=links, banner=banner, heading=heading)
+
+
+def refuse_unreviewed(
+    runner: Runner, report: Report, review: Review, title: str, outputs: Mapping[str, str]
+) -> int:
+    """Nothing is applied: the summary and the pull request get the new plan, marked changed since review."""
     links = Links(run_url=runner.run_url(), artifact=runner.artifact)
-    changed = Report(plan, plan.diagnostics, None, report.path, links=links, banner=banner, heading=heading)
-    runner.add_summary(f"{title}\n\n{render_report(changed, budget=SUMMARY_BUDGET)}")
+    refused = refusal_report(report, review, runner.commit_sha(), links)
+    runner.add_summary(f"{title}\n\n{render_report(refused, budget=SUMMARY_BUDGET)}")
     runner.set_outputs(**outputs, exit_code="1")
+    short = "the plan has changed since review" if review.mark is not None else "no reviewed plan"
     runner.workflow_command("error", f"jsm-reconciler: nothing was applied: {short}.")
     if review.number is not None:
         key_marker = changed_marker(runner.key)
-        body = render_report(changed, budget=COMMENT_BUDGET, marker_line=key_marker)
+        body = render_report(refused, budget=COMMENT_BUDGET, marker_line=key_marker)
         post_comment(runner, review.number, body, key_marker)
     return 1
 
