@@ -90,6 +90,7 @@ def test_inputs_reach_scripts_only_through_env() -> None:
         "allow-delete",
         "force",
         "comment",
+        "apply-unreviewed",
         "github-token",
         "working-directory",
     ):
