@@ -637,7 +637,8 @@ def _no_credentials(runner: Runner) -> int:
         reason = (
             "The plan was skipped: this pull request comes from a fork (or Dependabot), and GitHub does not "
             "give such workflows the repository's secrets, so the site and its credentials are empty. "
-            "A maintainer can run the plan after merging, or from a branch of this repository."
+            "Merged, it has no reviewed plan to apply: a maintainer can open the same change from a branch "
+            "of this repository, whose plan is posted for review."
         )
         runner.workflow_command("notice", reason)
         runner.add_summary(render_skipped(reason))
