@@ -336,18 +336,21 @@ def test_manifest_errors_become_annotations(tmp_path: Path, github: tuple[FakeGi
     assert body.startswith(MARKER_PREFIX) and "plan failed" in body
 
 
-def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+def test_apply_unreviewed_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    """No pull request merged this commit: only `apply-unreviewed` lets it apply, and it says so."""
     app, url = github
     ws = Workspace(tmp_path, url)
     before = len(app.requests)
-    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true"}
+    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true", "apply-unreviewed": "true"}
     run = ws.run(inputs, event_name="push")
     assert not run.failed, run.log
     assert run.outputs["exit-code"] == "0" and run.outputs["has-changes"] == "true"
     assert "### jsm-reconciler apply to `sandbox` (`jsm`)" in run.summary
+    assert "**Applied without review:** `apply-unreviewed` is `true`" in run.summary
+    assert "::warning::apply-unreviewed is true: the plan is applied without review." in run.log
     assert "**Applied.** Apply complete: 17 applied, 0 failed, 0 skipped." in run.summary
     assert "applied  - products/Legacy Widget" in run.summary
-    assert len(app.requests) == before  # no comment on push
+    assert len(app.requests) == before  # no comment, no lookup of a reviewed plan
     _assert_no_secret(run.summary, run.log, json.dumps(run.outputs))
 
     again = ws.run(inputs, event_name="push")
@@ -359,8 +362,26 @@ def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
 def test_apply_without_allow_delete_fails_the_job(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
     _app, url = github
     ws = Workspace(tmp_path, url)
-    run = ws.run(PLAN_INPUTS | {"command": "apply"}, event_name="push")
+    run = ws.run(PLAN_INPUTS | {"command": "apply", "apply-unreviewed": "true"}, event_name="push")
     assert run.failed
     assert run.outputs["exit-code"] == "1"
     assert "The apply failed" in run.summary
     assert "::error::jsm-reconciler apply failed" in run.log
+
+
+def test_a_plan_stopped_by_a_threshold_shows_the_threshold_error(
+    tmp_path: Path, github: tuple[FakeGitHub, str]
+) -> None:
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    settings = (
+        (MANIFESTS / "settings.yaml").read_text().replace("maxDeletePercent: 50", "maxDeletePercent: 1")
+    )
+    ws.commit("jsm/settings.yaml", settings.replace("minExisting: 10", "minExisting: 1"))
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=11))
+    assert run.failed and run.outputs["exit-code"] == "1"
+    [body] = app.bodies(11)
+    for text in (body, run.summary):
+        assert "error[plan.threshold]: products: the plan would delete or replace 1 of 3" in text
+        assert "The plan has errors; nothing can be applied until they are resolved." in text
+        assert "annotated" not in text and "Saved the plan" not in text
