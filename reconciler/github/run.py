@@ -42,7 +42,8 @@ from reconciler.render.markdown import code, fenced
 from reconciler.render.plan import summary_line
 
 SECRET_NAMES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")
-CLI = (sys.executable, "-m", "reconciler", "--no-color")
+# -I: run in the checkout, `-m` would import a `reconciler` package that a pull request adds there.
+CLI = (sys.executable, "-I", "-m", "reconciler", "--no-color")
 PLAN_TIMEOUT = 3600
 GIT_TIMEOUT = 120
 _PR_EVENTS = ("pull_request", "pull_request_target")

@@ -1,0 +1,54 @@
+"""A pull request runs none of its own code in the action (issue 20): action.yml's steps, run as the runner
+runs them, in a checkout that adds a `reconciler` package of its own, import only the installed tool."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.github.action_runner import load_action
+from tests.github.fake_github import FakeGitHub
+from tests.github.test_action_run import PLAN_INPUTS, PR_PRODUCTS, Workspace, github
+
+__all__ = ["github"]  # the fake GitHub API, a fixture
+
+# Any of these, imported from the checkout, leaves a file `ran` beside itself and says so in the log.
+HOSTILE = """import pathlib, os
+with open(pathlib.Path(__file__).with_name("ran"), "a") as ran:
+    ran.write(__name__ + " " + os.environ.get("JSM_API_TOKEN", "") + "\\n")
+print("::warning::the pull request's code ran")
+"""
+HOSTILE_MODULES = (
+    "reconciler/__init__.py",
+    "reconciler/__main__.py",
+    "reconciler/github/__init__.py",
+    "reconciler/github/__main__.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+)
+# `"$PYTHON" -m pip`, `"$python" -m venv`, `"$JSM_RECONCILER_PYTHON" -I -m reconciler.github`: the word after
+# an interpreter.
+INTERPRETER_CALL = re.compile(r'"\$(PYTHON|python|JSM_RECONCILER_PYTHON)"\s+(\S+)')
+
+
+def test_the_checkouts_python_package_does_not_run(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    for module in HOSTILE_MODULES:
+        ws.commit(module, HOSTILE)
+    ws.commit("jsm/products.yaml", PR_PRODUCTS)
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=31))
+    assert not run.failed, run.log
+    assert list(ws.repo.rglob("ran")) == []
+    assert "the pull request's code ran" not in run.log
+    # The installed tool ran: its plan is on the pull request.
+    [body] = app.bodies(31)
+    assert "+ products/PR Widget" in body
+
+
+def test_every_python_the_action_runs_is_isolated() -> None:
+    """-I in every step: even pip and venv, run in the checkout, would import a `pip` or `venv` it adds."""
+    scripts = [str(step["run"]) for step in load_action()["runs"]["steps"] if "run" in step]
+    calls = [match for script in scripts for match in INTERPRETER_CALL.finditer(script)]
+    assert len(calls) >= 5
+    assert [match.group(0) for match in calls if match.group(2) != "-I"] == []
