@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 
 from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.base import Spec, did_you_mean, problem
 from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
@@ -285,7 +285,7 @@ class _Loader:
             self.diagnostics.append(
                 error(
                     "manifest.invalid",
-                    f"a manifest file is a mapping (version, settings, ...), not {_describe(data)}",
+                    f"a manifest file is a mapping (version, settings, ...), not {_describe_whole(data)}",
                     source=source_map.locate(()),
                 )
             )
@@ -436,7 +436,7 @@ def _diagnostics_from(
             hint = did_you_mean(key, allowed) or (
                 f" (expected one of: {', '.join(allowed)})" if allowed else ""
             )
-            code, message, on_key = "unknown_key", f"unknown key {key!r}{hint}", True
+            code, message, on_key = "unknown_key", f"unknown key {shortened(key)!r}{hint}", True
         elif kind == "missing":
             missing = str(details["loc"][-1])
             if not path and missing == "version":
@@ -448,7 +448,7 @@ def _diagnostics_from(
             if path == ("version",):
                 code, message = (
                     "version",
-                    f"unsupported manifest version {details['input']!r}; write `version: 1`",
+                    f"unsupported manifest version {_quoted(details['input'])}; write `version: 1`",
                 )
         elif kind in _TYPE_NAMES:
             expected = _TYPE_NAMES[kind]
@@ -551,6 +551,18 @@ def _label(path: DataPath) -> str:
         else:
             return f"{segment}{label}"
     return label or "the document"
+
+
+def _quoted(value: Any) -> str:
+    """A value any file can hold (its version), not only a manifest, quoted short (see `_describe_whole`)."""
+    return repr(shortened(value)) if isinstance(value, str) else repr(value)
+
+
+def _describe_whole(value: Any) -> str:
+    """`_describe` for what any file can hold (the document, its version), not only a manifest: a file given
+    as a manifest may be a credential file, so its text is quoted short. Values inside a manifest section
+    are quoted whole."""
+    return f"the text {shortened(value)!r}" if isinstance(value, str) else _describe(value)
 
 
 def _describe(value: Any) -> str:

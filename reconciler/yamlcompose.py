@@ -15,7 +15,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
@@ -77,6 +77,7 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
 
     for event in iter(loader(text).get_event, None):
         kind, anchor = type(event), getattr(event, "anchor", None)  # a name, or None
+        name = shortened(anchor or "")
         documents += kind is yaml.DocumentStartEvent
         if documents > 1:
             return refuse("one YAML document per file, please")
@@ -86,19 +87,19 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
                 sizes[name] = nodes - before
         elif kind is yaml.AliasEvent:
             if anchor not in sizes:
-                return refuse(f"alias *{anchor} has no anchor &{anchor} before it")
+                return refuse(f"alias *{name} has no anchor &{name} before it")
             size = sizes[anchor]
             if size is None:
-                return refuse(f"alias *{anchor} refers to itself")
+                return refuse(f"alias *{name} refers to itself")
             nodes, expanded = nodes + size, expanded + size
             if expanded > MAX_ALIAS_NODES:
                 return refuse(_TOO_MANY, "manifest.too_large")
         elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
             nodes += 1
             if event.tag:
-                refuse(f"YAML tags such as {event.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed")
+                refuse(f"YAML tags such as {shortened(event.tag.replace('tag:yaml.org,2002:', '!!'))} are not allowed")
             if anchor in sizes:
-                return refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
+                return refuse(f"anchor &{name} is defined twice; give each anchor its own name")
             if anchor is not None:
                 sizes[anchor] = 1 if kind is yaml.ScalarEvent else None
             if kind is not yaml.ScalarEvent:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from reconciler.allocation import cycle_collection_paused
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.yamlcompose import MAX_ALIAS_NODES, MAX_DEPTH, TOO_DEEP, at, compose
 
 __all__ = [
@@ -138,7 +138,6 @@ _ALLOWED = (
     "a manifest reads only environment variables whose names start with JSM_VAR_, as ${JSM_VAR_NAME}; "
     "write $${ for a literal ${"
 )
-_MAX_QUOTED_NAME = 40
 
 
 def _resolve(node: yaml.ScalarNode) -> Any:
@@ -202,7 +201,7 @@ class _Walk:
                 self._aside(key_node, depth)
             elif first_keys.setdefault(name, key_node) is not key_node:
                 line = first_keys[name].start_mark.line + 1
-                self._refuse(f"duplicate key {name!r} (first given at line {line})", at(key_node.start_mark))
+                self._refuse(f"duplicate key {shortened(name)!r} (first given at line {line})", at(key_node.start_mark))
             if scalar and name == "<<" and not key_node.style:
                 sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
@@ -214,7 +213,7 @@ class _Walk:
             key = _resolve(key_node) if scalar else None
             if type(key) is not str:
                 message = (
-                    f"keys must be text; write {name!r} in quotes" if scalar and name else "keys must be text"
+                    f"keys must be text; write {shortened(name)!r} in quotes" if scalar and name else "keys must be text"
                 )
                 self._report("manifest.invalid", message, key_position)
             if type(key) is not str or (merged and key in result):
@@ -265,7 +264,7 @@ class _Walk:
             if allowed is not None:
                 code, problem = "manifest.env", f"environment variable {allowed} is not set (used as {whole})"
             elif other is not None:
-                shown = whole if len(other) <= _MAX_QUOTED_NAME else f"${{{other[:_MAX_QUOTED_NAME]}…}}"
+                shown = f"${{{shortened(other)}}}"
                 code, problem = "manifest.variable_not_allowed", f"{shown} is not allowed: {_ALLOWED}"
             else:
                 code, problem = "manifest.env", f"malformed ${{...}}: no closing }}; {_ALLOWED}"
