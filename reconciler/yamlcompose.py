@@ -97,7 +97,8 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
         elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
             nodes += 1
             if event.tag:
-                refuse(f"YAML tags such as {shortened(event.tag.replace('tag:yaml.org,2002:', '!!'))} are not allowed")
+                tag = shortened(event.tag.replace("tag:yaml.org,2002:", "!!"))
+                refuse(f"YAML tags such as {tag} are not allowed")
             if anchor in sizes:
                 return refuse(f"anchor &{name} is defined twice; give each anchor its own name")
             if anchor is not None:

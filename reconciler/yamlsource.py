@@ -201,7 +201,9 @@ class _Walk:
                 self._aside(key_node, depth)
             elif first_keys.setdefault(name, key_node) is not key_node:
                 line = first_keys[name].start_mark.line + 1
-                self._refuse(f"duplicate key {shortened(name)!r} (first given at line {line})", at(key_node.start_mark))
+                self._refuse(
+                    f"duplicate key {shortened(name)!r} (first given at line {line})", at(key_node.start_mark)
+                )
             if scalar and name == "<<" and not key_node.style:
                 sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
@@ -213,7 +215,9 @@ class _Walk:
             key = _resolve(key_node) if scalar else None
             if type(key) is not str:
                 message = (
-                    f"keys must be text; write {shortened(name)!r} in quotes" if scalar and name else "keys must be text"
+                    f"keys must be text; write {shortened(name)!r} in quotes"
+                    if scalar and name
+                    else "keys must be text"
                 )
                 self._report("manifest.invalid", message, key_position)
             if type(key) is not str or (merged and key in result):

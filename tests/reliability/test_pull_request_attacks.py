@@ -23,7 +23,8 @@ def test_a_manifest_cannot_read_a_credential_from_the_environment(
     served.front.accept = (CANARY_EMAIL, CANARY)
     manifests = write_world(world, tmp_path / "m")
     (manifests / "leak.yaml").write_text(
-        'version: 1\nproducts:\n  - name: "leak ${JSM_API_TOKEN}"\n  - name: x ${JSM_EMAIL} ${OTHER_SECRET}\n',
+        'version: 1\nproducts:\n  - name: "leak ${JSM_API_TOKEN}"\n'
+        "  - name: x ${JSM_EMAIL} ${OTHER_SECRET}\n",
         encoding="utf-8",
     )
     env = site_env(served.front_url, token=CANARY, email=CANARY_EMAIL) | {"OTHER_SECRET": OTHER_SECRET}
