@@ -77,7 +77,6 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
 
     for event in iter(loader(text).get_event, None):
         kind, anchor = type(event), getattr(event, "anchor", None)  # a name, or None
-        name = shortened(anchor or "")
         documents += kind is yaml.DocumentStartEvent
         if documents > 1:
             return refuse("one YAML document per file, please")
@@ -87,10 +86,12 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
                 sizes[name] = nodes - before
         elif kind is yaml.AliasEvent:
             if anchor not in sizes:
-                return refuse(f"alias *{name} has no anchor &{name} before it")
+                return refuse(
+                    f"alias *{shortened(str(anchor))} has no anchor &{shortened(str(anchor))} before it"
+                )
             size = sizes[anchor]
             if size is None:
-                return refuse(f"alias *{name} refers to itself")
+                return refuse(f"alias *{shortened(str(anchor))} refers to itself")
             nodes, expanded = nodes + size, expanded + size
             if expanded > MAX_ALIAS_NODES:
                 return refuse(_TOO_MANY, "manifest.too_large")
@@ -100,7 +101,9 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
                 tag = shortened(event.tag.replace("tag:yaml.org,2002:", "!!"))
                 refuse(f"YAML tags such as {tag} are not allowed")
             if anchor in sizes:
-                return refuse(f"anchor &{name} is defined twice; give each anchor its own name")
+                return refuse(
+                    f"anchor &{shortened(str(anchor))} is defined twice; give each anchor its own name"
+                )
             if anchor is not None:
                 sizes[anchor] = 1 if kind is yaml.ScalarEvent else None
             if kind is not yaml.ScalarEvent:
