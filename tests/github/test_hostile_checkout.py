@@ -26,6 +26,7 @@ HOSTILE_MODULES = (
     "sitecustomize.py",
     "usercustomize.py",
 )
+LEAKED = "ghs_" + "Vb8Nc1Kd6Rf3Tg5Hj0Ws2Ya9Ue7Qx2Lm9Pz4"
 # `"$PYTHON" -m pip`, `"$python" -m venv`, `"$JSM_RECONCILER_PYTHON" -I -m reconciler.github`: the word after
 # an interpreter.
 INTERPRETER_CALL = re.compile(r'"\$(PYTHON|python|JSM_RECONCILER_PYTHON)"\s+(\S+)')
@@ -44,6 +45,25 @@ def test_the_checkouts_python_package_does_not_run(tmp_path: Path, github: tuple
     # The installed tool ran: its plan is on the pull request.
     [body] = app.bodies(31)
     assert "+ products/PR Widget" in body
+
+
+def test_a_link_to_a_credential_file_reaches_neither_comment_nor_log(
+    tmp_path: Path, github: tuple[FakeGitHub, str]
+) -> None:
+    """The issue's attack: jsm/ links to the runner's git credentials, whose text an error used to quote."""
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    credentials = tmp_path / "home" / ".git-credentials"
+    credentials.write_text(f"https://x-access-token:{LEAKED}@github.com\n")
+    (ws.repo / "jsm" / "credentials.yaml").symlink_to(credentials)
+    ws.commit("jsm/products.yaml", PR_PRODUCTS)
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=32))
+    assert run.failed
+    assert "::error file=jsm/credentials.yaml,line=1,col=1,title=manifest.symlink::" in run.log
+    [body] = app.bodies(32)
+    assert "jsm/credentials.yaml:1:1: error[manifest.symlink]" in body
+    for text in (body, run.log, run.summary):
+        assert LEAKED[:12] not in text and "x-access-token" not in text and str(credentials) not in text
 
 
 def test_every_python_the_action_runs_is_isolated() -> None:
