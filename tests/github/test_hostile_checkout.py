@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.github.action_runner import load_action
 from tests.github.fake_github import FakeGitHub
+from tests.github.runner_commands import meant_commands
 from tests.github.test_action_run import PLAN_INPUTS, PR_PRODUCTS, Workspace, github
 
 __all__ = ["github"]  # the fake GitHub API, a fixture
@@ -64,6 +65,33 @@ def test_a_link_to_a_credential_file_reaches_neither_comment_nor_log(
     assert "jsm/credentials.yaml:1:1: error[manifest.symlink]" in body
     for text in (body, run.log, run.summary):
         assert LEAKED[:12] not in text and "x-access-token" not in text and str(credentials) not in text
+
+
+def test_file_and_object_names_start_no_workflow_command_in_the_action(
+    tmp_path: Path, github: tuple[FakeGitHub, str]
+) -> None:
+    """The issue's attack: manifest files named with a line break and a workflow command, and object names
+    that hold one. Only the tool's own annotations are commands; none of them is switched off."""
+    _app, url = github
+    ws = Workspace(tmp_path, url)
+    names = ["a\n::warning title=fake::from a file name.yaml", "b\n::stop-commands::x\n.yaml"]
+    for name in names:
+        ws.commit(f"jsm/{name}", "version: 1\nproducts:\n  - name: A\n    colour: red\n")
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=33))
+    assert run.failed
+    meant = [
+        command for step in run.steps for out in (step.stdout, step.stderr) for command in meant_commands(out)
+    ]
+    assert sorted((c.name, c.properties.get("file")) for c in meant) == [("error", f"jsm/{n}") for n in names]
+    # Names of objects on a plan that succeeds: shown in the log, never run.
+    (ws.repo / "jsm" / names[0]).unlink()
+    (ws.repo / "jsm" / names[1]).unlink()
+    hostile = PR_PRODUCTS + '  - name: "::warning::from a name"\n  - name: "x ##[error]older form"\n'
+    ws.commit("jsm/products.yaml", hostile)
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=34))
+    assert not run.failed, run.log
+    assert "::warning::from a name" in run.log and "x ##[error]older form" in run.log
+    assert [c for step in run.steps for out in (step.stdout, step.stderr) for c in meant_commands(out)] == []
 
 
 def test_every_python_the_action_runs_is_isolated() -> None:

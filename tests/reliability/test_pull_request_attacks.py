@@ -4,12 +4,14 @@ link, and manifest sets too large to read. Each is refused, or harmless."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.github.runner_commands import commands_in, meant_commands
 from tests.reliability.conftest import Ran, Served, plan_keys, site_env, write_world
 from tests.reliability.test_security import CANARY, CANARY_EMAIL, leaks
 from tests.reliability.world import make_world
@@ -191,3 +193,48 @@ def test_the_journal_is_never_written_through_a_symbolic_link(
     assert ran.code == 0, ran.output
     assert journal.stat().st_mode & 0o777 == 0o600
     assert plan_keys(run_cli, env, manifests) == []
+
+
+HOSTILE_FILE_NAMES = [
+    "a\n::warning file=evil.yaml,line=1::a fake annotation.yaml",
+    "b\n::stop-commands::x\n.yaml",
+    "c\r::add-mask::everything.yaml",
+    "d ##[error]the older form.yaml",
+]
+HOSTILE_OBJECT_NAMES = ["::warning::from a name", "##[stop-commands]z", "x ##[error]older form"]
+
+
+def test_file_and_object_names_start_no_workflow_command(
+    serve: Callable[[dict[str, Any]], Served], run_cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    served = serve(make_world(5).seed)
+    env = site_env(served.url) | {"GITHUB_ACTIONS": "true"}
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in HOSTILE_FILE_NAMES:
+        (broken / name).write_text("version: 1\nproducts:\n  - name: A\n    colour: red\n", encoding="utf-8")
+    for args in (("validate", str(broken)), ("-v", "plan", str(broken))):
+        ran = run_cli(env, *args)
+        assert ran.code == 1
+        annotations = meant_commands(ran.stdout) + meant_commands(ran.stderr)
+        assert [(c.name, c.properties["file"]) for c in annotations] == [
+            ("error", f"{broken.as_posix()}/{name}") for name in sorted(HOSTILE_FILE_NAMES)
+        ]
+    named = tmp_path / "named"
+    named.mkdir()
+    products = "".join(f"  - name: {json.dumps(name)}\n" for name in HOSTILE_OBJECT_NAMES)
+    (named / "products.yaml").write_text(f"version: 1\nproducts:\n{products}", encoding="utf-8")
+    # JSON, which a workflow may redirect to a file, is never wrapped: it holds no command as it is.
+    ran = run_cli(env, "plan", "--format", "json", str(named))
+    addresses = [change["address"] for change in json.loads(ran.stdout)["changes"]]
+    assert sorted(addresses) == sorted(f"products/{name}" for name in HOSTILE_OBJECT_NAMES)
+    assert commands_in(ran.stdout) == []
+    for args in (
+        ("-v", "plan", str(named)),
+        ("apply", "--auto-approve", "--journal", str(tmp_path / "j"), str(named)),
+    ):
+        ran = run_cli(env, *args)
+        assert ran.code == 0, ran.output
+        assert all(name in ran.stdout for name in HOSTILE_OBJECT_NAMES)
+        assert meant_commands(ran.stdout) == meant_commands(ran.stderr) == []
+    assert plan_keys(run_cli, site_env(served.url), named) == []
