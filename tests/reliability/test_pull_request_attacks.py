@@ -229,10 +229,11 @@ def test_file_and_object_names_start_no_workflow_command(
     addresses = [change["address"] for change in json.loads(ran.stdout)["changes"]]
     assert sorted(addresses) == sorted(f"products/{name}" for name in HOSTILE_OBJECT_NAMES)
     assert commands_in(ran.stdout) == []
-    for args in (
+    plan_then_apply: list[tuple[str, ...]] = [
         ("-v", "plan", str(named)),
         ("apply", "--auto-approve", "--journal", str(tmp_path / "j"), str(named)),
-    ):
+    ]
+    for args in plan_then_apply:
         ran = run_cli(env, *args)
         assert ran.code == 0, ran.output
         assert all(name in ran.stdout for name in HOSTILE_OBJECT_NAMES)

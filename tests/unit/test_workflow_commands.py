@@ -53,6 +53,6 @@ def test_each_wrapping_has_a_token_of_its_own() -> None:
 
 def test_a_command_keeps_its_data_and_properties_whatever_they_hold() -> None:
     data = "50% of a,b:c\r\n::warning::x ##[error]y %0A"
-    properties = {"file": "dir/a,b:c\n::error::.yaml", "line": 3, "title": "t %25"}
-    [parsed] = commands_in(command("error", data, properties))
-    assert parsed == Command("error", data, {"file": properties["file"], "line": "3", "title": "t %25"})
+    file = "dir/a,b:c\n::error::.yaml"
+    [parsed] = commands_in(command("error", data, {"file": file, "line": 3, "title": "t %25"}))
+    assert parsed == Command("error", data, {"file": file, "line": "3", "title": "t %25"})
