@@ -233,8 +233,8 @@ def test_file_and_object_names_start_no_workflow_command(
         ("-v", "plan", str(named)),
         ("apply", "--auto-approve", "--journal", str(tmp_path / "j"), str(named)),
     ]
-    for args in plan_then_apply:
-        ran = run_cli(env, *args)
+    for command_line in plan_then_apply:
+        ran = run_cli(env, *command_line)
         assert ran.code == 0, ran.output
         assert all(name in ran.stdout for name in HOSTILE_OBJECT_NAMES)
         assert meant_commands(ran.stdout) == meant_commands(ran.stderr) == []
