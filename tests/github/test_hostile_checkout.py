@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from tests.github.action_runner import load_action
 from tests.github.fake_github import FakeGitHub
 from tests.github.runner_commands import meant_commands
@@ -46,6 +47,28 @@ def test_the_checkouts_python_package_does_not_run(tmp_path: Path, github: tuple
     # The installed tool ran: its plan is on the pull request.
     [body] = app.bodies(31)
     assert "+ products/PR Widget" in body
+    # And after merge, the apply job.
+    applied = ws.run(PLAN_INPUTS | {"command": "apply", "allow-delete": "true"}, event_name="push")
+    assert not applied.failed, applied.log
+    assert list(ws.repo.rglob("ran")) == []
+
+
+def test_a_manifest_reads_no_credential_into_plan_comment_or_log(
+    tmp_path: Path, github: tuple[FakeGitHub, str]
+) -> None:
+    """The issue's attack: `${JSM_API_TOKEN}` and `${JSM_EMAIL}` in a name, which reached the plan JSON
+    artifact, the site, the comment, the summary and the log."""
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    leak = 'version: 1\nproducts:\n  - name: "leak ${JSM_API_TOKEN}"\n  - name: "mail ${JSM_EMAIL}"\n'
+    ws.commit("jsm/leak.yaml", leak)
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=35))
+    assert run.failed and run.outputs["plan-json"] == ""
+    assert "::error file=jsm/leak.yaml,line=3,col=17,title=manifest.variable_not_allowed::" in run.log
+    assert "::error file=jsm/leak.yaml,line=4,col=17,title=manifest.variable_not_allowed::" in run.log
+    [body] = app.bodies(35)
+    for text in (body, run.summary, run.log, ws.state.read_text(), *_files_under(tmp_path / "runner-temp")):
+        assert SANDBOX_API_TOKEN not in text and SANDBOX_EMAIL not in text
 
 
 def test_a_link_to_a_credential_file_reaches_neither_comment_nor_log(
@@ -92,6 +115,10 @@ def test_file_and_object_names_start_no_workflow_command_in_the_action(
     assert not run.failed, run.log
     assert "::warning::from a name" in run.log and "x ##[error]older form" in run.log
     assert [c for step in run.steps for out in (step.stdout, step.stderr) for c in meant_commands(out)] == []
+
+
+def _files_under(directory: Path) -> list[str]:
+    return [path.read_text(errors="replace") for path in directory.rglob("*") if path.is_file()]
 
 
 def test_every_python_the_action_runs_is_isolated() -> None:
