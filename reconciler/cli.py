@@ -53,6 +53,8 @@ from reconciler.safety import check_applicable, check_fresh
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
+    SANDBOX_OAUTH_TOKEN,
+    SANDBOX_SCOPED_TOKEN,
     SandboxSite,
     SeedError,
     StateFileError,
@@ -178,7 +180,32 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        exc.show()
+        raise click.exceptions.Exit(EXIT_ERROR) from None
+
+
+class _Commands(click.Group):
+    """The command group. A mistyped command, option or value exits 1 (CLI.md), with click's own message
+    and did-you-mean: click's code for it, 2, means "changes present" to a CI job that plans with
+    --detailed-exitcode."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jsm-reconciler")
 @click.option(
     "--no-color",
@@ -187,7 +214,7 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (never headers or tokens).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the result.")
-@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
+@click.option("--debug", is_flag=True, help="As --verbose, and show the traceback of an internal error.")
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
@@ -231,7 +258,7 @@ target_option = click.option(
     "'detailFields.organization', or 'teamRoles/TEAM'.",
 )
 force_option = click.option("--force", is_flag=True, help="Go past settings.thresholds.")
-# Reads default to more requests at once than writes (README, "Performance"): Atlassian limits API-token
+# Reads default to more requests at once than writes (docs/performance.md): Atlassian limits API-token
 # traffic by a per-second burst limit per endpoint and method, answered with a 429 and Retry-After that
 # the client honours while halving its limit; writes keep CLI.md's default of 4.
 READ_PARALLELISM, WRITE_PARALLELISM = 10, 4
@@ -349,14 +376,15 @@ def apply(
             "apply --plan FILE applies exactly the saved plan: give no manifests and no --target"
         )
     saved = _load_plan_file(plan_file) if plan_file is not None else None
+    wanted = _parse_targets(targets)
+    # The manifests are read before the site is opened: with none, or with mistakes, nothing is written.
+    desired, warnings = _load(paths) if saved is None else (DesiredState.empty(), [])
     with _site(site, parallelism) as (client, name):
         if saved is not None:
             touched = frozenset(change.address for change in saved.changes)
             check_fresh(saved, _read(client, name, saved.kinds, declared=touched))
             the_plan = saved
         else:
-            wanted = _parse_targets(targets)
-            desired, warnings = _load(paths)
             live = _read(client, name, _target_kinds(wanted), desired)
             the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))
@@ -656,15 +684,21 @@ def sandbox_serve(port: int, state_file: Path | None) -> int:
     except StateFileError as exc:
         raise ConfigError(str(exc)) from None
 
-    def started(url: str) -> None:
-        _ui().info(
-            f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C. "
-            f"Point the tool at it with JSM_SITE={url} JSM_API_BASE={url} "
-            f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
-        )
-
-    serve_forever(site, port, started=started)
+    serve_forever(site, port, started=lambda url: _ui().info(serve_banner(url, state)))
     return EXIT_OK
+
+
+def serve_banner(url: str, state: Path) -> str:
+    """What `sandbox serve` says first: where, and every credential the sandbox accepts (docs/cli.md)."""
+    email = f"JSM_EMAIL={SANDBOX_EMAIL}"
+    return (
+        f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C.\n"
+        "Point the tool at it with the sandbox's own credentials, in any of the three forms:\n"
+        f"  export JSM_SITE={url} JSM_API_BASE={url}\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_API_TOKEN}  # classic API token\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_SCOPED_TOKEN} JSM_SCOPED_TOKEN=1  # token with scopes\n"
+        f"  export JSM_OAUTH_TOKEN={SANDBOX_OAUTH_TOKEN}  # OAuth 2.0 access token (Bearer)"
+    )
 
 
 @sandbox.command("reset")

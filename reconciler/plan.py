@@ -678,13 +678,22 @@ def _select_targets(
     problems = [
         error(
             "plan.target",
-            "--target matches no object in the manifests or on the site",
+            f"--target matches no object in the manifests or on the site{_nearest_target(target, known)}",
             address=target.text,
         )
         for target in targets
         if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
+
+
+def _nearest_target(target: Target, known: set[Address]) -> str:
+    """`; did you mean '...'?` with the closest address of the target's kind (or team, for a team's roles)."""
+    of_kind = [address for address in known if address.kind == target.kind]
+    candidates = {str(address) for address in of_kind}
+    candidates |= {f"{a.kind}/{a.scope}" for a in of_kind if target.address is None and a.scope}
+    near = difflib.get_close_matches(target.text, sorted(candidates), n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

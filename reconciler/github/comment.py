@@ -194,27 +194,32 @@ def _sections(changes: Sequence[Change], budget: _Budget) -> list[str]:
         if budget.left < reserve:
             budget.hidden += len(kind_changes)
             continue
-        blocks: list[str] = []
+        # One change is one block of lines (its head, then a line per field), shown whole or not at all.
+        blocks: list[list[str]] = []
         left = budget.left - reserve
         for change in kind_changes:
-            block = "\n".join(markdown_diff(change))
-            if _size(block) + 1 > left:
+            block = markdown_diff(change)
+            if _size("\n".join(block)) + 1 > left:
                 break
             blocks.append(block)
-            left -= _size(block) + 1
+            left -= _size("\n".join(block)) + 1
         text = "\n".join(
-            markdown_section(kind, kind_changes, blocks, _more(kind, len(kind_changes) - len(blocks)))
+            markdown_section(kind, kind_changes, _flat(blocks), _more(kind, len(kind_changes) - len(blocks)))
         )
         # A name with a run of backticks lengthens the fence: give back changes until the section fits.
         while blocks and _size(text) + 1 > budget.left:
             blocks.pop()
             more = _more(kind, len(kind_changes) - len(blocks))
-            text = "\n".join(markdown_section(kind, kind_changes, blocks, more))
+            text = "\n".join(markdown_section(kind, kind_changes, _flat(blocks), more))
         budget.left -= _size(text) + 1
         budget.shown += len(blocks)
         budget.hidden += len(kind_changes) - len(blocks)
         out.append(text)
     return out
+
+
+def _flat(blocks: Sequence[Sequence[str]]) -> list[str]:
+    return [line for block in blocks for line in block]
 
 
 def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import Severity
 from reconciler.github.api import GitHubClient, GitHubError
 from reconciler.github.comment import (
     COMMENT_BUDGET,
@@ -228,6 +229,19 @@ def _error_lines(stderr: str) -> str:
     return "\n".join(lines[:200])
 
 
+def _plan_failure(plan_file: Path, stderr: str) -> tuple[list[str], str]:
+    """The errors that stopped a plan, and a sentence on them. A plan that was made and has errors (a
+    threshold, an unknown group) names them in its file; the manifests' errors are on stderr."""
+    if plan_file.exists():
+        errors = [d.format() for d in _load_plan(plan_file).diagnostics if d.severity is Severity.ERROR]
+        if errors:
+            return errors, "The plan has errors; nothing can be applied until they are resolved."
+    lines = _error_lines(stderr).splitlines() or ["the plan failed (see the log)"]
+    if any(line.startswith("::error file=") for line in stderr.splitlines()):
+        return lines, "The plan failed; the manifest errors are also annotated on the files."
+    return lines, "The plan failed."
+
+
 def _load_plan(path: Path) -> Plan:
     return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
 
@@ -302,15 +316,15 @@ def run_plan(runner: Runner) -> int:
     pr = runner.pull_request
     links = Links(run_url=runner.run_url(), artifact=runner.artifact)
     if exit_code not in (0, 2) or not plan_file.exists():
-        errors = _error_lines(stderr) or "the plan failed (see the log)"
+        errors, why = _plan_failure(plan_file, stderr)
         body = "\n".join(
             [
                 f"### jsm-reconciler plan failed for {code(inputs.site)} ({code(inputs.path)})",
                 "",
                 "> [!CAUTION]",
-                "> The plan failed; the manifest errors are annotated on the files.",
+                f"> {why}",
                 "",
-                *fenced(errors.splitlines(), "text"),
+                *fenced(errors, "text"),
                 "",
             ]
         )
@@ -361,13 +375,14 @@ def plan_base(runner: Runner, pr: Mapping[str, Any], plan: Plan) -> DriftSplit:
     if exit_code not in (0, 2):
         first = (_error_lines(stderr).splitlines() or ["it failed"])[0]
         return split_drift(plan, None, note=f"the base branch's manifests did not plan ({code(first)})")
-    base = _load_plan(base_dir / "plan.json")
-    note = (
-        f"Drift: the base commit {code(sha[:12])}"
-        + (f" ({how})" if how else "")
-        + " planned against the same site."
+    return split_drift(plan, _load_plan(base_dir / "plan.json"), note=drift_note(sha, how))
+
+
+def drift_note(sha: str, how: str = "") -> str:
+    """Under the counts: which base commit the drift was told apart with."""
+    return (
+        f"Drift: the base commit {code(sha[:12])}{f' ({how})' if how else ''} planned against the same site."
     )
-    return split_drift(plan, base, note=note)
 
 
 def post_comment(runner: Runner, pr: Mapping[str, Any], body: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from reconciler.errors import Severity
 from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
@@ -24,6 +25,11 @@ PROTECTED = "Protected (in no manifest, in a pruned kind; kept because settings.
 
 
 def summary_line(plan: Plan) -> str:
+    """The last word on a plan. A plan with errors claims neither changes nor "no changes": it would
+    apply nothing, and its changes may be incomplete."""
+    errors = sum(d.severity is Severity.ERROR for d in plan.diagnostics)
+    if errors:
+        return f"Plan failed: {errors} error(s). Nothing can be applied until they are resolved."
     if not plan.changes:
         return "No changes. The site matches the manifests."
     counts = plan.counts

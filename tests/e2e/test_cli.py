@@ -110,7 +110,8 @@ def test_a_target_that_matches_nothing_is_an_error_once(products: Harness) -> No
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if "products/Nwe" in line]
     assert lines == [
-        "error[plan.target]: products/Nwe: --target matches no object in the manifests or on the site"
+        "error[plan.target]: products/Nwe: --target matches no object in the manifests or on the site;"
+        " did you mean 'products/New'?"
     ]
     applied = run(products, "apply", "--auto-approve", "--target", "products/Nwe", str(products.manifests))
     assert applied.exit_code == 1

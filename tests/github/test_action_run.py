@@ -333,3 +333,21 @@ def test_apply_without_allow_delete_fails_the_job(tmp_path: Path, github: tuple[
     assert run.outputs["exit-code"] == "1"
     assert "The apply failed" in run.summary
     assert "::error::jsm-reconciler apply failed" in run.log
+
+
+def test_a_plan_stopped_by_a_threshold_shows_the_threshold_error(
+    tmp_path: Path, github: tuple[FakeGitHub, str]
+) -> None:
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    settings = (
+        (MANIFESTS / "settings.yaml").read_text().replace("maxDeletePercent: 50", "maxDeletePercent: 1")
+    )
+    ws.commit("jsm/settings.yaml", settings.replace("minExisting: 10", "minExisting: 1"))
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=11))
+    assert run.failed and run.outputs["exit-code"] == "1"
+    [body] = app.bodies(11)
+    for text in (body, run.summary):
+        assert "error[plan.threshold]: products: the plan would delete or replace 1 of 3" in text
+        assert "The plan has errors; nothing can be applied until they are resolved." in text
+        assert "annotated" not in text and "Saved the plan" not in text

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 from reconciler.address import Address
 from reconciler.github.api import GitHubClient
 from reconciler.github.comment import (
@@ -15,6 +19,7 @@ from reconciler.github.comment import (
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
 from reconciler.render.markdown import code
+from reconciler.render.plan import render_markdown
 from tests.github.fake_github import FakeGitHub, serve
 from tests.unit.hostile_markdown import NAMES, assert_names_stay_text, hostile_plan
 
@@ -107,3 +112,13 @@ def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
         text = render_report(Report(Plan("sandbox", changes)), budget=budget)
         assert len(text.encode()) <= budget
         assert_names_stay_text(text, headings=1, names=())
+
+
+def test_each_field_of_a_change_is_a_line_of_its_own_as_in_the_markdown_plan() -> None:
+    golden = Path(__file__).resolve().parents[1] / "golden" / "demo" / "plan.json"
+    plan = Plan.from_json(json.loads(golden.read_text(encoding="utf-8")))
+    comment = render_report(Report(plan), budget=COMMENT_BUDGET)
+    assert "\\n" not in comment
+    sections = re.findall(r"```diff\n.*?\n```", render_markdown(plan), re.S)
+    assert len(sections) == 6 and all(section in comment for section in sections)
+    assert "\n+ permissionSchemes/Engineering scheme\n+     grants: " in comment

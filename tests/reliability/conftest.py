@@ -1,6 +1,6 @@
 """Reliability harness: sandboxes served over real HTTP (optionally behind a tampering front), the CLI run
 in-process or as a killable process, the checks every fault case ends with, and the ledger whose JSON
-summary becomes the README's Reliability table (`scripts/reliability-table.py`)."""
+summary becomes the table of docs/reliability.md (`scripts/reliability-table.py`)."""
 
 from __future__ import annotations
 
@@ -309,7 +309,7 @@ def write_world(world: World, directory: Path) -> Path:
     return directory
 
 
-# --- the ledger: the suite's own figures for the README table ----------------------------------------------
+# --- the ledger: the suite's own figures for the reliability table ---------------------------------------
 
 
 @dataclass

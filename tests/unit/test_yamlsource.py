@@ -230,7 +230,8 @@ def test_both_parsers_agree(libyaml: bool) -> None:
 def test_text_libyaml_reads_differently_gets_ruamels_reading() -> None:
     loaded, diagnostics = load("a: [x\ty]\n")
     assert loaded is None and [d.message for d in diagnostics] == [
-        "invalid YAML: expected ',' or ']', but got '<scalar>' (while parsing a flow sequence at line 1)"
+        "invalid YAML: the list opened with '[' at line 1 lacks its ']', or a ',' between items"
+        " (YAML parser: expected ',' or ']', but got '<scalar>', while parsing a flow sequence at line 1)"
     ]
 
 
