@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -274,6 +275,17 @@ def parallelism_option(default: int) -> Callable[[Callable[..., Any]], Callable[
     )
 
 
+def _digest_prefix(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{12,64}", value.strip()):
+        raise click.BadParameter(
+            f"{value!r} is not a changesDigest: give its first 12 to 64 hex digits (plan --out FILE "
+            "saves it in FILE as changesDigest)"
+        )
+    return value.strip().lower()
+
+
 @cli.command()
 @paths_argument
 @_handle_errors
@@ -345,6 +357,13 @@ def plan(
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-delete", is_flag=True, help="Allow deletes and replaces.")
 @click.option(
+    "--expect-digest",
+    metavar="HEX",
+    callback=_digest_prefix,
+    help="Apply only if the plan's changesDigest starts with HEX (12 to 64 hex digits): the plan a "
+    "reviewer saw. Otherwise write nothing and exit 1.",
+)
+@click.option(
     "--journal",
     "journal_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -363,6 +382,7 @@ def apply(
     plan_file: Path | None,
     auto_approve: bool,
     allow_delete: bool,
+    expect_digest: str | None,
     journal_file: Path,
     targets: tuple[str, ...],
     force: bool,
@@ -388,6 +408,8 @@ def apply(
             live = _read(client, name, _target_kinds(wanted), desired)
             the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))
+        if expect_digest is not None:
+            _check_digest(the_plan, expect_digest)
         check_applicable(the_plan, allow_delete=allow_delete)
         if not the_plan.changes:
             return EXIT_OK
@@ -457,6 +479,15 @@ def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
             f"{len(errors)} problem(s) in the manifests; nothing was read from the site", diagnostics
         )
     return desired, diagnostics
+
+
+def _check_digest(the_plan: Plan, expected: str) -> None:
+    digest = the_plan.changes_digest
+    if not digest.startswith(expected):
+        raise ConfigError(
+            f"the plan has changed since it was reviewed: its changesDigest {digest} does not start "
+            f"with {expected} (--expect-digest); nothing was applied"
+        )
 
 
 def _parse_targets(targets: Sequence[str]) -> list[Target]:

@@ -305,18 +305,21 @@ def test_manifest_errors_become_annotations(tmp_path: Path, github: tuple[FakeGi
     assert body.startswith(MARKER_PREFIX) and "plan failed" in body
 
 
-def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+def test_apply_unreviewed_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    """No pull request merged this commit: only `apply-unreviewed` lets it apply, and it says so."""
     app, url = github
     ws = Workspace(tmp_path, url)
     before = len(app.requests)
-    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true"}
+    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true", "apply-unreviewed": "true"}
     run = ws.run(inputs, event_name="push")
     assert not run.failed, run.log
     assert run.outputs["exit-code"] == "0" and run.outputs["has-changes"] == "true"
     assert "### jsm-reconciler apply to `sandbox` (`jsm`)" in run.summary
+    assert "**Applied without review:** `apply-unreviewed` is `true`" in run.summary
+    assert "::warning::apply-unreviewed is true: the plan is applied without review." in run.log
     assert "**Applied.** Apply complete: 17 applied, 0 failed, 0 skipped." in run.summary
     assert "applied  - products/Legacy Widget" in run.summary
-    assert len(app.requests) == before  # no comment on push
+    assert len(app.requests) == before  # no comment, no lookup of a reviewed plan
     _assert_no_secret(run.summary, run.log, json.dumps(run.outputs))
 
     again = ws.run(inputs, event_name="push")
@@ -328,7 +331,7 @@ def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
 def test_apply_without_allow_delete_fails_the_job(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
     _app, url = github
     ws = Workspace(tmp_path, url)
-    run = ws.run(PLAN_INPUTS | {"command": "apply"}, event_name="push")
+    run = ws.run(PLAN_INPUTS | {"command": "apply", "apply-unreviewed": "true"}, event_name="push")
     assert run.failed
     assert run.outputs["exit-code"] == "1"
     assert "The apply failed" in run.summary

@@ -20,7 +20,7 @@ from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
 from reconciler.render.markdown import code
 from reconciler.render.plan import render_markdown
-from tests.github.fake_github import FakeGitHub, serve
+from tests.github.fake_github import ACTIONS_BOT, FakeGitHub, serve
 from tests.unit.hostile_markdown import NAMES, assert_names_stay_text, hostile_plan
 
 
@@ -75,14 +75,15 @@ def test_marker_cannot_close_the_html_comment() -> None:
 
 def test_upsert_finds_the_comment_on_a_later_page() -> None:
     app = FakeGitHub(token="t0ken-for-test")
-    app.comments[3] = [{"id": i, "body": f"chatter {i}"} for i in range(1, 251)]
-    app.comments[3].insert(180, {"id": 999, "body": marker("x") + "\nold plan"})
+    app.comments[3] = [{"id": i, "body": f"chatter {i}", "user": ACTIONS_BOT} for i in range(1, 251)]
+    app.comments[3].insert(180, {"id": 999, "body": marker("x") + "\nold plan", "user": ACTIONS_BOT})
     with serve(app, lifetime=30) as url:
         client = GitHubClient(url, "t0ken-for-test", "acme/jsm-config")
         try:
-            verb, comment = client.upsert_comment(3, marker("x"), marker("x") + "\nnew plan")
+            owner = client.viewer()
+            verb, comment = client.upsert_comment(3, marker("x"), marker("x") + "\nnew plan", owner)
             assert (verb, comment.id) == ("updated", 999)
-            verb, _ = client.upsert_comment(3, marker("y"), marker("y") + "\nother site")
+            verb, _ = client.upsert_comment(3, marker("y"), marker("y") + "\nother site", owner)
             assert verb == "created"
         finally:
             client.close()
