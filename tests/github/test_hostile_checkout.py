@@ -47,8 +47,9 @@ def test_the_checkouts_python_package_does_not_run(tmp_path: Path, github: tuple
     # The installed tool ran: its plan is on the pull request.
     [body] = app.bodies(31)
     assert "+ products/PR Widget" in body
-    # And after merge, the apply job.
-    applied = ws.run(PLAN_INPUTS | {"command": "apply", "allow-delete": "true"}, event_name="push")
+    # And the apply job, on push (unreviewed: this test's push comes from no pull request).
+    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true", "apply-unreviewed": "true"}
+    applied = ws.run(inputs, event_name="push")
     assert not applied.failed, applied.log
     assert list(ws.repo.rglob("ran")) == []
 
