@@ -46,9 +46,10 @@ from reconciler.kinds import KINDS, get_kind
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for
 from reconciler.redaction import basic_auth_secrets, redactor
-from reconciler.render.diagnostics import in_github_actions, render_diagnostics
+from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
+from reconciler.render.workflow_commands import in_github_actions, inert
 from reconciler.safety import check_applicable, check_fresh
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
@@ -77,29 +78,41 @@ class Ui:
     """Where output goes. Every line passes `redact`, so a credential can never be printed.
 
     `color` is False (--no-color, NO_COLOR), True (FORCE_COLOR), or None: colour on a terminal only.
+    With `github` (GitHub Actions), what is printed cannot be a workflow command; only `annotate` makes some.
     """
 
     color: bool | None = None
     quiet: bool = False
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
+    github: bool = False
     redact: Callable[[str], str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.redact = redactor(self.secrets)
 
+    def shown(self, text: str) -> str:
+        redacted = self.redact(text)
+        return inert(redacted) if self.github else redacted
+
     def out(self, text: str) -> None:
-        click.echo(self.redact(text), nl=not text.endswith("\n"), color=self.color)
+        click.echo(self.shown(text), nl=not text.endswith("\n"), color=self.color)
 
     def stdout_color(self) -> bool:
         return self.color if self.color is not None else sys.stdout.isatty()
 
     def info(self, text: str) -> None:
         if not self.quiet:
-            click.echo(self.redact(text), err=True)
+            click.echo(self.shown(text), err=True)
 
     def fail(self, text: str) -> None:
-        click.secho(self.redact(text), err=True, fg=None if self.color is False else "red", color=self.color)
+        click.secho(self.shown(text), err=True, fg=None if self.color is False else "red", color=self.color)
+
+    def annotate(self, diagnostics: Sequence[Diagnostic], *, err: bool) -> None:
+        """Under GitHub Actions, the diagnostics as annotations on the files of a pull request."""
+        if self.github:
+            for annotation in github_annotations(diagnostics):
+                click.echo(self.redact(annotation), err=err)
 
     def console(self) -> Console:
         return Console(stderr=True, no_color=self.color is False, force_terminal=self.color, highlight=False)
@@ -114,6 +127,17 @@ class _RedactingFilter(logging.Filter):
         record.msg = self.ui.redact(record.getMessage())
         record.args = None
         return True
+
+
+class _ShownFormatter(logging.Formatter):
+    """A log line as `Ui.shown` prints text: a file name or a site's message in it starts no command."""
+
+    def __init__(self, ui: Ui, layout: str) -> None:
+        super().__init__(layout)
+        self.ui = ui
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.ui.shown(super().format(record))
 
 
 def _secrets() -> list[str]:
@@ -141,7 +165,8 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
         except ReconcilerError as exc:
             ui.fail(f"Error: {exc.message}")
             if exc.diagnostics:
-                ui.fail(render_diagnostics(exc.diagnostics, github=in_github_actions()))
+                ui.fail(render_diagnostics(exc.diagnostics))
+                ui.annotate(exc.diagnostics, err=True)
             code = EXIT_ERROR
         except KeyboardInterrupt:
             ui.fail("Interrupted.")
@@ -194,12 +219,18 @@ class _Commands(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
-    ui = Ui(color=_color_choice(no_color, os.environ), quiet=quiet, debug=debug, secrets=_secrets())
+    ui = Ui(
+        color=_color_choice(no_color, os.environ),
+        quiet=quiet,
+        debug=debug,
+        secrets=_secrets(),
+        github=in_github_actions(),
+    )
     ctx.obj = ui
     if verbose or debug:
         handler = logging.StreamHandler(sys.stderr)
         handler.addFilter(_RedactingFilter(ui))
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_ShownFormatter(ui, "%(levelname)s %(name)s: %(message)s"))
         for name in ("reconciler", "urllib3"):
             logging.getLogger(name).addHandler(handler)
             logging.getLogger(name).setLevel(logging.DEBUG)
@@ -262,7 +293,8 @@ def validate(paths: tuple[Path, ...]) -> int:
     """Check manifests offline; print every problem as file:line:col."""
     desired, diagnostics = load_manifests(paths)
     if diagnostics:
-        _ui().out(render_diagnostics(diagnostics, github=in_github_actions()))
+        _ui().out(render_diagnostics(diagnostics))
+        _ui().annotate(diagnostics, err=False)
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     if errors:
         _ui().fail(f"{errors} error(s).")

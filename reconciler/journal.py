@@ -26,6 +26,11 @@ from reconciler.apply import ApplyEvent
 from reconciler.errors import ConfigError, Diagnostic, SourceSpan, warning
 
 DEFAULT_JOURNAL = Path(".jsm-journal.jsonl")
+# Never through a symbolic link: the default journal is in the working directory, which in CI is a pull
+# request's checkout, and a link there could point at any file the job may write. Readable by its owner only.
+_OPEN_FLAGS = (
+    os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 class Journal:
@@ -35,10 +40,11 @@ class Journal:
         self.run = uuid.uuid4().hex[:12]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            self._file = os.fdopen(os.open(path, _OPEN_FLAGS, 0o600), "a", encoding="utf-8")
         except OSError as exc:
+            why = "it is a symbolic link" if path.is_symlink() else exc.strerror or str(exc)
             raise ConfigError(
-                f"{path}: cannot open the journal ({exc.strerror or exc}), so nothing was applied; "
+                f"{path}: cannot open the journal ({why}), so nothing was applied; "
                 "choose another file with --journal or JSM_JOURNAL"
             ) from None
         try:

@@ -15,7 +15,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
@@ -86,19 +86,24 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
                 sizes[name] = nodes - before
         elif kind is yaml.AliasEvent:
             if anchor not in sizes:
-                return refuse(f"alias *{anchor} has no anchor &{anchor} before it")
+                return refuse(
+                    f"alias *{shortened(str(anchor))} has no anchor &{shortened(str(anchor))} before it"
+                )
             size = sizes[anchor]
             if size is None:
-                return refuse(f"alias *{anchor} refers to itself")
+                return refuse(f"alias *{shortened(str(anchor))} refers to itself")
             nodes, expanded = nodes + size, expanded + size
             if expanded > MAX_ALIAS_NODES:
                 return refuse(_TOO_MANY, "manifest.too_large")
         elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
             nodes += 1
             if event.tag:
-                refuse(f"YAML tags such as {event.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed")
+                tag = shortened(event.tag.replace("tag:yaml.org,2002:", "!!"))
+                refuse(f"YAML tags such as {tag} are not allowed")
             if anchor in sizes:
-                return refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
+                return refuse(
+                    f"anchor &{shortened(str(anchor))} is defined twice; give each anchor its own name"
+                )
             if anchor is not None:
                 sizes[anchor] = 1 if kind is yaml.ScalarEvent else None
             if kind is not yaml.ScalarEvent:

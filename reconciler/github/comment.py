@@ -278,7 +278,7 @@ def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:
             if split.ours
             else ["_None: the plan is all pre-existing drift._", ""]
         )
-        base = f" `{report.base_ref}`" if report.base_ref else ""
+        base = f" {code(report.base_ref)}" if report.base_ref else ""
         body += [
             "#### Pre-existing drift",
             "",

@@ -50,9 +50,11 @@ from reconciler.plan import Plan
 from reconciler.redaction import redactor
 from reconciler.render.markdown import code, fenced
 from reconciler.render.plan import summary_line
+from reconciler.render.workflow_commands import command, inert
 
 SECRET_NAMES = ("JSM_API_TOKEN", "JSM_OAUTH_TOKEN", "JSM_ACTION_GITHUB_TOKEN", "GITHUB_TOKEN")
-CLI = (sys.executable, "-m", "reconciler", "--no-color")
+# -I: run in the checkout, `-m` would import a `reconciler` package that a pull request adds there.
+CLI = (sys.executable, "-I", "-m", "reconciler", "--no-color")
 PLAN_TIMEOUT = 3600
 GIT_TIMEOUT = 120
 _PR_EVENTS = ("pull_request", "pull_request_target")
@@ -130,12 +132,16 @@ class Runner:
         return data if isinstance(data, dict) else {}
 
     def say(self, text: str) -> None:
-        sys.stdout.write(self.redact(text) + "\n")
-        sys.stdout.flush()
+        """A line for the log, which no name in it can turn into a workflow command."""
+        self._print(inert(self.redact(text)))
 
     def workflow_command(self, kind: str, text: str) -> None:
-        data = self.redact(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        self.say(f"::{kind}::{data}")
+        self._print(command(kind, self.redact(text)))
+
+    @staticmethod
+    def _print(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
     def set_outputs(self, **values: str) -> None:
         target = self.env.get("GITHUB_OUTPUT")
@@ -214,7 +220,8 @@ class Runner:
     def cli(
         self, args: Sequence[str], *, cwd: Path | None = None, annotations: bool = True, echo: bool = True
     ) -> tuple[int, str, str]:
-        """Run the CLI; its output is echoed to the log (redacted) unless `echo` is off."""
+        """Run the CLI; its output is echoed to the log (redacted) unless `echo` is off. Told GITHUB_ACTIONS
+        (`annotations`), the CLI prints nothing but its annotations that can be a workflow command."""
         done = subprocess.run(
             [*CLI, *args],
             env=self.cli_env(annotations=annotations),
@@ -226,9 +233,9 @@ class Runner:
         )
         stdout, stderr = self.redact(done.stdout), self.redact(done.stderr)
         if echo:
-            sys.stdout.write(stdout)
+            sys.stdout.write(stdout if annotations else inert(stdout))
             sys.stdout.flush()
-            sys.stderr.write(stderr)
+            sys.stderr.write(stderr if annotations else inert(stderr))
             sys.stderr.flush()
         return done.returncode, stdout, stderr
 

@@ -15,6 +15,7 @@ from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
+from reconciler.render.workflow_commands import json_inert
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
 MAX_MARKDOWN_CHANGES_PER_KIND = 500
@@ -172,4 +173,5 @@ def exposure_block(plan: Plan) -> list[str]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """The plan JSON, which a log can show as it is: no line of it is a workflow command."""
+    return json_inert(json.dumps(plan.to_json(), indent=2, sort_keys=False, ensure_ascii=False)) + "\n"

@@ -29,7 +29,9 @@ PR_NUMBER = 7
 SHIM = """#!/bin/sh
 # Stands in for actions/setup-python's interpreter: pip only logs what it was asked (the package is
 # installed in the test's environment already), venv makes a venv whose python is this shim, and
-# everything else runs the test's Python.
+# everything else runs the test's Python, isolated (-I) as asked.
+isolated=""
+if [ "$1" = "-I" ]; then isolated="-I"; shift; fi
 if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
   echo "pip $*" >> "$SHIM_LOG"
   if [ "$3" = "cache" ]; then echo "$SHIM_HOME/pip-cache"; fi
@@ -39,7 +41,7 @@ if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
   mkdir -p "$3/bin" && ln -sf "{shim}" "$3/bin/python"
   exit 0
 fi
-exec "{python}" "$@"
+exec "{python}" $isolated "$@"
 """
 
 

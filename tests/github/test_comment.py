@@ -18,9 +18,10 @@ from reconciler.github.comment import (
 )
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
+from reconciler.render.markdown import code
 from reconciler.render.plan import render_markdown
 from tests.github.fake_github import ACTIONS_BOT, FakeGitHub, serve
-from tests.unit.hostile_markdown import assert_names_stay_text, hostile_plan
+from tests.unit.hostile_markdown import NAMES, assert_names_stay_text, hostile_plan
 
 
 def _create(name: str, **after: object) -> Change:
@@ -94,14 +95,16 @@ def test_the_comment_and_job_summary_show_hostile_names_only_as_text() -> None:
     plan = hostile_plan()
     base = Plan(plan.site, (*plan.changes[: len(plan.changes) // 2], _create("Resolved\n# x @org/team")))
     hostile = "jsm\n# path `x` @org/team --> <b>"
-    report = Report(plan, plan.diagnostics, split_drift(plan, base), hostile, "main|`x`<b>")
+    base_ref = "main|`x`@org/admins`<b>"  # a branch name git accepts
+    report = Report(plan, plan.diagnostics, split_drift(plan, base), hostile, base_ref)
     for budget in (COMMENT_BUDGET, 1_000_000):
         text = render_report(report, budget=budget, marker_line=marker(hostile))
         assert len(text.encode()) <= budget
         hidden, shown = text.split("\n", 1)
         assert hidden.startswith("<!-- ") and hidden.endswith(" -->") and hidden.count(">") == 1
         # The title and the two sections of the drift split are the only headings.
-        assert_names_stay_text(shown, headings=3)
+        assert_names_stay_text(shown, headings=3, names=(*NAMES, base_ref))
+        assert f"_The base branch {code(base_ref)} already plans these" in shown
 
 
 def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
