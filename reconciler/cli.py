@@ -416,7 +416,8 @@ def apply(
         _confirm(auto_approve, len(the_plan.changes), name)
         journal = Journal(journal_file, name)
         if journal.cut_line is not None:
-            ui.fail(render_diagnostics([journal.cut_line], github=in_github_actions()))
+            ui.fail(render_diagnostics([journal.cut_line]))
+            ui.annotate([journal.cut_line], err=True)
         try:
             result = _apply_with_progress(the_plan, client, parallelism, journal)
         finally:
