@@ -379,10 +379,7 @@ def run_plan(runner: Runner) -> int:
         head = str((pr.get("head") or {}).get("sha") or "")
         if _COMMIT.fullmatch(head):
             mark = ReviewMark(head, plan.changes_digest)
-            banner = (
-                f"<sub>{mark.visible()}. On merge the action applies this plan only if the merged commit "
-                "still plans exactly this; otherwise it applies nothing and posts the new plan here.</sub>"
-            )
+            banner = review_banner(mark)
     elif runner.event_name == "merge_group":
         banner = _merge_queue_banner(runner)
     report = Report(plan, plan.diagnostics, split, inputs.path, base_ref, links, banner)
@@ -589,6 +586,14 @@ def run_apply(runner: Runner) -> int:
         runner.workflow_command("error", f"jsm-reconciler apply failed: {' '.join(outcome) or 'see the log'}")
         return 1
     return 0
+
+
+def review_banner(mark: ReviewMark) -> str:
+    """The line under the title of a pull request's plan: what merge will hold this plan to. Pure."""
+    return (
+        f"<sub>{mark.visible()}. On merge the action applies this plan only if the merged commit "
+        "still plans exactly this; otherwise it applies nothing and posts the new plan here.</sub>"
+    )
 
 
 def refusal_report(report: Report, review: Review, commit: str, links: Links) -> Report:
