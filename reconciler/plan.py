@@ -90,10 +90,24 @@ class Plan:
         text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    @property
+    def changes_digest(self) -> str:
+        """What a reviewer sees, hashed (CLI.md `changesDigest`): the changes and the exposure, in a canonical
+        order. Left out is what two reads of an unchanged site may tell differently: fingerprints, the ids
+        the writes use (`context`), the execution order, manifest positions."""
+        canonical = {
+            "changes": sorted((_reviewed_change(c) for c in self.changes), key=_canonical_json),
+            "exposure": sorted(
+                ({**e.to_json(), "projects": sorted(e.projects)} for e in self.exposure), key=_canonical_json
+            ),
+        }
+        return hashlib.sha256(_canonical_json(canonical).encode()).hexdigest()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "formatVersion": FORMAT_VERSION,
             "site": self.site,
+            "changesDigest": self.changes_digest,
             "exposure": [e.to_json() for e in self.exposure],
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
@@ -151,6 +165,23 @@ def _change_json(change: Change) -> dict[str, Any]:
             "column": change.source.column,
         }
     return data
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _reviewed_change(change: Change) -> dict[str, Any]:
+    """A change as a reviewer sees it (the kinds keep set fields sorted in their essences)."""
+    return {
+        "address": str(change.address),
+        "action": change.action.value,
+        "before": change.before,
+        "after": change.after,
+        "diff": [{"op": d.op, "path": list(d.path), "old": d.old, "new": d.new} for d in change.diffs],
+        "destructive": change.destructive,
+        "reason": change.reason,
+    }
 
 
 def _change_from_json(data: Mapping[str, Any]) -> Change:
@@ -712,13 +743,22 @@ def _select_targets(
     problems = [
         error(
             "plan.target",
-            "--target matches no object in the manifests or on the site",
+            f"--target matches no object in the manifests or on the site{_nearest_target(target, known)}",
             address=target.text,
         )
         for target in targets
         if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
+
+
+def _nearest_target(target: Target, known: set[Address]) -> str:
+    """`; did you mean '...'?` with the closest address of the target's kind (or team, for a team's roles)."""
+    of_kind = [address for address in known if address.kind == target.kind]
+    candidates = {str(address) for address in of_kind}
+    candidates |= {f"{a.kind}/{a.scope}" for a in of_kind if target.address is None and a.scope}
+    near = difflib.get_close_matches(target.text, sorted(candidates), n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

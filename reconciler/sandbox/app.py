@@ -149,9 +149,11 @@ class SandboxSite:
         if state_file is not None and state_file.exists():
             self._state = load_state(state_file)
             self._file_stamp = self._stamp()
-        else:
-            self._state = build_state(seed) if seed is not None else State()
+        elif seed is not None:
+            self._state = build_state(seed)
             self._persist()
+        else:  # an empty site, as a missing state file means: nothing to write until something changes
+            self._state = State()
         routes = [
             Route(TENANT_INFO, ("GET",), _tenant_info),
             *auth.ROUTES,

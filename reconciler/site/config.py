@@ -119,6 +119,7 @@ def _credentials(env: Mapping[str, str]) -> Credentials | None:
     if client is not None:
         return client
     email = env.get("JSM_EMAIL", "").strip()
+    _refuse_pasted_quotes_and_spaces("JSM_EMAIL", email)
     token = _secret(env, "JSM_API_TOKEN")
     if email and token:
         return Credentials(email=email, secret=token, scoped=_scoped(env))
@@ -151,6 +152,7 @@ def _secret(env: Mapping[str, str], name: str) -> str:
     """A token as HTTP can carry it. Never echoed: a pasted token with a curly quote or a line break
     would otherwise fail deep in the HTTP library, or show up in its error."""
     value = env.get(name, "").strip()
+    _refuse_pasted_quotes_and_spaces(name, value)
     if value and not (value.isascii() and value.isprintable()):
         raise ConfigError(
             f"{name} contains characters no token has (a quote, a line break or a non-ASCII letter); "
@@ -162,6 +164,41 @@ def _secret(env: Mapping[str, str], name: str) -> str:
             "copy the whole token"
         )
     return value
+
+
+_PASTED = {
+    '"': 'a double quote (")',
+    "'": "a single quote (')",
+    "`": "a backquote (`)",
+    "\u201c": "a curly quote (\u201c)",
+    "\u201d": "a curly quote (\u201d)",
+    "\u2018": "a curly quote (\u2018)",
+    "\u2019": "a curly quote (\u2019)",
+    " ": "a space",
+    "\u00a0": "a no-break space",
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a carriage return",
+}
+
+
+def _refuse_pasted_quotes_and_spaces(name: str, value: str) -> None:
+    """Quotes and spaces are never part of an email or a token: `JSM_API_TOKEN='"ATATT..."'` keeps its
+    quotes, and the site would answer a bare 401. Says what was found and where, never the value."""
+    found = [(index, char) for index, char in enumerate(value) if char in _PASTED]
+    if not found:
+        return
+    if len(value) > 1 and [index for index, _char in found] == [0, len(value) - 1]:
+        first, last = _PASTED[value[0]], _PASTED[value[-1]]
+        ends = (
+            f"starts and ends with {first}" if first == last else f"starts with {first} and ends with {last}"
+        )
+        raise ConfigError(f"{name} {ends}: the quotes became part of the value; set it without them")
+    index, char = found[0]
+    raise ConfigError(
+        f"{name} contains {_PASTED[char]} at character {index + 1}, which no "
+        f"{'email address' if name == 'JSM_EMAIL' else 'token'} has; set it again, without quotes or spaces"
+    )
 
 
 def _scoped(env: Mapping[str, str]) -> bool:
