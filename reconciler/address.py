@@ -6,6 +6,7 @@ How a kind's addresses are written, and whether its names compare without case, 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -134,5 +135,10 @@ class Target:
             return cls(text, kind, entity)
         if form is not None and form.scope_label and not dot and rest:
             return cls(text, kind, rest, Address.parse(text) if "/" in rest else None)
+        if not sep:
+            wholes = [*forms, *(f"{f.kind}.{entity}" for f in forms.values() for entity in f.entities)]
+            near = difflib.get_close_matches(text, wholes, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"a kind ({_expected_heads()}) or kind/name"
+            raise ValueError(f"{text!r} is neither a kind nor an address: {hint}")
         address = Address.parse(text)
         return cls(text, address.kind, None, address)

@@ -43,6 +43,7 @@ class ApplyEvent:
     outcome: Outcome
     diagnostic: Diagnostic | None = None
     request_ids: tuple[str, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()  # an applied change the site did not keep all of
 
 
 @dataclass
@@ -50,6 +51,7 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, Diagnostic]] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)
+    warnings: list[tuple[Change, Diagnostic]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,9 +59,6 @@ class ApplyResult:
 
 
 Listener = Callable[[ApplyEvent], None]
-
-
-Ended = tuple[Diagnostic | None, tuple[str, ...]]  # a change's problem, if any, and its request ids
 
 
 def apply_plan(
@@ -71,15 +70,16 @@ def apply_plan(
     done: set[str] = set()
     broken: set[str] = set()  # failed or skipped
     started: dict[str, Change] = {}  # announced as started, and not ended yet
-    running: dict[Future[Ended], Change] = {}
+    running: dict[Future[_Outcome], Change] = {}
 
-    def end(change: Change, ended: Ended) -> None:
-        problem, request_ids = ended
+    def end(change: Change, outcome: _Outcome) -> None:
+        problem, request_ids, warnings = outcome
         del started[change.key]
         if problem is None:
             done.add(change.key)
             result.applied.append(change)
-            notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids))
+            result.warnings += [(change, warning) for warning in warnings]
+            notify(ApplyEvent(change, Outcome.APPLIED, request_ids=request_ids, warnings=warnings))
         else:
             broken.add(change.key)
             result.failed.append((change, problem))
@@ -120,11 +120,14 @@ def apply_plan(
     return result
 
 
-def _apply_one(client: SiteApi, change: Change) -> tuple[Diagnostic | None, tuple[str, ...]]:
-    """The change's problem, if any, and the request ids of the answers it got."""
+# A change's problem (None when applied), the request ids of the answers it got, and its warnings.
+_Outcome = tuple[Diagnostic | None, tuple[str, ...], tuple[Diagnostic, ...]]
+
+
+def _apply_one(client: SiteApi, change: Change) -> _Outcome:
     with client.recording_request_ids() as request_ids:
         try:
-            get_kind(change.kind).apply(client, change)
+            warnings = tuple(get_kind(change.kind).apply(client, change) or ())
         except SiteError as exc:
             problem = str(exc)
             source = exc.source or change.source
@@ -134,5 +137,6 @@ def _apply_one(client: SiteApi, change: Change) -> tuple[Diagnostic | None, tupl
             problem = f"{where}: unexpected answer ({type(exc).__name__}: {exc})"
             source = change.source
         else:
-            return None, tuple(request_ids)
-    return error("apply.failed", problem, source=source, address=str(change.address)), tuple(request_ids)
+            return None, tuple(request_ids), warnings
+    problem_found = error("apply.failed", problem, source=source, address=str(change.address))
+    return problem_found, tuple(request_ids), ()

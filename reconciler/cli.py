@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -45,16 +46,20 @@ from reconciler.exposure import assess
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
+from reconciler.kinds.project import count_visible_projects, unadministered_warning
 from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan, kinds_for
+from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
 from reconciler.redaction import basic_auth_secrets, redactor
-from reconciler.render.diagnostics import in_github_actions, render_diagnostics
+from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
+from reconciler.render.workflow_commands import in_github_actions, inert
 from reconciler.safety import check_applicable, check_fresh
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
+    SANDBOX_OAUTH_TOKEN,
+    SANDBOX_SCOPED_TOKEN,
     SandboxSite,
     SeedError,
     StateFileError,
@@ -108,30 +113,42 @@ class Ui:
     """Where output goes. Every line passes `redact`, so a credential can never be printed.
 
     `color` is False (--no-color, NO_COLOR), True (FORCE_COLOR), or None: colour on a terminal only.
+    With `github` (GitHub Actions), what is printed cannot be a workflow command; only `annotate` makes some.
     """
 
     color: bool | None = None
     quiet: bool = False
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
+    github: bool = False
     redact: Callable[[str], str] = field(init=False, repr=False)
     ctrl_c: _CtrlC = field(default_factory=_CtrlC, repr=False)
 
     def __post_init__(self) -> None:
         self.redact = redactor(self.secrets)
 
+    def shown(self, text: str) -> str:
+        redacted = self.redact(text)
+        return inert(redacted) if self.github else redacted
+
     def out(self, text: str) -> None:
-        click.echo(self.redact(text), nl=not text.endswith("\n"), color=self.color)
+        click.echo(self.shown(text), nl=not text.endswith("\n"), color=self.color)
 
     def stdout_color(self) -> bool:
         return self.color if self.color is not None else sys.stdout.isatty()
 
     def info(self, text: str) -> None:
         if not self.quiet:
-            click.echo(self.redact(text), err=True)
+            click.echo(self.shown(text), err=True)
 
     def fail(self, text: str) -> None:
-        click.secho(self.redact(text), err=True, fg=None if self.color is False else "red", color=self.color)
+        click.secho(self.shown(text), err=True, fg=None if self.color is False else "red", color=self.color)
+
+    def annotate(self, diagnostics: Sequence[Diagnostic], *, err: bool) -> None:
+        """Under GitHub Actions, the diagnostics as annotations on the files of a pull request."""
+        if self.github:
+            for annotation in github_annotations(diagnostics):
+                click.echo(self.redact(annotation), err=err)
 
     def console(self) -> Console:
         return Console(stderr=True, no_color=self.color is False, force_terminal=self.color, highlight=False)
@@ -148,10 +165,21 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+class _ShownFormatter(logging.Formatter):
+    """A log line as `Ui.shown` prints text: a file name or a site's message in it starts no command."""
+
+    def __init__(self, ui: Ui, layout: str) -> None:
+        super().__init__(layout)
+        self.ui = ui
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.ui.shown(super().format(record))
+
+
 def _secrets() -> list[str]:
     """The credentials in the environment, in every form output could carry them."""
     token = os.environ.get("JSM_API_TOKEN", "").strip()
-    found = [os.environ.get("JSM_OAUTH_TOKEN", "").strip()]
+    found = [os.environ.get(name, "").strip() for name in ("JSM_OAUTH_TOKEN", "JSM_OAUTH_CLIENT_SECRET")]
     if token:
         found += basic_auth_secrets(os.environ.get("JSM_EMAIL", "").strip(), token)
     return found
@@ -174,7 +202,8 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
         except ReconcilerError as exc:
             ui.fail(f"Error: {exc.message}")
             if exc.diagnostics:
-                ui.fail(render_diagnostics(exc.diagnostics, github=in_github_actions()))
+                ui.fail(render_diagnostics(exc.diagnostics))
+                ui.annotate(exc.diagnostics, err=True)
             code = EXIT_ERROR
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
             ui.fail("Interrupted.")
@@ -189,7 +218,32 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        exc.show()
+        raise click.exceptions.Exit(EXIT_ERROR) from None
+
+
+class _Commands(click.Group):
+    """The command group. A mistyped command, option or value exits 1 (CLI.md), with click's own message
+    and did-you-mean: click's code for it, 2, means "changes present" to a CI job that plans with
+    --detailed-exitcode."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jsm-reconciler")
 @click.option(
     "--no-color",
@@ -198,16 +252,22 @@ def _handle_errors(command: Callable[P, int]) -> Callable[P, None]:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (never headers or tokens).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the result.")
-@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
+@click.option("--debug", is_flag=True, help="As --verbose, and show the traceback of an internal error.")
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: bool, quiet: bool, debug: bool) -> None:
     """Configuration as code for Jira Service Management Cloud."""
-    ui = Ui(color=_color_choice(no_color, os.environ), quiet=quiet, debug=debug, secrets=_secrets())
+    ui = Ui(
+        color=_color_choice(no_color, os.environ),
+        quiet=quiet,
+        debug=debug,
+        secrets=_secrets(),
+        github=in_github_actions(),
+    )
     ctx.obj = ui
     if verbose or debug:
         handler = logging.StreamHandler(sys.stderr)
         handler.addFilter(_RedactingFilter(ui))
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_ShownFormatter(ui, "%(levelname)s %(name)s: %(message)s"))
         for name in ("reconciler", "urllib3"):
             logging.getLogger(name).addHandler(handler)
             logging.getLogger(name).setLevel(logging.DEBUG)
@@ -236,7 +296,7 @@ target_option = click.option(
     "'detailFields.organization', or 'teamRoles/TEAM'.",
 )
 force_option = click.option("--force", is_flag=True, help="Go past settings.thresholds.")
-# Reads default to more requests at once than writes (README, "Performance"): Atlassian limits API-token
+# Reads default to more requests at once than writes (docs/performance.md): Atlassian limits API-token
 # traffic by a per-second burst limit per endpoint and method, answered with a 429 and Retry-After that
 # the client honours while halving its limit; writes keep CLI.md's default of 4.
 READ_PARALLELISM, WRITE_PARALLELISM = 10, 4
@@ -252,6 +312,17 @@ def parallelism_option(default: int) -> Callable[[Callable[..., Any]], Callable[
     )
 
 
+def _digest_prefix(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{12,64}", value.strip()):
+        raise click.BadParameter(
+            f"{value!r} is not a changesDigest: give its first 12 to 64 hex digits (plan --out FILE "
+            "saves it in FILE as changesDigest)"
+        )
+    return value.strip().lower()
+
+
 @cli.command()
 @paths_argument
 @_handle_errors
@@ -259,7 +330,8 @@ def validate(paths: tuple[Path, ...]) -> int:
     """Check manifests offline; print every problem as file:line:col."""
     desired, diagnostics = load_manifests(paths)
     if diagnostics:
-        _ui().out(render_diagnostics(diagnostics, github=in_github_actions()))
+        _ui().out(render_diagnostics(diagnostics))
+        _ui().annotate(diagnostics, err=False)
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     if errors:
         _ui().fail(f"{errors} error(s).")
@@ -322,6 +394,13 @@ def plan(
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-delete", is_flag=True, help="Allow deletes and replaces.")
 @click.option(
+    "--expect-digest",
+    metavar="HEX",
+    callback=_digest_prefix,
+    help="Apply only if the plan's changesDigest starts with HEX (12 to 64 hex digits): the plan a "
+    "reviewer saw. Otherwise write nothing and exit 1.",
+)
+@click.option(
     "--journal",
     "journal_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -340,6 +419,7 @@ def apply(
     plan_file: Path | None,
     auto_approve: bool,
     allow_delete: bool,
+    expect_digest: str | None,
     journal_file: Path,
     targets: tuple[str, ...],
     force: bool,
@@ -353,22 +433,28 @@ def apply(
             "apply --plan FILE applies exactly the saved plan: give no manifests and no --target"
         )
     saved = _load_plan_file(plan_file) if plan_file is not None else None
+    wanted = _parse_targets(targets)
+    # The manifests are read before the site is opened: with none, or with mistakes, nothing is written.
+    desired, warnings = _load(paths) if saved is None else (DesiredState.empty(), [])
     with _site(site, parallelism) as (client, name):
         if saved is not None:
             touched = frozenset(change.address for change in saved.changes)
             check_fresh(saved, _read(client, name, saved.kinds, declared=touched))
             the_plan = saved
         else:
-            wanted = _parse_targets(targets)
-            desired, warnings = _load(paths)
             live = _read(client, name, _target_kinds(wanted), desired)
             the_plan = _plan(client, desired, live, wanted, force, warnings)
         ui.out(render_text(the_plan, color=ui.stdout_color()))
+        if expect_digest is not None:
+            _check_digest(the_plan, expect_digest)
         check_applicable(the_plan, allow_delete=allow_delete)
         if not the_plan.changes:
             return EXIT_OK
         _confirm(auto_approve, len(the_plan.changes), name)
         journal = Journal(journal_file, name)
+        if journal.cut_line is not None:
+            ui.fail(render_diagnostics([journal.cut_line]))
+            ui.annotate([journal.cut_line], err=True)
         try:
             result = _apply_with_progress(the_plan, client, parallelism, journal)
         finally:
@@ -414,7 +500,13 @@ def export_command(
     check_destination(out_dir, [kind.export_file for kind in kinds], force=force)
     with _site(site, parallelism) as (client, name):
         live = _read(client, name, [kind.name for kind in kinds])
+        # Export reads the projects the account administers: the others are counted, not read.
+        unadministered = (
+            count_visible_projects(client) - len(live.of("projects")) if "projects" in live.objects else 0
+        )
     exported = render_export(live, exported_at=datetime.now(UTC), schema=schema)
+    if unadministered > 0:
+        ui.fail(f"Warning: {unadministered_warning(unadministered, 'the export')}")
     for warning in exported.warnings:
         ui.fail(f"Warning: {warning}")
     for path, outcome in write_export(exported.files, out_dir, force=force):
@@ -433,6 +525,15 @@ def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
             f"{len(errors)} problem(s) in the manifests; nothing was read from the site", diagnostics
         )
     return desired, diagnostics
+
+
+def _check_digest(the_plan: Plan, expected: str) -> None:
+    digest = the_plan.changes_digest
+    if not digest.startswith(expected):
+        raise ConfigError(
+            f"the plan has changed since it was reviewed: its changesDigest {digest} does not start "
+            f"with {expected} (--expect-digest); nothing was applied"
+        )
 
 
 def _parse_targets(targets: Sequence[str]) -> list[Target]:
@@ -501,6 +602,8 @@ def _read(
     kinds = kinds_for(kind_names)
     holders = NO_HOLDERS
     if desired is not None:
+        named = kinds_to_read(desired)
+        kinds = tuple(kind for kind in kinds if kind.name in named)
         holders = holders_to_check(kinds, desired)
         declared = declared or frozenset(desired.objects)
     if ui.quiet or not sys.stderr.isatty():
@@ -592,6 +695,8 @@ def _report(result: ApplyResult) -> None:
         ui.fail(problem.format())
     for change in result.skipped:
         ui.fail(f"skipped {change.address}: it depends on a change that failed")
+    for _change, warning in result.warnings:
+        ui.fail(warning.format())
     summary = f"{len(result.applied)} applied, {len(result.failed)} failed, {len(result.skipped)} skipped."
     if result.ok:
         ui.out(f"Apply complete: {summary}")
@@ -662,15 +767,21 @@ def sandbox_serve(port: int, state_file: Path | None) -> int:
     except StateFileError as exc:
         raise ConfigError(str(exc)) from None
 
-    def started(url: str) -> None:
-        _ui().info(
-            f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C. "
-            f"Point the tool at it with JSM_SITE={url} JSM_API_BASE={url} "
-            f"JSM_EMAIL={SANDBOX_EMAIL} and JSM_API_TOKEN=sandbox-api-token."
-        )
-
-    serve_forever(site, port, started=started)
+    serve_forever(site, port, started=lambda url: _ui().info(serve_banner(url, state)))
     return EXIT_OK
+
+
+def serve_banner(url: str, state: Path) -> str:
+    """What `sandbox serve` says first: where, and every credential the sandbox accepts (docs/cli.md)."""
+    email = f"JSM_EMAIL={SANDBOX_EMAIL}"
+    return (
+        f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C.\n"
+        "Point the tool at it with the sandbox's own credentials, in any of the three forms:\n"
+        f"  export JSM_SITE={url} JSM_API_BASE={url}\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_API_TOKEN}  # classic API token\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_SCOPED_TOKEN} JSM_SCOPED_TOKEN=1  # token with scopes\n"
+        f"  export JSM_OAUTH_TOKEN={SANDBOX_OAUTH_TOKEN}  # OAuth 2.0 access token (Bearer)"
+    )
 
 
 @sandbox.command("reset")

@@ -33,6 +33,15 @@ class SourceSpan:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+# A file given as a manifest may be anything, a credential file too, and messages reach a pull request.
+QUOTED_CHARACTERS = 20
+
+
+def shortened(text: str) -> str:
+    """Text read from a file as a message may quote it: at most QUOTED_CHARACTERS characters."""
+    return text if len(text) <= QUOTED_CHARACTERS else f"{text[: QUOTED_CHARACTERS - 1]}…"
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     severity: Severity

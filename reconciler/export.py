@@ -70,7 +70,13 @@ def render_export(live: LiveState, *, exported_at: datetime, schema: str = SCHEM
     for kind in KINDS:
         if kind.name not in live.objects:
             continue
-        objects = _unique(live.of(kind.name), warnings)
+        readable = [obj for obj in live.of(kind.name) if obj.unreadable is None]
+        warnings += [
+            f"{obj.address} was not exported: {obj.unreadable}"
+            for obj in live.of(kind.name)
+            if obj.unreadable
+        ]
+        objects = _unique(readable, warnings)
         section = kind.export_section(objects, live.lookups)
         name = kind.export_file
         files[name] = _header(kind, live.site, schema, stamp) + "version: 1\n\n" + dump({kind.name: section})

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import Diagnostic, error
+from reconciler.errors import Diagnostic, error, warning
 from reconciler.kinds.kind import Action, Change
-from reconciler.kinds.project import read_project_map
+from reconciler.kinds.project import read_project_map, unadministered_warning
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -89,17 +89,25 @@ def assess(
     if SCHEMES not in live.objects:
         return plan  # --target without schemes: nothing to compare a move against
     project_map: dict[str, str] = {
-        obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(PROJECTS)
+        obj.identity.name: obj.essence["permissionScheme"]
+        for obj in live.of(PROJECTS)
+        if obj.unreadable is None
     }
+    problems: list[Diagnostic] = []
     if needs_project_map(plan):
-        project_map = read_project_map(client, project_map)
+        project_map, unadministered = read_project_map(client, project_map)
+        # The declared ones among them are plan errors already, at their lines.
+        undeclared = unadministered - sum(1 for obj in live.of(PROJECTS) if obj.unreadable is not None)
+        if undeclared > 0:
+            what = "the exposure check and the check that a deleted scheme is unused"
+            problems.append(warning("plan.projects_unreadable", unadministered_warning(undeclared, what)))
     moves = {
         change.address.name: change
         for change in plan.changes
         if change.kind == PROJECTS and change.before and change.after
     }
     exposure = _scheme_exposure(plan.changes, project_map, moves) + _move_exposure(plan.changes, live, moves)
-    problems = _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
+    problems += _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
     problems += _scheme_in_use(plan.changes, project_map, moves)
     return replace(
         plan,

@@ -8,6 +8,7 @@ run once every file has been read. Nothing here raises for bad input.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import logging
@@ -23,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 
 from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.base import Spec, did_you_mean, problem
 from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 else:
     KindName = Literal[tuple(kind.name for kind in KINDS if kind.prunable)]
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+# The largest site the benchmark models (ten times an enterprise site) exports 4.4 MB of manifests. A set is
+# never read whole beyond this: hostile YAML costs up to a second and 300 MB per megabyte.
+MAX_SET_BYTES = 20 * 1024 * 1024
 MANIFEST_SECTIONS = ("settings", *(kind.name for kind in KINDS))
 # For a file that does not parse: a manifest section key or `version: 1` at the start of a line.
 _MANIFEST_LINE = re.compile(
@@ -118,6 +122,9 @@ class DesiredState:
     prune: frozenset[str]
     files: tuple[str, ...]
     origins: Mapping[Address, ObjectOrigin] = field(default_factory=dict, repr=False, compare=False)
+    # The kinds the manifests name (MANIFEST.md, "Kinds the manifests name"): a section present in some
+    # file, even empty, or a kind in settings.prune. Only these are planned.
+    named_kinds: frozenset[str] = frozenset()
 
     @classmethod
     def empty(cls) -> DesiredState:
@@ -150,11 +157,16 @@ def load_manifests(
     No paths means the working directory, like Terraform: its own `*.yaml` and `*.yml` files only, not
     its subdirectories, and only those that look like manifests (`_looks_like_manifest`), since a
     repository's root also holds tool configurations. Paths that are given are read whole.
+
+    Nothing is read from outside the paths given (MANIFEST.md, "Where files may be"): a symbolic link whose
+    target is elsewhere is refused at its path. A set of more than MAX_SET_BYTES is not read at all.
     """
     loader = _Loader(os.environ if environ is None else environ)
     if paths:
-        for path, shown in _manifest_files(paths, loader.diagnostics):
-            _load_file(loader, path, shown, only_manifests=False)
+        files = list(_manifest_files(paths, loader.diagnostics))
+        if _within_set_limit([path for path, _ in files], loader.diagnostics):
+            for path, shown in files:
+                _load_file(loader, path, shown, only_manifests=False)
     else:
         _load_working_directory(loader)
     return loader.finish()
@@ -174,11 +186,17 @@ def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool)
 
 
 def _load_working_directory(loader: _Loader) -> None:
+    roots = _Roots([Path(".")])
     candidates = sorted(
         entry
         for entry in Path(".").iterdir()
-        if entry.name.endswith(MANIFEST_SUFFIXES) and not entry.name.startswith(".") and entry.is_file()
+        if entry.name.endswith(MANIFEST_SUFFIXES)
+        and not entry.name.startswith(".")
+        and roots.admits(entry, entry.as_posix(), loader.diagnostics)
+        and entry.is_file()
     )
+    if not _within_set_limit(candidates, loader.diagnostics):
+        return
     for path in candidates:
         _load_file(loader, path, path.as_posix(), only_manifests=True)
     if not loader.files:
@@ -210,12 +228,15 @@ def _looks_like_manifest(data: Any) -> bool:
 
 def _manifest_files(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[tuple[Path, str]]:
     """Files under `paths`, each once, with the name diagnostics show (as given, never resolved)."""
+    roots = _Roots(paths)
     seen: set[Path] = set()
     for given in paths:
+        if not roots.admits(given, given.as_posix(), diagnostics):
+            continue
         if given.is_file():
             found = [given]
         elif given.is_dir():
-            found = sorted(_walk(given), key=lambda p: p.parts)
+            found = sorted(_walk(given, roots, diagnostics), key=lambda p: p.parts)
             if not found:
                 diagnostics.append(
                     error("manifest.read", f"{given}: no *.yaml or *.yml files in this directory")
@@ -230,13 +251,75 @@ def _manifest_files(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Ite
                 yield path, path.as_posix()
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    # Hidden files and directories (.git, .github workflows, .venv) are never manifests.
+def _walk(directory: Path, roots: _Roots, diagnostics: list[Diagnostic]) -> Iterator[Path]:
+    # Hidden files and directories (.git, .github workflows, .venv) are never manifests. A linked directory
+    # is not walked: when it is admitted, its target is inside the paths given and read there.
     for root, dirs, files in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        dirs[:] = [
+            name
+            for name in dirs
+            if not name.startswith(".")
+            and roots.admits(Path(root, name), Path(root, name).as_posix(), diagnostics)
+            and not Path(root, name).is_symlink()
+        ]
         for name in files:
-            if name.endswith(MANIFEST_SUFFIXES) and not name.startswith("."):
-                yield Path(root, name)
+            path = Path(root, name)
+            if (
+                name.endswith(MANIFEST_SUFFIXES)
+                and not name.startswith(".")
+                and roots.admits(path, path.as_posix(), diagnostics)
+            ):
+                yield path
+
+
+class _Roots:
+    """The paths given, as absolute paths whose directories are resolved but whose own name is kept: a path
+    given that is itself a symbolic link is one more link to check."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = [_anchored(path) for path in paths]
+
+    def admits(self, path: Path, shown: str, diagnostics: list[Diagnostic]) -> bool:
+        """False, with the refusal, for a symbolic link whose target is outside every path given. The
+        target is neither read nor named: it may be a credential file."""
+        if not path.is_symlink():
+            return True
+        target = path.resolve()
+        if any(target.is_relative_to(root) for root in self.paths):
+            return True
+        problem = "a symbolic link to outside the manifests given is not read"
+        why = "a manifest set is read only from inside the directories given"
+        if path.is_dir():
+            diagnostics.append(error("manifest.symlink", f"{shown}: {problem} ({why})"))
+        else:
+            diagnostics.append(
+                error("manifest.symlink", f"{problem} ({why})", source=SourceSpan(shown, 1, 1))
+            )
+        return False
+
+
+def _anchored(path: Path) -> Path:
+    absolute = Path.cwd() / path
+    if absolute.name in ("", ".", ".."):
+        return absolute.resolve()
+    return absolute.parent.resolve() / absolute.name
+
+
+def _within_set_limit(files: Sequence[Path], diagnostics: list[Diagnostic]) -> bool:
+    """Whether the files, measured before any is read, hold at most MAX_SET_BYTES."""
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):  # reading it says why it cannot be read
+            total += path.stat().st_size
+    if total <= MAX_SET_BYTES:
+        return True
+    megabytes, limit = total / (1024 * 1024), MAX_SET_BYTES // (1024 * 1024)
+    message = (
+        f"the manifests hold {megabytes:.1f} MB in {len(files)} file(s), more than the {limit} MB a manifest "
+        "set may hold, so none was read; give the directory of your manifests only"
+    )
+    diagnostics.append(error("manifest.too_large", message))
+    return False
 
 
 def _text_looks_like_manifest(path: Path) -> bool:
@@ -257,6 +340,7 @@ class _Loader:
         self.declared: dict[tuple[str, str, str], Declaration] = {}
         self.settings: Settings | None = None
         self.settings_span: SourceSpan | None = None
+        self.sections: set[str] = set()
 
     def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
         """Read one file; with `only_manifests`, skip it unless it looks like a manifest."""
@@ -285,7 +369,7 @@ class _Loader:
             self.diagnostics.append(
                 error(
                     "manifest.invalid",
-                    f"a manifest file is a mapping (version, settings, ...), not {_describe(data)}",
+                    f"a manifest file is a mapping (version, settings, ...), not {_describe_whole(data)}",
                     source=source_map.locate(()),
                 )
             )
@@ -300,6 +384,8 @@ class _Loader:
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
         for kind in KINDS:
+            if kind.name in data:
+                self.sections.add(kind.name)
             for declared in kind.declarations(data.get(kind.name), source_map, validated):
                 self._declare(declared)
 
@@ -352,6 +438,7 @@ class _Loader:
             prune=frozenset(settings.prune),
             files=tuple(self.files),
             origins={item.address: item.origin for item in objects},
+            named_kinds=frozenset(self.sections | set(settings.prune)),
         )
         return state, sorted(self.diagnostics, key=_position)
 
@@ -436,7 +523,7 @@ def _diagnostics_from(
             hint = did_you_mean(key, allowed) or (
                 f" (expected one of: {', '.join(allowed)})" if allowed else ""
             )
-            code, message, on_key = "unknown_key", f"unknown key {key!r}{hint}", True
+            code, message, on_key = "unknown_key", f"unknown key {shortened(key)!r}{hint}", True
         elif kind == "missing":
             missing = str(details["loc"][-1])
             if not path and missing == "version":
@@ -448,7 +535,7 @@ def _diagnostics_from(
             if path == ("version",):
                 code, message = (
                     "version",
-                    f"unsupported manifest version {details['input']!r}; write `version: 1`",
+                    f"unsupported manifest version {_quoted(details['input'])}; write `version: 1`",
                 )
         elif kind in _TYPE_NAMES:
             expected = _TYPE_NAMES[kind]
@@ -551,6 +638,18 @@ def _label(path: DataPath) -> str:
         else:
             return f"{segment}{label}"
     return label or "the document"
+
+
+def _quoted(value: Any) -> str:
+    """A value any file can hold (its version), not only a manifest, quoted short (see `_describe_whole`)."""
+    return repr(shortened(value)) if isinstance(value, str) else repr(value)
+
+
+def _describe_whole(value: Any) -> str:
+    """`_describe` for what any file can hold (the document, its version), not only a manifest: a file given
+    as a manifest may be a credential file, so its text is quoted short. Values inside a manifest section
+    are quoted whole."""
+    return f"the text {shortened(value)!r}" if isinstance(value, str) else _describe(value)
 
 
 def _describe(value: Any) -> str:

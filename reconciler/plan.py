@@ -90,10 +90,24 @@ class Plan:
         text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    @property
+    def changes_digest(self) -> str:
+        """What a reviewer sees, hashed (CLI.md `changesDigest`): the changes and the exposure, in a canonical
+        order. Left out is what two reads of an unchanged site may tell differently: fingerprints, the ids
+        the writes use (`context`), the execution order, manifest positions."""
+        canonical = {
+            "changes": sorted((_reviewed_change(c) for c in self.changes), key=_canonical_json),
+            "exposure": sorted(
+                ({**e.to_json(), "projects": sorted(e.projects)} for e in self.exposure), key=_canonical_json
+            ),
+        }
+        return hashlib.sha256(_canonical_json(canonical).encode()).hexdigest()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "formatVersion": FORMAT_VERSION,
             "site": self.site,
+            "changesDigest": self.changes_digest,
             "exposure": [e.to_json() for e in self.exposure],
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
@@ -153,13 +167,31 @@ def _change_json(change: Change) -> dict[str, Any]:
     return data
 
 
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _reviewed_change(change: Change) -> dict[str, Any]:
+    """A change as a reviewer sees it (the kinds keep set fields sorted in their essences)."""
+    return {
+        "address": str(change.address),
+        "action": change.action.value,
+        "before": change.before,
+        "after": change.after,
+        "diff": [{"op": d.op, "path": list(d.path), "old": d.old, "new": d.new} for d in change.diffs],
+        "destructive": change.destructive,
+        "reason": change.reason,
+    }
+
+
 def _change_from_json(data: Mapping[str, Any]) -> Change:
     address = Address.parse(data["address"])
     source = data.get("source")
+    action = Action(data["action"])
     return Change(
         key=str(data["key"]),
         address=address,
-        action=Action(data["action"]),
+        action=action,
         before=data["before"],
         after=data["after"],
         diffs=tuple(FieldDiff(d["op"], tuple(d["path"]), d["old"], d["new"]) for d in data["diff"]),
@@ -167,6 +199,7 @@ def _change_from_json(data: Mapping[str, Any]) -> Change:
         depends_on=frozenset(data["dependsOn"]),
         reason=data.get("reason"),
         source=SourceSpan(source["file"], source["line"], source["column"]) if source else None,
+        loses_data=bool(data["destructive"]) and not action.destructive,
     )
 
 
@@ -189,6 +222,7 @@ class _Draft:
     claims: set[Identity] = field(default_factory=set)
     touches: set[str] = field(default_factory=set)
     reason: str | None = None
+    loses_data: str | None = None  # what an update in place may lose (ResourceKind.loses_data)
     key: str = ""
 
 
@@ -206,7 +240,8 @@ def build_plan(
     protected: list[str] = []
     declared: dict[str, list[DesiredObject]] = {}
     for kind in KINDS:
-        if kind.name not in live.objects:
+        # A kind no manifest names is not planned, even when read for what the named ones refer to.
+        if kind.name not in live.objects or kind.name not in desired.named_kinds:
             continue
         desired_objects, problems = kind.desired(desired, live.lookups)
         declared[kind.name] = desired_objects
@@ -222,7 +257,11 @@ def build_plan(
         thresholds = desired.settings.thresholds
         if thresholds is not None:
             actions = [draft.action for draft in kind_drafts]
-            diagnostics += threshold_problems(kind.name, actions, len(live.of(kind.name)), thresholds, force)
+            lossy = sum(draft.loses_data is not None for draft in kind_drafts)
+            existing = len(live.of(kind.name))
+            diagnostics += threshold_problems(
+                kind.name, actions, existing, thresholds, force, losing_data=lossy
+            )
     diagnostics += _reference_problems(declared, drafts, live, desired)
     ordered, touches, order_problems = _order(drafts, live)
     diagnostics += order_problems
@@ -258,6 +297,9 @@ def _through_renames(
         return live_objects
     renamed = []
     for obj in live_objects:
+        if obj.unreadable is not None:  # what it names is not known
+            renamed.append(obj)
+            continue
         essence = dict(obj.essence)
         for ref in kind.references(obj.essence):
             new_name = new_names.get(ref.identity)
@@ -304,6 +346,13 @@ def _plan_kind(
         matched_live.add(id(current))
         if wanted.identity in undecidable:
             continue
+        if current.unreadable is not None:
+            diagnostics.append(
+                error(
+                    "plan.unreadable", current.unreadable, source=wanted.source, address=str(wanted.address)
+                )
+            )
+            continue
         diagnostics += kind.notes(wanted, current)
         diffs = diff_essences(current.essence, wanted.essence, kind.set_fields)  # the one diff of the pair
         if not kind.can_update_in_place(current.essence, wanted.essence):
@@ -323,10 +372,21 @@ def _plan_kind(
             drafts.append(_draft(kind, Action.RENAME, wanted, current, diffs))
         elif diffs:
             drafts.append(_draft(kind, Action.UPDATE, wanted, current, diffs))
+    diagnostics += [
+        warning(
+            "plan.loses_data",
+            f"this update {draft.loses_data}; like a delete, it needs apply --allow-delete, and "
+            "settings.thresholds count it as one",
+            source=draft.source,
+            address=str(draft.address),
+        )
+        for draft in drafts
+        if draft.loses_data is not None
+    ]
     unmanaged: list[str] = []
     kept: list[str] = []
     for obj in live_objects:
-        if id(obj) in matched_live:
+        if id(obj) in matched_live or obj.unreadable is not None:
             continue
         if kind.name not in state.prune:
             unmanaged.append(str(obj.address))
@@ -489,6 +549,10 @@ def _draft(
         draft.reason = kind.replace_reason(before, after)
     elif action is Action.RENAME and current is not None:
         draft.reason = f"renamed from {current.essence['name']!r}"
+    if action in (Action.UPDATE, Action.RENAME) and before is not None and after is not None:
+        draft.loses_data = kind.loses_data(before, after)
+        if draft.loses_data is not None:
+            draft.reason = f"{draft.reason}; {draft.loses_data}" if draft.reason else draft.loses_data
     return draft
 
 
@@ -529,6 +593,7 @@ def _order(
             depends_on=frozenset(edges[d.key]),
             reason=d.reason,
             source=d.source,
+            loses_data=d.loses_data is not None,
         )
         for d in ordered
     )
@@ -678,13 +743,22 @@ def _select_targets(
     problems = [
         error(
             "plan.target",
-            "--target matches no object in the manifests or on the site",
+            f"--target matches no object in the manifests or on the site{_nearest_target(target, known)}",
             address=target.text,
         )
         for target in targets
         if target.names_something and not any(target.matches(address) for address in known)
     ]
     return tuple(c for c in changes if c.key in keep), problems
+
+
+def _nearest_target(target: Target, known: set[Address]) -> str:
+    """`; did you mean '...'?` with the closest address of the target's kind (or team, for a team's roles)."""
+    of_kind = [address for address in known if address.kind == target.kind]
+    candidates = {str(address) for address in of_kind}
+    candidates |= {f"{a.kind}/{a.scope}" for a in of_kind if target.address is None and a.scope}
+    near = difflib.get_close_matches(target.text, sorted(candidates), n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -701,6 +775,13 @@ def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         )
 
     return sorted(diagnostics, key=key)
+
+
+def kinds_to_read(desired: DesiredState) -> frozenset[str]:
+    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, and the
+    kinds their objects refer to (a project's scheme)."""
+    named = desired.named_kinds
+    return named.union(*(get_kind(name).refers_to for name in named))
 
 
 def kinds_for(names: Iterable[str] | None) -> tuple[ResourceKind, ...]:

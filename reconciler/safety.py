@@ -37,13 +37,20 @@ class Protection:
 
 
 def threshold_problems(
-    kind: str, actions: Sequence[Action], existing: int, thresholds: Thresholds, force: bool
+    kind: str,
+    actions: Sequence[Action],
+    existing: int,
+    thresholds: Thresholds,
+    force: bool,
+    *,
+    losing_data: int = 0,
 ) -> list[Diagnostic]:
-    """An error (a warning with --force) where one kind's changes pass settings.thresholds."""
+    """An error (a warning with --force) where one kind's changes pass settings.thresholds. `losing_data`
+    of the updates may lose stored data: they count as deletes."""
     if existing < thresholds.min_existing or existing == 0:
         return []
-    deleting = sum(1 for action in actions if action.destructive)
-    updating = sum(1 for action in actions if action in (Action.UPDATE, Action.RENAME))
+    deleting = sum(1 for action in actions if action.destructive) + losing_data
+    updating = sum(1 for action in actions if action in (Action.UPDATE, Action.RENAME)) - losing_data
     found: list[Diagnostic] = []
     for what, count, limit in (
         ("delete or replace", deleting, thresholds.max_delete_percent),
@@ -72,7 +79,10 @@ def check_applicable(plan: Plan, *, allow_delete: bool) -> None:
     if plan.has_errors:
         raise ConfigError("the plan has errors (above); nothing was applied")
     if plan.destructive and not allow_delete:
-        listing = "\n".join(f"  {c.action.symbol} {c.address}" for c in plan.destructive)
+        listing = "\n".join(
+            f"  {c.action.symbol} {c.address}" + (f" ({c.reason})" if c.loses_data else "")
+            for c in plan.destructive
+        )
         raise UnsafePlanError(
             "the plan deletes or replaces objects, so nothing was applied. "
             f"Review them and pass --allow-delete:\n{listing}"

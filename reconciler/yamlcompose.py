@@ -15,7 +15,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
@@ -86,19 +86,24 @@ def _judge(text: str, loader: type[Any], file: str) -> list[Diagnostic]:
                 sizes[name] = nodes - before
         elif kind is yaml.AliasEvent:
             if anchor not in sizes:
-                return refuse(f"alias *{anchor} has no anchor &{anchor} before it")
+                return refuse(
+                    f"alias *{shortened(str(anchor))} has no anchor &{shortened(str(anchor))} before it"
+                )
             size = sizes[anchor]
             if size is None:
-                return refuse(f"alias *{anchor} refers to itself")
+                return refuse(f"alias *{shortened(str(anchor))} refers to itself")
             nodes, expanded = nodes + size, expanded + size
             if expanded > MAX_ALIAS_NODES:
                 return refuse(_TOO_MANY, "manifest.too_large")
         elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
             nodes += 1
             if event.tag:
-                refuse(f"YAML tags such as {event.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed")
+                tag = shortened(event.tag.replace("tag:yaml.org,2002:", "!!"))
+                refuse(f"YAML tags such as {tag} are not allowed")
             if anchor in sizes:
-                return refuse(f"anchor &{anchor} is defined twice; give each anchor its own name")
+                return refuse(
+                    f"anchor &{shortened(str(anchor))} is defined twice; give each anchor its own name"
+                )
             if anchor is not None:
                 sizes[anchor] = 1 if kind is yaml.ScalarEvent else None
             if kind is not yaml.ScalarEvent:
@@ -116,11 +121,68 @@ def _ruamel_refusal(text: str, file: str) -> Diagnostic | None:
 
 
 def _refusal(exc: Any, file: str) -> Diagnostic:
-    """A parser's exception (ruamel.yaml's or PyYAML's: they share their shape) as a diagnostic."""
+    """A parser's exception (ruamel.yaml's or PyYAML's: they share their shape) as a diagnostic: what it
+    means in plain words, where there are some, then the parser's own."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is None:
         return error("manifest.yaml", f"invalid YAML: {exc}", source=SourceSpan(file, 1, 1))
-    message = f"invalid YAML: {exc.problem or exc.context or 'syntax error'}"
+    words = exc.problem or exc.context or "syntax error"
+    context = ""
     if exc.problem and exc.context and exc.context_mark:
-        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        context = f"{exc.context} at line {exc.context_mark.line + 1}"
+    plain = _in_plain_words(exc.problem or "", exc.context or "", (exc.context_mark or mark).line + 1)
+    if plain:
+        message = f"invalid YAML: {plain} (YAML parser: {words}{', ' + context if context else ''})"
+    else:
+        message = f"invalid YAML: {words}{f' ({context})' if context else ''}"
     return error("manifest.yaml", message, source=SourceSpan(file, *at(mark)))
+
+
+# The parser's messages people meet, in the parser's words (problem, context), and what they mean there.
+_PLAIN_WORDS = (
+    (
+        "found character '\\t'",
+        "",
+        "a tab: YAML indents with spaces only; replace it with spaces",
+    ),
+    (
+        "that cannot start any token",
+        "",
+        "YAML reserves this character at the start of a value (@ and `): put the value in quotes",
+    ),
+    (
+        "found unexpected end of stream",
+        "quoted scalar",
+        "the quote opened at line {line} is never closed: add the closing quote",
+    ),
+    (
+        "expected ',' or ']'",
+        "",
+        "the list opened with '[' at line {line} lacks its ']', or a ',' between items",
+    ),
+    (
+        "expected ',' or '}'",
+        "",
+        "the mapping opened with '{{' at line {line} lacks its '}}', or a ',' between entries",
+    ),
+    (
+        "mapping values are not allowed here",
+        "",
+        "a ': ' inside a value, or a key indented unlike those above: quote the value or fix the indent",
+    ),
+    (
+        "could not find expected ':'",
+        "",
+        "line {line} is neither 'key: value' nor a list item: it lacks a ':'",
+    ),
+    ("but found '<scalar>'", "", "more text after the value on this line: put the whole value in quotes"),
+    ("expected <block end>", "", "the indentation of this line does not match the lines above it"),
+    ("did not find expected", "", "the indentation of this line does not match the lines above it"),
+)
+
+
+def _in_plain_words(problem: str, context: str, line: int) -> str:
+    for words, in_context, plain in _PLAIN_WORDS:
+        if words in problem and in_context in context:
+            return plain.format(line=line)
+    return ""

@@ -3,11 +3,13 @@
 yamlcompose composes the text, refusing what must not be composed; one walk over the nodes gives the data
 and a SourceMap, refusing duplicate keys and nesting deeper than MAX_DEPTH. Files above MAX_FILE_BYTES are
 never parsed. Plain scalars follow YAML 1.2 (`yes`, `on` and `0755` are text, text and 755). Text values may
-use `${NAME}` for the environment variable NAME (`$${` is a literal `${`). Nothing here raises for bad input.
+use `${JSM_VAR_NAME}` for that environment variable (`$${` is a literal `${`); no other variable is ever read,
+so a manifest cannot reach a credential. Nothing here raises for bad input.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -18,7 +20,7 @@ from typing import Any
 import yaml
 
 from reconciler.allocation import cycle_collection_paused
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.yamlcompose import MAX_ALIAS_NODES, MAX_DEPTH, TOO_DEEP, at, compose
 
 __all__ = [
@@ -110,7 +112,7 @@ def load_yaml_text(
             )
             if walk.refusals:
                 return None, [walk.refusals[place] for place in sorted(walk.refusals)]
-            return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), walk.diagnostics
+            return LoadedYaml(data, SourceMap(file, walk.values, walk.keys)), list(walk.diagnostics)
         except (ValueError, TypeError, OverflowError) as exc:
             return None, [error("manifest.yaml", f"invalid YAML: {exc}", source=start)]
 
@@ -129,8 +131,13 @@ _CONSTANTS: dict[str, Any] = {
 }
 _TIMESTAMPS = yaml.constructor.SafeConstructor()
 
-_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
-_MALFORMED = "malformed ${...}: write ${NAME} for an environment variable, $${ for a literal ${"
+VARIABLE_PREFIX = "JSM_VAR_"
+# `$${`, then `${JSM_VAR_NAME}`, then any other `${...}`, then a `${` that is never closed.
+_VARIABLE = re.compile(r"\$\$\{|\$\{(JSM_VAR_[A-Za-z0-9_]*)\}|\$\{([^}]*)\}|\$\{")
+_ALLOWED = (
+    "a manifest reads only environment variables whose names start with JSM_VAR_, as ${JSM_VAR_NAME}; "
+    "write $${ for a literal ${"
+)
 
 
 def _resolve(node: yaml.ScalarNode) -> Any:
@@ -158,7 +165,7 @@ class _Walk:
         self.text, self.file, self.environ = text, file, environ
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics: dict[Diagnostic, None] = {}  # a node read twice (an alias) is reported once
         self.refusals: dict[tuple[Position, str], Diagnostic] = {}  # a node read twice is refused once
 
     def convert(self, node: Any, path: DataPath, position: Position, depth: int) -> Any:
@@ -167,7 +174,7 @@ class _Walk:
         if type(node) is yaml.ScalarNode:
             value = _resolve(node)
             if type(value) is str and "$" in value:
-                value = self._interpolate(value, position)
+                value = self._interpolate(value, node, position)
             return value
         if depth >= MAX_DEPTH:
             self._refuse(TOO_DEEP, at(node.start_mark), "manifest.too_large")
@@ -194,7 +201,9 @@ class _Walk:
                 self._aside(key_node, depth)
             elif first_keys.setdefault(name, key_node) is not key_node:
                 line = first_keys[name].start_mark.line + 1
-                self._refuse(f"duplicate key {name!r} (first given at line {line})", at(key_node.start_mark))
+                self._refuse(
+                    f"duplicate key {shortened(name)!r} (first given at line {line})", at(key_node.start_mark)
+                )
             if scalar and name == "<<" and not key_node.style:
                 sources.extend(value_node.value if type(value_node) is yaml.SequenceNode else [value_node])
                 continue
@@ -206,7 +215,9 @@ class _Walk:
             key = _resolve(key_node) if scalar else None
             if type(key) is not str:
                 message = (
-                    f"keys must be text; write {name!r} in quotes" if scalar and name else "keys must be text"
+                    f"keys must be text; write {shortened(name)!r} in quotes"
+                    if scalar and name
+                    else "keys must be text"
                 )
                 self._report("manifest.invalid", message, key_position)
             if type(key) is not str or (merged and key in result):
@@ -240,20 +251,43 @@ class _Walk:
         return at(pairs[index + 1][0].start_mark if index + 1 < len(pairs) else mapping.end_mark)
 
     def _report(self, code: str, message: str, position: Position) -> None:
-        self.diagnostics.append(error(code, message, source=SourceSpan(self.file, *position)))
+        self.diagnostics[error(code, message, source=SourceSpan(self.file, *position))] = None
 
     def _refuse(self, message: str, position: Position, code: str = "manifest.yaml") -> None:
         self.refusals[position, message] = error(code, message, source=SourceSpan(self.file, *position))
 
-    def _interpolate(self, text: str, position: Position) -> str:
+    def _interpolate(self, text: str, node: yaml.ScalarNode, position: Position) -> str:
+        occurrences: dict[str, int] = {}
+
         def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if match.group(0) == "$${":
+            whole, allowed, other = match.group(0), match.group(1), match.group(2)
+            if whole == "$${":
                 return "${"
-            if name and name in self.environ:
-                return self.environ[name]
-            problem = f"environment variable {name} is not set (used as ${{{name}}})" if name else _MALFORMED
-            self._report("manifest.env", problem, position)
-            return match.group(0)
+            if allowed is not None and allowed in self.environ:
+                return self.environ[allowed]
+            if allowed is not None:
+                code, problem = "manifest.env", f"environment variable {allowed} is not set (used as {whole})"
+            elif other is not None:
+                shown = f"${{{shortened(other)}}}"
+                code, problem = "manifest.variable_not_allowed", f"{shown} is not allowed: {_ALLOWED}"
+            else:
+                code, problem = "manifest.env", f"malformed ${{...}}: no closing }}; {_ALLOWED}"
+            occurrences[whole] = occurrences.get(whole, 0) + 1
+            self._report(code, problem, self._source_position(node, whole, occurrences[whole], position))
+            return whole
 
         return _VARIABLE.sub(replace, text)
+
+    def _source_position(self, node: yaml.ScalarNode, written: str, nth: int, fallback: Position) -> Position:
+        """Where the `nth` `written` of a scalar's value is in the text: the same `nth` one in the scalar's
+        source, unless escapes or folding make the source differ from the value (then `fallback`)."""
+        start, end = node.start_mark, node.end_mark
+        source = self.text[start.index : end.index]
+        found = (match.start() for match in _VARIABLE.finditer(source) if match.group(0) == written)
+        offset = next(itertools.islice(found, nth - 1, None), -1)
+        if offset < 0:
+            return fallback
+        last_break = source.rfind("\n", 0, offset)
+        if last_break < 0:
+            return start.line + 1, start.column + 1 + offset
+        return start.line + 1 + source.count("\n", 0, offset), offset - last_break

@@ -1,7 +1,7 @@
 """Writing manifest YAML that the loader reads back exactly: safe quoting, flow lists, visible escapes.
 
 Plain (unquoted) output is kept to text that every YAML reader takes as the same string; the rest is quoted.
-Flow lists and the `${NAME}` interpolation of the loader make ruamel's own choice too lenient.
+Flow lists and the loader's `${...}` (read or refused, never literal) make ruamel's choice too lenient.
 """
 
 from __future__ import annotations

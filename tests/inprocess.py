@@ -18,12 +18,13 @@ from reconciler.address import Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.kinds import KINDS
+from reconciler.kinds.kind import CheckedHolders
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import LiveState, read_live_state
+from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from tests.e2e.conftest import LOOKUPS
 
 BASE_URL = "http://127.0.0.1:1"  # never connected to: the transport hands every request to the app
@@ -90,9 +91,9 @@ class InProcessSite:
     def write(self, text: str, name: str = "site.yaml") -> None:
         (self.manifests / name).write_text("version: 1\n" + textwrap.dedent(text), encoding="utf-8")
 
-    def read(self) -> LiveState:
+    def read(self, holders: CheckedHolders = NO_HOLDERS) -> LiveState:
         with in_process_client(self.site) as client:
-            return read_live_state(client, KINDS, site="sandbox")
+            return read_live_state(client, KINDS, site="sandbox", holders=holders)
 
     def desired(self) -> DesiredState:
         desired, diagnostics = load_manifests([self.manifests])
@@ -101,7 +102,8 @@ class InProcessSite:
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
         parsed = [Target.parse(target) for target in targets]
-        return build_plan(self.desired(), self.read(), targets=parsed, force=force)
+        desired = self.desired()  # as the CLI plans: with what the manifests' grants name read too
+        return build_plan(desired, self.read(holders_to_check(KINDS, desired)), targets=parsed, force=force)
 
     def apply(self, plan: Plan, *, parallelism: int = 4) -> ApplyResult:
         with in_process_client(self.site, concurrency=parallelism) as client:

@@ -9,6 +9,7 @@ GitHub's characters) with a pointer to the job summary and the uploaded plan JSO
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from reconciler.render.plan import (
 )
 
 MARKER_PREFIX = "<!-- jsm-reconciler-plan"
+CHANGED_PREFIX = "<!-- jsm-reconciler-changed-since-review"
+_REVIEW_LINE = re.compile(r"<!-- jsm-reconciler-review head=([0-9a-f]{40,64}) digest=([0-9a-f]{64}) -->")
 GITHUB_COMMENT_LIMIT = 65_536
 COMMENT_BUDGET = 65_000  # bytes; a margin under GitHub's limit
 SUMMARY_BUDGET = 1_000_000  # GitHub refuses a step summary over 1 MiB
@@ -37,6 +40,37 @@ def marker(key: str = "") -> str:
     """The hidden first line that identifies our comment; `key` tells apart several sites or paths."""
     cleaned = " ".join(key.replace("--", "-").replace(">", "").split())
     return f"{MARKER_PREFIX}{' ' + cleaned if cleaned else ''} -->"
+
+
+def changed_marker(key: str = "") -> str:
+    """The first line of the comment that shows a plan changed since review: never a reviewed plan."""
+    return marker(key).replace(MARKER_PREFIX, CHANGED_PREFIX, 1)
+
+
+@dataclass(frozen=True)
+class ReviewMark:
+    """A plan posted for review: its changesDigest, and the pull request's head commit it was made for.
+
+    The plan comment carries it twice: visible, and hidden on the line after the marker, where a merge
+    reads it back. Only that line counts, so a name in the plan cannot imitate it."""
+
+    head: str
+    digest: str
+
+    def hidden(self) -> str:
+        return f"<!-- jsm-reconciler-review head={self.head} digest={self.digest} -->"
+
+    def visible(self) -> str:
+        return f"Plan digest {code(self.digest[:12])} for commit {code(self.head[:12])}"
+
+    @classmethod
+    def read(cls, body: str, key_marker: str) -> ReviewMark | None:
+        """The mark of a plan comment that starts with `key_marker`; None for a failed plan's comment."""
+        lines = body.lstrip().splitlines()
+        if len(lines) < 2 or lines[0] != key_marker:
+            return None
+        match = _REVIEW_LINE.fullmatch(lines[1])
+        return cls(match.group(1), match.group(2)) if match else None
 
 
 def change_signature(change: Change) -> str:
@@ -92,6 +126,8 @@ class Report:
     path: str = ""
     base_ref: str = ""
     links: Links = field(default_factory=Links)
+    banner: str = ""  # markdown right under the title: the plan's digest, or why it was not applied
+    heading: str = "jsm-reconciler plan"
 
 
 def _size(text: str) -> int:
@@ -135,7 +171,10 @@ def _listed(lines: list[str], prefix: str) -> list[str]:
 def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
     plan = report.plan
     where = f" ({code(report.path)})" if report.path else ""
-    lines = [f"### jsm-reconciler plan for {code(plan.site)}{where}", "", *_exposure(plan)]
+    lines = [f"### {report.heading} for {code(plan.site)}{where}", ""]
+    if report.banner:
+        lines += [report.banner, ""]
+    lines += _exposure(plan)
     lines += [f"**{summary_line(plan)}**", ""]
     split = report.split
     if split is not None and plan.changes:
@@ -194,27 +233,32 @@ def _sections(changes: Sequence[Change], budget: _Budget) -> list[str]:
         if budget.left < reserve:
             budget.hidden += len(kind_changes)
             continue
-        blocks: list[str] = []
+        # One change is one block of lines (its head, then a line per field), shown whole or not at all.
+        blocks: list[list[str]] = []
         left = budget.left - reserve
         for change in kind_changes:
-            block = "\n".join(markdown_diff(change))
-            if _size(block) + 1 > left:
+            block = markdown_diff(change)
+            if _size("\n".join(block)) + 1 > left:
                 break
             blocks.append(block)
-            left -= _size(block) + 1
+            left -= _size("\n".join(block)) + 1
         text = "\n".join(
-            markdown_section(kind, kind_changes, blocks, _more(kind, len(kind_changes) - len(blocks)))
+            markdown_section(kind, kind_changes, _flat(blocks), _more(kind, len(kind_changes) - len(blocks)))
         )
         # A name with a run of backticks lengthens the fence: give back changes until the section fits.
         while blocks and _size(text) + 1 > budget.left:
             blocks.pop()
             more = _more(kind, len(kind_changes) - len(blocks))
-            text = "\n".join(markdown_section(kind, kind_changes, blocks, more))
+            text = "\n".join(markdown_section(kind, kind_changes, _flat(blocks), more))
         budget.left -= _size(text) + 1
         budget.shown += len(blocks)
         budget.hidden += len(kind_changes) - len(blocks)
         out.append(text)
     return out
+
+
+def _flat(blocks: Sequence[Sequence[str]]) -> list[str]:
+    return [line for block in blocks for line in block]
 
 
 def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:
@@ -234,7 +278,7 @@ def render_report(report: Report, *, budget: int, marker_line: str = "") -> str:
             if split.ours
             else ["_None: the plan is all pre-existing drift._", ""]
         )
-        base = f" `{report.base_ref}`" if report.base_ref else ""
+        base = f" {code(report.base_ref)}" if report.base_ref else ""
         body += [
             "#### Pre-existing drift",
             "",

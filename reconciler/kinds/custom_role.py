@@ -174,7 +174,7 @@ class CustomRoleKind(ResourceKind):
             )
         ]
 
-    def apply(self, client: SiteApi, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> list[Diagnostic] | None:
         data = write_data_of(change, rights.RightsWrite)
         if change.action is Action.DELETE:
             role_id = data.live_id
@@ -183,24 +183,36 @@ class CustomRoleKind(ResourceKind):
                 lambda: client.request(Api.OPS, "DELETE", f"/roles/{role_id}", params=by_id),
                 lambda: found(lambda: client.get(Api.OPS, f"/roles/{role_id}", by_id)),
             )
-            return
+            return None
         assert change.after is not None
         body = {
             "name": change.after["name"],
             "grantedRights": change.after["grantedRights"],
             "disallowedRights": change.after["disallowedRights"],
         }
+        by_id = {"identifierType": "id"}
         try:
             if change.action is Action.CREATE:
-                create_verified(
-                    lambda: client.request(Api.OPS, "POST", "/roles", json_body=body),
+                created = create_verified(
+                    lambda: client.request(Api.OPS, "POST", "/roles", json_body=body).body["data"],
                     lambda: self._find(client, body["name"]),
                 )
+                role_id = str(created["id"])
             else:
-                path = f"/roles/{data.live_id}"
-                client.request(Api.OPS, "PUT", path, params={"identifierType": "id"}, json_body=body)
+                role_id = data.live_id
+                client.request(Api.OPS, "PUT", f"/roles/{role_id}", params=by_id, json_body=body)
         except TerminalSiteError as exc:
             raise rights.refusal(exc, data.unlisted_rights) from exc
+        # The answer is only {message, data: {id, name}}: the role as the site kept it takes one GET.
+        kept = client.get(Api.OPS, f"/roles/{role_id}", by_id)
+        return [
+            *rights.dropped(
+                change, body["grantedRights"], text_list(kept, "grantedRights"), data.unlisted_rights
+            ),
+            *rights.dropped(
+                change, body["disallowedRights"], text_list(kept, "disallowedRights"), data.unlisted_rights
+            ),
+        ]
 
     def _find(self, client: SiteApi, name: str) -> dict[str, Any] | None:
         roles = client.paginate_links(Api.OPS, "/roles", size=PAGE_SIZE)

@@ -228,6 +228,16 @@ class DetailFieldKind(ResourceKind):
             f"type {before['type']} -> {after['type']} cannot change in place: every stored value is erased"
         )
 
+    def loses_data(self, before: Essence, after: Essence) -> str | None:
+        # The API does not say what becomes of the values stored with an option it no longer lists: they may
+        # be erased, or kept where no option matches them.
+        kept = set(after.get("options", ()))
+        dropped = [option for option in before.get("options", ()) if option not in kept]
+        if not dropped:
+            return None
+        names = ", ".join(repr(option) for option in dropped)
+        return f"removes option(s) {names}: the values stored with them may be lost or orphaned"
+
     def apply(self, client: SiteApi, change: Change) -> None:
         entity = change.address.scope
         if change.action in (Action.DELETE, Action.REPLACE):

@@ -112,10 +112,12 @@ class Change:
     depends_on: frozenset[str] = frozenset()
     reason: str | None = None
     source: SourceSpan | None = None
+    # An update in place that may lose stored data (`ResourceKind.loses_data`): destructive like a delete.
+    loses_data: bool = False
 
     @property
     def destructive(self) -> bool:
-        return self.action.destructive
+        return self.action.destructive or self.loses_data
 
     @property
     def kind(self) -> str:
@@ -139,6 +141,9 @@ class LiveObject:
     essence: Essence
     server_id: str
     context: Mapping[str, Any] = field(default_factory=dict)
+    # Why the account cannot read this object that the site has (a project it may view but not administer):
+    # a plan error for a declared one, never a change.
+    unreadable: str | None = None
 
     @cached_property
     def fingerprint(self) -> str:
@@ -243,18 +248,24 @@ class Lookups:
 
 @dataclass(frozen=True)
 class CheckedHolders:
-    """The holders the manifests' grants name that only the site can check, so that a plan reads
-    application roles, fields or users only when some grant names one."""
+    """What the manifests' grants name that only the site can check, so that a plan reads groups, project
+    roles, permission keys, application roles, fields or users only when some grant needs them."""
 
     application_roles: bool = False
     custom_fields: bool = False
     account_ids: frozenset[str] = frozenset()
+    groups: bool = False
+    project_roles: bool = False
+    permission_keys: bool = False
 
     def __or__(self, other: CheckedHolders) -> CheckedHolders:
         return CheckedHolders(
             self.application_roles or other.application_roles,
             self.custom_fields or other.custom_fields,
             self.account_ids | other.account_ids,
+            self.groups or other.groups,
+            self.project_roles or other.project_roles,
+            self.permission_keys or other.permission_keys,
         )
 
 
@@ -285,6 +296,9 @@ class ResourceKind(ABC):
     set_fields: ClassVar[frozenset[str]] = frozenset()  # essence lists compared as sets
     # Lookups to read first: "teams", "groups", "projectRoles", "permissions".
     needs: ClassVar[frozenset[str]] = frozenset()
+    # Lookups its `read` may use as it meets what the live objects name (group and project role names for
+    # the holders of live grants): read at the first use, so not at all when nothing live names one.
+    reads_on_demand: ClassVar[frozenset[str]] = frozenset()
     name_field: ClassVar[str] = "name"  # the manifest key that names an object (a project's `key`)
     prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
     refers_to: ClassVar[frozenset[str]] = frozenset()  # kinds its objects name (see `references`)
@@ -351,8 +365,9 @@ class ResourceKind(ABC):
         """The manifests' objects of this kind as essences (pure). Unresolvable references are diagnostics."""
 
     @abstractmethod
-    def apply(self, client: SiteApi, change: Change) -> None:
-        """Carry out one change. Raises SiteError when the site refuses."""
+    def apply(self, client: SiteApi, change: Change) -> Sequence[Diagnostic] | None:
+        """Carry out one change. Raises SiteError when the site refuses; returns warnings when the site
+        took the change but did not keep all of it."""
 
     def references(self, essence: Essence) -> tuple[Reference, ...]:
         """The objects of other kinds this essence names (a project's permission scheme)."""
@@ -378,6 +393,11 @@ class ResourceKind(ABC):
     def replace_reason(self, before: Essence, after: Essence) -> str:
         """Why a replace is needed, for the plan."""
         return "the API cannot change it in place"
+
+    def loses_data(self, before: Essence, after: Essence) -> str | None:
+        """What an update in place from `before` to `after` may lose of the data stored with the object,
+        or None: such an update is destructive, like a delete."""
+        return None
 
     def write_context(self, desired: DesiredObject | None, live: LiveObject | None) -> WriteData:
         """What the writer needs beyond the essences: the live object's server id, and what the kind's

@@ -86,6 +86,7 @@ class PermissionSchemeSpec(Spec):
 class SchemeWrite(WriteData):
     grant_ids: dict[str, str] = Field(default_factory=dict)  # grant label -> id, of each grant to remove
     grant_bodies: dict[str, dict[str, Any]] = Field(default_factory=dict)  # label -> body, of each to add
+    scope: dict[str, Any] | None = None  # the live scheme's scope (team-managed projects), sent back as it is
 
 
 class PermissionSchemeKind(ResourceKind):
@@ -106,7 +107,9 @@ class PermissionSchemeKind(ResourceKind):
         "not unique on the site.",
     )
     set_fields = frozenset({"grants"})
-    needs = frozenset({"groups", "projectRoles", "permissions"})
+    # Group and project role names label the live grants' holders; the manifests' grants ask for them
+    # (and for the permission keys) through `holders_to_check`.
+    reads_on_demand = frozenset({"groups", "projectRoles"})
 
     def holders_to_check(self, state: DesiredState) -> CheckedHolders:
         return _holders_to_check(state)
@@ -174,7 +177,8 @@ class PermissionSchemeKind(ResourceKind):
             identity=self.identity("", raw["name"]),
             essence=essence,
             server_id=server_id,
-            context={"grantIds": grant_ids, "grants": grant_parts},
+            context={"grantIds": grant_ids, "grants": grant_parts}
+            | ({"scope": raw["scope"]} if isinstance(raw.get("scope"), dict) else {}),
         )
 
     def desired(self, state: DesiredState, lookups: Lookups) -> tuple[list[DesiredObject], list[Diagnostic]]:
@@ -239,6 +243,7 @@ class PermissionSchemeKind(ResourceKind):
             server_id=live.server_id if live else None,
             grant_ids={grant: ids[grant] for grant in sorted(present - wanted)},
             grant_bodies={grant: bodies[grant] for grant in sorted(wanted - present)},
+            scope=live.context.get("scope") if live else None,
         )
 
     def apply(self, client: SiteApi, change: Change) -> None:
@@ -263,7 +268,11 @@ class PermissionSchemeKind(ResourceKind):
         scheme_id = data.live_id
         before = change.before or {}
         if any(before.get(k) != v for k, v in heading.items()):
-            client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=heading)
+            # The document does not say that a field left out of the PUT is kept: send every one the scheme
+            # should keep (the description a manifest leaves out is the live one), except `permissions`,
+            # which is documented to replace every grant when present.
+            body = {**heading, "description": heading.get("description", before.get("description", ""))}
+            client.request(Api.JIRA, "PUT", f"/permissionscheme/{scheme_id}", json_body=body | _scope(data))
         client.map(lambda grant_id: self._delete_grant(client, scheme_id, grant_id), data.grant_ids.values())
         client.map(lambda grant: self._add_grant(client, scheme_id, grant), data.grant_bodies.values())
 
@@ -293,6 +302,10 @@ class PermissionSchemeKind(ResourceKind):
         return next((s for s in schemes if s.get("name") == name), None)
 
 
+def _scope(data: SchemeWrite) -> dict[str, Any]:
+    return {"scope": data.scope} if data.scope else {}
+
+
 def _same_grant(live: dict[str, Any], wanted: dict[str, Any]) -> bool:
     holder, target = live.get("holder") or {}, wanted["holder"]
     return bool(
@@ -309,13 +322,13 @@ def holder_label(holder_type: str, ident: Any, lookups: Lookups) -> str:
     if ident is None or ident == "":
         return holder_type
     ident = str(ident)
-    named = {
-        "group": (lookups.groups, lookups.group_ids_by_name),
-        "projectRole": (lookups.project_roles, lookups.project_role_ids_by_name),
-    }
-    if holder_type not in named:
+    # Only the lookup this holder needs is touched: a lookup read on demand is read at its first use.
+    if holder_type == "group":
+        by_id, by_name = lookups.groups, lookups.group_ids_by_name
+    elif holder_type == "projectRole":
+        by_id, by_name = lookups.project_roles, lookups.project_role_ids_by_name
+    else:
         return f"{holder_type}:{ident}"
-    by_id, by_name = named[holder_type]
     name = by_id.get(ident)
     if name is not None and len(by_name.get(name, [])) == 1:
         return f"{holder_type}:{name}"
@@ -387,6 +400,9 @@ def _holders_to_check(state: DesiredState) -> CheckedHolders:
         application_roles=any(h.type == "applicationRole" and ident(h) for h in holders),
         custom_fields=any(h.type in ("userCustomField", "groupCustomField") for h in holders),
         account_ids=frozenset(i for h in holders if h.type == "user" and (i := ident(h))),
+        groups=any(h.type == "group" for h in holders),
+        project_roles=any(h.type == "projectRole" for h in holders),
+        permission_keys=bool(holders),
     )
 
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
 SEARCH_PAGE_SIZE = 50  # the default of GET /project/search (at most 100)
+KEYS_PER_SEARCH = 50  # "Up to 50 project keys can be provided"
+# Reading a project's permission scheme needs this (API-FACTS.md section 7); said where it is missing.
+ADMINISTER = "Administer Projects (or the global Administer Jira)"
 
 
 class ProjectSpec(Spec):
@@ -39,7 +42,8 @@ class ProjectSpec(Spec):
 
 class ProjectKind(ResourceKind):
     """A plan reads only the declared projects' schemes, one GET each, concurrently: the API has no list
-    of projects with their schemes. Export lists every project first (GET /project/search)."""
+    of projects with their schemes. Export lists every project it may read first (GET /project/search
+    with action=edit: the scheme needs Administer Projects, which an account may lack for some)."""
 
     name = "projects"
     address_form = AddressForm(name, "project", name_label="KEY")
@@ -66,16 +70,45 @@ class ProjectKind(ResourceKind):
 
     def read(self, client: SiteApi, lookups: Lookups) -> list[LiveObject]:
         if lookups.declared is None:
-            names = {str(project["key"]): str(project["name"]) for project in every_project(client)}
+            found = search_projects(client, action="edit")
+            names = {str(project["key"]): str(project["name"]) for project in found}
         else:
             names = {a.name: "" for a in lookups.declared if a.kind == self.name}
         return self.read_keys(client, sorted(names), names)
 
     def read_keys(self, client: SiteApi, keys: list[str], names: Mapping[str, str]) -> list[LiveObject]:
-        """The projects with these keys, each with the scheme it uses; `names` are for export's comments."""
+        """The projects with these keys, each with the scheme it uses; `names` are for export's comments.
+        A project the account may view but not administer is read as unreadable, saying why."""
+        try:
+            return self._read_schemes(client, keys, names)
+        except TerminalSiteError as exc:
+            if exc.status != 403:
+                raise
+        # Which of them the account administers: only those schemes can be read. The others it may view
+        # are unreadable; the rest are absent, or hidden from it, which the site does not tell apart.
+        administered = {str(p["key"]) for p in search_projects(client, action="edit", keys=keys)}
+        refused = [key for key in keys if key not in administered]
+        visible = {str(p["key"]) for p in search_projects(client, action="view", keys=refused)}
+        readable = self._read_schemes(client, [key for key in keys if key in administered], names)
+        return readable + [self._unreadable(key) for key in refused if key in visible]
+
+    def _unreadable(self, key: str) -> LiveObject:
+        return LiveObject(
+            address=Address(self.name, "", key),
+            identity=self.identity("", key),
+            essence={"key": key},
+            server_id=key,
+            unreadable=(
+                f"the account may view project {key} but not read its permission scheme, which needs "
+                f"{ADMINISTER} in that project"
+            ),
+        )
+
+    def _read_schemes(self, client: SiteApi, keys: list[str], names: Mapping[str, str]) -> list[LiveObject]:
         paths = [f"/project/{quote(key, safe='')}/permissionscheme" for key in keys]
-        # A 404 is no such project: `missing` makes it a plan error at its line.
-        schemes = client.get_each(Api.JIRA, paths, missing_ok=True)
+        # A 404 is no such project, or one the account may not view: `missing` makes it a plan error at its
+        # line. Every answer comes before the first body, so a refusal (403) leaves nothing half read.
+        schemes = list(client.get_each(Api.JIRA, paths, missing_ok=True))
         return [
             LiveObject(
                 address=Address(self.name, "", key),
@@ -110,8 +143,8 @@ class ProjectKind(ResourceKind):
         key = desired.essence["key"]
         return error(
             "plan.unknown_project",
-            f"the site has no project with key {key!r} (keys are case sensitive); "
-            "projects are never created here",
+            f"the site has no project with key {key!r} (keys are case sensitive), or the account may not "
+            "view it (the site answers both alike); projects are never created here",
             source=desired.source,
             address=str(desired.address),
         )
@@ -129,21 +162,59 @@ class ProjectKind(ResourceKind):
         client.request(Api.JIRA, "PUT", path, json_body={"id": int(scheme_id)})
 
 
-def read_project_map(client: SiteApi, known: Mapping[str, str]) -> dict[str, str]:
-    """Every project's key -> the name of the scheme it uses, for exposure: a search, then one GET per
-    project whose scheme is not `known` already (the API has no list of projects with their schemes)."""
-    keys = [str(p["key"]) for p in every_project(client) if str(p["key"]) not in known]
+def read_project_map(client: SiteApi, known: Mapping[str, str]) -> tuple[dict[str, str], int]:
+    """Every project's key -> the name of the scheme it uses, for exposure: a search of the projects the
+    account administers, then one GET per project whose scheme is not `known` already (the API has no list
+    of projects with their schemes); and how many projects the account may view but not administer."""
+    administered = [str(p["key"]) for p in search_projects(client, action="edit")]
+    keys = [key for key in administered if key not in known]
     found = ProjectKind().read_keys(client, keys, {})
-    return {**known, **{obj.identity.name: obj.essence["permissionScheme"] for obj in found}}
+    schemes = {obj.identity.name: obj.essence["permissionScheme"] for obj in found if obj.unreadable is None}
+    return {**known, **schemes}, max(0, count_visible_projects(client) - len(administered))
 
 
-def every_project(client: SiteApi) -> list[dict[str, Any]]:
-    try:
-        found = list(client.paginate_page_bean(Api.JIRA, "/project/search", max_results=SEARCH_PAGE_SIZE))
-    except TerminalSiteError as exc:
-        if exc.status == 404:  # documented: "no projects matching the search criteria are found"
-            return []
-        raise
+def unadministered_warning(count: int, what: str) -> str:
+    """The one warning for the projects left out of `what` because the account does not administer them."""
+    return (
+        f"{count} project(s) that the account may view but not administer were left out of {what}: reading "
+        f"a project's permission scheme needs {ADMINISTER}"
+    )
+
+
+def search_projects(
+    client: SiteApi, *, action: str, keys: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The projects the account may `action` (view, or edit: administer), of `keys` when given."""
+    if keys is not None and not keys:
+        return []
+    batches = (
+        [None]
+        if keys is None
+        else [keys[i : i + KEYS_PER_SEARCH] for i in range(0, len(keys), KEYS_PER_SEARCH)]
+    )
+    found: list[dict[str, Any]] = []
+    for batch in batches:
+        params: dict[str, Any] = {"action": action, **({"keys": list(batch)} if batch else {})}
+        try:
+            found += client.paginate_page_bean(
+                Api.JIRA, "/project/search", max_results=SEARCH_PAGE_SIZE, params=params
+            )
+        except TerminalSiteError as exc:
+            if exc.status != 404:  # documented: "no projects matching the search criteria are found"
+                raise
     if not all(isinstance(p, dict) and isinstance(p.get("key"), str) for p in found):
         raise TypeError("a project in the search answer has no key")
     return found
+
+
+def count_visible_projects(client: SiteApi) -> int:
+    """How many projects the account may view: the search's total, without a page (maxResults=0)."""
+    try:
+        total = client.get(Api.JIRA, "/project/search", {"maxResults": 0})["total"]
+    except TerminalSiteError as exc:
+        if exc.status == 404:
+            return 0
+        raise
+    if isinstance(total, bool) or not isinstance(total, int):
+        raise TypeError("the project search's total is not a number")
+    return total

@@ -13,7 +13,7 @@ from pydantic import Field
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
 from reconciler.kinds.base import did_you_mean
-from reconciler.kinds.kind import DesiredObject, WriteData, list_items
+from reconciler.kinds.kind import Change, DesiredObject, WriteData, list_items
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
@@ -35,7 +35,8 @@ def unlisted_right_message(what: str, right: str, known: Collection[str], *, liv
     held = " and no role on the site holds it" if live_roles_read else ""
     return (
         f"{what} {right!r} is not in the list the tool knows{did_you_mean(right, known)}{held}; "
-        "that list is not the site's own, so the site decides when the plan is applied"
+        "that list is not the site's own, so the site decides when the plan is applied (apply says so if "
+        "the site drops it)"
     )
 
 
@@ -79,6 +80,28 @@ def review(
         for obj in desired
         for right, position in obj.context.get(CONTEXT_KEY, {}).items()
         if right not in held
+    ]
+
+
+def dropped(
+    change: Change, sent: Collection[str], kept: Collection[str], unlisted: Mapping[str, Position]
+) -> list[Diagnostic]:
+    """A warning when the site's answer lacks rights that the write sent: it took the write and left them
+    out, as a site does with rights it does not know. The plan would otherwise show the same update after
+    every apply, and say nothing more."""
+    lost = sorted(set(sent) - set(kept))
+    if not lost:
+        return []
+    names = ", ".join(repr(right) for right in lost)
+    position = next((unlisted[right] for right in lost if unlisted.get(right)), None)
+    return [
+        warning(
+            "apply.dropped",
+            f"the site took the write but did not keep right(s) {names}: it does not seem to know them; "
+            "remove them from the manifest (while they are there, every plan shows this update again)",
+            source=SourceSpan(*position) if position else change.source,
+            address=str(change.address),
+        )
     ]
 
 

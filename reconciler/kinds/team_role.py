@@ -209,7 +209,7 @@ class TeamRoleKind(ResourceKind):
         held = {right for obj in live for right in obj.essence["granted"]}
         return rights.review(desired, held, WHAT, catalogue.TEAM_ROLE_RIGHTS)
 
-    def apply(self, client: SiteApi, change: Change) -> None:
+    def apply(self, client: SiteApi, change: Change) -> list[Diagnostic] | None:
         data = write_data_of(change, TeamRoleWrite)
         team_id = data.team_id
         if change.action is Action.DELETE:
@@ -219,20 +219,23 @@ class TeamRoleKind(ResourceKind):
                 lambda: client.request(Api.OPS, "DELETE", f"/teams/{team_id}/roles/{role_id}"),
                 lambda: any(r.get("id") == role_id for r in client.get(Api.OPS, f"/teams/{team_id}/roles")),
             )
-            return
+            return None
         assert change.after is not None
         body = {"name": change.after["name"], "rights": _rights_body(change.after["granted"])}
         try:
             if change.action is Action.CREATE:
-                create_verified(
-                    lambda: client.request(Api.OPS, "POST", f"/teams/{team_id}/roles", json_body=body),
+                kept = create_verified(
+                    lambda: client.request(Api.OPS, "POST", f"/teams/{team_id}/roles", json_body=body).body,
                     lambda: self._find(client, team_id, body["name"]),
                 )
             else:
                 path = f"/teams/{team_id}/roles/{data.live_id}"
-                client.request(Api.OPS, "PATCH", path, json_body=body)
+                kept = client.request(Api.OPS, "PATCH", path, json_body=body).body
         except TerminalSiteError as exc:
             raise rights.refusal(exc, data.unlisted_rights) from exc
+        # The answer is the role as the site kept it, every right listed with `granted`.
+        granted = [r["right"] for r in kept["rights"] if r["granted"]]
+        return rights.dropped(change, change.after["granted"], granted, data.unlisted_rights)
 
     def _find(self, client: SiteApi, team_id: str, name: str) -> dict[str, Any] | None:
         roles = client.get(Api.OPS, f"/teams/{team_id}/roles")

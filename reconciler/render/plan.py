@@ -10,10 +10,12 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from reconciler.errors import Severity
 from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
+from reconciler.render.workflow_commands import json_inert
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
 MAX_MARKDOWN_CHANGES_PER_KIND = 500
@@ -23,6 +25,11 @@ PROTECTED = "Protected (in no manifest, in a pruned kind; kept because settings.
 
 
 def summary_line(plan: Plan) -> str:
+    """The last word on a plan. A plan with errors claims neither changes nor "no changes": it would
+    apply nothing, and its changes may be incomplete."""
+    errors = sum(d.severity is Severity.ERROR for d in plan.diagnostics)
+    if errors:
+        return f"Plan failed: {errors} error(s). Nothing can be applied until they are resolved."
     if not plan.changes:
         return "No changes. The site matches the manifests."
     counts = plan.counts
@@ -166,4 +173,5 @@ def exposure_block(plan: Plan) -> list[str]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """The plan JSON, which a log can show as it is: no line of it is a workflow command."""
+    return json_inert(json.dumps(plan.to_json(), indent=2, sort_keys=False, ensure_ascii=False)) + "\n"

@@ -5,6 +5,7 @@ real client talks to it over HTTP exactly as it talks to Atlassian Cloud.
 """
 
 from reconciler.sandbox.app import Call, Knobs, SandboxSite
+from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -18,6 +19,8 @@ from reconciler.sandbox.state import StateFileError
 __all__ = [
     "SANDBOX_API_TOKEN",
     "SANDBOX_EMAIL",
+    "SANDBOX_OAUTH_CLIENT_ID",
+    "SANDBOX_OAUTH_CLIENT_SECRET",
     "SANDBOX_OAUTH_TOKEN",
     "SANDBOX_SCOPED_TOKEN",
     "Call",

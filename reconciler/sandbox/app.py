@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import csm, jira, ops, projects
+from reconciler.sandbox import auth, csm, jira, ops, projects
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -31,6 +31,7 @@ from reconciler.sandbox.common import (
     ApiError,
     Ctx,
     Json,
+    ProjectAccess,
     Reply,
     Route,
 )
@@ -70,6 +71,12 @@ class Knobs:
     # What a DELETE of a missing detail field, product or team role answers. Their documents declare
     # no 404 (only 400 among the 4xx for CSM), so a real site may well answer a repeated DELETE with 400.
     delete_missing_status: int = 404
+    # Project key -> what the caller may do there short of administering it (a partly privileged account):
+    # "browse" answers 403 to its permission scheme, "none" hides it (404, left out of searches).
+    project_access: dict[str, ProjectAccess] = field(default_factory=dict)
+    # Custom-role and team-role rights the site does not know are dropped from a write instead of refused:
+    # the documents do not say which a site does (API-FACTS.md section 1).
+    drop_unknown_rights: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,8 @@ def _tenant_info(ctx: Ctx, _: Mapping[str, str]) -> Reply:
 
 # Paths that need no credentials: tenant_info (documented), and GET /permissions, whose security list
 # includes anonymous access.
-_ANONYMOUS = frozenset({TENANT_INFO, f"{jira.PREFIX}/permissions"})
+# The token endpoint takes the client credentials in its body.
+_ANONYMOUS = frozenset({TENANT_INFO, f"{jira.PREFIX}/permissions", auth.TOKEN_PATH})
 
 
 class _ReadWriteLock:
@@ -188,11 +196,14 @@ class SandboxSite:
         if state_file is not None and state_file.exists():
             self._state = load_state(state_file)
             self._file_stamp = self._stamp()
-        else:
-            self._state = build_state(seed) if seed is not None else State()
+        elif seed is not None:
+            self._state = build_state(seed)
             self._persist()
+        else:  # an empty site, as a missing state file means: nothing to write until something changes
+            self._state = State()
         routes = [
             Route(TENANT_INFO, ("GET",), _tenant_info),
+            *auth.ROUTES,
             *jira.ROUTES,
             *projects.ROUTES,
             *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in (*jira.ROUTES, *projects.ROUTES)),
@@ -290,8 +301,15 @@ class SandboxSite:
         at_site = request.path.startswith(jira.PREFIX)
         if not anonymous and not _authorised(request.headers.get("Authorization"), at_site=at_site):
             return self._error(family, family.unauthorised()), False
+        if family is Family.OPS and auth.is_client_credentials_bearer(request.headers.get("Authorization")):
+            # Service accounts cannot call JSM Operations (JSDCLOUD-17685). The status is our choice: Ops
+            # answers a credential it does not take with 401 ("Unauthorized; scope does not match").
+            refused = ApiError(
+                401, "Unauthorized: service accounts cannot use JSM Operations.", "UNAUTHORIZED"
+            )
+            return self._error(family, refused), False
         args = dict(args)
-        writes = request.method in WRITE_METHODS
+        writes = request.method in WRITE_METHODS and not route.read_only
         body = request.get_data()  # read before taking the lock: a slow sender must not stall the site
         with self._writing() if writes else self._reading():
             if args.pop("cloud_id", self._state.cloud_id) != self._state.cloud_id:
@@ -312,6 +330,8 @@ class SandboxSite:
                 query=request.args,
                 body=body,
                 page_cap=self.knobs.max_page_size,
+                project_access=self.knobs.project_access,
+                drop_unknown_rights=self.knobs.drop_unknown_rights,
             )
             try:
                 reply = route.handler(ctx, args)
@@ -402,7 +422,9 @@ def _authorised(header: str | None, *, at_site: bool) -> bool:
         return False
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer":
-        return not at_site and hmac.compare_digest(credentials.strip().encode(), SANDBOX_OAUTH_TOKEN.encode())
+        token = credentials.strip()
+        fixed = hmac.compare_digest(token.encode(), SANDBOX_OAUTH_TOKEN.encode())
+        return not at_site and (fixed or auth.is_issued_token(token, time.time()))
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(credentials.strip(), validate=True)

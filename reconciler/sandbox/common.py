@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.datastructures import MultiDict
@@ -12,6 +12,9 @@ from werkzeug.datastructures import MultiDict
 from reconciler.sandbox.state import State
 
 Json = Any
+# What the caller may do in a project, short of administering it: view it only (Browse Projects), or not
+# even see it. Projects without an entry are administered (Administer Projects).
+ProjectAccess = Literal["browse", "none"]
 
 SANDBOX_EMAIL = "admin@sandbox.invalid"
 SANDBOX_API_TOKEN = "sandbox-api-token"
@@ -61,6 +64,9 @@ class Ctx:
     query: MultiDict[str, str]
     body: bytes
     page_cap: int | None
+    # What the caller may do per project (Knobs.project_access), and whether unknown rights are dropped.
+    project_access: Mapping[str, ProjectAccess] = field(default_factory=dict)
+    drop_unknown_rights: bool = False
 
     def page_size(self, size: int) -> int:
         return min(size, self.page_cap) if self.page_cap else size
@@ -87,6 +93,8 @@ class Route:
     experimental: bool = False
     # A DELETE whose document declares no 404: a missing object answers Knobs.delete_missing_status.
     no_declared_404: bool = False
+    # Changes no state whatever its method (the token endpoint's POST): never persisted, never a write.
+    read_only: bool = False
 
 
 class RequestModel(BaseModel):

@@ -377,6 +377,14 @@ def list_roles(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     return Reply(200, [_role_json(ctx, role) for role in ctx.state.project_roles])
 
 
+def get_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
+    """A project role and its default actors (the sandbox keeps none): where every role's `self` points."""
+    role = next((r for r in ctx.state.project_roles if str(r.id) == args["role_id"]), None)
+    if role is None:
+        raise not_found(f"No project role with the id {args['role_id']!r} exists.")
+    return Reply(200, {**_role_json(ctx, role), "actors": []})
+
+
 class RoleIn(RequestModel):
     name: str | None = None
     description: str | None = None
@@ -566,6 +574,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/group/bulk", ("GET",), bulk_groups),
     Route(f"{PREFIX}/role", ("GET",), list_roles),
     Route(f"{PREFIX}/role", ("POST",), post_role),
+    Route(f"{PREFIX}/role/<role_id>", ("GET",), get_role),
     Route(f"{PREFIX}/myself", ("GET",), myself),
     *HOLDER_ROUTES,
 )

@@ -5,11 +5,11 @@ Errors use `ErrorResponses {errors: [{title, code}]}`, and 401 `{code, message}`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pydantic import Field
 
-from reconciler.catalogue import TEAM_ROLE_RIGHTS
+from reconciler.catalogue import CUSTOM_ROLE_RIGHTS, TEAM_ROLE_RIGHTS
 from reconciler.sandbox.common import (
     ApiError,
     Ctx,
@@ -118,15 +118,25 @@ def list_custom_roles(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     # Links are relative to the API base, as in the document's example ("/v1/roles?offset=20&size=3").
     last = max(len(roles) - 1, 0) // size * size
     links = {"first": f"/v1/roles?offset=0&size={size}", "last": f"/v1/roles?offset={last}&size={size}"}
-    if offset + size < len(roles):
-        links["next"] = f"/v1/roles?offset={offset + size}&size={size}"
+    # On the last page `next` is `last`, as in the document's example (which has them equal): the
+    # document states no other rule for the end, so a client must stop at a page it has read already.
+    more = offset + size < len(roles)
+    links["next"] = f"/v1/roles?offset={offset + size}&size={size}" if more else links["last"]
     values = [_summary(role) for role in roles[offset : offset + size]]
     return Reply(200, {"values": values, "_expands": [], "links": links})
 
 
+def _known_rights(ctx: Ctx, rights: list[str], known: Collection[str]) -> list[str]:
+    """With Knobs.drop_unknown_rights, the rights the site knows: the others are dropped, not refused."""
+    return [right for right in rights if right in known] if ctx.drop_unknown_rights else rights
+
+
 def post_custom_role(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     body = parse_body(ctx, CustomRoleIn)
-    role = create_custom_role(ctx.state, body.name, body.grantedRights, body.disallowedRights)
+    granted, disallowed = (
+        _known_rights(ctx, r, CUSTOM_ROLE_RIGHTS) for r in (body.grantedRights, body.disallowedRights)
+    )
+    role = create_custom_role(ctx.state, body.name, granted, disallowed)
     return Reply(200, {"message": "Created", "data": _summary(role)})
 
 
@@ -154,6 +164,7 @@ def put_custom_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     # Omitted lists keep their value; `extendedRole` is not part of the body, so it cannot change.
     granted = role.granted_rights if body.grantedRights is None else body.grantedRights
     disallowed = role.disallowed_rights if body.disallowedRights is None else body.disallowedRights
+    granted, disallowed = (_known_rights(ctx, r, CUSTOM_ROLE_RIGHTS) for r in (granted, disallowed))
     _check_rights(granted, disallowed)
     role.name = body.name if body.name is not None else role.name
     role.granted_rights, role.disallowed_rights = sorted(set(granted)), sorted(set(disallowed))
@@ -225,9 +236,11 @@ class TeamRoleIn(RequestModel):
     rights: list[RightIn] | None = None
 
 
-def _apply_rights(granted: set[str], rights: list[RightIn]) -> list[str]:
+def _apply_rights(granted: set[str], rights: list[RightIn], *, drop_unknown: bool = False) -> list[str]:
     unknown = sorted({r.right for r in rights} - set(TEAM_ROLE_RIGHTS))
-    if unknown:
+    if unknown and drop_unknown:
+        rights = [r for r in rights if r.right in TEAM_ROLE_RIGHTS]
+    elif unknown:
         raise bad_request(f"Unknown team role rights: {', '.join(unknown)}")
     for entry in rights:
         if entry.granted:
@@ -244,10 +257,13 @@ def _check_team_role_name(team: Team, name: str, *, other_than: str | None = Non
         raise conflict(f"The team already has a role named {name!r}.")
 
 
-def create_team_role(state: State, team: Team, name: str, rights: list[RightIn]) -> TeamRole:
+def create_team_role(
+    state: State, team: Team, name: str, rights: list[RightIn], *, drop_unknown: bool = False
+) -> TeamRole:
     _check_team_role_name(team, name)
     # Rights left out of a create are not granted.
-    role = TeamRole(id=state.new_uuid(), name=name, granted=_apply_rights(set(), rights))
+    granted = _apply_rights(set(), rights, drop_unknown=drop_unknown)
+    role = TeamRole(id=state.new_uuid(), name=name, granted=granted)
     team.roles.append(role)
     return role
 
@@ -264,7 +280,10 @@ def post_team_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     body = parse_body(ctx, TeamRoleIn)
     if body.name is None:
         raise bad_request("name is required.")
-    return Reply(200, _team_role_json(create_team_role(ctx.state, team, body.name, body.rights or [])))
+    role = create_team_role(
+        ctx.state, team, body.name, body.rights or [], drop_unknown=ctx.drop_unknown_rights
+    )
+    return Reply(200, _team_role_json(role))
 
 
 def get_team_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
@@ -278,7 +297,7 @@ def patch_team_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     if body.name is not None:
         _check_team_role_name(team, body.name, other_than=role.id)
     # PATCH: rights left out keep their value.
-    granted = _apply_rights(set(role.granted), body.rights or [])
+    granted = _apply_rights(set(role.granted), body.rights or [], drop_unknown=ctx.drop_unknown_rights)
     role.name = body.name if body.name is not None else role.name
     role.granted = granted
     return Reply(200, _team_role_json(role))

@@ -28,6 +28,8 @@ SEARCH_MAX_PAGE = (
     100  # "If a value greater than 100 is provided, the maxResults parameter will default to 100"
 )
 ORDER_FIELDS = {"key": lambda p: p.key, "name": lambda p: p.name.casefold()}
+SEARCH_ACTIONS = ("view", "browse", "edit", "create")
+SEARCH_STATUSES = ("live", "archived", "deleted")
 
 
 def create_project(state: State, key: str, name: str, scheme_name: str | None) -> Project:
@@ -53,11 +55,33 @@ def _scheme_named(state: State, name: str) -> PermissionScheme:
     raise bad_request(f"no permission scheme named {name!r}")
 
 
-def _project(state: State, key_or_id: str) -> Project:
-    for project in state.projects:
-        if project.key == key_or_id or str(project.id) == key_or_id:
+def _project(ctx: Ctx, key_or_id: str) -> Project:
+    """A project the caller may see; one it may not is as absent as one that does not exist (the document:
+    404 "if the project is not found or the user does not have permission to view the project")."""
+    for project in ctx.state.projects:
+        if (project.key == key_or_id or str(project.id) == key_or_id) and _may(ctx, project, "view"):
             return project
     raise not_found(f"No project could be found with key '{key_or_id}'.")
+
+
+def _may(ctx: Ctx, project: Project, action: str) -> bool:
+    """Whether the caller may `action` (a search action) the project, with Knobs.project_access."""
+    access = ctx.project_access.get(project.key)
+    if access is None:
+        return True  # administered
+    # "create" (Create Issues) is not modelled: a caller who may browse a project may create issues there.
+    return access == "browse" and action != "edit"
+
+
+def _administered(ctx: Ctx, project: Project) -> Project:
+    if not _may(ctx, project, "edit"):
+        # The document's 403: "the user does not have permission to view the project's configuration".
+        raise ApiError(
+            403,
+            f"You do not have permission to view the configuration of the project {project.key}.",
+            "FORBIDDEN",
+        )
+    return project
 
 
 def _project_json(ctx: Ctx, project: Project) -> Json:
@@ -80,6 +104,12 @@ def search_projects(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     size = ctx.query_int("maxResults", SEARCH_DEFAULT_PAGE)
     if start < 0 or size < 0:
         raise bad_request("startAt and maxResults must not be negative.")
+    action = ctx.query.get("action") or "view"
+    statuses = ctx.query.getlist("status") or ["live"]
+    if action not in SEARCH_ACTIONS or not set(statuses) <= set(SEARCH_STATUSES):
+        raise bad_request(
+            f"action must be one of {', '.join(SEARCH_ACTIONS)}; status one of {', '.join(SEARCH_STATUSES)}."
+        )
     size = ctx.page_size(min(size, SEARCH_MAX_PAGE))
     order = ctx.query.get("orderBy", "key")
     field = order.lstrip("+-")
@@ -94,6 +124,8 @@ def search_projects(ctx: Ctx, _: Mapping[str, str]) -> Reply:
         if (not keys or p.key in keys)
         and (not ids or str(p.id) in ids)
         and (text in p.key.casefold() or text in p.name.casefold())
+        and _may(ctx, p, action)
+        and "live" in statuses  # the sandbox archives and deletes no project
     ]
     if not found:
         raise not_found("No projects were found matching the search criteria.")
@@ -101,8 +133,11 @@ def search_projects(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     page = found[start : start + size]
     params = [("keys", k) for k in keys] + [("id", i) for i in ids]
     params += [("query", ctx.query["query"])] if ctx.query.get("query") else []
+    params += [("action", action)] if "action" in ctx.query else []
+    params += [("status", status) for status in ctx.query.getlist("status")]
     url = f"{ctx.base_url}{PREFIX}/project/search"
-    is_last = start + len(page) >= len(found)
+    # maxResults=0 asks for the total alone: a page of nothing, which no next page follows.
+    is_last = size == 0 or start + len(page) >= len(found)
     body: dict[str, Json] = {
         "self": f"{url}?{urlencode([*params, ('startAt', start), ('maxResults', size)])}",
         "maxResults": size,
@@ -124,7 +159,7 @@ def _assigned_scheme(ctx: Ctx, project: Project) -> PermissionScheme:
 
 
 def get_project_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
-    project = _project(ctx.state, args["project"])
+    project = _administered(ctx, _project(ctx, args["project"]))
     scheme = _assigned_scheme(ctx, project)
     return Reply(200, scheme_json(ctx, scheme, with_grants=bool(ctx.query.get("expand"))))
 
@@ -134,7 +169,7 @@ class IdBeanIn(RequestModel):
 
 
 def put_project_scheme(ctx: Ctx, args: Mapping[str, str]) -> Reply:
-    project = _project(ctx.state, args["project"])
+    project = _administered(ctx, _project(ctx, args["project"]))
     body = _id_bean(ctx)
     scheme = next((s for s in ctx.state.permission_schemes if s.id == body.id), None)
     if scheme is None:

@@ -62,7 +62,7 @@ from urllib3.util.retry import Retry
 from reconciler.errors import ConfigError, RetryableSiteError, SiteError, TerminalSiteError
 from reconciler.interruption import pause, thread_pool
 from reconciler.redaction import basic_auth_secrets, redactor
-from reconciler.site import aio
+from reconciler.site import aio, oauth
 from reconciler.site.api import Api, Response
 from reconciler.site.config import DEFAULT_MAX_RETRY_AFTER_S, Credentials, check_url_allowed, is_loopback
 from reconciler.site.limiter import AdaptiveLimit
@@ -80,6 +80,13 @@ RATE_LIMIT_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reason")
 # page marks every operation experimental. Sent on every CSM and Ops request.
 EXPERIMENTAL_OPT_IN = {"X-ExperimentalApi": "opt-in"}
 LONG_WAIT_S = 10.0  # a Retry-After wait at least this long is announced
+OPS_ENDPOINT = "/jsm/ops/"
+# JSDCLOUD-17685: Atlassian's "Current State" and workaround, said when Ops refuses a service account.
+SERVICE_ACCOUNT_OPS_HINT = (
+    " (service accounts, which sign in with OAuth client credentials or API tokens with scopes, cannot "
+    "call JSM Operations (Atlassian's JSDCLOUD-17685), which customRoles and teamRoles need: sign in as "
+    "an ordinary account with JSM agent access, or leave customRoles and teamRoles out of the manifests)"
+)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PROXY_SCHEMES = ("http", "https")  # what urllib3 can go through: SOCKS would need another library
 
@@ -113,6 +120,7 @@ class ClientSettings:
     # Where a long wait is announced (the CLI's stderr), and how to wait (tests wait for nothing).
     notify: Callable[[str], None] | None = field(default=None, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)  # when a token runs out
 
 
 class _ThrottleAwareRetry(Retry):
@@ -184,6 +192,8 @@ class SiteClient:
         app in-process."""
         check_url_allowed(site_url, "the site URL")
         check_url_allowed(api_base, "the API base URL")
+        if credentials.client_id is not None:
+            check_url_allowed(credentials.auth_base, "the OAuth token URL")
         self.site_url = site_url.rstrip("/")
         self.api_base = api_base.rstrip("/")
         self.settings = settings or ClientSettings()
@@ -194,10 +204,24 @@ class SiteClient:
         self.jira_via_gateway = credentials.via_gateway
         self._proxies = {base: _proxy_for(base) for base in (self.site_url, self.api_base)}
         secrets = basic_auth_secrets(credentials.email or "", credentials.secret)
-        secrets = secrets[:1] if credentials.bearer else secrets
-        self._redact = redactor([*secrets, *(s for p in self._proxies.values() if p for s in p.secrets)])
+        proxy_secrets = [secret for proxy in self._proxies.values() if proxy for secret in proxy.secrets]
+        self._secrets = _Secrets([*(secrets[:1] if credentials.bearer else secrets), *proxy_secrets])
+        self._redact = redactor(self._secrets)
         self._auth_hint = _auth_hint(credentials)
+        self._service_account = credentials.service_account
         self._headers = _headers(credentials)
+        self._anonymous_headers = _Headers({k: v for k, v in self._headers.items() if k != "Authorization"})
+        self._token_url = credentials.auth_base + oauth.TOKEN_PATH
+        self._tokens = (
+            oauth.AccessTokens(
+                oauth.ClientCredentials(credentials.client_id, credentials.secret),
+                self._exchange_token,
+                clock=self.settings.clock,
+                issued=self._blank_out,
+            )
+            if credentials.client_id is not None
+            else None
+        )
         self._retry = self._new_retry()
         self._transports: dict[str, Transport] = {
             base: transport or self._new_pool(proxy) for base, proxy in self._proxies.items()
@@ -288,7 +312,9 @@ class SiteClient:
 
     def _read_cloud_id(self) -> str:
         if self._cloud_id is None:
-            body = self._send("GET", f"{self.site_url}/_edge/tenant_info", "GET /_edge/tenant_info").body
+            # Documented to need no credentials: none are sent to the site's edge.
+            url = f"{self.site_url}/_edge/tenant_info"
+            body = self._send("GET", url, "GET /_edge/tenant_info", anonymous=True).body
             cloud_id = body.get("cloudId") if isinstance(body, dict) else None
             if not isinstance(cloud_id, str) or not cloud_id:
                 raise TerminalSiteError(
@@ -364,7 +390,8 @@ class SiteClient:
         requests = [
             (_with_query(self.url(api, path), params), f"GET {_display_path(api, path)}") for path in paths
         ]
-        headers = {**self._headers, **EXPERIMENTAL_OPT_IN} if api is not Api.JIRA else self._headers
+        signed = self._signed_headers()
+        headers = {**signed, **EXPERIMENTAL_OPT_IN} if api is not Api.JIRA else signed
         answers: list[urllib3.BaseHTTPResponse | SiteError | None]
         if self._reads_on_loop:
             reads = self._get_all(requests, aio.header_lines(headers), missing_ok)
@@ -487,14 +514,31 @@ class SiteClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        anonymous: bool = False,
     ) -> Response:
-        sent: Mapping[str, str] = {**self._headers, **headers} if headers else self._headers
+        base = self._anonymous_headers if anonymous else self._signed_headers()
+        sent: Mapping[str, str] = {**base, **headers} if headers else base
         body = None
         if json_body is not None:
             sent = {**sent, "Content-Type": "application/json"}
             body = json.dumps(json_body, allow_nan=False).encode()
         raw = self._exchange(method, _with_query(url, params), endpoint, body, sent)
         return self._response(method, endpoint, raw)
+
+    def _signed_headers(self) -> Mapping[str, str]:
+        """Every request's headers with the credentials: with client credentials, the current token."""
+        if self._tokens is None:
+            return self._headers
+        return _Headers({**self._headers, "Authorization": f"Bearer {self._tokens.current()}"})
+
+    def _exchange_token(self, body: dict[str, str]) -> Any:
+        """The client credentials exchanged for an access token (site/oauth.py), with no other credential."""
+        return self._send("POST", self._token_url, oauth.TOKEN_ENDPOINT, json_body=body, anonymous=True).body
+
+    def _blank_out(self, token: str) -> None:
+        """An access token just issued: from now on blanked out of every text the client shows."""
+        self._secrets = _Secrets([*self._secrets, token])
+        self._redact = redactor(self._secrets)
 
     def _exchange(
         self, method: str, url: str, endpoint: str, body: bytes | None, headers: Mapping[str, str]
@@ -565,6 +609,8 @@ class SiteClient:
                 said = ([f"gave up after {retries} retries"] if retries else []) + quoted
                 note = f" ({'; '.join(said)})" if said else ""
             hint = self._auth_hint if raw.status == 401 else ""
+            if raw.status in (401, 403) and self._service_account and OPS_ENDPOINT in endpoint:
+                hint = SERVICE_ACCOUNT_OPS_HINT
             reason = raw.reason or ""
             raise _error_for(raw.status, reason, answer, endpoint, request_id, self._redact, note, hint)
         return Response(raw.status, answer, request_id)
@@ -624,7 +670,8 @@ class SiteClient:
     # --- pagination -------------------------------------------------------------------------------
 
     def paginate_cursor(self, api: Api, path: str, *, limit: int, key: str = "results") -> Iterator[Any]:
-        """CSM style: `limit` + `cursor`, until `nextPageCursor` is absent."""
+        """CSM style: `limit` + `cursor`, until `nextPageCursor` is absent or `hasNextPage` is false (the
+        document requires it without defining it: honoured when it is there, not relied on)."""
         params: dict[str, Any] = {"limit": limit}
         endpoint = f"GET {_display_path(api, path)}"
         seen: set[str] = set()
@@ -632,31 +679,45 @@ class SiteClient:
             page = self.get(api, path, params)
             yield from _list_field(page, key, endpoint)
             cursor = page.get("nextPageCursor")
-            if not cursor:
+            if cursor is not None and not isinstance(cursor, str):
+                raise TerminalSiteError(
+                    f"{endpoint}: the response's nextPageCursor is not a string", endpoint=endpoint
+                )
+            if not cursor or page.get("hasNextPage") is False:
                 return
             _check_next(cursor, seen, "nextPageCursor", endpoint)
             params = {"limit": limit, "cursor": cursor}
 
     def paginate_links(self, api: Api, path: str, *, size: int) -> Iterator[Any]:
-        """Ops style: `offset` + `size`, following `links.next` (relative to the API root)."""
+        """Ops style: `offset` + `size`, following `links.next` (relative to the API root). The document
+        states no rule for the last page, and its example has `next` equal to `last` there (API-FACTS.md
+        section 7): the read stops at an empty page, at a `next` it has read already, or without `next`."""
         params: dict[str, Any] = {"offset": 0, "size": size}
         endpoint = f"GET {_display_path(api, path)}"
-        seen: set[str] = set()
+        read: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         while True:
+            read.add(_page_key(path, params))
             page = self.get(api, path, params)
-            yield from _list_field(page, "values", endpoint)
+            values = _list_field(page, "values", endpoint)
+            yield from values
             links = page.get("links") or {}
             if not isinstance(links, dict):
                 raise TerminalSiteError(
                     f"{endpoint}: the response's links is not an object", endpoint=endpoint
                 )
             next_link = links.get("next")
-            if not next_link:
+            if next_link is not None and not isinstance(next_link, str):
+                raise TerminalSiteError(
+                    f"{endpoint}: the response's links.next is not a string", endpoint=endpoint
+                )
+            if not values or not next_link:
                 return
-            _check_next(next_link, seen, "links.next", endpoint)
             parts = urlsplit(next_link)
-            path = parts.path.removeprefix("/v1") if parts.path.startswith("/v1") else path
-            params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            next_path = parts.path.removeprefix("/v1") if parts.path.startswith("/v1") else path
+            next_params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            if _page_key(next_path, next_params) in read:
+                return
+            path, params = next_path, next_params
 
     def paginate_page_bean(
         self, api: Api, path: str, *, max_results: int, params: Mapping[str, Any] | None = None
@@ -700,10 +761,19 @@ class _Headers(dict[str, str]):
         return "<request headers>"
 
 
+class _Secrets(list[str]):
+    """What to blank out of texts. Its repr does not show them."""
+
+    def __repr__(self) -> str:
+        return "<secrets>"
+
+
 def _headers(credentials: Credentials) -> _Headers:
     headers = _Headers(
         {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "jsm-reconciler"}
     )
+    if credentials.client_id is not None:
+        return headers  # the Bearer token is fetched with the client credentials, at the first request
     if credentials.bearer:
         headers["Authorization"] = f"Bearer {credentials.secret}"
     else:
@@ -809,6 +879,11 @@ def _check_next(token: Any, seen: set[str], what: str, endpoint: str) -> None:
     seen.add(token)
 
 
+def _page_key(path: str, params: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A page as a request names it, whatever the order of its parameters."""
+    return path, tuple(sorted((str(k), str(v)) for k, v in params.items()))
+
+
 def _list_field(page: Any, key: str, endpoint: str) -> list[Any]:
     values = page.get(key) if isinstance(page, dict) else None
     if not isinstance(values, list):
@@ -876,6 +951,8 @@ def _header_text(value: str) -> str:
 
 def _auth_hint(credentials: Credentials) -> str:
     """What to check after a 401, for the credentials in use: always one line."""
+    if credentials.client_id is not None:
+        return " (check JSM_OAUTH_CLIENT_ID, JSM_OAUTH_CLIENT_SECRET and JSM_AUTH_BASE)"
     if credentials.bearer:
         return " (check JSM_OAUTH_TOKEN: it may have expired; or sign in with JSM_EMAIL and JSM_API_TOKEN)"
     if credentials.scoped:
@@ -897,10 +974,8 @@ def _error_for(
     auth_hint: str = "",
 ) -> SiteError:
     detail = redact(api_error_text(body))
-    hint = {
-        401: auth_hint,
-        403: " (the account lacks the permission or the token lacks the scope)",
-    }.get(status, "")
+    refused = " (the account lacks the permission or the token lacks the scope)" if status == 403 else ""
+    hint = auth_hint or refused
     message = f"{endpoint}: {status} {reason}{': ' + detail if detail else ''}{hint}{note}"
     cls = RetryableSiteError if status in RETRY_STATUSES else TerminalSiteError
     return cls(message, endpoint=endpoint, status=status, detail=detail, request_id=request_id)

@@ -7,7 +7,8 @@ limit; each kind waits only for the lookups it needs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,8 +25,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 GROUP_PAGE_SIZE = 50  # the API's default for /group/bulk
-# The most accountId values one GET /user/bulk takes: the document gives the array `maxLength: 128`.
-USER_BATCH = 128
+# accountId values per GET /user/bulk. The documents state no limit: the `maxLength: 128` on the parameter is
+# an account id's length (a string keyword, meaningless on the array that also carries it). What bounds a
+# batch is the request line: at 128 characters an id, plus `&accountId=`, 50 of them stay under 7 KB,
+# within the 8 KB that HTTP servers and proxies commonly allow a request line; 50 is also how many project
+# keys or ids GET /project/search takes at once.
+USER_BATCH = 50
 NO_HOLDERS = CheckedHolders()
 
 
@@ -62,6 +67,9 @@ def lookup_reads(kinds: Sequence[ResourceKind], holders: CheckedHolders = NO_HOL
         "applicationRoles": holders.application_roles,
         "customFields": holders.custom_fields,
         "users": bool(holders.account_ids),
+        "groups": holders.groups,
+        "projectRoles": holders.project_roles,
+        "permissions": holders.permission_keys,
     }
     return {need for kind in kinds for need in kind.needs} | {need for need, used in wanted.items() if used}
 
@@ -95,9 +103,20 @@ def read_live_state(
             need: pool.submit(_reporting(report, need, _shape_checked(client, need, readers[need])))
             for need in sorted(needs)
         }
+        started = threading.Lock()
+
+        def on_demand(need: str) -> Future[Any]:
+            with started:
+                if need not in lookups_read:
+                    lookups_read[need] = pool.submit(_shape_checked(client, need, readers[need]))
+                return lookups_read[need]
 
         def read_kind(kind: ResourceKind) -> list[LiveObject]:
-            lookups = _lookups({need: lookups_read[need] for need in kind.needs}, declared)
+            lookups = _lookups(
+                {need: lookups_read[need] for need in kind.needs},
+                declared,
+                {need: functools.partial(on_demand, need) for need in kind.reads_on_demand},
+            )
             read = functools.partial(_named, kind.read, client, lookups)
             return _shape_checked(client, kind.name, read)()
 
@@ -105,8 +124,9 @@ def read_live_state(
             kind.name: pool.submit(_reporting(report, kind.name, functools.partial(read_kind, kind)))
             for kind in kinds
         }
-        lookups = _lookups(lookups_read, declared)
-        return LiveState(site, lookups, {name: tuple(future.result()) for name, future in objects.items()})
+        read = {name: tuple(future.result()) for name, future in objects.items()}
+        # What was read, on demand too: the plan that follows does no IO.
+        return LiveState(site, _lookups(lookups_read, declared), read)
 
 
 # What reading an answer of the wrong shape raises: a missing key, a list for an object, a wrong type.
@@ -155,8 +175,33 @@ def _reporting(report: Progress, what: str, read: Callable[[], Any]) -> Callable
     return run
 
 
-def _lookups(read: Mapping[str, Future[Any]], declared: frozenset[Address] | None) -> Lookups:
+class _OnDemand(Mapping[str, str]):
+    """A lookup (id -> name) read the first time it is used."""
+
+    def __init__(self, start: Callable[[], Future[Mapping[str, str]]]) -> None:
+        self._start = start
+
+    def _read(self) -> Mapping[str, str]:
+        return self._start().result()
+
+    def __getitem__(self, key: str) -> str:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
+def _lookups(
+    read: Mapping[str, Future[Any]],
+    declared: frozenset[Address] | None,
+    on_demand: Mapping[str, Callable[[], Future[Any]]] | None = None,
+) -> Lookups:
     def get(need: str, empty: Any) -> Any:
+        if on_demand and need in on_demand:
+            return _OnDemand(on_demand[need])
         return read[need].result() if need in read else empty
 
     return Lookups(

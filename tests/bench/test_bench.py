@@ -11,8 +11,8 @@ import pytest
 import bench.run as bench_run
 from bench.run import (
     APPLY_MIX,
-    README_END,
-    README_START,
+    TABLE_END,
+    TABLE_START,
     Measurement,
     plan_requests,
     project_map_requests,
@@ -42,7 +42,7 @@ def test_benchmark_makes_the_minimal_number_of_requests() -> None:
     assert no_change.per_object_requests is not None and no_change.per_object_requests > 3 * minimal
 
 
-def test_the_readme_table_is_written_from_the_runs_own_figures(
+def test_the_performance_table_is_written_from_the_runs_own_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     measurement = Measurement("plan, no changes", 6.0, 425, 425, 11, 4, 0.05, 0.4, 2125)
@@ -55,15 +55,23 @@ def test_the_readme_table_is_written_from_the_runs_own_figures(
             "results": [asdict(measurement)],
         }
     ]
-    readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{README_START}\nold table\n{README_END}\nafter\n", encoding="utf-8")
-    monkeypatch.setattr(bench_run, "README", readme)
-    bench_run.write_readme(runs)
-    text = readme.read_text(encoding="utf-8")
+    page = tmp_path / "performance.md"
+    page.write_text(f"before\n{TABLE_START}\nold table\n{TABLE_END}\nafter\n", encoding="utf-8")
+    monkeypatch.setattr(bench_run, "PERFORMANCE_PAGE", page)
+    bench_run.write_table(runs)
+    text = page.read_text(encoding="utf-8")
     assert "old table" not in text
-    assert text.startswith(f"before\n{README_START}\n") and text.endswith(f"{README_END}\nafter\n")
+    assert text.startswith(f"before\n{TABLE_START}\n") and text.endswith(f"{TABLE_END}\nafter\n")
     assert (
         "| 2,000 objects (scale 1) | plan, no changes | 4 | 6.00 s | 425 (425) | 5.35 s | 1.12 | 0.40 s |"
         in text
     )
     assert "bench: scale=1 plan_ratio=1.12" in text
+
+
+def test_the_performance_page_holds_the_table_the_benchmark_writes() -> None:
+    text = bench_run.PERFORMANCE_PAGE.read_text(encoding="utf-8")
+    assert text.count(TABLE_START) == 1 and text.count(TABLE_END) == 1
+    table = text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0]
+    assert table.lstrip().startswith("| site | measurement | parallelism | wall |")
+    assert "bench: scale=1 " in table and "bench: scale=10 " in table

@@ -6,6 +6,7 @@ a real site never reach the embedded sandbox."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import time
 from collections import defaultdict
@@ -20,6 +21,8 @@ from reconciler.cli import cli
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
+    SANDBOX_OAUTH_CLIENT_ID,
+    SANDBOX_OAUTH_CLIENT_SECRET,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_SCOPED_TOKEN,
     Knobs,
@@ -71,6 +74,9 @@ def run(harness: Harness, *args: str, **env: str) -> Result:
         "JSM_API_TOKEN": "",
         "JSM_OAUTH_TOKEN": "",
         "JSM_SCOPED_TOKEN": "",
+        "JSM_OAUTH_CLIENT_ID": "",
+        "JSM_OAUTH_CLIENT_SECRET": "",
+        "JSM_AUTH_BASE": "",
         "JSM_CLOUD_ID": "",
         "JSM_JOURNAL": str(harness.manifests.parent / "journal.jsonl"),
         "GITHUB_ACTIONS": "",
@@ -125,7 +131,7 @@ def test_the_site_url_answers_401_to_gateway_credentials(harness: Harness, autho
 
 
 def test_a_scoped_token_without_the_flag_says_what_to_set(harness: Harness) -> None:
-    harness.write("products: []\n")
+    harness.write("permissionSchemes: []\n")  # a kind of Jira's, which the site URL serves
     scoped_unflagged = {**SCOPED, "JSM_SCOPED_TOKEN": ""}
     result = run(harness, "plan", str(harness.manifests), **scoped_unflagged)
     assert result.exit_code == 1
@@ -236,3 +242,71 @@ def test_credentials_for_a_real_site_never_reach_the_embedded_sandbox(tmp_path: 
     assert canary not in planned.output + planned.stderr
     half = {**environment, "JSM_API_TOKEN": ""}  # half of Basic would stop a real site, not the sandbox
     assert runner.invoke(cli, ["plan", str(tmp_path)], env=half, catch_exceptions=False).exit_code == 0
+
+
+# --- service accounts: OAuth 2.0 client credentials, and what JSM Operations refuses them -----------------
+
+CLIENT_CREDENTIALS = {
+    "JSM_OAUTH_CLIENT_ID": SANDBOX_OAUTH_CLIENT_ID,
+    "JSM_OAUTH_CLIENT_SECRET": SANDBOX_OAUTH_CLIENT_SECRET,
+}
+NO_OPERATIONS = """
+settings:
+  prune: [products]
+products:
+  - name: Keep
+  - name: New product
+permissionSchemes:
+  - name: Gateway scheme
+    grants:
+      BROWSE_PROJECTS: [reporter]
+"""
+
+
+def test_a_service_account_plans_and_applies_every_kind_but_operations(
+    harness_factory: Any, tmp_path: Path
+) -> None:
+    """Client credentials exchanged at JSM_AUTH_BASE (the sandbox), Bearer through the gateway; the
+    manifests name no Ops kind, so no Ops request is made (JSDCLOUD-17685 would refuse it); neither the
+    client secret nor any access token shows in any output, saved plan or journal."""
+    harness: Harness = harness_factory(SEED)
+    harness.write(NO_OPERATIONS)
+    auth = {**CLIENT_CREDENTIALS, "JSM_AUTH_BASE": harness.url}
+    saved, journal = tmp_path / "plan.json", harness.manifests.parent / "journal.jsonl"
+    outputs = []
+    for args in (
+        ("plan", "--detailed-exitcode", "--out", str(saved), str(harness.manifests)),
+        ("apply", "--plan", str(saved), "--auto-approve", "--allow-delete"),
+        ("plan", "--detailed-exitcode", "--format", "json", str(harness.manifests)),
+    ):
+        result = run(harness, "-v", *args, **auth)
+        outputs += [result.output, result.stderr]
+        assert result.exit_code in (0, 2), result.output + result.stderr
+    assert result.exit_code == 0 and json.loads(result.stdout)["changes"] == []
+    assert ("POST", "/oauth/token") in [(c.method, c.path) for c in harness.site.calls]
+    assert not [c.path for c in harness.site.calls if c.path.startswith("/jsm/ops/")]
+    assert sorted(p["name"] for p in harness.site.snapshot()["products"]) == ["Keep", "New product"]
+    for text in (*outputs, saved.read_text(encoding="utf-8"), journal.read_text(encoding="utf-8")):
+        assert SANDBOX_OAUTH_CLIENT_SECRET not in text and "sandbox-access-token" not in text
+
+
+@pytest.mark.parametrize(
+    ("credentials", "knobs"),
+    [
+        (CLIENT_CREDENTIALS, Knobs(record_calls=True)),
+        (SCOPED, Knobs(record_calls=True, fail_on={("GET", "/v1/teams"): 403})),
+    ],
+    ids=["client-credentials", "scoped-token"],
+)
+def test_an_operations_refusal_under_a_service_account_says_why_and_what_to_do(
+    harness_factory: Any, credentials: dict[str, str], knobs: Knobs
+) -> None:
+    harness: Harness = harness_factory(SEED, knobs)
+    harness.write("teamRoles: []\n")
+    result = run(harness, "plan", str(harness.manifests), **credentials, JSM_AUTH_BASE=harness.url)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    for said in ("/jsm/ops/", "JSDCLOUD-17685", "customRoles and teamRoles", "JSM agent access"):
+        assert said in errors[0], errors[0]
+    assert "leave customRoles and teamRoles out of the manifests" in errors[0]

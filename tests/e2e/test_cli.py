@@ -110,7 +110,8 @@ def test_a_target_that_matches_nothing_is_an_error_once(products: Harness) -> No
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if "products/Nwe" in line]
     assert lines == [
-        "error[plan.target]: products/Nwe: --target matches no object in the manifests or on the site"
+        "error[plan.target]: products/Nwe: --target matches no object in the manifests or on the site;"
+        " did you mean 'products/New'?"
     ]
     applied = run(products, "apply", "--auto-approve", "--target", "products/Nwe", str(products.manifests))
     assert applied.exit_code == 1
@@ -227,6 +228,38 @@ def test_a_saved_plan_with_errors_stays_refused(harness_factory: Any, tmp_path: 
     result = run(harness, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
     assert result.exit_code == 1 and "plan.threshold" in result.output + result.stderr
     assert harness.writes() == []
+
+
+def test_apply_refuses_a_replace_without_allow_delete(harness_factory: Any) -> None:
+    """A TEXT field that becomes a SELECT is replaced, erasing its values: no delete in the plan, and still
+    nothing is written without --allow-delete."""
+    harness: Harness = harness_factory({"detailFields": {"customer": [{"name": "Tier", "type": "TEXT"}]}})
+    harness.write("detailFields:\n  customer:\n    - {name: Tier, type: SELECT, options: [Gold, Silver]}\n")
+    harness.site.calls.clear()
+    refused = run(harness, "apply", "--auto-approve", str(harness.manifests))
+    assert refused.exit_code == 1
+    assert "--allow-delete" in refused.stderr and "-/+ detailFields.customer/Tier" in refused.stderr
+    assert harness.writes() == []
+    applied = run(harness, "apply", "--auto-approve", "--allow-delete", str(harness.manifests))
+    assert applied.exit_code == 0, applied.output
+    assert run(harness, "plan", "--detailed-exitcode", str(harness.manifests)).exit_code == 0
+
+
+def test_a_saved_plan_is_refused_on_another_site(harness_factory: Any, tmp_path: Path) -> None:
+    """Two sites alike, and a plan that only creates: no fingerprint can disagree, the site check refuses."""
+    staging: Harness = harness_factory({"products": [{"name": "Keep"}]})
+    production: Harness = harness_factory({"products": [{"name": "Keep"}]})
+    staging.write("products:\n  - name: Keep\n  - name: New\n")
+    saved = tmp_path / "plan.json"
+    assert run(staging, "plan", "--out", str(saved), str(staging.manifests)).exit_code == 0
+    production.site.calls.clear()
+    refused = run(production, "apply", "--plan", str(saved), "--auto-approve")
+    assert refused.exit_code == 1
+    assert f"the plan was made for {staging.url}, not {production.url}; nothing was applied" in refused.stderr
+    assert production.writes() == []
+    applied = run(staging, "apply", "--plan", str(saved), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert run(staging, "plan", "--detailed-exitcode", str(staging.manifests)).exit_code == 0
 
 
 PYTHON_NAMES = ("KeyError", "JSONDecodeError", "AttributeError", "TypeError", "ValidationError", "Traceback")

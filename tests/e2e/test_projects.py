@@ -4,6 +4,7 @@ added, removed and reached by a move, `settings.exposure: deny`, a scheme still 
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,8 @@ def test_moves_wait_for_the_new_scheme_and_the_emptied_scheme_waits_for_them(sit
     moves = {"projects/AA", "projects/BB", "projects/CC"}
     assert by_key["permissionSchemes/Old scheme"].depends_on == moves
     assert all(by_key[m].depends_on == {"permissionSchemes/New scheme"} for m in moves)
-    assert plan.exposure == () and project_searches(site) == 1  # the delete needs the map, once
+    # The delete needs the map, once: the projects the account administers, and how many it may view.
+    assert plan.exposure == () and project_searches(site) == 2
     site.site.calls.clear()
     site.converge()
     writes = site.writes()
@@ -95,6 +97,50 @@ def test_moves_wait_for_the_new_scheme_and_the_emptied_scheme_waits_for_them(sit
     assert writes[4][0] == "DELETE" and len(writes) == 5
     assert {scheme_of(site, key) for key in ("AA", "BB", "CC")} == {"New scheme"}
     assert scheme_of(site, "DD") == "Portal scheme"
+
+
+def test_a_targeted_move_takes_the_scheme_create_along(site: Harness) -> None:
+    """`--target projects/AA` reads the schemes too and plans the create AA waits for, before the move."""
+    site.write(MOVE_ALL)
+    args = ("--target", "projects/AA", str(site.manifests))
+    planned = run(site, "plan", "--format", "json", *args)
+    assert planned.exit_code == 0, planned.output
+    changes = json.loads(planned.stdout)["changes"]
+    assert [(c["action"], c["address"], c["dependsOn"]) for c in changes] == [
+        ("create", "permissionSchemes/New scheme", []),
+        ("update", "projects/AA", ["permissionSchemes/New scheme"]),
+    ]
+    applied = run(site, "apply", "--auto-approve", *args)
+    assert applied.exit_code == 0, applied.output
+    assert scheme_of(site, "AA") == "New scheme" and scheme_of(site, "BB") == "Old scheme"
+    assert run(site, "plan", "--detailed-exitcode", *args).exit_code == 0
+
+
+def test_a_failed_scheme_create_skips_the_moves_and_the_delete_that_wait_for_it(
+    site: Harness, tmp_path: Path
+) -> None:
+    """The site refuses the new scheme: the moves onto it are never sent, nor the delete of the scheme they
+    leave; the CLI and the journal say so, and the next plan shows all of it again."""
+    site.write(MOVE_ALL)
+    site.site.knobs.fail_on = {("POST", "/permissionscheme"): 400}
+    site.site.calls.clear()
+    journal = tmp_path / "journal.jsonl"
+    args = ("--auto-approve", "--allow-delete", "--journal", str(journal), str(site.manifests))
+    result = run(site, "apply", *args)
+    assert result.exit_code == 1
+    assert site.writes() == [("POST", "/rest/api/3/permissionscheme")]
+    waiting = ["projects/AA", "projects/BB", "projects/CC", "permissionSchemes/Old scheme"]
+    for address in waiting:
+        assert f"skipped {address}: it depends on a change that failed" in result.stderr
+    assert "Apply incomplete: 0 applied, 1 failed, 4 skipped." in result.stderr
+    events = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    assert sorted(e["change"] for e in events if e["event"] == "skipped") == sorted(waiting)
+    assert [e["change"] for e in events if e["event"] == "started"] == ["permissionSchemes/New scheme"]
+    site.site.knobs.fail_on = {}
+    assert len(site.plan().changes) == 5
+    assert run(site, "apply", *args).exit_code == 0
+    assert_no_changes(site.plan())
+    assert {scheme_of(site, key) for key in ("AA", "BB", "CC")} == {"New scheme"}
 
 
 def test_no_project_search_without_an_exposure_change(site: Harness) -> None:
@@ -211,6 +257,42 @@ def test_deny_refuses_added_exposure_before_any_write(site: Harness) -> None:
     # Removing exposure is never refused.
     site.write("settings:\n  exposure: deny\nprojects:\n  - {key: DD, permissionScheme: Old scheme}\n")
     assert [e.change for e in site.plan().exposure] == ["removed"]
+    site.converge()
+
+
+def test_a_bare_application_role_grant_is_exposure(site: Harness) -> None:
+    """`applicationRole` naming no product means every logged-in user of any product: shown as exposure,
+    refused under `settings.exposure: deny`, and gone again when the grant is removed."""
+    public = """
+        permissionSchemes:
+          - name: Old scheme
+            grants:
+              BROWSE_PROJECTS: [projectRole:Developers, applicationRole]
+        """
+    site.write("settings:\n  exposure: deny\n" + textwrap.dedent(public))
+    site.site.calls.clear()
+    refused = run(site, "apply", "--auto-approve", str(site.manifests))
+    assert refused.exit_code == 1 and site.writes() == []
+    assert (
+        "error[plan.exposure]: the scheme gains BROWSE_PROJECTS: applicationRole, which exposes projects "
+        "AA, BB, CC; settings.exposure is deny" in refused.output
+    )
+    site.write(public)
+    line = "+ BROWSE_PROJECTS: applicationRole on Old scheme — projects AA, BB, CC"
+    applied = run(site, "apply", "--auto-approve", str(site.manifests))
+    assert applied.exit_code == 0, applied.output
+    assert f"  {line}\n" in applied.output
+    assert_no_changes(site.plan())
+    site.write(public.replace(", applicationRole]", "]"))
+    assert exposure(site.plan()) == [
+        (
+            "removed",
+            "Old scheme",
+            "BROWSE_PROJECTS: applicationRole",
+            ("AA", "BB", "CC"),
+            "permissionSchemes/Old scheme",
+        )
+    ]
     site.converge()
 
 

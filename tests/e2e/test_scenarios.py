@@ -272,6 +272,7 @@ def test_prune_deletes_only_listed_kinds_and_never_protected(harness_factory: An
           protect: [products/Guarded, detailFields.organization/old FIELD]
         products:
           - name: Keep
+        customRoles: []  # named, not pruned: its live roles are listed as not managed
         """
     )
     plan = harness.plan()

@@ -179,6 +179,7 @@ def runner_environment(tmp: Path, *, event_name: str, event_path: Path, api_url:
         "GITHUB_EVENT_NAME": event_name,
         "GITHUB_EVENT_PATH": str(event_path),
         "GITHUB_API_URL": api_url,
+        "GITHUB_GRAPHQL_URL": f"{api_url}/graphql",
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_REPOSITORY": "acme/jsm-config",
         "GITHUB_RUN_ID": "9876543210",

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,9 @@ PR_NUMBER = 7
 SHIM = """#!/bin/sh
 # Stands in for actions/setup-python's interpreter: pip only logs what it was asked (the package is
 # installed in the test's environment already), venv makes a venv whose python is this shim, and
-# everything else runs the test's Python.
+# everything else runs the test's Python, isolated (-I) as asked.
+isolated=""
+if [ "$1" = "-I" ]; then isolated="-I"; shift; fi
 if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
   echo "pip $*" >> "$SHIM_LOG"
   if [ "$3" = "cache" ]; then echo "$SHIM_HOME/pip-cache"; fi
@@ -38,7 +41,7 @@ if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
   mkdir -p "$3/bin" && ln -sf "{shim}" "$3/bin/python"
   exit 0
 fi
-exec "{python}" "$@"
+exec "{python}" $isolated "$@"
 """
 
 
@@ -268,6 +271,38 @@ def test_fork_pull_request_without_secrets(tmp_path: Path, github: tuple[FakeGit
     assert len(app.requests) == before  # no comment attempted
 
 
+def test_dependabot_pull_request_without_secrets(
+    tmp_path: Path, github: tuple[FakeGitHub, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dependabot's pull requests come from a branch of the repository itself, not a fork, and GitHub
+    withholds the secrets all the same: the plan is skipped, not failed."""
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    ws.commit("jsm/products.yaml", PR_PRODUCTS)
+    event_path = ws.pull_request_event(number=12)
+    event = json.loads(event_path.read_text())
+    dependabot = {"login": "dependabot[bot]", "id": 49699333, "type": "Bot", "site_admin": False}
+    event["pull_request"]["user"] = event["sender"] = dependabot
+    assert (
+        event["pull_request"]["head"]["repo"]["full_name"]
+        == event["pull_request"]["base"]["repo"]["full_name"]
+    )
+    event_path.write_text(json.dumps(event))
+
+    usual = runner_environment
+
+    def as_dependabot(tmp: Path, **variables: Any) -> dict[str, str]:
+        return usual(tmp, **variables) | {"GITHUB_ACTOR": "dependabot[bot]"}
+
+    monkeypatch.setattr(f"{__name__}.runner_environment", as_dependabot)
+    before = len(app.requests)
+    run = ws.run(PLAN_INPUTS | {"site": "", "email": "", "api-token": ""}, event=event_path)
+    assert not run.failed, run.log
+    assert run.outputs == {"has-changes": "false", "plan-json": "", "summary": "skipped", "exit-code": "0"}
+    assert "::notice::The plan was skipped: this pull request comes from a fork (or Dependabot)" in run.log
+    assert len(app.requests) == before  # no comment attempted
+
+
 def test_missing_credentials_outside_a_fork_fail_clearly(
     tmp_path: Path, github: tuple[FakeGitHub, str]
 ) -> None:
@@ -303,18 +338,21 @@ def test_manifest_errors_become_annotations(tmp_path: Path, github: tuple[FakeGi
     assert body.startswith(MARKER_PREFIX) and "plan failed" in body
 
 
-def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+def test_apply_unreviewed_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
+    """No pull request merged this commit: only `apply-unreviewed` lets it apply, and it says so."""
     app, url = github
     ws = Workspace(tmp_path, url)
     before = len(app.requests)
-    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true"}
+    inputs = PLAN_INPUTS | {"command": "apply", "allow-delete": "true", "apply-unreviewed": "true"}
     run = ws.run(inputs, event_name="push")
     assert not run.failed, run.log
     assert run.outputs["exit-code"] == "0" and run.outputs["has-changes"] == "true"
     assert "### jsm-reconciler apply to `sandbox` (`jsm`)" in run.summary
+    assert "**Applied without review:** `apply-unreviewed` is `true`" in run.summary
+    assert "::warning::apply-unreviewed is true: the plan is applied without review." in run.log
     assert "**Applied.** Apply complete: 17 applied, 0 failed, 0 skipped." in run.summary
     assert "applied  - products/Legacy Widget" in run.summary
-    assert len(app.requests) == before  # no comment on push
+    assert len(app.requests) == before  # no comment, no lookup of a reviewed plan
     _assert_no_secret(run.summary, run.log, json.dumps(run.outputs))
 
     again = ws.run(inputs, event_name="push")
@@ -326,8 +364,26 @@ def test_apply_on_push(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
 def test_apply_without_allow_delete_fails_the_job(tmp_path: Path, github: tuple[FakeGitHub, str]) -> None:
     _app, url = github
     ws = Workspace(tmp_path, url)
-    run = ws.run(PLAN_INPUTS | {"command": "apply"}, event_name="push")
+    run = ws.run(PLAN_INPUTS | {"command": "apply", "apply-unreviewed": "true"}, event_name="push")
     assert run.failed
     assert run.outputs["exit-code"] == "1"
     assert "The apply failed" in run.summary
     assert "::error::jsm-reconciler apply failed" in run.log
+
+
+def test_a_plan_stopped_by_a_threshold_shows_the_threshold_error(
+    tmp_path: Path, github: tuple[FakeGitHub, str]
+) -> None:
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    settings = (
+        (MANIFESTS / "settings.yaml").read_text().replace("maxDeletePercent: 50", "maxDeletePercent: 1")
+    )
+    ws.commit("jsm/settings.yaml", settings.replace("minExisting: 10", "minExisting: 1"))
+    run = ws.run(PLAN_INPUTS, event=ws.pull_request_event(number=11))
+    assert run.failed and run.outputs["exit-code"] == "1"
+    [body] = app.bodies(11)
+    for text in (body, run.summary):
+        assert "error[plan.threshold]: products: the plan would delete or replace 1 of 3" in text
+        assert "The plan has errors; nothing can be applied until they are resolved." in text
+        assert "annotated" not in text and "Saved the plan" not in text

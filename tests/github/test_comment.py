@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 from reconciler.address import Address
 from reconciler.github.api import GitHubClient
 from reconciler.github.comment import (
@@ -14,8 +18,10 @@ from reconciler.github.comment import (
 )
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
-from tests.github.fake_github import FakeGitHub, serve
-from tests.unit.hostile_markdown import assert_names_stay_text, hostile_plan
+from reconciler.render.markdown import code
+from reconciler.render.plan import render_markdown
+from tests.github.fake_github import ACTIONS_BOT, FakeGitHub, serve
+from tests.unit.hostile_markdown import NAMES, assert_names_stay_text, hostile_plan
 
 
 def _create(name: str, **after: object) -> Change:
@@ -69,14 +75,15 @@ def test_marker_cannot_close_the_html_comment() -> None:
 
 def test_upsert_finds_the_comment_on_a_later_page() -> None:
     app = FakeGitHub(token="t0ken-for-test")
-    app.comments[3] = [{"id": i, "body": f"chatter {i}"} for i in range(1, 251)]
-    app.comments[3].insert(180, {"id": 999, "body": marker("x") + "\nold plan"})
+    app.comments[3] = [{"id": i, "body": f"chatter {i}", "user": ACTIONS_BOT} for i in range(1, 251)]
+    app.comments[3].insert(180, {"id": 999, "body": marker("x") + "\nold plan", "user": ACTIONS_BOT})
     with serve(app, lifetime=30) as url:
         client = GitHubClient(url, "t0ken-for-test", "acme/jsm-config")
         try:
-            verb, comment = client.upsert_comment(3, marker("x"), marker("x") + "\nnew plan")
+            owner = client.viewer()
+            verb, comment = client.upsert_comment(3, marker("x"), marker("x") + "\nnew plan", owner)
             assert (verb, comment.id) == ("updated", 999)
-            verb, _ = client.upsert_comment(3, marker("y"), marker("y") + "\nother site")
+            verb, _ = client.upsert_comment(3, marker("y"), marker("y") + "\nother site", owner)
             assert verb == "created"
         finally:
             client.close()
@@ -88,14 +95,16 @@ def test_the_comment_and_job_summary_show_hostile_names_only_as_text() -> None:
     plan = hostile_plan()
     base = Plan(plan.site, (*plan.changes[: len(plan.changes) // 2], _create("Resolved\n# x @org/team")))
     hostile = "jsm\n# path `x` @org/team --> <b>"
-    report = Report(plan, plan.diagnostics, split_drift(plan, base), hostile, "main|`x`<b>")
+    base_ref = "main|`x`@org/admins`<b>"  # a branch name git accepts
+    report = Report(plan, plan.diagnostics, split_drift(plan, base), hostile, base_ref)
     for budget in (COMMENT_BUDGET, 1_000_000):
         text = render_report(report, budget=budget, marker_line=marker(hostile))
         assert len(text.encode()) <= budget
         hidden, shown = text.split("\n", 1)
         assert hidden.startswith("<!-- ") and hidden.endswith(" -->") and hidden.count(">") == 1
         # The title and the two sections of the drift split are the only headings.
-        assert_names_stay_text(shown, headings=3)
+        assert_names_stay_text(shown, headings=3, names=(*NAMES, base_ref))
+        assert f"_The base branch {code(base_ref)} already plans these" in shown
 
 
 def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
@@ -104,3 +113,13 @@ def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
         text = render_report(Report(Plan("sandbox", changes)), budget=budget)
         assert len(text.encode()) <= budget
         assert_names_stay_text(text, headings=1, names=())
+
+
+def test_each_field_of_a_change_is_a_line_of_its_own_as_in_the_markdown_plan() -> None:
+    golden = Path(__file__).resolve().parents[1] / "golden" / "demo" / "plan.json"
+    plan = Plan.from_json(json.loads(golden.read_text(encoding="utf-8")))
+    comment = render_report(Report(plan), budget=COMMENT_BUDGET)
+    assert "\\n" not in comment
+    sections = re.findall(r"```diff\n.*?\n```", render_markdown(plan), re.S)
+    assert len(sections) == 6 and all(section in comment for section in sections)
+    assert "\n+ permissionSchemes/Engineering scheme\n+     grants: " in comment

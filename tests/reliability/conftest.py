@@ -1,6 +1,6 @@
 """Reliability harness: sandboxes served over real HTTP (optionally behind a tampering front), the CLI run
 in-process or as a killable process, the checks every fault case ends with, and the ledger whose JSON
-summary becomes the README's Reliability table (`scripts/reliability-table.py`)."""
+summary becomes the table of docs/reliability.md (`scripts/reliability-table.py`)."""
 
 from __future__ import annotations
 
@@ -231,12 +231,35 @@ def plan_keys(run_cli: Callable[..., Ran], env: dict[str, str], manifests: Path)
     return [c["key"] for c in json.loads(ran.stdout)["changes"]]
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Every line must be one complete JSON object."""
+@dataclass(frozen=True)
+class JournalLines:
+    entries: list[dict[str, Any]]
+    cut: int | None  # the number of the last line when it is incomplete
+
+
+def read_journal_lines(path: Path) -> JournalLines:
+    """Each complete line (with its line end) is one JSON object. Only the last line may be incomplete
+    (no line end): an apply was killed while writing it. A line that is not JSON anywhere else means the
+    journal is corrupt, and fails the test naming it."""
     if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
+        return JournalLines([], None)
+    *complete, last = path.read_bytes().split(b"\n")
+    entries: list[dict[str, Any]] = []
+    for number, line in enumerate(complete, 1):
+        try:
+            entries.append(json.loads(line))
+        except ValueError as exc:
+            raise AssertionError(
+                f"{path}:{number}: not complete JSON, yet not the last line: {exc}"
+            ) from None
+    return JournalLines(entries, len(complete) + 1 if last else None)
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """Every line is one complete JSON object: no apply was killed while writing it."""
+    lines = read_journal_lines(path)
+    assert lines.cut is None, f"{path}:{lines.cut}: the last line is incomplete, and no apply was killed"
+    return lines.entries
 
 
 @dataclass
@@ -264,13 +287,14 @@ def check_after_fault(
 ) -> list[str]:
     """After a faulty (or killed) apply: no duplicate, nothing outside the plan touched, every journal
     line complete and true, and a fresh plan lists exactly the changes not recorded as applied — except
-    that a change in flight when the process was killed (started, never finished) may have landed."""
+    that a change in flight when the process was killed (started, never finished) may have landed, and
+    the journal's last line may be incomplete."""
     served.reset_knobs()
     snapshot = served.site.snapshot()
     assert duplicates(snapshot) == []
     assert untouched(snapshot) == base.untouched
     remaining = plan_keys(run_cli, env, manifests)
-    entries = read_journal(journal)
+    entries = read_journal(journal) if in_flight is None else read_journal_lines(journal).entries
     applied = {e["change"] for e in entries if e["event"] == "applied"}
     assert not applied & set(remaining), f"recorded as applied but still planned: {applied & set(remaining)}"
     assert set(remaining) <= set(base.planned), set(remaining) - set(base.planned)
@@ -286,13 +310,15 @@ def converge(
     manifests: Path,
     base: Baseline,
     journal: Path,
-) -> None:
-    """A second apply finishes the job: the site equals the manifests, nothing outside them changed."""
+) -> Ran:
+    """A second apply finishes the job: the site equals the manifests, nothing outside them changed, and
+    every journal line is complete JSON."""
     served.reset_knobs()
     second = run_cli(
         env, "apply", "--auto-approve", "--allow-delete", "--journal", str(journal), str(manifests)
     )
     assert second.code == 0, second.output
+    check_entries(read_journal(journal), served.url)
     assert plan_keys(run_cli, env, manifests) == []
     snapshot = served.site.snapshot()
     assert duplicates(snapshot) == []
@@ -301,6 +327,7 @@ def converge(
         path for method, path, _ in served.writes() for i in base.untouched_ids if i in path.split("/")
     ]
     assert touched == [], touched
+    return second
 
 
 def write_world(world: World, directory: Path) -> Path:
@@ -309,7 +336,7 @@ def write_world(world: World, directory: Path) -> Path:
     return directory
 
 
-# --- the ledger: the suite's own figures for the README table ----------------------------------------------
+# --- the ledger: the suite's own figures for the reliability table ---------------------------------------
 
 
 @dataclass

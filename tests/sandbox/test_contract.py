@@ -464,3 +464,47 @@ def test_deleting_a_scheme_in_use_is_not_refused(api: Api) -> None:
     fallback = api.get(j("/project/SD/permissionscheme")).json
     assert fallback["name"] == "Default permission scheme"
     assert api.get(j("/project/IT/permissionscheme")).json["id"] == fallback["id"]
+
+
+def test_project_search_honours_max_results_zero_status_and_action(api: Api) -> None:
+    """maxResults=0 gives the total alone; `status` (live by default) and `action` (view by default: edit
+    needs Administer Projects) filter as the document says, with Knobs.project_access for a partly
+    privileged caller."""
+    j = api.jira
+    api.site.knobs.project_access = {"HR": "browse", "IT": "none"}
+    counted = api.get(j("/project/search?maxResults=0")).json
+    assert (counted["total"], counted["values"], counted["isLast"]) == (3, [], True)
+    assert "nextPage" not in counted
+    viewed = [p["key"] for p in api.get(j("/project/search")).json["values"]]
+    assert viewed == [p["key"] for p in api.get(j("/project/search?action=browse")).json["values"]]
+    assert viewed == ["ENG", "HR", "SD"]  # IT is hidden from this caller
+    edited = api.get(j("/project/search?action=edit&status=live")).json
+    assert [p["key"] for p in edited["values"]] == ["ENG", "SD"] and edited["total"] == 2
+    assert "action=edit" in edited["self"]
+    assert api.get(j("/project/search?status=archived")).status == 404  # the sandbox archives nothing
+    assert api.get(j("/project/search?action=fly")).status == 400
+    assert api.get(j("/project/search?status=gone")).status == 400
+    # Browse Projects alone: the scheme is the project's configuration (403); a hidden project is a 404.
+    refused = api.get(j("/project/HR/permissionscheme"))
+    assert refused.status == 403 and "HR" in refused.json["errorMessages"][0]
+    default = api.get(j("/project/ENG/permissionscheme")).json["id"]
+    assert api.put(j("/project/HR/permissionscheme"), {"id": default}).status == 403
+    assert api.get(j("/project/IT/permissionscheme")).status == 404
+    assert _seen(api.contract, "jira") >= {
+        ("searchProjects", 200),
+        ("searchProjects", 400),
+        ("getAssignedPermissionScheme", 403),
+        ("getAssignedPermissionScheme", 404),
+        ("assignPermissionScheme", 403),
+    }
+
+
+def test_a_project_role_is_read_by_its_id(api: Api) -> None:
+    """GET /role/{id}, where each role's `self` points."""
+    listed = api.get(api.jira("/role")).json
+    role = api.get(api.jira(f"/role/{listed[0]['id']}"))
+    assert role.status == 200
+    assert role.json["name"] == listed[0]["name"] and role.json["actors"] == []
+    assert role.json["self"] == listed[0]["self"]
+    assert api.get(api.jira("/role/999999")).status == 404
+    assert {("getProjectRoleById", 200), ("getProjectRoleById", 404)} <= _seen(api.contract, "jira")

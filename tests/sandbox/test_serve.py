@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from click.testing import CliRunner
+
+from reconciler.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,3 +49,43 @@ def test_serve_logs_plain_lines_of_our_own(tmp_path: Path) -> None:
     assert '"GET /rest/api/3/myself HTTP/1.1" 401' in output
     assert "\x1b[" not in output
     assert "development server" not in output
+
+
+def test_serve_prints_every_credential_the_sandbox_accepts_and_each_works(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("JSM_")}
+    environment |= {"JSM_SANDBOX_STATE": str(tmp_path / "state.json"), "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "reconciler", "--no-color", "sandbox", "serve", "--port", "0"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        bufsize=0,  # unbuffered, so that select sees every line not read yet
+    )
+    try:
+        assert process.stderr is not None
+        exports = []
+        for _ in range(10):
+            if not select.select([process.stderr], [], [], 10)[0]:
+                break  # the banner is printed at once: nothing more is coming
+            line = process.stderr.readline().decode()
+            if line.startswith("  export "):
+                exports.append(dict(word.split("=", 1) for word in line.split("#")[0].split()[1:]))
+            if "JSM_OAUTH_TOKEN" in line:
+                break
+        site, *forms = exports
+        manifest = tmp_path / "site.yaml"
+        manifest.write_text("version: 1\nproducts:\n  - name: Widget\n")
+        assert [sorted(form) for form in forms] == [
+            ["JSM_API_TOKEN", "JSM_EMAIL"],
+            ["JSM_API_TOKEN", "JSM_EMAIL", "JSM_SCOPED_TOKEN"],
+            ["JSM_OAUTH_TOKEN"],
+        ]
+        for form in forms:
+            env = {"JSM_EMAIL": "", "JSM_API_TOKEN": "", "JSM_OAUTH_TOKEN": "", "JSM_SCOPED_TOKEN": ""}
+            result = CliRunner().invoke(cli, ["plan", str(manifest)], env=env | site | form)
+            assert result.exit_code == 0, (form, result.output)
+            assert "Plan: 1 to create" in result.output
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

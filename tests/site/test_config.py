@@ -224,3 +224,73 @@ def test_jsm_max_retry_after(value: str, seconds: int) -> None:
 def test_a_jsm_max_retry_after_that_is_not_whole_seconds_is_refused(value: str) -> None:
     with pytest.raises(ConfigError, match="JSM_MAX_RETRY_AFTER must be a whole number of seconds"):
         config_from_env({"JSM_MAX_RETRY_AFTER": value})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("JSM_API_TOKEN", f'"{SECRET}"', 'JSM_API_TOKEN starts and ends with a double quote (")'),
+        ("JSM_API_TOKEN", f"'{SECRET}'", "JSM_API_TOKEN starts and ends with a single quote (')"),
+        ("JSM_OAUTH_TOKEN", f"“{SECRET}”", "JSM_OAUTH_TOKEN starts with a curly quote (“) and ends with"),
+        ("JSM_API_TOKEN", f"{SECRET[:4]} {SECRET[4:]}", "JSM_API_TOKEN contains a space at character 5"),
+        ("JSM_API_TOKEN", f'{SECRET}"{SECRET}', 'JSM_API_TOKEN contains a double quote (") at character 19'),
+        ("JSM_OAUTH_TOKEN", f"{SECRET[:4]}\t{SECRET[4:]}", "JSM_OAUTH_TOKEN contains a tab at character 5"),
+        ("JSM_EMAIL", '"me@example.com"', 'JSM_EMAIL starts and ends with a double quote (")'),
+        ("JSM_EMAIL", "me @example.com", "JSM_EMAIL contains a space at character 3, which no email address"),
+    ],
+)
+def test_quotes_and_spaces_pasted_into_a_credential_are_refused_without_echoing_it(
+    variable: str, value: str, said: str
+) -> None:
+    env = {**BASIC, variable: value, "JSM_SITE": "https://acme.atlassian.net"}
+    with pytest.raises(ConfigError) as caught:
+        config_from_env(env)
+    assert said in caught.value.message
+    assert SECRET[4:] not in caught.value.message and "example.com" not in caught.value.message
+
+
+def test_spaces_around_a_credential_are_not_part_of_it() -> None:
+    env = {
+        "JSM_EMAIL": " me@example.com\n",
+        "JSM_API_TOKEN": f"{SECRET}\n",
+        "JSM_SITE": "https://a.atlassian.net",
+    }
+    assert config_from_env(env).credentials == Credentials(email="me@example.com", secret=SECRET)
+
+
+# --- a service account's OAuth 2.0 client credentials ------------------------------------------------
+
+CLIENT = {"JSM_OAUTH_CLIENT_ID": "client-id-1", "JSM_OAUTH_CLIENT_SECRET": "client-" + SECRET}
+
+
+def test_oauth_client_credentials_are_exchanged_at_the_default_auth_base() -> None:
+    credentials = config_from_env({**CLIENT, "JSM_SITE": "https://acme.atlassian.net"}).credentials
+    assert credentials == Credentials(
+        secret="client-" + SECRET,
+        bearer=True,
+        client_id="client-id-1",
+        auth_base="https://auth.atlassian.com",
+    )
+    assert credentials.via_gateway and credentials.service_account
+    assert "client-" + SECRET not in repr(credentials) + str(credentials)
+
+
+def test_jsm_auth_base_is_overridable_and_plain_http_only_for_loopback() -> None:
+    env = {**CLIENT, "JSM_SITE": "https://acme.atlassian.net", "JSM_AUTH_BASE": "http://127.0.0.1:8080/"}
+    credentials = config_from_env(env).credentials
+    assert credentials is not None and credentials.auth_base == "http://127.0.0.1:8080"
+    with pytest.raises(ConfigError, match=r"JSM_AUTH_BASE: plain http:// is refused for auth\.example\.com"):
+        config_from_env({**env, "JSM_AUTH_BASE": "http://auth.example.com"})
+
+
+@pytest.mark.parametrize("present", ["JSM_OAUTH_CLIENT_ID", "JSM_OAUTH_CLIENT_SECRET"])
+def test_half_of_the_client_credentials_is_an_error(present: str) -> None:
+    missing = next(name for name in CLIENT if name != present)
+    with pytest.raises(ConfigError, match=f"{missing} is not set") as caught:
+        config_from_env({present: CLIENT[present], "JSM_SITE": "https://acme.atlassian.net"})
+    assert SECRET not in str(caught.value)
+
+
+def test_the_sandbox_ignores_client_credentials_exported_for_a_real_site() -> None:
+    config = config_from_env({**CLIENT, "JSM_AUTH_BASE": "http://auth.example.com"})
+    assert config.credentials is None and set(config.ignored_credentials) == set(CLIENT)

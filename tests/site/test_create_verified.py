@@ -200,6 +200,20 @@ def test_create_verified_looks_before_sending_again() -> None:
     assert len(sent) == 1
 
 
+def test_create_verified_looks_again_while_a_lost_create_may_still_be_committing() -> None:
+    """No answer at all (status None): the site may not show the object yet. Two looks find nothing, the
+    third finds it, and the create is never sent again."""
+    sent: list[int] = []
+    looks: list[str | None] = [None, None, "found"]
+
+    def create() -> str:
+        sent.append(1)
+        raise _lost()
+
+    assert create_verified(create, lambda: looks.pop(0)) == "found"
+    assert len(sent) == 1 and looks == []
+
+
 def test_create_verified_sends_again_when_nothing_was_made() -> None:
     answers: list[Any] = [_lost(503), "made"]
 

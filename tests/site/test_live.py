@@ -43,7 +43,8 @@ def _summary(state: LiveState) -> dict[str, dict[str, tuple[str, str]]]:
 def test_reads_every_kind_and_the_lookups(served: Served) -> None:
     client = served.client(cloud_id=None)
     progress: list[str] = []
-    state = read_live_state(client, KINDS, site="sandbox", progress=progress.append)
+    holders = CheckedHolders(permission_keys=True)  # as when a manifest declares a grant
+    state = read_live_state(client, KINDS, site="sandbox", progress=progress.append, holders=holders)
     assert state.site == "sandbox"
     assert set(state.objects) == KIND_NAMES
     assert {str(o.address) for o in state.of("products")} >= {
@@ -68,9 +69,8 @@ def test_reads_every_kind_and_the_lookups(served: Served) -> None:
     assert lookups.project_roles["10002"] == "Administrators"
     assert "com.example.timesheets__LOG_TIME" in lookups.permission_keys
     assert "ADMINISTER" not in lookups.permission_keys  # a global permission cannot be granted in a scheme
-    assert {"teams", "groups", "projectRoles", "permissions"} | KIND_NAMES == {
-        message.removeprefix("read ") for message in progress
-    }
+    # Groups and project roles are read on demand, for the live grants' holders: no step of their own.
+    assert {"teams", "permissions"} | KIND_NAMES == {message.removeprefix("read ") for message in progress}
     assert len(served.calls("GET", "/_edge/tenant_info")) == 1
 
 
@@ -215,6 +215,70 @@ def test_holder_lookups_are_read_only_when_asked_and_users_in_batches(
     assert state.lookups.application_roles == {"jira-software"}
     assert state.lookups.custom_fields == {"customfield_10050": "Approvers"}
     batches = served.calls("GET", "/user/bulk")
-    assert len(batches) == 2 == -(-len(asked) // USER_BATCH)
-    assert [batch.query.count("accountId=") for batch in batches] in ([128, 72], [72, 128])
+    assert len(batches) == 4 == -(-len(asked) // USER_BATCH)
+    assert [batch.query.count("accountId=") for batch in batches] == [50] * 4
     assert len(served.calls("GET", "/applicationrole")) == len(served.calls("GET", "/field")) == 1
+
+
+# --- what is read: only the lookups a grant needs (MANIFEST.md, "Kinds the manifests name") ----------
+
+SCHEMES_ONLY = [kind for kind in KINDS if kind.name == "permissionSchemes"]
+
+
+def _lookup_calls(served: Served) -> set[str]:
+    ends = ("/group/bulk", "/role", "/permissions", "/applicationrole", "/field", "/user/bulk", "/v1/teams")
+    return {end for end in ends for call in served.calls("GET") if call.path.endswith(end)}
+
+
+def test_groups_project_roles_and_keys_are_read_only_when_a_grant_needs_them(
+    serve_site: Callable[..., Served],
+) -> None:
+    seed = {
+        "groups": [{"name": "jira-administrators"}],
+        "projectRoles": [{"name": "Administrators", "id": 10002}],
+        "permissionSchemes": [
+            {"name": "Plain", "grants": [{"permission": "BROWSE_PROJECTS", "type": "reporter"}]}
+        ],
+    }
+    served = serve_site(seed=seed)
+    state = read_live_state(served.client(), SCHEMES_ONLY, site="sandbox")
+    assert state.of("permissionSchemes")[0].essence["grants"] == ["BROWSE_PROJECTS: reporter"]
+    assert _lookup_calls(served) == set()  # nothing live or declared names a group or a role
+    assert state.lookups.groups == {} and state.lookups.project_roles == {}
+
+
+def test_a_live_grant_to_a_group_reads_the_groups_to_name_it(serve_site: Callable[..., Served]) -> None:
+    seed = {
+        "groups": [{"name": "jira-administrators"}],
+        "projectRoles": [{"name": "Administrators", "id": 10002}],
+        "permissionSchemes": [
+            {
+                "name": "Named",
+                "grants": [{"permission": "EDIT_ISSUES", "type": "group", "holder": "jira-administrators"}],
+            }
+        ],
+    }
+    served = serve_site(seed=seed)
+    state = read_live_state(served.client(), SCHEMES_ONLY, site="sandbox")
+    assert state.of("permissionSchemes")[0].essence["grants"] == ["EDIT_ISSUES: group:jira-administrators"]
+    assert _lookup_calls(served) == {"/group/bulk"}
+    assert list(state.lookups.groups.values()) == ["jira-administrators"]  # what the plan sees, read already
+    # The manifests' grants ask for what they name, live grants or not.
+    served.site.calls.clear()
+    holders = CheckedHolders(project_roles=True, permission_keys=True)
+    read_live_state(served.client(), SCHEMES_ONLY, site="sandbox", holders=holders)
+    assert _lookup_calls(served) == {"/group/bulk", "/role", "/permissions"}
+
+
+def test_a_user_batch_of_the_longest_account_ids_fits_a_request_line(
+    serve_site: Callable[..., Served],
+) -> None:
+    """The documents give account ids up to 128 characters and no count per request: a batch is bounded so
+    that its request line stays under the 8 KB servers and proxies commonly accept."""
+    longest = [f"{n:03}-" + "a" * 124 for n in range(120)]
+    served = serve_site({"users": [{"accountId": account} for account in longest]})
+    holders = CheckedHolders(account_ids=frozenset(longest))
+    state = read_live_state(served.client(), [], site="sandbox", holders=holders)
+    assert state.lookups.users == set(longest)
+    lines = [f"GET /rest/api/3/user/bulk?{call.query} HTTP/1.1" for call in served.calls("GET", "/user/bulk")]
+    assert len(lines) == 3 and max(len(line) for line in lines) < 8 * 1024

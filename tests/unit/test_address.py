@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reconciler.address import Address, Target
@@ -38,4 +40,17 @@ def test_only_objects_and_teams_can_name_nothing() -> None:
 @pytest.mark.parametrize("text", ["nonsense", "detailFields.org", "teamRoles/", "products/", "widgets/x"])
 def test_bad_targets_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
+        Target.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("prodcts", "'prodcts' is neither a kind nor an address: did you mean 'products'?"),
+        ("detailFelds.customer", "did you mean 'detailFields.customer'?"),
+        ("xyz", "'xyz' is neither a kind nor an address: a kind (detailFields.ENTITY, products,"),
+    ],
+)
+def test_a_mistyped_kind_as_target_gets_a_did_you_mean(text: str, said: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(said)):
         Target.parse(text)

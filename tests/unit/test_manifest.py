@@ -182,8 +182,8 @@ def test_snake_case_keys_are_unknown(tmp_path: Path) -> None:
 
 
 def test_environment_is_interpolated(tmp_path: Path) -> None:
-    path = write(tmp_path, "m.yaml", "version: 1\nproducts: [{name: '${PRODUCT}'}]\n")
-    state, diagnostics = load_manifests([path], environ={"PRODUCT": "Acme"})
+    path = write(tmp_path, "m.yaml", "version: 1\nproducts: [{name: '${JSM_VAR_PRODUCT}'}]\n")
+    state, diagnostics = load_manifests([path], environ={"JSM_VAR_PRODUCT": "Acme"})
     assert diagnostics == [] and list(state.objects) == [Address("products", "", "Acme")]
 
 
@@ -216,6 +216,7 @@ JUNK = st.sampled_from(
         "[[[[[[[[",
         "{a: 1, a: 2}",
         "${UNSET}",
+        "${JSM_VAR_UNSET}",
         "$${",
         ": :",
         "- - -",

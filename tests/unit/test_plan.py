@@ -147,6 +147,26 @@ def test_targets_keep_only_their_changes_and_what_those_wait_for(site_factory: A
     assert [str(c.address) for c in site.plan().changes if c.kind == "products"] == ["products/Spare"]
 
 
+def test_a_target_brings_the_create_it_waits_for(site_factory: Any) -> None:
+    """projects/SD moves onto a scheme the plan creates: the target takes the create along, first."""
+    site: InProcessSite = site_factory(
+        {
+            "permissionSchemes": [{"name": "CS scheme", "grants": []}],
+            "projects": [{"key": "SD", "name": "Service Desk", "permissionScheme": "CS scheme"}],
+        }
+    )
+    site.write(
+        "permissionSchemes:\n  - {name: SD scheme, grants: {}}\n"
+        "projects:\n  - {key: SD, permissionScheme: SD scheme}\n"
+        "products:\n  - name: Not targeted\n"
+    )
+    plan = site.plan(targets=["projects/SD"])
+    assert actions(plan) == [("create", "permissionSchemes/SD scheme"), ("update", "projects/SD")]
+    assert plan.changes[1].depends_on == {"permissionSchemes/SD scheme"}
+    assert site.apply(plan).ok
+    assert actions(site.plan()) == [("create", "products/Not targeted")]
+
+
 def test_a_project_on_a_scheme_renamed_in_the_same_plan_is_no_change(site_factory: Any) -> None:
     site: InProcessSite = site_factory(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -58,3 +59,72 @@ def test_a_saved_plan_applied_already_says_so(site_factory: Any) -> None:
     assert looks_applied(saved, site.read())
     with pytest.raises(PlanMismatchError, match="probably applied already"):
         check_fresh(saved, site.read())
+
+
+def test_a_replace_alone_needs_allow_delete(site_factory: Any) -> None:
+    """A TEXT field that becomes a SELECT is replaced (its values erased): the plan deletes nothing, and
+    the gate still refuses it without --allow-delete."""
+    site: InProcessSite = site_factory({"detailFields": {"organization": [{"name": "Tier", "type": "TEXT"}]}})
+    site.write("detailFields:\n  organization:\n    - {name: Tier, type: SELECT, options: [Gold]}\n")
+    plan = site.plan()
+    assert [(c.action, str(c.address)) for c in plan.changes] == [
+        (Action.REPLACE, "detailFields.organization/Tier")
+    ]
+    with pytest.raises(UnsafePlanError, match=r"-/\+ detailFields\.organization/Tier"):
+        check_applicable(plan, allow_delete=False)
+    check_applicable(plan, allow_delete=True)
+
+
+@pytest.mark.parametrize(
+    ("action", "limits"),
+    [
+        (Action.DELETE, Thresholds(max_delete_percent=30)),
+        (Action.REPLACE, Thresholds(max_delete_percent=30)),
+        (Action.UPDATE, Thresholds(max_update_percent=30)),
+        (Action.RENAME, Thresholds(max_update_percent=30)),
+    ],
+)
+def test_a_threshold_allows_exactly_its_share(action: Action, limits: Thresholds) -> None:
+    """maxDeletePercent and maxUpdatePercent: 30: 3 changes of 10 objects pass, 4 are refused."""
+    assert threshold_problems("products", [action] * 3, 10, limits, force=False) == []
+    [refused] = threshold_problems("products", [action] * 4, 10, limits, force=False)
+    assert "4 of 10 existing products (40%)" in refused.message and "(30%)" in refused.message
+
+
+def test_min_existing_counts_a_kind_with_exactly_that_many_objects() -> None:
+    limits = Thresholds(max_delete_percent=10, min_existing=5)
+    [refused] = threshold_problems("products", [Action.DELETE] * 2, 5, limits, force=False)
+    assert "2 of 5 existing products" in refused.message
+    assert threshold_problems("products", [Action.DELETE] * 2, 4, limits, force=False) == []
+
+
+def test_a_threshold_at_its_boundary_in_a_plan(site_factory: Any) -> None:
+    """The same boundary through the planner: of 10 products, 3 deletes pass maxDeletePercent: 30."""
+    site: InProcessSite = site_factory({"products": [{"name": f"P{n}"} for n in range(10)]})
+
+    def keep(first: int) -> str:
+        settings = "settings:\n  prune: [products]\n  thresholds: {maxDeletePercent: 30}\n"
+        return settings + "products:\n" + "".join(f"  - name: P{n}\n" for n in range(first, 10))
+
+    site.write(keep(3))
+    plan = site.plan()
+    assert not plan.has_errors and plan.counts["delete"] == 3
+    site.write(keep(4))
+    assert [d.code for d in site.plan().diagnostics] == ["plan.threshold"]
+
+
+def test_a_saved_plan_for_another_site_is_refused_naming_both(site_factory: Any) -> None:
+    """A plan that only creates has no live objects to disagree: only the site check stands between a
+    staging plan and production."""
+    site: InProcessSite = site_factory()
+    site.write("products:\n  - name: Widget\n")
+    saved = replace(site.plan(), site="https://staging.atlassian.net")
+    assert [c.action for c in saved.changes] == [Action.CREATE]
+    production = replace(site.read(), site="https://production.atlassian.net")
+    with pytest.raises(PlanMismatchError) as refused:
+        check_fresh(saved, production)
+    assert str(refused.value) == (
+        "the plan was made for https://staging.atlassian.net, not https://production.atlassian.net; "
+        "nothing was applied"
+    )
+    check_fresh(saved, replace(production, site="https://staging.atlassian.net"))

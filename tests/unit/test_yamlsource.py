@@ -54,16 +54,40 @@ def test_scalars_become_plain_types() -> None:
 
 
 def test_interpolation() -> None:
-    loaded, diagnostics = load('a: ${TEAM} and $${LITERAL}\nb: ["x-${N}"]\n', {"TEAM": "SRE", "N": "2"})
+    text = 'a: ${JSM_VAR_TEAM} and $${LITERAL}\nb: ["x-${JSM_VAR_N}"]\n'
+    loaded, diagnostics = load(text, {"JSM_VAR_TEAM": "SRE", "JSM_VAR_N": "2"})
     assert diagnostics == [] and loaded is not None
     assert loaded.data == {"a": "SRE and ${LITERAL}", "b": ["x-2"]}
 
 
-def test_unset_and_malformed_variables_are_diagnostics_at_the_node() -> None:
-    assert codes("a: ok\nb: ${UNSET_VARIABLE}\nc: ${not valid}\n") == [
-        (2, 4, "manifest.env"),
+def test_unset_and_malformed_variables_are_diagnostics_at_their_position() -> None:
+    assert codes("a: ok\nb: x ${JSM_VAR_UNSET}\nc: ${JSM_VAR_A\n") == [
+        (2, 6, "manifest.env"),
         (3, 4, "manifest.env"),
     ]
+
+
+def test_only_jsm_var_variables_are_read() -> None:
+    environ = {"JSM_API_TOKEN": "secret-token-value", "HOME": "/home/me", "JSM_VAR_OK": "ok"}
+    text = 'a: "leak ${JSM_API_TOKEN}"\nb: |\n  one\n  $${HOME} ${HOME} ${not valid} ${JSM_VAR_OK}\n'
+    loaded, diagnostics = load(text, environ)
+    assert [(d.source.line, d.source.column, d.code) for d in diagnostics if d.source] == [
+        (1, 10, "manifest.variable_not_allowed"),
+        (4, 12, "manifest.variable_not_allowed"),
+        (4, 20, "manifest.variable_not_allowed"),
+    ]
+    assert "JSM_VAR_" in diagnostics[0].message and "$${" in diagnostics[0].message
+    assert loaded is not None and "secret-token-value" not in str(loaded.data)
+    assert loaded.data["b"] == "one\n${HOME} ${HOME} ${not valid} ok\n"
+
+
+def test_a_variable_written_with_escapes_is_refused_at_its_scalar() -> None:
+    assert codes('a: "\\x24{HOME}"\n') == [(1, 4, "manifest.variable_not_allowed")]
+
+
+def test_a_long_variable_name_is_quoted_short() -> None:
+    _, diagnostics = load("a: ${" + "X" * 5000 + "}\n")
+    assert len(diagnostics) == 1 and len(diagnostics[0].message) < 300
 
 
 def test_variables_are_not_read_in_keys() -> None:
@@ -206,7 +230,8 @@ def test_both_parsers_agree(libyaml: bool) -> None:
 def test_text_libyaml_reads_differently_gets_ruamels_reading() -> None:
     loaded, diagnostics = load("a: [x\ty]\n")
     assert loaded is None and [d.message for d in diagnostics] == [
-        "invalid YAML: expected ',' or ']', but got '<scalar>' (while parsing a flow sequence at line 1)"
+        "invalid YAML: the list opened with '[' at line 1 lacks its ']', or a ',' between items"
+        " (YAML parser: expected ',' or ']', but got '<scalar>', while parsing a flow sequence at line 1)"
     ]
 
 
@@ -289,8 +314,12 @@ def test_tags_on_keys_and_aliases_as_keys() -> None:
 
 
 def test_an_aliased_scalar_is_interpolated_where_it_is_used() -> None:
-    loaded, diagnostics = load("a: &t ${TEAM}\nb: [*t, *t]\n", {"TEAM": "SRE"})
+    loaded, diagnostics = load("a: &t ${JSM_VAR_TEAM}\nb: [*t, *t]\n", {"JSM_VAR_TEAM": "SRE"})
     assert diagnostics == [] and loaded is not None and loaded.data == {"a": "SRE", "b": ["SRE", "SRE"]}
+
+
+def test_an_aliased_scalar_is_reported_once() -> None:
+    assert codes("a: &t ${HOME}\nb: [*t, *t]\n") == [(1, 7, "manifest.variable_not_allowed")]
 
 
 def test_nesting_beyond_the_pure_python_composers_recursion_is_too_deep() -> None:

@@ -1,5 +1,5 @@
-"""The README's Reliability table is the one `scripts/reliability-table.py` renders from the suite's
-summary: same header, same cases. Figures are not compared (they depend on timing)."""
+"""The Reliability table of docs/reliability.md is the one `scripts/reliability-table.py` renders from the
+suite's summary: same header, same cases. Figures are not compared (they depend on timing)."""
 
 from __future__ import annotations
 
@@ -35,11 +35,11 @@ def script() -> ModuleType:
     return module
 
 
-def test_the_readme_table_has_the_rendered_shape_and_every_case() -> None:
+def test_the_page_table_has_the_rendered_shape_and_every_case() -> None:
     table = script()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert table.START in readme and table.END in readme
-    section = readme.split(table.START, 1)[1].split(table.END, 1)[0]
+    page = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert table.START in page and table.END in page
+    section = page.split(table.START, 1)[1].split(table.END, 1)[0]
     assert table.HEADER in section
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| Fault")]
     assert len(rows) == len(CASES), rows
@@ -63,8 +63,8 @@ def test_the_script_renders_any_summary_and_replaces_only_its_table() -> None:
     }
     rendered = table.render(summary)
     assert rendered.count("\n| ") == 5 and "| f | 2 | 113 | 9 |" in rendered
-    readme = f"before\n{table.START}\nold\n{table.END}\nafter\n"
-    assert table.replace_table(readme, rendered) == f"before\n{table.START}\n{rendered}\n{table.END}\nafter\n"
+    page = f"before\n{table.START}\nold\n{table.END}\nafter\n"
+    assert table.replace_table(page, rendered) == f"before\n{table.START}\n{rendered}\n{table.END}\nafter\n"
 
 
 def test_the_workers_of_one_run_add_up_and_a_new_run_replaces(tmp_path: Path) -> None:
