@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import auth, csm, jira, ops, projects
+from reconciler.sandbox import auth, csm, jira, members, ops, projects
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -206,7 +206,11 @@ class SandboxSite:
             *auth.ROUTES,
             *jira.ROUTES,
             *projects.ROUTES,
-            *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in (*jira.ROUTES, *projects.ROUTES)),
+            *members.ROUTES,
+            *(
+                Route(JIRA_GATEWAY + r.rule, r.methods, r.handler)
+                for r in (*jira.ROUTES, *projects.ROUTES, *members.ROUTES)
+            ),
             *csm.ROUTES,
             *ops.ROUTES,
         ]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.sandbox import csm, jira, ops, projects
+from reconciler.sandbox import csm, jira, members, ops, projects
 from reconciler.sandbox.common import ApiError
 from reconciler.sandbox.state import (
     DEFAULT_CLOUD_ID,
@@ -43,6 +43,7 @@ class _Seed(BaseModel):
 class SeedGroup(_Seed):
     name: str
     id: str | None = None
+    members: list[str] = Field(default_factory=list)  # account ids of `users`
 
 
 class SeedProjectRole(_Seed):
@@ -135,10 +136,16 @@ class SeedScheme(_Seed):
     grants: list[SeedGrant] = Field(default_factory=list)
 
 
+class SeedRoleActors(_Seed):
+    users: list[str] = Field(default_factory=list)  # account ids
+    groups: list[str] = Field(default_factory=list)  # group names
+
+
 class SeedProject(_Seed):
     key: str
     name: str
     permission_scheme: str | None = Field(None, alias="permissionScheme")
+    roles: dict[str, SeedRoleActors] = Field(default_factory=dict)  # project role name -> its actors here
 
 
 class Seed(_Seed):
@@ -200,6 +207,9 @@ def build_state(seed: Mapping[str, Any]) -> State:
                 )
             )
         _seed_holders(state, parsed)
+        for group, seed_group in zip(state.groups, parsed.groups, strict=True):
+            where = f"group {group.name!r}"
+            members.add_members(state, group, seed_group.members)
         for seed_team in parsed.teams:
             where = f"team {seed_team.name!r}"
             team = Team(id=seed_team.id or state.new_uuid(), name=seed_team.name)
@@ -233,7 +243,10 @@ def build_state(seed: Mapping[str, Any]) -> State:
             )
         for project in parsed.projects:
             where = f"project {project.key!r}"
-            projects.create_project(state, project.key, project.name, project.permission_scheme)
+            created = projects.create_project(state, project.key, project.name, project.permission_scheme)
+            for role, actors in project.roles.items():
+                where = f"project {project.key!r} role {role!r}"
+                members.add_role_actors(state, created, role, actors.users, actors.groups)
     except ApiError as exc:
         raise SeedError(f"invalid sandbox seed, {where}: {exc.message}") from exc
     return state

@@ -6,8 +6,8 @@ is optional, an empty seed is an empty site, and objects refer to each other by 
 
 ```yaml
 cloudId: 4f7c1f3e-...               # optional; a fixed id otherwise
-groups:                             # Jira groups: name and (optional) group id
-  - {name: jira-administrators, id: 6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60}
+groups:                             # Jira groups: name, (optional) group id, members (account ids of users)
+  - {name: jira-administrators, id: 6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60, members: [5b10ac8d82e05b22cc7d4ef5]}
 projectRoles:                       # Jira project roles; id optional
   - {name: Administrators, id: 10002, description: Admins of the project}
 appPermissions:                     # permission keys defined by apps, besides the built-in ones
@@ -49,7 +49,11 @@ permissionSchemes:                  # holder: group or project role *name*, else
       - {permission: ASSIGNABLE_USER, type: userCustomField, holder: customfield_10050}
       - {permission: CREATE_ISSUES, type: reporter}
 projects:                           # Jira projects and the scheme each uses (default: the first scheme)
-  - {key: SD, name: Service Desk, permissionScheme: CS scheme}
+  - key: SD
+    name: Service Desk
+    permissionScheme: CS scheme
+    roles:                          # who is in each project role in this project (account ids, group names)
+      Administrators: {users: [5b10ac8d82e05b22cc7d4ef5], groups: [jira-administrators]}
 ```
 
 A seed goes through the same rules as the API (detail field names, known rights, holders, ...), so a
@@ -82,6 +86,7 @@ class _Model(BaseModel):
 class Group(_Model):
     id: str
     name: str
+    members: list[str] = Field(default_factory=list)  # account ids of users
 
 
 class ProjectRole(_Model):
@@ -186,13 +191,23 @@ class PermissionScheme(_Model):
     grants: list[Grant] = Field(default_factory=list)
 
 
+class RoleActor(_Model):
+    """Someone in a project role in one project: a user (`value` an account id) or a group (a group id)."""
+
+    id: int
+    type: Literal["user", "group"]
+    value: str
+
+
 class Project(_Model):
-    """A Jira project, as far as the sandbox knows one: its key, name and permission scheme."""
+    """A Jira project, as far as the sandbox knows one: its key, name, permission scheme and who is in each
+    project role there."""
 
     id: int
     key: str
     name: str
     permission_scheme_id: int | None = None
+    role_actors: dict[str, list[RoleActor]] = Field(default_factory=dict)  # project role id -> actors
 
 
 class State(_Model):

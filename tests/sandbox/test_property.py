@@ -34,6 +34,11 @@ NOT_IMPLEMENTED = {
     "getProjectRoleById",
     "partialUpdateProjectRole",
     "fullyUpdateProjectRole",
+    # Changing a project role's actors and the bulk permission check: `access --users` only reads actors.
+    "deleteActor",
+    "addActorUsers",
+    "setActors",
+    "getBulkPermissions",
 }
 EXAMPLES_PER_OPERATION = 8
 
@@ -81,6 +86,8 @@ def _known_ids(snapshot: dict[str, Any]) -> dict[str, list[str]]:
             f["name"] for fields in snapshot["detail_fields"].values() for f in fields if "/" not in f["name"]
         ],
         "teamId": [t["id"] for t in teams],
+        "projectIdOrKey": [p["key"] for p in snapshot["projects"]],
+        "id": [str(r["id"]) for r in snapshot["project_roles"]],
         "identifier": [
             *(r["id"] for r in snapshot["custom_roles"]),
             *(r["name"] for r in snapshot["custom_roles"]),

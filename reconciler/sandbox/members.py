@@ -1,0 +1,178 @@
+"""Jira platform REST API v3: who is in a group, and who is in each project role of a project.
+
+Status codes follow the official document (jira-platform-permission-schemes.openapi.json); where it is
+silent the choice is commented. Groups get members and projects get role actors only from seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote, urlencode
+
+from reconciler.sandbox.common import Ctx, Json, Reply, Route, bad_request, not_found
+from reconciler.sandbox.jira import PREFIX
+from reconciler.sandbox.state import Group, Project, ProjectRole, RoleActor, State, User
+
+# "The maximum number of items to return per page (number should be between 1 and 50)", default 50.
+MEMBERS_PAGE_MAX = 50
+
+
+def add_members(state: State, group: Group, account_ids: Sequence[str]) -> None:
+    known = {user.account_id for user in state.users}
+    for account_id in account_ids:
+        if account_id not in known:
+            raise bad_request(f"The user {account_id!r} does not exist.")
+        if account_id not in group.members:
+            group.members.append(account_id)
+
+
+def add_role_actors(
+    state: State, project: Project, role_name: str, account_ids: Sequence[str], group_names: Sequence[str]
+) -> None:
+    """Put users (by account id) and groups (by name) in a project role of `project`."""
+    role = next((r for r in state.project_roles if r.name == role_name), None)
+    if role is None:
+        raise bad_request(f"no project role named {role_name!r}")
+    known = {user.account_id for user in state.users}
+    actors = project.role_actors.setdefault(str(role.id), [])
+    for account_id in account_ids:
+        if account_id not in known:
+            raise bad_request(f"The user {account_id!r} does not exist.")
+        actors.append(RoleActor(id=state.new_int(), type="user", value=account_id))
+    for name in group_names:
+        group = next((g for g in state.groups if g.name == name), None)
+        if group is None:
+            raise bad_request(f"The group {name!r} does not exist.")
+        actors.append(RoleActor(id=state.new_int(), type="group", value=group.id))
+
+
+def _flag(ctx: Ctx, name: str) -> bool:
+    raw = (ctx.query.get(name) or "false").lower()
+    if raw not in ("true", "false"):
+        raise bad_request(f"{name} must be true or false.", name)
+    return raw == "true"
+
+
+def _user_json(ctx: Ctx, user: User) -> Json:
+    return {
+        "self": f"{ctx.base_url}{PREFIX}/user?accountId={user.account_id}",
+        "accountId": user.account_id,
+        "accountType": "atlassian",
+        "active": user.active,
+        "displayName": user.display_name,
+        "timeZone": "UTC",
+    }
+
+
+def group_members(ctx: Ctx, _: Mapping[str, str]) -> Reply:
+    name, group_id = ctx.query.get("groupname"), ctx.query.get("groupId")
+    if (name is None) == (group_id is None):
+        # "400 Returned if the group name is not specified"; each parameter "cannot be used with" the other.
+        raise bad_request("Give exactly one of groupname and groupId.")
+    group = next((g for g in ctx.state.groups if g.name == name or g.id == group_id), None)
+    if group is None:
+        raise not_found(f"The group {name or group_id!r} does not exist.")
+    inactive = _flag(ctx, "includeInactiveUsers")
+    start = ctx.query_int("startAt", 0)
+    size = ctx.query_int("maxResults", MEMBERS_PAGE_MAX)
+    if start < 0 or size < 1:
+        raise bad_request("startAt must be 0 or more and maxResults 1 or more.")
+    size = ctx.page_size(min(size, MEMBERS_PAGE_MAX))
+    users = {user.account_id: user for user in ctx.state.users}
+    # Ordered by username, which the site does not return: the sandbox has none, and orders by display name.
+    members = sorted(
+        (users[account_id] for account_id in group.members if inactive or users[account_id].active),
+        key=lambda user: (user.display_name.casefold(), user.account_id),
+    )
+    page = members[start : start + size]
+    asked = [("groupname", name) if name is not None else ("groupId", group.id)]
+    asked.append(("includeInactiveUsers", str(inactive).lower()))
+    url = f"{ctx.base_url}{PREFIX}/group/member"
+    is_last = start + len(page) >= len(members)
+    body: dict[str, Json] = {
+        "self": f"{url}?{urlencode([*asked, ('startAt', start), ('maxResults', size)])}",
+        "maxResults": size,
+        "startAt": start,
+        "total": len(members),
+        "isLast": is_last,
+        "values": [_user_json(ctx, user) for user in page],
+    }
+    if not is_last:
+        body["nextPage"] = f"{url}?{urlencode([*asked, ('startAt', start + size), ('maxResults', size)])}"
+    return Reply(200, body)
+
+
+def _administered(ctx: Ctx, key_or_id: str) -> Project:
+    """A project the caller administers. The document answers 404 alike for no such project and for one
+    the caller may not administer (Knobs.project_access)."""
+    for project in ctx.state.projects:
+        if key_or_id in (project.key, str(project.id)) and project.key not in ctx.project_access:
+            return project
+    raise not_found(f"No project could be found with key '{key_or_id}'.")
+
+
+def _role_url(ctx: Ctx, project: Project, role: ProjectRole) -> str:
+    return f"{ctx.base_url}{PREFIX}/project/{quote(project.key, safe='')}/role/{role.id}"
+
+
+def project_roles(ctx: Ctx, args: Mapping[str, str]) -> Reply:
+    """Every project role, as all of them are shared by every project: name -> the role's URL there."""
+    project = _administered(ctx, args["project"])
+    return Reply(200, {role.name: _role_url(ctx, project, role) for role in ctx.state.project_roles})
+
+
+def _actor_json(actor: RoleActor, users: Mapping[str, User], groups: Mapping[str, Group]) -> Json:
+    if actor.type == "user":
+        user = users[actor.value]
+        return {
+            "actorUser": {"accountId": user.account_id},
+            "displayName": user.display_name,
+            "id": actor.id,
+            "type": "atlassian-user-role-actor",
+        }
+    group = groups[actor.value]
+    return {
+        "actorGroup": {"displayName": group.name, "groupId": group.id, "name": group.name},
+        "displayName": group.name,
+        "id": actor.id,
+        "name": group.name,
+        "type": "atlassian-group-role-actor",
+    }
+
+
+def project_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
+    """A project role and its actors in the project, sorted by display name."""
+    project = _administered(ctx, args["project"])
+    try:
+        role_id = int(args["role_id"])
+    except ValueError:
+        raise bad_request(f"The project role id {args['role_id']!r} is not a number.") from None
+    role = next((r for r in ctx.state.project_roles if r.id == role_id), None)
+    if role is None:
+        raise not_found(f"No project role with the id {role_id} exists.")
+    exclude_inactive = _flag(ctx, "excludeInactiveUsers")
+    users = {user.account_id: user for user in ctx.state.users}
+    groups = {group.id: group for group in ctx.state.groups}
+    actors = [
+        _actor_json(actor, users, groups)
+        for actor in project.role_actors.get(str(role.id), [])
+        if not (exclude_inactive and actor.type == "user" and not users[actor.value].active)
+    ]
+    actors.sort(key=lambda actor: (str(actor["displayName"]).casefold(), actor["id"]))
+    return Reply(
+        200,
+        {
+            "self": _role_url(ctx, project, role),
+            "name": role.name,
+            "id": role.id,
+            "description": role.description,
+            "actors": actors,
+        },
+    )
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(f"{PREFIX}/group/member", ("GET",), group_members),
+    Route(f"{PREFIX}/project/<project>/role", ("GET",), project_roles),
+    Route(f"{PREFIX}/project/<project>/role/<role_id>", ("GET",), project_role),
+)
