@@ -207,9 +207,9 @@ def build_state(seed: Mapping[str, Any]) -> State:
                 )
             )
         _seed_holders(state, parsed)
-        for group, seed_group in zip(state.groups, parsed.groups, strict=True):
-            where = f"group {group.name!r}"
-            members.add_members(state, group, seed_group.members)
+        for made, seed_group in zip(state.groups, parsed.groups, strict=True):
+            where = f"group {made.name!r}"
+            members.add_members(state, made, seed_group.members)
         for seed_team in parsed.teams:
             where = f"team {seed_team.name!r}"
             team = Team(id=seed_team.id or state.new_uuid(), name=seed_team.name)
@@ -244,9 +244,9 @@ def build_state(seed: Mapping[str, Any]) -> State:
         for project in parsed.projects:
             where = f"project {project.key!r}"
             created = projects.create_project(state, project.key, project.name, project.permission_scheme)
-            for role, actors in project.roles.items():
-                where = f"project {project.key!r} role {role!r}"
-                members.add_role_actors(state, created, role, actors.users, actors.groups)
+            for role_name, actors in project.roles.items():
+                where = f"project {project.key!r} role {role_name!r}"
+                members.add_role_actors(state, created, role_name, actors.users, actors.groups)
     except ApiError as exc:
         raise SeedError(f"invalid sandbox seed, {where}: {exc.message}") from exc
     return state
