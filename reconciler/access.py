@@ -2,17 +2,22 @@
 
 The state comes from the permission schemes read from the site and the map of which scheme each project
 uses, either as the site has them now (`live_access`) or as a plan leaves them (`planned_access`). The
-`access` command reports its rows, every plan lists the rows it adds and removes, and settings.policies
-judge the planned state. Holders stay holders here (a group, a project role, `anyone`): expanding them to
-accounts needs more reads and belongs to the command that asks for it.
+`access` command reports its rows, every plan lists the rows it adds and removes (`AccessDiff`), and
+settings.policies judge the planned state. Holders stay holders in a row (a group, a project role,
+`anyone`); `accounts` expands a row to the accounts behind it, from `Memberships` that
+reconciler/site/members.py reads for `access --users`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler import catalogue
+from reconciler.kinds.base import did_you_mean
 from reconciler.kinds.kind import Change, LiveObject
 from reconciler.kinds.permission_scheme import SchemeWrite
 
@@ -30,6 +35,14 @@ class GrantHolder:
     type: str
     value: str | None  # the group id, project role id, account id, application role key or field id
     label: str
+
+    @classmethod
+    def from_label(cls, label: str) -> GrantHolder:
+        """A holder known by its label alone (from a saved plan): its type, and no id to expand."""
+        exact = re.fullmatch(r"\{type: ([^,]+), value: (.*)\}", label)
+        if exact:
+            return cls(exact.group(1), exact.group(2), label)
+        return cls(label.partition(":")[0], None, label)
 
 
 @dataclass(frozen=True, order=True)
@@ -57,6 +70,65 @@ class Access:
     permission: str
     holder: GrantHolder
     scheme: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "project": self.project,
+            "permission": self.permission,
+            "holder": self.holder.label,
+            "scheme": self.scheme,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Access:
+        holder = GrantHolder.from_label(str(data["holder"]))
+        return cls(str(data["project"]), str(data["permission"]), holder, str(data["scheme"]))
+
+
+@dataclass(frozen=True, order=True)
+class AccessChange:
+    """What one holder gains (`+`) or loses (`-`) through one scheme: a permission, in these projects."""
+
+    sign: str
+    permission: str
+    scheme: str
+    projects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccessDiff:
+    """The rows a plan adds and removes: who gains and who loses what, where (CLI.md, plan JSON `access`)."""
+
+    added: tuple[Access, ...] = ()
+    removed: tuple[Access, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+    def to_json(self) -> dict[str, list[dict[str, str]]]:
+        return {
+            "added": [row.to_json() for row in self.added],
+            "removed": [row.to_json() for row in self.removed],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AccessDiff:
+        return cls(
+            tuple(Access.from_json(row) for row in data["added"]),
+            tuple(Access.from_json(row) for row in data["removed"]),
+        )
+
+    def by_holder(self) -> list[tuple[str, list[AccessChange]]]:
+        """Holder label -> its changes, each a sign (+ added, - removed), a permission, a scheme and the keys
+        of the projects concerned; holders and changes sorted."""
+        projects: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+        for sign, found in (("+", self.added), ("-", self.removed)):
+            for row in found:
+                projects[(row.holder.label, sign, row.permission, row.scheme)].append(row.project)
+        grouped: dict[str, list[AccessChange]] = defaultdict(list)
+        for (label, sign, permission, scheme), keys in sorted(projects.items()):
+            grouped[label].append(AccessChange(sign, permission, scheme, tuple(sorted(keys))))
+        return sorted(grouped.items())
 
 
 def rows(state: AccessState) -> list[Access]:
@@ -140,3 +212,163 @@ def _grant(label: str, holder: Mapping[str, Any] | None) -> Grant:
         return Grant(permission, GrantHolder(shown.partition(":")[0], None, shown))
     ident = holder.get("value") or holder.get("parameter")
     return Grant(permission, GrantHolder(str(holder["type"]), str(ident) if ident else None, shown))
+
+
+def access_diff(plan: Plan, live: LiveState, project_map: Mapping[str, str]) -> AccessDiff:
+    """What `plan` adds and removes in the projects of `project_map` and in those it moves."""
+    added, removed = access_changes(live_access(live, project_map), planned_access(plan, live, project_map))
+    return AccessDiff(tuple(added), tuple(removed))
+
+
+# --- accounts (access --users) ----------------------------------------------------------------------
+
+# How GET /group/member is asked for a group: ("groupId", ID), or ("groupname", NAME) for a project role's
+# group actor that comes without its id (the document makes `groupId` optional there).
+GroupKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Member:
+    account_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class RoleActors:
+    """Who is in a project role in one project: users, and groups (how to read each one's members, and its
+    name)."""
+
+    users: tuple[Member, ...] = ()
+    groups: tuple[tuple[GroupKey, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Memberships:
+    groups: Mapping[GroupKey, tuple[Member, ...]]  # the active members of each group read
+    roles: Mapping[tuple[str, str], RoleActors]  # (project key, project role id) -> its actors there
+    users: Mapping[str, str]  # account id -> display name, of the accounts that grants name
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account that has a row's permission, and `via` which holder: the group or project role (with the
+    group in it that the account is in), or the user holder itself."""
+
+    account_id: str
+    display_name: str
+    via: str
+
+
+def to_expand(found: Iterable[Access]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
+    """What the rows name that --users reads: group ids, (project key, project role id) pairs, account ids."""
+    groups: set[str] = set()
+    roles: set[tuple[str, str]] = set()
+    users: set[str] = set()
+    for row in found:
+        value = row.holder.value
+        if value is None:
+            continue
+        if row.holder.type == "group":
+            groups.add(value)
+        elif row.holder.type == "projectRole":
+            roles.add((row.project, value))
+        elif row.holder.type == "user":
+            users.add(value)
+    return groups, roles, users
+
+
+def accounts(row: Access, memberships: Memberships) -> list[Account] | None:
+    """The accounts behind the row's holder, sorted by name; None for a holder that names no accounts
+    (anyone, an application role, reporter, assignee, projectLead, a custom field, portal-only customers)."""
+    holder, value = row.holder, row.holder.value
+    if value is None or holder.type not in ("user", "group", "projectRole"):
+        return None
+    if holder.type == "user":
+        return [Account(value, memberships.users.get(value, ""), holder.label)]
+    if holder.type == "group":
+        found = {
+            Account(m.account_id, m.display_name, holder.label)
+            for m in memberships.groups[("groupId", value)]
+        }
+    else:
+        actors = memberships.roles[(row.project, value)]
+        found = {Account(user.account_id, user.display_name, holder.label) for user in actors.users}
+        for key, name in actors.groups:
+            via = f"{holder.label} > group:{name}"
+            found |= {Account(m.account_id, m.display_name, via) for m in memberships.groups[key]}
+    return sorted(
+        found, key=lambda account: (account.display_name.casefold(), account.account_id, account.via)
+    )
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One row of `access`: a grant in a project and, with --users, one account it reaches (or None for a
+    holder that names no accounts, or a group or role with nobody in it)."""
+
+    access: Access
+    project_name: str
+    account: Account | None = None
+
+    def fields(self, users: bool) -> dict[str, str]:
+        row = self.access
+        found = {
+            "project": row.project,
+            "projectName": self.project_name,
+            "permission": row.permission,
+            "holder": row.holder.label,
+            "scheme": row.scheme,
+        }
+        if users:
+            account = self.account
+            found |= {
+                "accountId": account.account_id if account else "",
+                "displayName": account.display_name if account else "",
+                "via": account.via if account else "",
+            }
+        return found
+
+
+def select(
+    found: Iterable[Access],
+    projects: Collection[str],
+    permissions: Collection[str],
+    *,
+    known: Collection[str],
+) -> list[Access]:
+    """The rows of these projects and permissions (every one when none is given). Raises ValueError for a
+    project not `known`, or a permission neither built in nor granted anywhere, with a did-you-mean."""
+    found = list(found)
+    granted = {row.permission for row in found} | catalogue.BUILTIN_PERMISSION_KEYS
+    for key in projects:
+        if key not in known:
+            raise ValueError(
+                f"--project {key!r} matches no project that the account administers{did_you_mean(key, known)}"
+            )
+    for key in permissions:
+        if key not in granted:
+            raise ValueError(
+                f"--permission {key!r} is neither a built-in permission nor granted by any scheme"
+                f"{did_you_mean(key, granted)}"
+            )
+    return [
+        row
+        for row in found
+        if (not projects or row.project in projects) and (not permissions or row.permission in permissions)
+    ]
+
+
+def report_rows(
+    found: Iterable[Access], names: Mapping[str, str], memberships: Memberships | None = None
+) -> list[ReportRow]:
+    """The report: a row per grant, or with `memberships` a row per account each grant reaches (and the
+    grant alone where it reaches no account, or its holder names none)."""
+    report: list[ReportRow] = []
+    for row in found:
+        name = names.get(row.project, "")
+        reached = accounts(row, memberships) if memberships is not None else None
+        if reached:
+            report += [ReportRow(row, name, account) for account in reached]
+        else:
+            report.append(ReportRow(row, name))
+    return report

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
+from reconciler.access import AccessState, live_access, planned_access, report_rows, rows, select, to_expand
 from reconciler.address import Address, Target
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
@@ -46,10 +47,11 @@ from reconciler.exposure import assess
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
-from reconciler.kinds.project import count_visible_projects, unadministered_warning
+from reconciler.kinds.project import count_visible_projects, read_projects, unadministered_warning
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
 from reconciler.redaction import basic_auth_secrets, redactor
+from reconciler.render.access import report_csv, report_json, report_markdown, report_text
 from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
@@ -72,6 +74,7 @@ from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
+from reconciler.site.members import read_memberships
 
 P = ParamSpec("P")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -514,6 +517,104 @@ def export_command(
     total = sum(exported.counts.values())
     ui.info(f"Exported {total} object(s) from {name}; check them with: jsm-reconciler plan {out_dir}")
     return EXIT_OK
+
+
+@cli.command("access")
+@paths_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a page, csv for a spreadsheet, json for programs (docs/access.md).",
+)
+@click.option(
+    "--project", "project_keys", multiple=True, metavar="KEY", help="Only this project (repeatable)."
+)
+@click.option(
+    "--permission", "permission_keys", multiple=True, metavar="KEY", help="Only this permission (repeatable)."
+)
+@click.option("--planned", is_flag=True, help="The site as the plan of PATH would leave it.")
+@click.option(
+    "--users",
+    is_flag=True,
+    help="Expand groups and project roles to the accounts in them (more requests, counted on stderr).",
+)
+@parallelism_option(READ_PARALLELISM)
+@site_option
+@_handle_errors
+def access_command(
+    paths: tuple[Path, ...],
+    output_format: str,
+    project_keys: tuple[str, ...],
+    permission_keys: tuple[str, ...],
+    planned: bool,
+    users: bool,
+    parallelism: int,
+    site: str | None,
+) -> int:
+    """Who can do what in which project: every grant and the scheme it comes from."""
+    ui = _ui()
+    desired = _load(paths)[0] if planned else None
+    if desired is None and paths:
+        ui.info("The manifests are read only with --planned: this is the access the site has now.")
+    with _site(site, parallelism) as (client, name):
+        managed = kinds_to_read(desired) & {"permissionSchemes", "projects"} if desired is not None else set()
+        live = _read(client, name, ["permissionSchemes", "projects"], desired if managed else None)
+        declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of("projects")}
+        # A plan is assessed against every project; the live report reads only the projects it shows.
+        only = project_keys if project_keys and desired is None else None
+        projects = read_projects(client, declared, only=only)
+        state = (
+            _planned_access(client, desired, live, projects.schemes)
+            if desired is not None and managed
+            else live_access(live, projects.schemes)
+        )
+        try:
+            found = select(rows(state), project_keys, permission_keys, known=projects.names)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        memberships = None
+        if users:
+            before = client.request_count
+            groups, roles, accounts = to_expand(found)
+            memberships = read_memberships(client, groups, roles, accounts)
+            ui.info(
+                f"--users: {client.request_count - before} more request(s), for the members of "
+                f"{len(memberships.groups)} group(s), the actors of {len(roles)} project role(s) in "
+                f"their projects and the names of {len(accounts)} user(s) that grants name"
+            )
+    if projects.unadministered and not only:
+        ui.fail(f"Warning: {unadministered_warning(projects.unadministered, 'this report')}")
+    report = report_rows(found, projects.names, memberships)
+    if output_format == "csv":
+        ui.out(report_csv(report, users=users))
+    elif output_format == "json":
+        ui.out(report_json(report, users=users, site=name, planned=planned))
+    elif output_format == "markdown":
+        title = f"Access on {name}{' as the plan leaves it' if planned else ''}"
+        ui.out(report_markdown(report, users=users, title=title))
+    else:
+        ui.out(report_text(report, users=users))
+    ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
+    return EXIT_OK
+
+
+def _planned_access(
+    client: SiteApi, desired: DesiredState, live: LiveState, project_map: Mapping[str, str]
+) -> AccessState:
+    """The access the plan of `desired` leaves. Its thresholds are passed: they gate applying, not what a
+    plan does; any other error of the plan is this command's."""
+    the_plan = assess(build_plan(desired, live, force=True), desired, live, client, project_map=project_map)
+    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise ConfigError(
+            f"the plan of the manifests has {len(errors)} error(s), so it would change nothing; "
+            "`plan` shows it",
+            errors,
+        )
+    return planned_access(the_plan, live, project_map)
 
 
 def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:

@@ -4,8 +4,9 @@ A grant to `anyone` (anonymous users) or to `applicationRole` (every logged-in u
 product) exposes the projects that use its scheme. After a plan is built, `assess` lists each exposure the
 plan adds or removes — by changing a scheme's grants or by moving a project onto another scheme — with the
 projects concerned, refuses added exposure under `settings.exposure: deny`, and refuses to delete a scheme
-that projects still use. The project-to-scheme map costs a search plus one GET per project, so it is read
-only when a scheme's exposure changes or a scheme is deleted.
+that projects still use. It also lists the access the plan adds and removes (reconciler.access), from the
+same read. The project-to-scheme map costs a search plus one GET per project, so it is read only when a
+live scheme's grants change or a scheme is deleted: the projects concerned are then not all declared.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from reconciler.access import access_diff
 from reconciler.errors import Diagnostic, error, warning
 from reconciler.kinds.kind import Action, Change
 from reconciler.kinds.project import read_project_map, unadministered_warning
@@ -72,9 +74,15 @@ def is_exposing(grant: str) -> bool:
 
 
 def needs_project_map(plan: Plan) -> bool:
-    """Only scheme changes that touch exposure, and scheme deletes, need to know every project's scheme."""
+    """Scheme deletes, and changes to the grants of a live scheme (or to a new one's exposure), need to know
+    every project's scheme: a move alone does not, as both of its schemes were read."""
     return any(
-        change.kind == SCHEMES and (change.action is Action.DELETE or _grant_delta(change) != (set(), set()))
+        change.kind == SCHEMES
+        and (
+            change.action is Action.DELETE
+            or _grant_delta(change) != (set(), set())
+            or (change.before is not None and _grants(change.before) != _grants(change.after))
+        )
         for change in plan.changes
     )
 
@@ -84,23 +92,27 @@ def assess(
     desired: DesiredState,
     live: LiveState,
     client: SiteApi,
+    *,
+    project_map: Mapping[str, str] | None = None,
 ) -> Plan:
-    """The plan with its exposure listed and the exposure and scheme-in-use errors added."""
+    """The plan with its exposure and access diff listed and the exposure and scheme-in-use errors added.
+    `project_map`: every project's scheme, when the caller has read it already."""
     if SCHEMES not in live.objects:
         return plan  # --target without schemes: nothing to compare a move against
-    project_map: dict[str, str] = {
-        obj.identity.name: obj.essence["permissionScheme"]
-        for obj in live.of(PROJECTS)
-        if obj.unreadable is None
-    }
     problems: list[Diagnostic] = []
-    if needs_project_map(plan):
-        project_map, unadministered = read_project_map(client, project_map)
-        # The declared ones among them are plan errors already, at their lines.
-        undeclared = unadministered - sum(1 for obj in live.of(PROJECTS) if obj.unreadable is not None)
-        if undeclared > 0:
-            what = "the exposure check and the check that a deleted scheme is unused"
-            problems.append(warning("plan.projects_unreadable", unadministered_warning(undeclared, what)))
+    if project_map is None:
+        project_map = {
+            obj.identity.name: obj.essence["permissionScheme"]
+            for obj in live.of(PROJECTS)
+            if obj.unreadable is None
+        }
+        if needs_project_map(plan):
+            project_map, unadministered = read_project_map(client, project_map)
+            # The declared ones among them are plan errors already, at their lines.
+            undeclared = unadministered - sum(1 for obj in live.of(PROJECTS) if obj.unreadable is not None)
+            if undeclared > 0:
+                what = "the exposure check, the access diff and the check that a deleted scheme is unused"
+                problems.append(warning("plan.projects_unreadable", unadministered_warning(undeclared, what)))
     moves = {
         change.address.name: change
         for change in plan.changes
@@ -112,8 +124,13 @@ def assess(
     return replace(
         plan,
         exposure=tuple(exposure),
+        access=access_diff(plan, live, project_map),
         diagnostics=(*plan.diagnostics, *problems),
     )
+
+
+def _grants(essence: Mapping[str, Any] | None) -> set[str]:
+    return set((essence or {}).get("grants", ()))
 
 
 def _exposing(essence: Mapping[str, Any] | None) -> set[str]:

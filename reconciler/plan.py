@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+from reconciler.access import AccessDiff
 from reconciler.address import Address, Target
 from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences
@@ -60,6 +61,8 @@ class Plan:
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Grants to anyone or applicationRole the plan adds or removes (reconciler.exposure).
     exposure: tuple[Exposure, ...] = ()
+    # Who gains and loses which permission in which project (reconciler.access).
+    access: AccessDiff = field(default_factory=AccessDiff)
 
     @property
     def has_errors(self) -> bool:
@@ -86,6 +89,8 @@ class Plan:
             "fingerprints": dict(self.fingerprints),
             "touches": {k: list(v) for k, v in self.touches.items()},
             "exposure": [e.to_json() for e in self.exposure],
+            # Only when there is one, so that a plan saved before plans had it keeps its checksum.
+            **({"access": self.access.to_json()} if self.access else {}),
         }
         text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -109,6 +114,7 @@ class Plan:
             "site": self.site,
             "changesDigest": self.changes_digest,
             "exposure": [e.to_json() for e in self.exposure],
+            "access": self.access.to_json(),
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
             "unmanaged": list(self.unmanaged),
@@ -137,6 +143,7 @@ class Plan:
             fingerprints=dict(data["fingerprints"]),
             touches={k: tuple(v) for k, v in data["touches"].items()},
             exposure=tuple(Exposure.from_json(e) for e in data.get("exposure", ())),
+            access=AccessDiff.from_json(data["access"]) if "access" in data else AccessDiff(),
         )
         if data.get("checksum") != plan.checksum:
             raise ValueError("the plan's checksum does not match its changes: the file was edited")

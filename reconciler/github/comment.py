@@ -18,6 +18,7 @@ from reconciler.errors import Diagnostic, Severity
 from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change
 from reconciler.plan import Plan
+from reconciler.render.access import diff_markdown
 from reconciler.render.markdown import code
 from reconciler.render.plan import (
     exposure_block,
@@ -34,6 +35,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 COMMENT_BUDGET = 65_000  # bytes; a margin under GitHub's limit
 SUMMARY_BUDGET = 1_000_000  # GitHub refuses a step summary over 1 MiB
 MAX_LISTED = 50  # destructive changes, diagnostics and unmanaged objects listed in the head
+MAX_PROJECTS_LISTED = 10  # projects named on one line of the access diff
 
 
 def marker(key: str = "") -> str:
@@ -175,6 +177,7 @@ def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
     if report.banner:
         lines += [report.banner, ""]
     lines += _exposure(plan)
+    lines += diff_markdown(plan.access, max_lines=MAX_LISTED, max_projects=MAX_PROJECTS_LISTED)
     lines += [f"**{summary_line(plan)}**", ""]
     split = report.split
     if split is not None and plan.changes:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -163,14 +164,34 @@ class ProjectKind(ResourceKind):
 
 
 def read_project_map(client: SiteApi, known: Mapping[str, str]) -> tuple[dict[str, str], int]:
-    """Every project's key -> the name of the scheme it uses, for exposure: a search of the projects the
-    account administers, then one GET per project whose scheme is not `known` already (the API has no list
-    of projects with their schemes); and how many projects the account may view but not administer."""
-    administered = [str(p["key"]) for p in search_projects(client, action="edit")]
-    keys = [key for key in administered if key not in known]
-    found = ProjectKind().read_keys(client, keys, {})
-    schemes = {obj.identity.name: obj.essence["permissionScheme"] for obj in found if obj.unreadable is None}
-    return {**known, **schemes}, max(0, count_visible_projects(client) - len(administered))
+    """Every project's key -> the name of the scheme it uses, for exposure and the access diff; and how many
+    projects the account may view but not administer (`read_projects`)."""
+    projects = read_projects(client, known)
+    return projects.schemes, projects.unadministered
+
+
+@dataclass(frozen=True)
+class SiteProjects:
+    """The projects the account administers: each one's scheme and name."""
+
+    schemes: dict[str, str]  # project key -> the name of the scheme it uses
+    names: dict[str, str]  # project key -> project name
+    unadministered: int  # how many projects it may view but not administer
+
+
+def read_projects(
+    client: SiteApi, known: Mapping[str, str], *, only: Collection[str] | None = None
+) -> SiteProjects:
+    """A search of the projects the account administers, one GET per project whose scheme is not `known`
+    already (the API has no list of projects with their schemes), and the count of those it may view.
+    With `only`, the schemes of just those keys."""
+    found = search_projects(client, action="edit")
+    names = {str(p["key"]): str(p.get("name") or "") for p in found}
+    keys = [key for key in names if key not in known and (only is None or key in only)]
+    read = ProjectKind().read_keys(client, keys, {})
+    schemes = {key: scheme for key, scheme in known.items() if only is None or key in only}
+    schemes |= {obj.identity.name: obj.essence["permissionScheme"] for obj in read if obj.unreadable is None}
+    return SiteProjects(schemes, names, max(0, count_visible_projects(client) - len(names)))
 
 
 def unadministered_warning(count: int, what: str) -> str:

@@ -14,6 +14,7 @@ from reconciler.errors import Severity
 from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
+from reconciler.render.access import diff_markdown, diff_text
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
 from reconciler.render.workflow_commands import json_inert
 
@@ -91,6 +92,10 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
                 emphasis = "bold red" if exposed.startswith("  +") else ""
                 console.print(Text(visible(exposed), style=emphasis), soft_wrap=True)
             console.print()
+        if plan.access:
+            for symbol, text in diff_text(plan.access):
+                console.print(Text(visible(text), style=STYLE.get(symbol, "")), soft_wrap=True)
+            console.print()
         for change in plan.changes:
             for symbol, text in change_lines(change):
                 line = Text(visible(f"{symbol:>3} {text}"), style=STYLE.get(symbol, ""))
@@ -134,7 +139,12 @@ def markdown_destructive(change: Change) -> str:
 
 
 def render_markdown(plan: Plan) -> str:
-    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", *exposure_block(plan)]
+    lines = [
+        f"### jsm-reconciler plan for {code(plan.site)}",
+        "",
+        *exposure_block(plan),
+        *diff_markdown(plan.access),
+    ]
     lines += [f"**{summary_line(plan)}**", ""]
     if plan.destructive:
         lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]

@@ -37,12 +37,18 @@ def scheme_change(action: Action, before: list[str] | None, after: list[str] | N
     )
 
 
-def test_only_exposure_changes_and_scheme_deletes_need_the_project_map() -> None:
-    quiet = scheme_change(Action.UPDATE, ["A: reporter"], ["A: reporter", "B: assignee"])
-    assert not needs_project_map(Plan(site="s", changes=(quiet,)))
-    exposing = scheme_change(Action.UPDATE, ["A: reporter"], ["A: reporter", "B: anyone"])
+def test_grant_changes_of_live_schemes_and_scheme_deletes_need_the_project_map() -> None:
+    """Who gains or loses a grant of a live scheme, or exposure anywhere, is every project on that scheme."""
+    changed = scheme_change(Action.UPDATE, ["A: reporter"], ["A: reporter", "B: assignee"])
+    assert needs_project_map(Plan(site="s", changes=(changed,)))
+    exposing = scheme_change(Action.CREATE, None, ["A: reporter", "B: anyone"])
     assert needs_project_map(Plan(site="s", changes=(exposing,)))
     assert needs_project_map(Plan(site="s", changes=(scheme_change(Action.DELETE, ["A: reporter"], None),)))
+    # Only moved projects use a new scheme, and a rename alone changes nobody's access.
+    created = scheme_change(Action.CREATE, None, ["A: reporter"])
+    assert not needs_project_map(Plan(site="s", changes=(created,)))
+    renamed = scheme_change(Action.RENAME, ["A: reporter"], ["A: reporter"])
+    assert not needs_project_map(Plan(site="s", changes=(renamed,)))
     assert not needs_project_map(Plan(site="s", changes=()))
 
 
