@@ -121,5 +121,6 @@ def test_each_field_of_a_change_is_a_line_of_its_own_as_in_the_markdown_plan() -
     comment = render_report(Report(plan), budget=COMMENT_BUDGET)
     assert "\\n" not in comment
     sections = re.findall(r"```diff\n.*?\n```", render_markdown(plan), re.S)
-    assert len(sections) == 6 and all(section in comment for section in sections)
+    # One section per kind, and the access diff.
+    assert len(sections) == 7 and all(section in comment for section in sections)
     assert "\n+ permissionSchemes/Engineering scheme\n+     grants: " in comment
