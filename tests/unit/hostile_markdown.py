@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from reconciler.access import Access, AccessDiff, GrantHolder
 from reconciler.address import Address
 from reconciler.errors import SourceSpan, error, warning
 from reconciler.kinds.kind import Action, Change, FieldDiff
@@ -55,7 +56,9 @@ NAMES = tuple(f"n{index}:{name}" for index, name in enumerate(HOSTILE_NAMES))
 
 _PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 # The only HTML blocks the renderers write: collapsible sections and their ends.
-_OUR_HTML = re.compile(r"<details><summary>(<b>\w+</b>: [\w ,]+|[\w :-]+: \d+)</summary>\n|</details>\n")
+_OUR_HTML = re.compile(
+    r"<details( open)?><summary>(<b>\w+</b>: [\w ,()+-]+|[\w :-]+: \d+)</summary>\n|</details>\n"
+)
 _ALERT = re.compile(r"\[!(NOTE|WARNING|CAUTION|IMPORTANT)\]")
 # What would be markup, a mention, an issue reference or a bare link if it reached plain text, and the
 # marker that starts every name.
@@ -63,7 +66,8 @@ _MARKUP = re.compile(r"[@#<>\[\]`&\\|!*_~]|://|www\.|\bn\d+:")
 
 
 def hostile_plan() -> Plan:
-    """Every place a name can appear: addresses, diffs, reasons, unmanaged objects, diagnostics."""
+    """Every place a name can appear: addresses, diffs, reasons, unmanaged objects, diagnostics, and the
+    access diff's projects, permissions, holders and schemes."""
     changes: list[Change] = []
     for index, name in enumerate(NAMES):
         kind = ("products", "customRoles", "permissionSchemes")[index % 3]
@@ -95,7 +99,17 @@ def hostile_plan() -> Plan:
         for index, name in enumerate(NAMES)
     )
     unmanaged = tuple(f"products/{name} (unmanaged)" for name in NAMES)
-    return Plan("https://acme.atlassian.net", tuple(changes), unmanaged=unmanaged, diagnostics=diagnostics)
+    access = AccessDiff(
+        added=tuple(Access(name, name, GrantHolder("group", None, f"group:{name}"), name) for name in NAMES),
+        removed=(Access("SD", "BROWSE_PROJECTS", GrantHolder("anyone", None, "anyone"), NAMES[0]),),
+    )
+    return Plan(
+        "https://acme.atlassian.net",
+        tuple(changes),
+        unmanaged=unmanaged,
+        diagnostics=diagnostics,
+        access=access,
+    )
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:

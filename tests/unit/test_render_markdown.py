@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
+from reconciler.render.access import diff_text
 from reconciler.render.markdown import code, fenced, visible
 from reconciler.render.plan import change_lines, render_markdown, render_text
 from tests.unit.hostile_markdown import HOSTILE_NAMES, assert_names_stay_text, hostile_plan
@@ -47,6 +48,7 @@ def test_the_text_plan_keeps_each_name_on_its_own_line() -> None:
     plan = hostile_plan()
     text = render_text(plan, color=False, width=10_000)
     change_rows = sum(len(change_lines(change)) for change in plan.changes)
-    expected = change_rows + (2 + len(plan.unmanaged)) + (1 + len(plan.diagnostics)) + 2
+    access_rows = len(diff_text(plan.access)) + 1
+    expected = access_rows + change_rows + (2 + len(plan.unmanaged)) + (1 + len(plan.diagnostics)) + 2
     assert len(text.splitlines()) == expected
     assert not any(char in text for char in "\r\x07\x1b\u202e\u2028")
