@@ -561,7 +561,10 @@ def access_command(
         ui.info("The manifests are read only with --planned: this is the access the site has now.")
     with _site(site, parallelism) as (client, name):
         managed = kinds_to_read(desired) & {"permissionSchemes", "projects"} if desired is not None else set()
-        live = _read(client, name, ["permissionSchemes", "projects"], desired if managed else None)
+        if managed:  # as the plan reads them: the schemes, and the projects the manifests declare
+            live = _read(client, name, ["permissionSchemes", "projects"], desired)
+        else:
+            live = _read(client, name, ["permissionSchemes"])
         declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of("projects")}
         # A plan is assessed against every project; the live report reads only the projects it shows.
         only = project_keys if project_keys and desired is None else None
