@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from bench.site import ENTERPRISE, SMALL, TEN_TIMES, Scale, enterprise_seed
+from reconciler.access import access_diff
 from reconciler.apply import apply_plan
 from reconciler.errors import Severity
 from reconciler.export import render_export
@@ -41,7 +42,7 @@ from reconciler.exposure import assess, needs_project_map
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
-from reconciler.kinds.project import SEARCH_PAGE_SIZE
+from reconciler.kinds.project import SEARCH_PAGE_SIZE, project_schemes
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.render.plan import render_json, render_text
@@ -315,7 +316,10 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
             holders=holders_to_check(KINDS, desired),
             declared=frozenset(desired.objects),
         )
-        plan = assess(build_plan(desired, live), desired, live, site)
+        built = build_plan(desired, live)
+        project_map, _ = project_schemes(site, live.of("projects"), every=needs_project_map(built))
+        plan = assess(built, desired, live, project_map)
+        plan = replace(plan, access=access_diff(plan, live, project_map))
         requests = site.request_count
     render_text(plan)
     return plan, time.perf_counter() - start, time.process_time() - cpu, requests

@@ -216,6 +216,8 @@ def _grant(label: str, holder: Mapping[str, Any] | None) -> Grant:
 
 def access_diff(plan: Plan, live: LiveState, project_map: Mapping[str, str]) -> AccessDiff:
     """What `plan` adds and removes in the projects of `project_map` and in those it moves."""
+    if SCHEMES not in live.objects:
+        return AccessDiff()  # --target without schemes: nothing to compare a move against
     added, removed = access_changes(live_access(live, project_map), planned_access(plan, live, project_map))
     return AccessDiff(tuple(added), tuple(removed))
 

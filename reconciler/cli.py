@@ -27,7 +27,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler import __version__
-from reconciler.access import AccessState, live_access, planned_access, report_rows, rows, select, to_expand
+from reconciler.access import (
+    AccessState,
+    access_diff,
+    live_access,
+    planned_access,
+    report_rows,
+    rows,
+    select,
+    to_expand,
+)
 from reconciler.address import Address, Target
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.errors import (
@@ -43,11 +52,16 @@ from reconciler.export import (
     render_export,
     write_export,
 )
-from reconciler.exposure import assess
+from reconciler.exposure import assess, needs_project_map
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
-from reconciler.kinds.project import count_visible_projects, read_projects, unadministered_warning
+from reconciler.kinds.project import (
+    count_visible_projects,
+    project_schemes,
+    read_projects,
+    unadministered_warning,
+)
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
 from reconciler.redaction import basic_auth_secrets, redactor
@@ -570,7 +584,7 @@ def access_command(
         only = project_keys if project_keys and desired is None else None
         projects = read_projects(client, declared, only=only)
         state = (
-            _planned_access(client, desired, live, projects.schemes)
+            _planned_access(desired, live, projects.schemes)
             if desired is not None and managed
             else live_access(live, projects.schemes)
         )
@@ -604,12 +618,10 @@ def access_command(
     return EXIT_OK
 
 
-def _planned_access(
-    client: SiteApi, desired: DesiredState, live: LiveState, project_map: Mapping[str, str]
-) -> AccessState:
+def _planned_access(desired: DesiredState, live: LiveState, project_map: Mapping[str, str]) -> AccessState:
     """The access the plan of `desired` leaves. Its thresholds are passed: they gate applying, not what a
     plan does; any other error of the plan is this command's."""
-    the_plan = assess(build_plan(desired, live, force=True), desired, live, client, project_map=project_map)
+    the_plan = assess(build_plan(desired, live, force=True), desired, live, project_map)
     errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -739,7 +751,11 @@ def _plan(
     warnings: Sequence[Diagnostic],
 ) -> Plan:
     built = build_plan(desired, live, targets=targets, force=force)
-    built = assess(built, desired, live, client)
+    # Every project's scheme costs a search and a GET per project: read once, if exposure or the access diff
+    # need it.
+    project_map, unread = project_schemes(client, live.of("projects"), every=needs_project_map(built))
+    built = assess(built, desired, live, project_map)
+    built = replace(built, access=access_diff(built, live, project_map))
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
     warnings = [
@@ -747,7 +763,7 @@ def _plan(
         for w in warnings
         if not (w.address and w.code in _site_decides(Address.parse(w.address).kind, live))
     ]
-    return replace(built, diagnostics=(*warnings, *built.diagnostics))
+    return replace(built, diagnostics=(*warnings, *built.diagnostics, *unread))
 
 
 def _site_decides(kind: str, live: LiveState) -> frozenset[str]:

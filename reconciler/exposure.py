@@ -4,9 +4,9 @@ A grant to `anyone` (anonymous users) or to `applicationRole` (every logged-in u
 product) exposes the projects that use its scheme. After a plan is built, `assess` lists each exposure the
 plan adds or removes — by changing a scheme's grants or by moving a project onto another scheme — with the
 projects concerned, refuses added exposure under `settings.exposure: deny`, and refuses to delete a scheme
-that projects still use. It also lists the access the plan adds and removes (reconciler.access), from the
-same read. The project-to-scheme map costs a search plus one GET per project, so it is read only when a
-live scheme's grants change or a scheme is deleted: the projects concerned are then not all declared.
+that projects still use. The project-to-scheme map costs a search plus one GET per project, so a plan reads
+it only when a live scheme's grants change, a new scheme's exposure changes, or a scheme is deleted
+(`needs_project_map`); exposure and the access diff (reconciler/access.py) share that one read.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.access import access_diff
-from reconciler.errors import Diagnostic, error, warning
+from reconciler.errors import Diagnostic, error
 from reconciler.kinds.kind import Action, Change
-from reconciler.kinds.project import read_project_map, unadministered_warning
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
     from reconciler.plan import Plan
-    from reconciler.site.api import SiteApi
     from reconciler.site.live import LiveState
 
 SCHEMES, PROJECTS = "permissionSchemes", "projects"
@@ -75,7 +72,8 @@ def is_exposing(grant: str) -> bool:
 
 def needs_project_map(plan: Plan) -> bool:
     """Scheme deletes, and changes to the grants of a live scheme (or to a new one's exposure), need to know
-    every project's scheme: a move alone does not, as both of its schemes were read."""
+    every project's scheme: the projects on it are not all declared. A move alone does not: both of its
+    schemes were read, and the access diff and exposure of a move concern the moved project only."""
     return any(
         change.kind == SCHEMES
         and (
@@ -87,44 +85,22 @@ def needs_project_map(plan: Plan) -> bool:
     )
 
 
-def assess(
-    plan: Plan,
-    desired: DesiredState,
-    live: LiveState,
-    client: SiteApi,
-    *,
-    project_map: Mapping[str, str] | None = None,
-) -> Plan:
-    """The plan with its exposure and access diff listed and the exposure and scheme-in-use errors added.
-    `project_map`: every project's scheme, when the caller has read it already."""
+def assess(plan: Plan, desired: DesiredState, live: LiveState, project_map: ProjectMap) -> Plan:
+    """The plan with its exposure listed and the exposure and scheme-in-use errors added. `project_map` is
+    every project's scheme when `needs_project_map(plan)` (kinds/project.py, `project_schemes`)."""
     if SCHEMES not in live.objects:
         return plan  # --target without schemes: nothing to compare a move against
-    problems: list[Diagnostic] = []
-    if project_map is None:
-        project_map = {
-            obj.identity.name: obj.essence["permissionScheme"]
-            for obj in live.of(PROJECTS)
-            if obj.unreadable is None
-        }
-        if needs_project_map(plan):
-            project_map, unadministered = read_project_map(client, project_map)
-            # The declared ones among them are plan errors already, at their lines.
-            undeclared = unadministered - sum(1 for obj in live.of(PROJECTS) if obj.unreadable is not None)
-            if undeclared > 0:
-                what = "the exposure check, the access diff and the check that a deleted scheme is unused"
-                problems.append(warning("plan.projects_unreadable", unadministered_warning(undeclared, what)))
     moves = {
         change.address.name: change
         for change in plan.changes
         if change.kind == PROJECTS and change.before and change.after
     }
     exposure = _scheme_exposure(plan.changes, project_map, moves) + _move_exposure(plan.changes, live, moves)
-    problems += _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
+    problems = _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
     problems += _scheme_in_use(plan.changes, project_map, moves)
     return replace(
         plan,
         exposure=tuple(exposure),
-        access=access_diff(plan, live, project_map),
         diagnostics=(*plan.diagnostics, *problems),
     )
 

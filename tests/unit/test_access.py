@@ -28,10 +28,10 @@ from reconciler.access import (
     select,
     to_expand,
 )
-from reconciler.exposure import assess
 from reconciler.kinds import KINDS
 from reconciler.plan import Plan, build_plan
 from reconciler.site.live import holders_to_check, read_live_state
+from tests.e2e.conftest import assessed
 from tests.inprocess import InProcessSite, in_process_client
 
 ADMINS_ID = "6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60"
@@ -132,7 +132,7 @@ def _assessed(site: InProcessSite) -> Plan:
     with in_process_client(site.site) as client:
         holders, declared = holders_to_check(KINDS, desired), frozenset(desired.objects)
         live = read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
-        return assess(build_plan(desired, live), desired, live, client)
+        return assessed(build_plan(desired, live), desired, live, client)
 
 
 def _searches(site: InProcessSite) -> int:
