@@ -18,32 +18,32 @@ MEMBERS_PAGE_MAX = 50
 
 
 def add_members(state: State, group: Group, account_ids: Sequence[str]) -> None:
-    known = {user.account_id for user in state.users}
     for account_id in account_ids:
-        if account_id not in known:
-            raise bad_request(f"The user {account_id!r} does not exist.")
+        _check_user(state, account_id)
         if account_id not in group.members:
             group.members.append(account_id)
 
 
 def add_role_actors(
-    state: State, project: Project, role_name: str, account_ids: Sequence[str], group_names: Sequence[str]
+    state: State,
+    project: Project,
+    role: ProjectRole,
+    account_ids: Sequence[str],
+    groups: Sequence[Group],
 ) -> None:
-    """Put users (by account id) and groups (by name) in a project role of `project`."""
-    role = next((r for r in state.project_roles if r.name == role_name), None)
-    if role is None:
-        raise bad_request(f"no project role named {role_name!r}")
-    known = {user.account_id for user in state.users}
+    """Put users (by account id) and groups in a project role of `project`."""
     actors = project.role_actors.setdefault(str(role.id), [])
     for account_id in account_ids:
-        if account_id not in known:
-            raise bad_request(f"The user {account_id!r} does not exist.")
+        _check_user(state, account_id)
         actors.append(RoleActor(id=state.new_int(), type="user", value=account_id))
-    for name in group_names:
-        group = next((g for g in state.groups if g.name == name), None)
-        if group is None:
-            raise bad_request(f"The group {name!r} does not exist.")
-        actors.append(RoleActor(id=state.new_int(), type="group", value=group.id))
+    actors += [RoleActor(id=state.new_int(), type="group", value=group.id) for group in groups]
+
+
+def _check_user(state: State, account_id: str) -> None:
+    try:
+        state.user(account_id)
+    except KeyError:
+        raise bad_request(f"The user {account_id!r} does not exist.") from None
 
 
 def _flag(ctx: Ctx, name: str) -> bool:
@@ -64,24 +64,32 @@ def _user_json(ctx: Ctx, user: User) -> Json:
     }
 
 
+def _named(state: State, name: str) -> Group:
+    for group in state.groups:
+        if group.name == name:
+            return group
+    raise KeyError(name)
+
+
 def group_members(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     name, group_id = ctx.query.get("groupname"), ctx.query.get("groupId")
     if (name is None) == (group_id is None):
         # "400 Returned if the group name is not specified"; each parameter "cannot be used with" the other.
         raise bad_request("Give exactly one of groupname and groupId.")
-    group = next((g for g in ctx.state.groups if g.name == name or g.id == group_id), None)
-    if group is None:
-        raise not_found(f"The group {name or group_id!r} does not exist.")
+    try:
+        group = ctx.state.group(group_id) if group_id is not None else _named(ctx.state, str(name))
+    except KeyError:
+        raise not_found(f"The group {name or group_id!r} does not exist.") from None
     inactive = _flag(ctx, "includeInactiveUsers")
     start = ctx.query_int("startAt", 0)
     size = ctx.query_int("maxResults", MEMBERS_PAGE_MAX)
     if start < 0 or size < 1:
         raise bad_request("startAt must be 0 or more and maxResults 1 or more.")
     size = ctx.page_size(min(size, MEMBERS_PAGE_MAX))
-    users = {user.account_id: user for user in ctx.state.users}
+    users = [ctx.state.user(account_id) for account_id in group.members]
     # Ordered by username, which the site does not return: the sandbox has none, and orders by display name.
     members = sorted(
-        (users[account_id] for account_id in group.members if inactive or users[account_id].active),
+        (user for user in users if inactive or user.active),
         key=lambda user: (user.display_name.casefold(), user.account_id),
     )
     page = members[start : start + size]
@@ -121,16 +129,16 @@ def project_roles(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     return Reply(200, {role.name: _role_url(ctx, project, role) for role in ctx.state.project_roles})
 
 
-def _actor_json(actor: RoleActor, users: Mapping[str, User], groups: Mapping[str, Group]) -> Json:
+def _actor_json(state: State, actor: RoleActor) -> Json:
     if actor.type == "user":
-        user = users[actor.value]
+        user = state.user(actor.value)
         return {
             "actorUser": {"accountId": user.account_id},
             "displayName": user.display_name,
             "id": actor.id,
             "type": "atlassian-user-role-actor",
         }
-    group = groups[actor.value]
+    group = state.group(actor.value)
     return {
         "actorGroup": {"displayName": group.name, "groupId": group.id, "name": group.name},
         "displayName": group.name,
@@ -151,12 +159,10 @@ def project_role(ctx: Ctx, args: Mapping[str, str]) -> Reply:
     if role is None:
         raise not_found(f"No project role with the id {role_id} exists.")
     exclude_inactive = _flag(ctx, "excludeInactiveUsers")
-    users = {user.account_id: user for user in ctx.state.users}
-    groups = {group.id: group for group in ctx.state.groups}
     actors = [
-        _actor_json(actor, users, groups)
+        _actor_json(ctx.state, actor)
         for actor in project.role_actors.get(str(role.id), [])
-        if not (exclude_inactive and actor.type == "user" and not users[actor.value].active)
+        if not (exclude_inactive and actor.type == "user" and not ctx.state.user(actor.value).active)
     ]
     actors.sort(key=lambda actor: (str(actor["displayName"]).casefold(), actor["id"]))
     return Reply(

@@ -241,12 +241,18 @@ def build_state(seed: Mapping[str, Any]) -> State:
             jira.create_scheme(
                 state, jira.SchemeIn(name=scheme.name, description=scheme.description, permissions=grants)
             )
+        roles = {role.name: role for role in state.project_roles}
+        groups = {group.name: group for group in reversed(state.groups)}
         for project in parsed.projects:
             where = f"project {project.key!r}"
             created = projects.create_project(state, project.key, project.name, project.permission_scheme)
             for role_name, actors in project.roles.items():
                 where = f"project {project.key!r} role {role_name!r}"
-                members.add_role_actors(state, created, role_name, actors.users, actors.groups)
+                in_role = roles.get(role_name)
+                if in_role is None:
+                    raise ApiError(400, f"no project role named {role_name!r}")
+                named = [groups.get(name) or _no_group(name) for name in actors.groups]
+                members.add_role_actors(state, created, in_role, actors.users, named)
     except ApiError as exc:
         raise SeedError(f"invalid sandbox seed, {where}: {exc.message}") from exc
     return state
@@ -263,6 +269,10 @@ def _seed_holders(state: State, parsed: Seed) -> None:
     for user in parsed.users:
         name = user.display_name or user.account_id
         state.users.append(User(account_id=user.account_id, display_name=name, active=user.active))
+
+
+def _no_group(name: str) -> Group:
+    raise ApiError(400, f"The group {name!r} does not exist.")
 
 
 def _seed_entities(state: State, kind: EntityKind, entities: list[SeedEntity]) -> None:

@@ -67,7 +67,7 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from reconciler.files import write_atomically
 
@@ -231,6 +231,23 @@ class State(_Model):
     custom_fields: list[CustomField] = Field(default_factory=list)
     users: list[User] = Field(default_factory=list)
     projects: list[Project] = Field(default_factory=list)
+
+    # Users and groups come only from seeds: indexes built at their first use (again if more were added),
+    # so that a read of a group's members or a role's actors does not go through every user.
+    _users_by_id: dict[str, User] = PrivateAttr(default_factory=dict)
+    _groups_by_id: dict[str, Group] = PrivateAttr(default_factory=dict)
+
+    def user(self, account_id: str) -> User:
+        if len(self._users_by_id) != len(self.users):
+            self._users_by_id = {user.account_id: user for user in self.users}
+        return self._users_by_id[account_id]
+
+    def group(self, group_id: str) -> Group:
+        if len(self._groups_by_id) != len(self.groups):
+            self._groups_by_id = {
+                group.id: group for group in reversed(self.groups)
+            }  # the first of an id wins
+        return self._groups_by_id[group_id]
 
     def new_int(self) -> int:
         value = self.next_id
