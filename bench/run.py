@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -34,27 +34,31 @@ from typing import Any
 import yaml
 
 from bench.site import ENTERPRISE, SMALL, TEN_TIMES, Scale, enterprise_seed
-from reconciler.access import access_diff
+from reconciler.access import access_diff, live_access, report_rows, rows, to_expand
 from reconciler.apply import apply_plan
 from reconciler.errors import Severity
 from reconciler.export import render_export
 from reconciler.exposure import assess, needs_project_map
+from reconciler.interruption import thread_pool
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
-from reconciler.kinds.project import SEARCH_PAGE_SIZE, project_schemes
+from reconciler.kinds.project import SEARCH_PAGE_SIZE, project_schemes, read_projects
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.plan import Plan, build_plan, kinds_for
+from reconciler.render.access import report_csv
 from reconciler.render.plan import render_json, render_text
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import holders_to_check, read_live_state
+from reconciler.site.members import MEMBERS_PAGE, read_memberships
 
 # The APIs' default page sizes (API-FACTS.md, section 4): the client asks for these.
 PRODUCTS_PAGE, ROLES_PAGE, GROUPS_PAGE = 100, 100, 50
 SERVER_LIFETIME_S = 1800
 SCALES = {"1": ENTERPRISE, "10": TEN_TIMES, "small": SMALL}
+READ_PARALLELISM = 10  # the command line's default for reads
 DIFFERING_SHARE = 0.27  # about 500 changes on the enterprise site, 5,000 on the one ten times its size
 REPOSITORY = Path(__file__).resolve().parents[1]  # where `python -m bench.run` runs
 PERFORMANCE_PAGE = REPOSITORY / "docs" / "performance.md"
@@ -126,6 +130,54 @@ def project_map_requests(scale: Scale) -> tuple[int, int]:
     after the plan's own reads."""
     pages = max(1, math.ceil(scale.projects / SEARCH_PAGE_SIZE))
     return pages + scale.projects - scale.declared_projects + 1, pages + 2
+
+
+def access_requests(scale: Scale, parallelism: int) -> tuple[int, int, dict[str, int]]:
+    """What `access` reads: what a plan reads for the schemes (the schemes with their grants, then the names
+    of the groups and project roles those name), and meanwhile the project map (the search of the projects
+    the account administers, one scheme GET per project, then the count of those it may view): the fewest
+    requests, the round trips that cannot overlap at `parallelism` (the GETs wait for the search, and
+    take turns), and the breakdown."""
+    group_pages = max(1, math.ceil(scale.groups / GROUPS_PAGE))
+    search_pages = max(1, math.ceil(scale.projects / SEARCH_PAGE_SIZE))
+    parts = {
+        "tenant_info": 1,
+        "permission schemes with expand=permissions": 1,
+        f"group pages ({scale.groups}/{GROUPS_PAGE}), the names of the groups grants name": group_pages,
+        "project roles, their names": 1,
+        f"project search pages ({scale.projects}/{SEARCH_PAGE_SIZE}, action=edit)": search_pages,
+        "project scheme GETs (one per project)": scale.projects,
+        "count of the projects the account may view": 1,
+    }
+    schemes_chain = 1 + 1 + group_pages
+    map_chain = search_pages + math.ceil(scale.projects / parallelism) + 1
+    return sum(parts.values()), max(schemes_chain, map_chain), parts
+
+
+def users_requests(seed: Mapping[str, Any]) -> tuple[int, int]:
+    """What `access --users` adds on this site: one paged read per group and one read per (project, project
+    role) that a grant names, each group once, also when it is reached through a role; and the longest chain
+    (the groups that only roles name are read once the roles are)."""
+    grants = {scheme["name"]: scheme["grants"] for scheme in seed["permissionSchemes"]}
+    active = {user["accountId"] for user in seed["users"] if user.get("active", True)}
+    members = {group["name"]: sum(m in active for m in group["members"]) for group in seed["groups"]}
+    named: set[str] = set()
+    in_roles: set[str] = set()
+    pairs = 0
+    for project in seed["projects"]:
+        for grant in grants[project["permissionScheme"]]:
+            if grant["type"] == "group":
+                named.add(grant["holder"])
+            elif grant["type"] == "projectRole":
+                pairs += 1
+                in_roles.update(project["roles"].get(grant["holder"], {}).get("groups", ()))
+
+    def pages(group: str) -> int:
+        return max(1, math.ceil(members[group] / MEMBERS_PAGE))
+
+    first = max([1] * bool(pairs) + [pages(group) for group in named], default=0)
+    second = max((pages(group) for group in in_roles - named), default=0)
+    return pairs + sum(pages(group) for group in named | in_roles), first + second
 
 
 def per_object_requests(scale: Scale) -> int:
@@ -325,6 +377,27 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
     return plan, time.perf_counter() - start, time.process_time() - cpu, requests
 
 
+def measure_access(url: str, parallelism: int, *, users: bool) -> tuple[float, float, int]:
+    """`access --format csv` (with --users, `access --users`) as the command line runs it: wall, CPU and
+    requests."""
+    cpu = time.process_time()
+    start = time.perf_counter()
+    with client(url, parallelism) as site, thread_pool(1) as pool:
+        map_read = pool.submit(read_projects, site, {})
+        live = read_live_state(site, kinds_for(["permissionSchemes"]), site="sandbox")
+        projects = map_read.result()
+        found = rows(live_access(live, projects.schemes))
+        memberships = read_memberships(site, *to_expand(found)) if users else None
+        requests = site.request_count
+    report_csv(report_rows(found, projects.names, memberships), users=users)
+    return time.perf_counter() - start, time.process_time() - cpu, requests
+
+
+def _rounds(requests: int, chain: int, parallelism: int) -> int:
+    """The round trips `requests` take at least: their chain, or their number in turns of `parallelism`."""
+    return max(chain, 1 + math.ceil((requests - 1) / parallelism))
+
+
 def apply_requests(plan: Plan) -> tuple[int, int]:
     """Requests an apply of this plan makes, and its longest chain of dependent requests."""
     total, chain = 1, 1  # a new client reads the cloud id first
@@ -345,7 +418,7 @@ def apply_requests(plan: Plan) -> tuple[int, int]:
 
 def run(scale: Scale, latency_s: float, *, subprocess_server: bool, apply_mix: Mix) -> list[Measurement]:
     """The measurements, in order: plan with no changes at parallelism 4 and 10, plan with changes,
-    apply at parallelism 4 and 10."""
+    access and access --users at parallelism 10, apply at parallelism 4 and 10."""
     minimal, critical, _ = plan_requests(scale)
     per_object = per_object_requests(scale)
     results: list[Measurement] = []
@@ -402,6 +475,17 @@ def run(scale: Scale, latency_s: float, *, subprocess_server: bool, apply_mix: M
                     json_cpu_s=time.process_time() - json_cpu,
                 )
             )
+            reads, reads_chain, _ = access_requests(scale, READ_PARALLELISM)
+            extra, extra_chain = users_requests(enterprise_seed(scale))
+            # --users reads once the report's rows are known: its round trips add to the report's.
+            after = _rounds(reads, reads_chain, READ_PARALLELISM) + _rounds(
+                extra, extra_chain, READ_PARALLELISM
+            )
+            expected = {"access": (reads, reads_chain), "access --users": (reads + extra, after)}
+            for name, (needed, chain) in expected.items():
+                wall, cpu, requests = measure_access(url, READ_PARALLELISM, users=name.endswith("--users"))
+                measured = Measurement(name, wall, requests, needed, chain, READ_PARALLELISM, latency_s, cpu)
+                results.append(measured)
         mutate(applying, apply_mix)
         for parallelism in (4, 10):
             with served_site(scale, latency_s, subprocess_server=subprocess_server) as url:
@@ -441,13 +525,17 @@ def summary(results: list[Measurement], scale: Scale) -> dict[str, Any]:
     """The `bench:` line's figures. `peak_rss_mb` is that of the first plan, in a process that has done
     nothing else yet, as `jsm-reconciler plan` runs; the process's own peak after all seven plans and
     applies is higher, by what the allocator keeps of the earlier ones."""
-    plan4, plan10, differing, apply4, apply10 = results
+    plan4, plan10, differing, access, access_users, apply4, apply10 = results
     return {
         "scale": _scale_name(scale),
         "plan_ratio": round(plan4.ratio, 2),
         "plan10_ratio": round(plan10.ratio, 2),
         "apply_ratio": round(apply10.ratio, 2),
         "apply4_ratio": round(apply4.ratio, 2),
+        "access_ratio": round(access.ratio, 2),
+        "access_users_ratio": round(access_users.ratio, 2),
+        "access_requests": access.requests,
+        "access_users_requests": access_users.requests,
         "plan_requests": plan4.requests,
         "minimal_requests": plan4.minimal_requests,
         "plan_cpu_s": round(plan4.cpu_s, 2),
@@ -464,6 +552,9 @@ def report(results: list[Measurement], scale: Scale) -> dict[str, Any]:
     print(f"site: scale {_scale_name(scale)}, {scale.objects} objects ({scale})")
     print("minimal requests of a full read, from the page sizes and object counts:")
     for what, count in parts.items():
+        print(f"  {count:>6}  {what}")
+    print("minimal requests of access (the --users reads are counted from the site's grants and members):")
+    for what, count in access_requests(scale, READ_PARALLELISM)[2].items():
         print(f"  {count:>6}  {what}")
     for m in results:
         print(f"{m.name}, parallelism {m.parallelism}:")

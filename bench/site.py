@@ -25,6 +25,9 @@ class Scale:
     project_roles: int = 20
     projects: int = 500
     declared_projects: int = 300  # the manifests declare the first ones
+    users: int = 2000  # every 50th is inactive
+    members_per_group: int = 60  # two pages of GET /group/member each
+    roles_with_actors: int = 2  # project roles per project with a user and a group in them
 
     @property
     def objects(self) -> int:
@@ -49,6 +52,7 @@ TEN_TIMES = Scale(
     groups=2_000,
     projects=5_000,
     declared_projects=3_000,
+    users=20_000,
 )
 SMALL = Scale(
     detail_fields_per_entity=5,
@@ -62,6 +66,7 @@ SMALL = Scale(
     project_roles=5,
     projects=30,
     declared_projects=18,
+    users=100,
 )
 
 
@@ -72,9 +77,33 @@ def _id(kind: str, number: int) -> str:
 def enterprise_seed(scale: Scale) -> dict[str, Any]:
     rng = random.Random(20261125)
     rights = sorted(catalogue.CUSTOM_ROLE_RIGHTS)
-    groups = [{"name": f"group-{n:03}", "id": _id("group", n)} for n in range(scale.groups)]
+    users = [
+        {"accountId": _id("user", n), "displayName": f"User {n:05}", "active": n % 50 != 0}
+        for n in range(scale.users)
+    ]
+    groups = [
+        {
+            "name": f"group-{n:03}",
+            "id": _id("group", n),
+            "members": [
+                users[(n * 7 + m) % scale.users]["accountId"] for m in range(scale.members_per_group)
+            ],
+        }
+        for n in range(scale.groups)
+    ]
     project_roles = [{"name": f"Project role {n:02}", "id": 10000 + n} for n in range(scale.project_roles)]
-    holders: list[tuple[str, str | None]] = [("group", g["name"]) for g in groups]
+
+    def role_actors(project: int) -> dict[str, Any]:
+        """A user and a group in some of the project's roles: who `access --users` finds there."""
+        return {
+            str(project_roles[(project + k) % scale.project_roles]["name"]): {
+                "users": [users[(project * 3 + k) % scale.users]["accountId"]],
+                "groups": [groups[(project + k) % scale.groups]["name"]],
+            }
+            for k in range(scale.roles_with_actors)
+        }
+
+    holders: list[tuple[str, str | None]] = [("group", str(g["name"])) for g in groups]
     holders += [("projectRole", str(r["name"])) for r in project_roles]
     holders += [("reporter", None), ("assignee", None), ("projectLead", None), ("anyone", None)]
     keys = sorted(catalogue.BUILTIN_PERMISSION_KEYS)
@@ -96,6 +125,7 @@ def enterprise_seed(scale: Scale) -> dict[str, Any]:
         ]
 
     return {
+        "users": users,
         "groups": groups,
         "projectRoles": project_roles,
         "teams": [
@@ -127,6 +157,7 @@ def enterprise_seed(scale: Scale) -> dict[str, Any]:
                 "key": f"P{n:04}",
                 "name": f"Project {n}",
                 "permissionScheme": f"Scheme {n % scale.permission_schemes:03}",
+                "roles": role_actors(n),
             }
             for n in range(scale.projects)
         ],

@@ -54,6 +54,7 @@ from reconciler.export import (
 )
 from reconciler.exposure import assess, needs_project_map
 from reconciler.files import write_atomically
+from reconciler.interruption import thread_pool
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.project import (
@@ -575,14 +576,17 @@ def access_command(
         ui.info("The manifests are read only with --planned: this is the access the site has now.")
     with _site(site, parallelism) as (client, name):
         managed = kinds_to_read(desired) & {"permissionSchemes", "projects"} if desired is not None else set()
-        if managed:  # as the plan reads them: the schemes, and the projects the manifests declare
-            live = _read(client, name, ["permissionSchemes", "projects"], desired)
-        else:
-            live = _read(client, name, ["permissionSchemes"])
-        declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of("projects")}
         # A plan is assessed against every project; the live report reads only the projects it shows.
         only = project_keys if project_keys and desired is None else None
-        projects = read_projects(client, declared, only=only)
+        if managed:  # as the plan reads them: the schemes, and the projects the manifests declare
+            live = _read(client, name, ["permissionSchemes", "projects"], desired)
+            declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of("projects")}
+            projects = read_projects(client, declared)
+        else:  # the schemes and the map do not wait for each other
+            with thread_pool(1) as pool:
+                map_read = pool.submit(read_projects, client, {}, only=only)
+                live = _read(client, name, ["permissionSchemes"])
+                projects = map_read.result()
         state = (
             _planned_access(desired, live, projects.schemes)
             if desired is not None and managed

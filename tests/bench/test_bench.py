@@ -14,11 +14,13 @@ from bench.run import (
     TABLE_END,
     TABLE_START,
     Measurement,
+    access_requests,
     plan_requests,
     project_map_requests,
     run,
+    users_requests,
 )
-from bench.site import SMALL
+from bench.site import SMALL, enterprise_seed
 
 
 def test_benchmark_makes_the_minimal_number_of_requests() -> None:
@@ -27,7 +29,7 @@ def test_benchmark_makes_the_minimal_number_of_requests() -> None:
     # One scheme GET per declared project and no project search: neither plan changes any exposure.
     assert parts["project scheme GETs (one per declared project)"] == SMALL.declared_projects
     assert not any("search" in part for part in parts)
-    no_change, no_change_10, differing, *applies = results
+    no_change, no_change_10, differing, access, access_users, *applies = results
     assert no_change.requests == no_change.minimal_requests == minimal
     assert (no_change.parallelism, no_change_10.parallelism) == (4, 10)
     assert no_change_10.requests == minimal
@@ -35,6 +37,12 @@ def test_benchmark_makes_the_minimal_number_of_requests() -> None:
     assert differing.requests == differing.minimal_requests
     assert differing.minimal_requests in (minimal, minimal + project_map_requests(SMALL)[0])
     assert differing.json_cpu_s is not None
+    # access reads what a plan reads for the schemes, plus the project map; --users adds one paged read per
+    # group and per (project, project role) that a grant names.
+    assert (access.name, access_users.name) == ("access", "access --users")
+    assert access.requests == access.minimal_requests == access_requests(SMALL, 10)[0]
+    extra, _ = users_requests(enterprise_seed(SMALL))
+    assert access_users.requests == access_users.minimal_requests == access.minimal_requests + extra
     assert [m.parallelism for m in applies] == [4, 10]
     for measurement in applies:
         assert measurement.name == f"apply, {APPLY_MIX[SMALL].changes} changes"

@@ -61,6 +61,7 @@ def test_group_members_are_paged_active_only_unless_asked(api: Api) -> None:
     assert api.get(j("/group/member")).status == 400  # "if the group name is not specified"
     assert api.get(j(f"/group/member?groupId={AGENTS}&groupname=service-desk-agents")).status == 400
     assert api.get(j("/group/member?groupId=nope")).status == 404
+    assert api.get(j("/group/member?groupname=nope")).status == 404
     assert api.get(api.jira_gateway(f"/group/member?groupId={ADMINS}"), auth=SCOPED).json["total"] == 1
     assert {(op, status) for _, op, status in api.contract.seen} >= GROUP_OPERATIONS
 
