@@ -159,7 +159,10 @@ def test_examples_and_docs_agree_on_pinning_and_say_why() -> None:
     docs = docs_path.read_text(encoding="utf-8")
     for path in [*WORKFLOWS, docs_path]:
         text = path.read_text(encoding="utf-8")
-        uses = re.findall(r"uses: jsm-reconciler/jsm-reconciler@(\S+)(.*)", text)
+        # As an action (`uses:`), or as the package a workflow installs with pip (the access audit's).
+        uses = re.findall(
+            r"(?:uses: |git\+https://github\.com/)jsm-reconciler/jsm-reconciler@([^\s\"]+)\"?(.*)", text
+        )
         assert uses, path
         for ref, comment in uses:
             if path == docs_path and (ref, comment) == ("<40-hex-sha>", " # v1"):
