@@ -5,10 +5,11 @@ both, each in its own process so that each has its own peak memory) it serves th
 seed and a fixed latency per request in a separate process (so its CPU is not the tool's), then measures,
 in this process, the tool's own library path:
   1. a plan with no changes, at parallelism 4 and 10; 2. a plan where 27% of the objects differ (about 500
-changes, or 5,000 at ten times), and the CPU of writing it as JSON; 3. an apply of 500 mixed changes at
-parallelism 4 and 10. For each it prints the wall time, the requests made, the minimum the APIs allow,
-the round-trip lower bound of the wall time at the parallelism used, their ratio, CPU time and peak memory,
-and what a per-object read strategy would have cost. The last line of each size is the summary other
+changes, or 5,000 at ten times), and the CPU of writing it as JSON; 3. `access` and `access --users` (as
+CSV) at parallelism 10; 4. an apply of 500 mixed changes at parallelism 4 and 10. For each it prints the
+wall time, the requests made, the minimum the APIs allow, the round-trip lower bound of the wall time at the
+parallelism used, their ratio, CPU time and peak memory, and what a per-object read strategy would have
+cost. The last line of each size is the summary other
 tools read (`bench: scale=...`); `--write-docs` puts the figures in docs/performance.md.
 """
 
@@ -523,8 +524,8 @@ def _peak_rss_mb() -> float:
 
 def summary(results: list[Measurement], scale: Scale) -> dict[str, Any]:
     """The `bench:` line's figures. `peak_rss_mb` is that of the first plan, in a process that has done
-    nothing else yet, as `jsm-reconciler plan` runs; the process's own peak after all seven plans and
-    applies is higher, by what the allocator keeps of the earlier ones."""
+    nothing else yet, as `jsm-reconciler plan` runs; the process's own peak after all nine measurements is
+    higher, by what the allocator keeps of the earlier ones."""
     plan4, plan10, differing, access, access_users, apply4, apply10 = results
     return {
         "scale": _scale_name(scale),
