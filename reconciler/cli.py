@@ -58,6 +58,7 @@ from reconciler.interruption import thread_pool
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.project import (
+    SiteProjects,
     count_visible_projects,
     project_schemes,
     read_projects,
@@ -575,23 +576,9 @@ def access_command(
     if desired is None and paths:
         ui.info("The manifests are read only with --planned: this is the access the site has now.")
     with _site(site, parallelism) as (client, name):
-        managed = kinds_to_read(desired) & {"permissionSchemes", "projects"} if desired is not None else set()
         # A plan is assessed against every project; the live report reads only the projects it shows.
         only = project_keys if project_keys and desired is None else None
-        if managed:  # as the plan reads them: the schemes, and the projects the manifests declare
-            live = _read(client, name, ["permissionSchemes", "projects"], desired)
-            declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of("projects")}
-            projects = read_projects(client, declared)
-        else:  # the schemes and the map do not wait for each other
-            with thread_pool(1) as pool:
-                map_read = pool.submit(read_projects, client, {}, only=only)
-                live = _read(client, name, ["permissionSchemes"])
-                projects = map_read.result()
-        state = (
-            _planned_access(desired, live, projects.schemes)
-            if desired is not None and managed
-            else live_access(live, projects.schemes)
-        )
+        state, projects = _access_state(client, name, desired, only)
         try:
             found = select(rows(state), project_keys, permission_keys, known=projects.names)
         except ValueError as exc:
@@ -620,6 +607,25 @@ def access_command(
         ui.out(report_text(report, users=users))
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
     return EXIT_OK
+
+
+def _access_state(
+    client: SiteClient, name: str, desired: DesiredState | None, only: Sequence[str] | None
+) -> tuple[AccessState, SiteProjects]:
+    """The access the site has (`desired` None), or that the plan of `desired` leaves, and the projects."""
+    managed = kinds_to_read(desired) & {"permissionSchemes", "projects"} if desired is not None else set()
+    if desired is not None and managed:  # as the plan reads them: schemes, and the projects it declares
+        live = _read(client, name, ["permissionSchemes", "projects"], desired)
+        declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of("projects")}
+        projects = read_projects(client, declared)
+        return _planned_access(desired, live, projects.schemes), projects
+    if desired is not None:
+        _ui().info("The manifests manage no permission schemes or projects: the plan changes no access.")
+    with thread_pool(1) as pool:  # the schemes and the map do not wait for each other
+        map_read = pool.submit(read_projects, client, {}, only=only)
+        live = _read(client, name, ["permissionSchemes"])
+        projects = map_read.result()
+    return live_access(live, projects.schemes), projects
 
 
 def _planned_access(desired: DesiredState, live: LiveState, project_map: Mapping[str, str]) -> AccessState:

@@ -218,3 +218,14 @@ def test_the_plan_shows_and_saves_its_access_diff(demo: Harness, tmp_path: Path)
     )
     assert {row["holder"] for row in after} == {"projectRole:Service Desk Team", "group:service-desk-agents"}
     demo.converge()
+
+
+def test_planned_with_manifests_that_manage_no_access_is_the_live_report(demo: Harness) -> None:
+    demo.write("products:\n  - name: Gadget\n")
+    planned = run(demo, "access", "--planned", str(demo.manifests), "--format", "csv")
+    assert planned.exit_code == 0, planned.stderr
+    assert (
+        "The manifests manage no permission schemes or projects: the plan changes no access."
+        in planned.stderr
+    )
+    assert planned.stdout == run(demo, "access", "--format", "csv").stdout
