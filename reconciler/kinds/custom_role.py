@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, warning
+from reconciler.kind_names import CUSTOM_ROLES
 from reconciler.kinds import rights
 from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, problem
 from reconciler.kinds.kind import (
@@ -93,7 +94,7 @@ class CustomRoleKind(ResourceKind):
     name = "customRoles"
     write_data = rights.RightsWrite
     site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
-    address_form = AddressForm(name, "custom role")
+    address_form = CUSTOM_ROLES
     section = list[CustomRoleSpec] | None
     spec = CustomRoleSpec
     export_file = "custom-roles.yaml"

@@ -11,8 +11,9 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.kind_names import DETAIL_FIELDS
 from reconciler.kinds.base import RenamedFrom, Spec, problem, single_line
 from reconciler.kinds.kind import (
     Action,
@@ -39,7 +40,7 @@ from reconciler.yamlwrite import entry
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
 
-ENTITIES = ("organization", "customer", "entitlement")
+ENTITIES = DETAIL_FIELDS.entities
 DetailFieldType = Literal[
     "TEXT", "EMAIL", "URL", "DATE", "NUMBER", "BOOLEAN", "PHONE", "SELECT", "MULTISELECT"
 ]
@@ -139,7 +140,7 @@ class DetailFieldKind(ResourceKind):
     """Detail fields are addressed by name in the API, and names are unique case-insensitively."""
 
     name = "detailFields"
-    address_form = AddressForm(name, "detail field", entities=ENTITIES, ignore_case=True)
+    address_form = DETAIL_FIELDS
     section = DetailFieldsSection | None
     spec = DetailFieldSpec
     capacity = catalogue.MAX_DETAIL_FIELDS_PER_ENTITY

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, TerminalSiteError
+from reconciler.kind_names import AddressForm
 from reconciler.kinds.base import Spec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap
 

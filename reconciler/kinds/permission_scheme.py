@@ -11,8 +11,9 @@ from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue, yamlwrite
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error, warning
+from reconciler.kind_names import PERMISSION_SCHEMES
 from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean
 from reconciler.kinds.kind import (
     Action,
@@ -97,7 +98,7 @@ class PermissionSchemeKind(ResourceKind):
     name = "permissionSchemes"
     write_data = SchemeWrite
     site_decides = frozenset({f"manifest.{UNLISTED_PERMISSION}"})
-    address_form = AddressForm(name, "permission scheme")
+    address_form = PERMISSION_SCHEMES
     section = list[PermissionSchemeSpec] | None
     spec = PermissionSchemeSpec
     export_file = "permission-schemes.yaml"

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic
+from reconciler.kind_names import PRODUCTS
 from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
     Action,
@@ -39,7 +40,7 @@ class ProductSpec(Spec):
 
 class ProductKind(ResourceKind):
     name = "products"
-    address_form = AddressForm(name, "product")
+    address_form = PRODUCTS
     section = list[ProductSpec] | None
     spec = ProductSpec
     export_file = "products.yaml"

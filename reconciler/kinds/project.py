@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.kind_names import PROJECTS
 from reconciler.kinds.base import Spec
 from reconciler.kinds.kind import (
     Action,
@@ -46,7 +47,7 @@ class ProjectKind(ResourceKind):
     with action=edit: the scheme needs Administer Projects, which an account may lack for some)."""
 
     name = "projects"
-    address_form = AddressForm(name, "project", name_label="KEY")
+    address_form = PROJECTS
     section = list[ProjectSpec] | None
     spec = ProjectSpec
     name_field = "key"

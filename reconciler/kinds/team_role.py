@@ -10,8 +10,9 @@ from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.kind_names import TEAM_ROLES
 from reconciler.kinds import rights
 from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
@@ -98,7 +99,7 @@ class TeamRoleKind(ResourceKind):
     name = "teamRoles"
     write_data = TeamRoleWrite
     site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
-    address_form = AddressForm(name, "team role", scope_label="TEAM", name_label="ROLE")
+    address_form = TEAM_ROLES
     section = list[TeamRolesBlock] | None
     spec = TeamRoleSpec
     export_file = "team-roles.yaml"
