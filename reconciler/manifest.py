@@ -26,8 +26,8 @@ from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.kinds import KINDS, get_kind
-from reconciler.kinds.base import Spec, did_you_mean, problem
 from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
+from reconciler.spec import Spec, did_you_mean, problem
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
 if TYPE_CHECKING:
@@ -545,7 +545,7 @@ def _diagnostics_from(
                 "invalid",
                 f"{_label(path)}: expected {expected}, got {_describe(details['input'])}",
             )
-        elif "message" in ctx:  # our own errors (reconciler.kinds.base.problem)
+        elif "message" in ctx:  # our own errors (reconciler.spec.problem)
             code, message = kind, str(ctx["message"])
             path = (*path, *ctx.get("at", ()))
         else:

@@ -12,7 +12,6 @@ from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, warning
 from reconciler.kind_names import CUSTOM_ROLES
 from reconciler.kinds import rights
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -31,6 +30,7 @@ from reconciler.kinds.kind import (
     write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec, problem
 from reconciler.yamlsource import SourceMap
 from reconciler.yamlwrite import entry
 

@@ -14,7 +14,6 @@ from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
 from reconciler.kind_names import DETAIL_FIELDS
-from reconciler.kinds.base import RenamedFrom, Spec, problem, single_line
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -34,6 +33,7 @@ from reconciler.kinds.kind import (
     valid_spec,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, Spec, problem, single_line
 from reconciler.yamlsource import DataPath, SourceMap
 from reconciler.yamlwrite import entry
 

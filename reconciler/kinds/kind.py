@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, TerminalSiteError
 from reconciler.kind_names import AddressForm
-from reconciler.kinds.base import Spec
+from reconciler.spec import Spec
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from reconciler import catalogue, yamlwrite
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error, warning
 from reconciler.kind_names import PERMISSION_SCHEMES
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean
+from reconciler.kinds.holder import Holder, HolderRef
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -34,6 +34,7 @@ from reconciler.kinds.kind import (
     write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec, did_you_mean
 from reconciler.yamlsource import SourceMap
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ from reconciler import catalogue
 from reconciler.address import Address
 from reconciler.errors import Diagnostic
 from reconciler.kind_names import PRODUCTS
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -25,6 +24,7 @@ from reconciler.kinds.kind import (
     found,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec
 from reconciler.yamlwrite import entry
 
 if TYPE_CHECKING:

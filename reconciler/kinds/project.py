@@ -11,7 +11,6 @@ from pydantic import Field
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
 from reconciler.kind_names import PROJECTS
-from reconciler.kinds.base import Spec
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -23,6 +22,7 @@ from reconciler.kinds.kind import (
     ResourceKind,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import Spec
 from reconciler.yamlwrite import entry
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
-from reconciler.kinds.base import did_you_mean
 from reconciler.kinds.kind import Change, DesiredObject, WriteData, list_items
+from reconciler.spec import did_you_mean
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState

@@ -14,7 +14,6 @@ from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
 from reconciler.kind_names import TEAM_ROLES
 from reconciler.kinds import rights
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -36,6 +35,7 @@ from reconciler.kinds.kind import (
     write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec
 from reconciler.yamlsource import DataPath, SourceMap
 from reconciler.yamlwrite import entry, text
 
