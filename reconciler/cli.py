@@ -47,7 +47,7 @@ from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.project import count_visible_projects, unadministered_warning
-from reconciler.manifest import DesiredState, load_manifests
+from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import github_annotations, render_diagnostics
@@ -72,6 +72,7 @@ from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
+from reconciler.state import DesiredState
 
 P = ParamSpec("P")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130

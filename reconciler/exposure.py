@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import Diagnostic, error, warning
 from reconciler.kinds.kind import Action, Change
 from reconciler.kinds.project import read_project_map, unadministered_warning
+from reconciler.state import DesiredState
 
 if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
     from reconciler.plan import Plan
     from reconciler.site.api import SiteApi
     from reconciler.site.live import LiveState

@@ -40,3 +40,6 @@ ADDRESS_FORMS = {
     form.kind: form
     for form in (DETAIL_FIELDS, PRODUCTS, CUSTOM_ROLES, TEAM_ROLES, PERMISSION_SCHEMES, PROJECTS)
 }
+# Projects are never created or deleted here, so settings.prune may not list them.
+NEVER_PRUNED = frozenset({PROJECTS.kind})
+PRUNABLE = tuple(kind for kind in ADDRESS_FORMS if kind not in NEVER_PRUNED)

@@ -15,25 +15,21 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, create_model
 
 from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.kinds import KINDS, get_kind
-from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
+from reconciler.kinds.kind import Declaration, valid_spec
 from reconciler.spec import Spec, did_you_mean, problem
+from reconciler.state import DesiredState, Settings
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
-if TYPE_CHECKING:
-    KindName = str
-else:
-    KindName = Literal[tuple(kind.name for kind in KINDS if kind.prunable)]
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 # The largest site the benchmark models (ten times an enterprise site) exports 4.4 MB of manifests. A set is
 # never read whole beyond this: hostile YAML costs up to a second and 300 MB per megabyte.
@@ -45,50 +41,6 @@ _MANIFEST_LINE = re.compile(
     re.MULTILINE,
 )
 log = logging.getLogger(__name__)
-
-
-def _check_protect_entry(text: str) -> str:
-    try:
-        Address.parse(text)
-    except ValueError as exc:
-        raise problem("settings", str(exc)) from None
-    return text
-
-
-ProtectEntry = Annotated[str, AfterValidator(_check_protect_entry)]
-
-
-def _check_prunable(value: Any) -> Any:
-    if isinstance(value, str) and any(value == kind.name and not kind.prunable for kind in KINDS):
-        raise problem(
-            "settings", f"{value} are never created or deleted, so `{value}` cannot be in settings.prune"
-        )
-    return value
-
-
-PrunableKind = Annotated[KindName, BeforeValidator(_check_prunable)]
-
-
-class Thresholds(Spec):
-    max_delete_percent: int | None = Field(default=None, ge=0, le=100)
-    max_update_percent: int | None = Field(default=None, ge=0, le=100)
-    min_existing: int = Field(
-        default=10, ge=0, description="Thresholds apply to kinds with this many objects."
-    )
-
-
-class Settings(Spec):
-    prune: list[PrunableKind] = Field(
-        default_factory=list, description="Kinds whose live objects that no manifest declares are deleted."
-    )
-    protect: list[ProtectEntry] = Field(
-        default_factory=list, description="Addresses never deleted or replaced, e.g. products/Acme Widget."
-    )
-    thresholds: Thresholds | None = None
-    exposure: Literal["warn", "deny"] = Field(
-        default="warn",
-        description="deny: a plan that adds a grant to anyone or applicationRole is an error.",
-    )
 
 
 def _reject_bool(value: Any) -> Any:
@@ -112,40 +64,6 @@ ManifestDocument: type[Spec] = create_model(
     __doc__="One manifest file. The JSON Schema of the format is generated from this model.",
     **_DOCUMENT_FIELDS,
 )
-
-
-@dataclass(frozen=True)
-class DesiredState:
-    objects: Mapping[Address, Spec]
-    settings: Settings
-    protected: frozenset[Address]
-    prune: frozenset[str]
-    files: tuple[str, ...]
-    origins: Mapping[Address, ObjectOrigin] = field(default_factory=dict, repr=False, compare=False)
-    # The kinds the manifests name (MANIFEST.md, "Kinds the manifests name"): a section present in some
-    # file, even empty, or a kind in settings.prune. Only these are planned.
-    named_kinds: frozenset[str] = frozenset()
-
-    @classmethod
-    def empty(cls) -> DesiredState:
-        return cls({}, Settings(), frozenset(), frozenset(), ())
-
-    def locate(self, address: Address, *path: PathSegment) -> SourceSpan | None:
-        """The position of an object, or of the deepest existing node along `path` below it.
-
-        `path` uses the manifest's keys (camelCase) and list indices: `locate(a, "grants", "BROWSE_PROJECTS",
-        1)` is the second holder of that grant. A final key gives the position of the key itself; `"team"`
-        of a team role (a scoped object) is the `team:` of its scope block. None for an object that no file
-        declares.
-        """
-        origin = self.origins.get(address)
-        if origin is None:
-            return None
-        base = origin.path
-        if origin.scope_path is not None and path[:1] == ("team",):
-            base = origin.scope_path
-        full = (*base, *path)
-        return origin.source_map.locate(full, key=bool(path) and isinstance(path[-1], str))
 
 
 @cycle_collection_paused()

@@ -37,9 +37,9 @@ from reconciler.kinds.kind import (
     ResourceKind,
     WriteData,
 )
-from reconciler.manifest import DesiredState
-from reconciler.safety import Protection, threshold_problems
+from reconciler.safety import threshold_problems
 from reconciler.site.live import LiveState
+from reconciler.state import DesiredState
 
 FORMAT_VERSION = 1
 ACTION_RANK = {Action.DELETE: 0, Action.RENAME: 1, Action.REPLACE: 2, Action.UPDATE: 3, Action.CREATE: 4}
@@ -333,7 +333,6 @@ def _plan_kind(
     ]
     drafts: list[_Draft] = []
     matched_live: set[int] = set()  # ids of the live objects matched: twins share an identity
-    protected = Protection(state.protected)
     for wanted in desired_objects:
         current = matches.get(wanted.identity)
         if current is None:
@@ -356,7 +355,7 @@ def _plan_kind(
         diagnostics += kind.notes(wanted, current)
         diffs = diff_essences(current.essence, wanted.essence, kind.set_fields)  # the one diff of the pair
         if not kind.can_update_in_place(current.essence, wanted.essence):
-            if protected.covers(current.address):
+            if state.protects(current.address):
                 diagnostics.append(
                     error(
                         "plan.protected",
@@ -390,7 +389,7 @@ def _plan_kind(
             continue
         if kind.name not in state.prune:
             unmanaged.append(str(obj.address))
-        elif protected.covers(obj.address):
+        elif state.protects(obj.address):
             kept.append(str(obj.address))
         else:
             drafts.append(_draft(kind, Action.DELETE, None, obj))

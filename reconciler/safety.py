@@ -11,29 +11,18 @@ its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.address import Address
 from reconciler.diff import diff_essences
 from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
 from reconciler.kinds import get_kind
 from reconciler.kinds.kind import Action
 
 if TYPE_CHECKING:
-    from reconciler.manifest import Thresholds
     from reconciler.plan import Plan
     from reconciler.site.live import LiveState
-
-
-class Protection:
-    """settings.protect: addresses never deleted or replaced, names compared as the API compares them."""
-
-    def __init__(self, protected: Iterable[Address]) -> None:
-        self._keys = {address.key for address in protected}
-
-    def covers(self, address: Address) -> bool:
-        return address.key in self._keys
+    from reconciler.state import Thresholds
 
 
 def threshold_problems(

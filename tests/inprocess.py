@@ -19,12 +19,13 @@ from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
-from reconciler.manifest import DesiredState, load_manifests
+from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.state import DesiredState
 from tests.e2e.conftest import LOOKUPS
 
 BASE_URL = "http://127.0.0.1:1"  # never connected to: the transport hands every request to the app

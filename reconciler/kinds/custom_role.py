@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, model_validator
 
@@ -31,11 +31,9 @@ from reconciler.kinds.kind import (
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.spec import RenamedFrom, SingleLineName, Spec, problem
+from reconciler.state import DesiredState
 from reconciler.yamlsource import SourceMap
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 PAGE_SIZE = 100  # the API's maximum
 # extendedRole values export writes: `user` is the default, so it is left out.

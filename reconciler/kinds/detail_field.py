@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
@@ -22,7 +22,6 @@ from reconciler.kinds.kind import (
     Essence,
     LiveObject,
     Lookups,
-    ObjectOrigin,
     ResourceKind,
     Validated,
     by_name,
@@ -34,11 +33,9 @@ from reconciler.kinds.kind import (
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.spec import RenamedFrom, Spec, problem, single_line
+from reconciler.state import DesiredState, ObjectOrigin
 from reconciler.yamlsource import DataPath, SourceMap
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 ENTITIES = DETAIL_FIELDS.entities
 DetailFieldType = Literal[

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -26,12 +26,10 @@ from pydantic.alias_generators import to_camel
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, TerminalSiteError
 from reconciler.kind_names import AddressForm
+from reconciler.site.api import SiteApi
 from reconciler.spec import Spec
+from reconciler.state import DesiredState, ObjectOrigin
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-    from reconciler.site.api import SiteApi
 
 T = TypeVar("T")
 CREATE_RETRY_PAUSE_S = 1.0
@@ -152,15 +150,6 @@ class LiveObject:
         read = {"id": self.server_id, "scope": self.identity.scope, "essence": self.essence}
         text = json.dumps(read, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class ObjectOrigin:
-    """Where an object was declared: its node, and for a scoped object also the node of its scope block."""
-
-    source_map: SourceMap
-    path: DataPath
-    scope_path: DataPath | None = None
 
 
 @dataclass(frozen=True)
@@ -301,7 +290,6 @@ class ResourceKind(ABC):
     # the holders of live grants): read at the first use, so not at all when nothing live names one.
     reads_on_demand: ClassVar[frozenset[str]] = frozenset()
     name_field: ClassVar[str] = "name"  # the manifest key that names an object (a project's `key`)
-    prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
     refers_to: ClassVar[frozenset[str]] = frozenset()  # kinds its objects name (see `references`)
     capacity: ClassVar[int | None] = None  # the most objects the API allows in one scope
     # Codes of the `unlisted` warnings: a plan that reads this kind replaces them with what the site says.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
@@ -35,10 +35,8 @@ from reconciler.kinds.kind import (
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.spec import RenamedFrom, SingleLineName, Spec, did_you_mean
+from reconciler.state import DesiredState
 from reconciler.yamlsource import SourceMap
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 
 def is_app_permission_key(key: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -25,10 +25,8 @@ from reconciler.kinds.kind import (
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.spec import RenamedFrom, SingleLineName, Spec
+from reconciler.state import DesiredState
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 PAGE_SIZE = 100  # the API's maximum and default
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import Field
@@ -23,10 +23,8 @@ from reconciler.kinds.kind import (
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.spec import Spec
+from reconciler.state import DesiredState
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 SEARCH_PAGE_SIZE = 50  # the default of GET /project/search (at most 100)
 KEYS_PER_SEARCH = 50  # "Up to 50 project keys can be provided"
@@ -51,7 +49,6 @@ class ProjectKind(ResourceKind):
     section = list[ProjectSpec] | None
     spec = ProjectSpec
     name_field = "key"
-    prunable = False
     refers_to = frozenset({"permissionSchemes"})
     export_file = "projects.yaml"
     export_about = (

@@ -6,7 +6,7 @@ right in the manifest. Custom roles and team roles share this."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -14,10 +14,8 @@ from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
 from reconciler.kinds.kind import Change, DesiredObject, WriteData, list_items
 from reconciler.spec import did_you_mean
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-    from reconciler.yamlsource import DataPath, PathSegment, SourceMap
+from reconciler.state import DesiredState
+from reconciler.yamlsource import DataPath, PathSegment, SourceMap
 
 UNLISTED_RIGHT = "unknown_right"
 CONTEXT_KEY = "unlistedRights"

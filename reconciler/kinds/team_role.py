@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
@@ -22,7 +22,6 @@ from reconciler.kinds.kind import (
     Essence,
     LiveObject,
     Lookups,
-    ObjectOrigin,
     ResourceKind,
     Validated,
     by_name,
@@ -36,12 +35,9 @@ from reconciler.kinds.kind import (
 )
 from reconciler.site.api import Api, SiteApi
 from reconciler.spec import RenamedFrom, SingleLineName, Spec
+from reconciler.state import DesiredState, ObjectOrigin
 from reconciler.yamlsource import DataPath, SourceMap
 from reconciler.yamlwrite import entry, text
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-
 
 # The 17 rights are the documentation's; the site may know more, so the list is advice
 # (reconciler/kinds/rights.py).

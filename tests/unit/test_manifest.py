@@ -12,7 +12,8 @@ from reconciler.address import Address
 from reconciler.errors import SourceSpan
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec
 from reconciler.kinds.team_role import TeamRoleSpec
-from reconciler.manifest import DesiredState, ManifestDocument, Settings, Thresholds, load_manifests
+from reconciler.manifest import ManifestDocument, load_manifests
+from reconciler.state import DesiredState, Settings, Thresholds
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "manifests"
 

@@ -9,8 +9,8 @@ import pytest
 
 from reconciler.errors import ConfigError, PlanMismatchError, UnsafePlanError
 from reconciler.kinds.kind import Action
-from reconciler.manifest import Thresholds
 from reconciler.safety import check_applicable, check_fresh, looks_applied, threshold_problems
+from reconciler.state import Thresholds
 from tests.inprocess import InProcessSite
 
 SEED: dict[str, Any] = {"products": [{"name": "Widget"}, {"name": "Spare"}]}
