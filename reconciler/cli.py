@@ -45,11 +45,11 @@ from reconciler.export import (
 from reconciler.exposure import assess
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
-from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.project import count_visible_projects, unadministered_warning
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
+from reconciler.plan import Plan, build_plan
 from reconciler.redaction import basic_auth_secrets, redactor
+from reconciler.registry import KINDS, get_kind, kinds_for, kinds_to_read
 from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
@@ -329,7 +329,7 @@ def _digest_prefix(_ctx: click.Context, _param: click.Parameter, value: str | No
 @_handle_errors
 def validate(paths: tuple[Path, ...]) -> int:
     """Check manifests offline; print every problem as file:line:col."""
-    desired, diagnostics = load_manifests(paths)
+    desired, diagnostics = load_manifests(paths, KINDS)
     if diagnostics:
         _ui().out(render_diagnostics(diagnostics))
         _ui().annotate(diagnostics, err=False)
@@ -440,7 +440,7 @@ def apply(
     with _site(site, parallelism) as (client, name):
         if saved is not None:
             touched = frozenset(change.address for change in saved.changes)
-            check_fresh(saved, _read(client, name, saved.kinds, declared=touched))
+            check_fresh(saved, _read(client, name, saved.kinds, declared=touched), KINDS)
             the_plan = saved
         else:
             live = _read(client, name, _target_kinds(wanted), desired)
@@ -505,7 +505,7 @@ def export_command(
         unadministered = (
             count_visible_projects(client) - len(live.of("projects")) if "projects" in live.objects else 0
         )
-    exported = render_export(live, exported_at=datetime.now(UTC), schema=schema)
+    exported = render_export(live, kinds, exported_at=datetime.now(UTC), schema=schema)
     if unadministered > 0:
         ui.fail(f"Warning: {unadministered_warning(unadministered, 'the export')}")
     for warning in exported.warnings:
@@ -519,7 +519,7 @@ def export_command(
 
 def _load(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
     """The desired state and its warnings; errors stop the command before any request."""
-    desired, diagnostics = load_manifests(paths)
+    desired, diagnostics = load_manifests(paths, KINDS)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -635,7 +635,7 @@ def _plan(
     force: bool,
     warnings: Sequence[Diagnostic],
 ) -> Plan:
-    built = build_plan(desired, live, targets=targets, force=force)
+    built = build_plan(desired, live, KINDS, targets=targets, force=force)
     built = assess(built, desired, live, client)
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
@@ -720,7 +720,7 @@ def _load_plan_file(path: Path) -> Plan:
     if not isinstance(data, dict):
         raise ConfigError(f"{not_a_plan}: a plan is one JSON object")
     try:
-        return Plan.from_json(data)
+        return Plan.from_json(data, KINDS)
     except KeyError as exc:
         raise ConfigError(f"{not_a_plan}: the key {exc.args[0]!r} is missing") from None
     except ValueError as exc:
@@ -734,7 +734,7 @@ def _load_plan_file(path: Path) -> Plan:
 @_handle_errors
 def schema(out_dir: Path) -> int:
     """Write the manifest JSON Schema."""
-    for written in write_schemas(out_dir):
+    for written in write_schemas(out_dir, KINDS):
         _ui().info(f"wrote {written}")
     return EXIT_OK
 

@@ -1,6 +1,6 @@
 """Loading a manifest set (MANIFEST.md) into a DesiredState, with every problem as a positioned Diagnostic.
 
-Each file is read by yamlsource, validated as a whole ManifestDocument (for the diagnostics), and its objects
+Each file is read by yamlsource, validated as a whole manifest document (for the diagnostics), and its objects
 are validated one by one (so that one bad object does not hide the cross-object problems of the others).
 Cross-object rules (duplicate addresses, renamedFrom collisions, the 50-fields limit, one settings block)
 run once every file has been read. Nothing here raises for bad input.
@@ -21,11 +21,11 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, create_model
 
-from reconciler.address import Address
+from reconciler.address import Address, form_of
 from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import Diagnostic, SourceSpan, error, shortened
-from reconciler.kinds import KINDS, get_kind
-from reconciler.kinds.kind import Declaration, valid_spec
+from reconciler.kind_names import ADDRESS_FORMS
+from reconciler.kinds.kind import Declaration, ResourceKind, valid_spec
 from reconciler.spec import Spec, did_you_mean, problem
 from reconciler.state import DesiredState, Settings
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
@@ -34,7 +34,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 # The largest site the benchmark models (ten times an enterprise site) exports 4.4 MB of manifests. A set is
 # never read whole beyond this: hostile YAML costs up to a second and 300 MB per megabyte.
 MAX_SET_BYTES = 20 * 1024 * 1024
-MANIFEST_SECTIONS = ("settings", *(kind.name for kind in KINDS))
+MANIFEST_SECTIONS = ("settings", *ADDRESS_FORMS)
 # For a file that does not parse: a manifest section key or `version: 1` at the start of a line.
 _MANIFEST_LINE = re.compile(
     "^(?:(?:" + "|".join(MANIFEST_SECTIONS) + r""")\s*:|version\s*:\s*['"]?1['"]?\s*(?:#.*)?$)""",
@@ -50,27 +50,31 @@ def _reject_bool(value: Any) -> Any:
     return value
 
 
-_DOCUMENT_FIELDS: dict[str, Any] = {
-    "version": (
-        Annotated[Literal[1], BeforeValidator(_reject_bool)],
-        Field(description="The manifest format version; required in every file."),
-    ),
-    "settings": (Settings | None, Field(default=None, description="In at most one file of the set.")),
-    **{kind.name: (kind.section, None) for kind in KINDS},
-}
-ManifestDocument: type[Spec] = create_model(
-    "ManifestDocument",
-    __base__=Spec,
-    __doc__="One manifest file. The JSON Schema of the format is generated from this model.",
-    **_DOCUMENT_FIELDS,
-)
+@functools.cache
+def manifest_document(kinds: tuple[ResourceKind, ...]) -> type[Spec]:
+    """The model of one manifest file with these kinds' sections. The JSON Schema is generated from it."""
+    fields: dict[str, Any] = {
+        "version": (
+            Annotated[Literal[1], BeforeValidator(_reject_bool)],
+            Field(description="The manifest format version; required in every file."),
+        ),
+        "settings": (Settings | None, Field(default=None, description="In at most one file of the set.")),
+        **{kind.name: (kind.section, None) for kind in kinds},
+    }
+    return create_model(
+        "ManifestDocument",
+        __base__=Spec,
+        __doc__="One manifest file. The JSON Schema of the format is generated from this model.",
+        **fields,
+    )
 
 
 @cycle_collection_paused()
 def load_manifests(
-    paths: Sequence[Path], *, environ: Mapping[str, str] | None = None
+    paths: Sequence[Path], kinds: Sequence[ResourceKind], *, environ: Mapping[str, str] | None = None
 ) -> tuple[DesiredState, list[Diagnostic]]:
-    """Read every manifest under `paths`; all problems come back as diagnostics, sorted by position.
+    """Read every manifest under `paths`, with the sections of `kinds`; all problems come back as
+    diagnostics, sorted by position.
 
     No paths means the working directory, like Terraform: its own `*.yaml` and `*.yml` files only, not
     its subdirectories, and only those that look like manifests (`_looks_like_manifest`), since a
@@ -79,7 +83,7 @@ def load_manifests(
     Nothing is read from outside the paths given (MANIFEST.md, "Where files may be"): a symbolic link whose
     target is elsewhere is refused at its path. A set of more than MAX_SET_BYTES is not read at all.
     """
-    loader = _Loader(os.environ if environ is None else environ)
+    loader = _Loader(os.environ if environ is None else environ, kinds)
     if paths:
         files = list(_manifest_files(paths, loader.diagnostics))
         if _within_set_limit([path for path, _ in files], loader.diagnostics):
@@ -251,8 +255,10 @@ def _text_looks_like_manifest(path: Path) -> bool:
 
 
 class _Loader:
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(self, environ: Mapping[str, str], kinds: Sequence[ResourceKind]) -> None:
         self.environ = environ
+        self.kinds = tuple(kinds)
+        self.document = manifest_document(self.kinds)
         self.diagnostics: list[Diagnostic] = []
         self.files: list[str] = []
         self.declared: dict[tuple[str, str, str], Declaration] = {}
@@ -294,14 +300,14 @@ class _Loader:
             return
         validated: dict[int, Spec] = {}
         try:
-            _pair_validated(data, ManifestDocument.model_validate(data, by_name=False), validated)
+            _pair_validated(data, self.document.model_validate(data, by_name=False), validated)
         except ValidationError as exc:
-            self.diagnostics.extend(_diagnostics_from(exc, data, source_map))
-        for kind in KINDS:
+            self.diagnostics.extend(_diagnostics_from(exc, data, source_map, self.document, self.kinds))
+        for kind in self.kinds:
             self.diagnostics.extend(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
-        for kind in KINDS:
+        for kind in self.kinds:
             if kind.name in data:
                 self.sections.add(kind.name)
             for declared in kind.declarations(data.get(kind.name), source_map, validated):
@@ -327,7 +333,7 @@ class _Loader:
         if first is declared:
             return
         here = declared.span()
-        noun = get_kind(address.kind).address_form.noun
+        noun = form_of(address.kind).noun
         same = (
             f" (the same {noun} as {first.address}: names compare without case)"
             if first.address != address
@@ -344,7 +350,7 @@ class _Loader:
 
     def finish(self) -> tuple[DesiredState, list[Diagnostic]]:
         objects = list(self.declared.values())
-        for kind in KINDS:
+        for kind in self.kinds:
             own = [item for item in objects if item.address.kind == kind.name]
             self.diagnostics.extend(kind.declared_problems(own))
         self.diagnostics.extend(_renamed_from_problems(objects))
@@ -428,7 +434,11 @@ _TYPE_NAMES = {
 
 
 def _diagnostics_from(
-    exc: ValidationError, data: dict[str, Any], source_map: SourceMap
+    exc: ValidationError,
+    data: dict[str, Any],
+    source_map: SourceMap,
+    document: type[Spec],
+    kinds: Sequence[ResourceKind],
 ) -> Iterator[Diagnostic]:
     for details in exc.errors():
         path, on_key = _data_path(data, details["loc"])
@@ -437,7 +447,7 @@ def _diagnostics_from(
         inside = path[:1] == ("settings",)
         if kind == "extra_forbidden":
             key = str(path[-1])
-            allowed = _allowed_keys(path[:-1])
+            allowed = _allowed_keys(document, path[:-1])
             hint = did_you_mean(key, allowed) or (
                 f" (expected one of: {', '.join(allowed)})" if allowed else ""
             )
@@ -476,7 +486,7 @@ def _diagnostics_from(
             f"manifest.{code}",
             message,
             source=source_map.locate(path, key=on_key),
-            address=_address_at(data, path),
+            address=_address_at(data, path, kinds),
         )
 
 
@@ -507,9 +517,9 @@ def _child(node: Any, segment: PathSegment) -> Any:
     return _ABSENT
 
 
-def _allowed_keys(path: DataPath) -> list[str]:
+def _allowed_keys(document: type[Spec], path: DataPath) -> list[str]:
     """The keys the model at `path` accepts, found by walking the model types along the path."""
-    annotation: Any = ManifestDocument
+    annotation: Any = document
     for segment in path:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -586,13 +596,12 @@ def _describe(value: Any) -> str:
     return f"{value} ({type(value).__name__}; quote it to make it text)"
 
 
-def _address_at(data: dict[str, Any], path: DataPath) -> str | None:
+def _address_at(data: dict[str, Any], path: DataPath, kinds: Sequence[ResourceKind]) -> str | None:
     """The address of the object a data path points into, when the object has a usable name."""
     if not path or not isinstance(path[0], str) or path[0] not in data:
         return None
-    try:
-        kind = get_kind(path[0])
-    except KeyError:
+    kind = next((kind for kind in kinds if kind.name == path[0]), None)
+    if kind is None:
         return None
     address = kind.address_at(data[path[0]], path[1:])
     return str(address) if address else None

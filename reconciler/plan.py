@@ -15,7 +15,7 @@ import hashlib
 import heapq
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -25,7 +25,6 @@ from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.exposure import Exposure
-from reconciler.kinds import KIND_INDEX, KINDS, get_kind
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -121,11 +120,12 @@ class Plan:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Plan:
-        """Rebuild a saved plan. Raises KeyError/ValueError/TypeError on a malformed file."""
+    def from_json(cls, data: Mapping[str, Any], kinds: Sequence[ResourceKind]) -> Plan:
+        """Rebuild a saved plan of `kinds`. Raises KeyError/ValueError/TypeError on a malformed file."""
         if data.get("formatVersion") != FORMAT_VERSION:
             raise ValueError(f"unsupported plan formatVersion {data.get('formatVersion')!r}")
-        changes = tuple(_change_from_json(c) for c in data["changes"])
+        write_data = {kind.name: kind.write_data for kind in kinds}
+        changes = tuple(_change_from_json(c, write_data) for c in data["changes"])
         plan = cls(
             site=str(data["site"]),
             changes=changes,
@@ -184,7 +184,7 @@ def _reviewed_change(change: Change) -> dict[str, Any]:
     }
 
 
-def _change_from_json(data: Mapping[str, Any]) -> Change:
+def _change_from_json(data: Mapping[str, Any], write_data: Mapping[str, type[WriteData]]) -> Change:
     address = Address.parse(data["address"])
     source = data.get("source")
     action = Action(data["action"])
@@ -195,7 +195,7 @@ def _change_from_json(data: Mapping[str, Any]) -> Change:
         before=data["before"],
         after=data["after"],
         diffs=tuple(FieldDiff(d["op"], tuple(d["path"]), d["old"], d["new"]) for d in data["diff"]),
-        context=get_kind(address.kind).write_data.model_validate(data["context"]),
+        context=write_data[address.kind].model_validate(data["context"]),
         depends_on=frozenset(data["dependsOn"]),
         reason=data.get("reason"),
         source=SourceSpan(source["file"], source["line"], source["column"]) if source else None,
@@ -230,6 +230,7 @@ class _Draft:
 def build_plan(
     desired: DesiredState,
     live: LiveState,
+    kinds: Sequence[ResourceKind],
     *,
     targets: Sequence[Target] = (),
     force: bool = False,
@@ -239,7 +240,7 @@ def build_plan(
     unmanaged: list[str] = []
     protected: list[str] = []
     declared: dict[str, list[DesiredObject]] = {}
-    for kind in KINDS:
+    for kind in kinds:
         # A kind no manifest names is not planned, even when read for what the named ones refer to.
         if kind.name not in live.objects or kind.name not in desired.named_kinds:
             continue
@@ -262,8 +263,8 @@ def build_plan(
             diagnostics += threshold_problems(
                 kind.name, actions, existing, thresholds, force, losing_data=lossy
             )
-    diagnostics += _reference_problems(declared, drafts, live, desired)
-    ordered, touches, order_problems = _order(drafts, live)
+    diagnostics += _reference_problems(declared, drafts, live, desired, kinds)
+    ordered, touches, order_problems = _order(drafts, live, kinds)
     diagnostics += order_problems
     if targets:
         known = {*desired.objects, *(obj.address for objects in live.objects.values() for obj in objects)}
@@ -559,10 +560,11 @@ def _draft(
 
 
 def _order(
-    drafts: list[_Draft], live: LiveState
+    drafts: list[_Draft], live: LiveState, kinds: Sequence[ResourceKind]
 ) -> tuple[tuple[Change, ...], dict[str, tuple[str, ...]], list[Diagnostic]]:
-    _assign_keys(drafts)
-    edges = _dependencies(drafts, live)
+    rank = {kind.name: index for index, kind in enumerate(kinds)}
+    _assign_keys(drafts, rank)
+    edges = _dependencies(drafts, live, kinds)
     sorter: TopologicalSorter[str] = TopologicalSorter()
     for draft in drafts:
         sorter.add(draft.key, *sorted(edges[draft.key]))
@@ -576,7 +578,7 @@ def _order(
     ordered: list[_Draft] = []
     while sorter.is_active():
         for key in sorter.get_ready():
-            heapq.heappush(ready, (_sort_key(by_key[key]), key))
+            heapq.heappush(ready, (_sort_key(by_key[key], rank), key))
         _, key = heapq.heappop(ready)
         ordered.append(by_key[key])
         sorter.done(key)
@@ -599,8 +601,8 @@ def _order(
     return changes, {d.key: tuple(sorted(d.touches)) for d in ordered}, []
 
 
-def _sort_key(draft: _Draft) -> tuple[Any, ...]:
-    kind_index = KIND_INDEX[draft.kind.name]
+def _sort_key(draft: _Draft, rank: Mapping[str, int]) -> tuple[Any, ...]:
+    kind_index = rank[draft.kind.name]
     deleting = draft.action is Action.DELETE
     # Deletes first and in reverse kind order (referrers before what they refer to), then the rest.
     return (
@@ -611,15 +613,17 @@ def _sort_key(draft: _Draft) -> tuple[Any, ...]:
     )
 
 
-def _assign_keys(drafts: list[_Draft]) -> None:
+def _assign_keys(drafts: list[_Draft], rank: Mapping[str, int]) -> None:
     seen: dict[str, int] = defaultdict(int)
-    for draft in sorted(drafts, key=_sort_key):
+    for draft in sorted(drafts, key=lambda draft: _sort_key(draft, rank)):
         base = str(draft.address)
         seen[base] += 1
         draft.key = base if seen[base] == 1 else f"{base}#{seen[base]}"
 
 
-def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
+def _dependencies(
+    drafts: list[_Draft], live: LiveState, kinds: Sequence[ResourceKind]
+) -> dict[str, set[str]]:
     """key -> keys of the changes that must finish first."""
     edges: dict[str, set[str]] = {d.key: set() for d in drafts}
     for key, waits_for in _reference_edges(drafts).items():
@@ -633,7 +637,7 @@ def _dependencies(drafts: list[_Draft], live: LiveState) -> dict[str, set[str]]:
             for releaser in releasers[identity]:
                 if releaser is not draft:
                     edges[draft.key].add(releaser.key)
-    for kind in KINDS:
+    for kind in kinds:
         capacity = kind.capacity
         if capacity is None:
             continue
@@ -685,13 +689,14 @@ def _reference_problems(
     drafts: list[_Draft],
     live: LiveState,
     state: DesiredState,
+    kinds: Sequence[ResourceKind],
 ) -> list[Diagnostic]:
     """A reference must name an object the manifests declare or the site has and the plan keeps."""
     # Names the plan takes away: a delete's, or a rename's earlier name.
     deleted = {identity for d in drafts for identity in d.releases - d.claims}
     known = {obj.identity for objects in declared.values() for obj in objects}
     problems: list[Diagnostic] = []
-    for kind in KINDS:
+    for kind in kinds:
         for wanted in declared.get(kind.name, ()):
             for ref in kind.references(wanted.essence):
                 if ref.identity.kind not in live.objects or ref.identity in known:
@@ -774,18 +779,3 @@ def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         )
 
     return sorted(diagnostics, key=key)
-
-
-def kinds_to_read(desired: DesiredState) -> frozenset[str]:
-    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, and the
-    kinds their objects refer to (a project's scheme)."""
-    named = desired.named_kinds
-    return named.union(*(get_kind(name).refers_to for name in named))
-
-
-def kinds_for(names: Iterable[str] | None) -> tuple[ResourceKind, ...]:
-    """The kinds to read: all of them, or the named ones in registry order."""
-    if names is None:
-        return KINDS
-    chosen = set(names)
-    return tuple(kind for kind in KINDS if kind.name in chosen)

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.diff import diff_essences
 from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
-from reconciler.kinds import get_kind
-from reconciler.kinds.kind import Action
+from reconciler.kinds.kind import Action, ResourceKind
 
 if TYPE_CHECKING:
     from reconciler.plan import Plan
@@ -78,8 +77,8 @@ def check_applicable(plan: Plan, *, allow_delete: bool) -> None:
         )
 
 
-def check_fresh(saved: Plan, live: LiveState) -> None:
-    """A saved plan applies only to its own site, and only while what it touches is unchanged."""
+def check_fresh(saved: Plan, live: LiveState, kinds: Sequence[ResourceKind]) -> None:
+    """A saved plan of `kinds` applies only to its own site, and only while what it touches is unchanged."""
     if saved.site != live.site:
         raise PlanMismatchError(f"the plan was made for {saved.site}, not {live.site}; nothing was applied")
     current = live.fingerprints()
@@ -94,7 +93,7 @@ def check_fresh(saved: Plan, live: LiveState) -> None:
     if not stale:
         return
     listing = "\n".join(f"  {address}" for address in stale)
-    if looks_applied(saved, live):
+    if looks_applied(saved, live, kinds):
         raise PlanMismatchError(
             "the site already is as this plan leaves it: the plan was probably applied already. "
             f"Nothing was applied; run plan to see what remains.\n{listing}"
@@ -104,10 +103,11 @@ def check_fresh(saved: Plan, live: LiveState) -> None:
     )
 
 
-def looks_applied(plan: Plan, live: LiveState) -> bool:
+def looks_applied(plan: Plan, live: LiveState, kinds: Sequence[ResourceKind]) -> bool:
     """Whether the site already is as the plan leaves it: each object's last change has taken effect."""
     if not plan.changes:
         return False
+    by_name = {kind.name: kind for kind in kinds}
     last = {change.address: change for change in plan.changes}
     present = {obj.address: obj for objects in live.objects.values() for obj in objects}
     for address, change in last.items():
@@ -115,7 +115,7 @@ def looks_applied(plan: Plan, live: LiveState) -> bool:
             if address in present:
                 return False
             continue
-        kind = get_kind(address.kind)
+        kind = by_name[address.kind]
         current = present.get(address.renamed(str(change.after[kind.name_field])))
         if current is None or diff_essences(current.essence, change.after, kind.set_fields):
             return False

@@ -17,10 +17,10 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from reconciler.address import Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
+from reconciler.registry import KINDS
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
@@ -97,14 +97,16 @@ class InProcessSite:
             return read_live_state(client, KINDS, site="sandbox", holders=holders)
 
     def desired(self) -> DesiredState:
-        desired, diagnostics = load_manifests([self.manifests])
+        desired, diagnostics = load_manifests([self.manifests], KINDS)
         assert not [d for d in diagnostics if d.severity is Severity.ERROR], [d.format() for d in diagnostics]
         return desired
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
         parsed = [Target.parse(target) for target in targets]
         desired = self.desired()  # as the CLI plans: with what the manifests' grants name read too
-        return build_plan(desired, self.read(holders_to_check(KINDS, desired)), targets=parsed, force=force)
+        return build_plan(
+            desired, self.read(holders_to_check(KINDS, desired)), KINDS, targets=parsed, force=force
+        )
 
     def apply(self, plan: Plan, *, parallelism: int = 4) -> ApplyResult:
         with in_process_client(self.site, concurrency=parallelism) as client:

@@ -48,6 +48,7 @@ from reconciler.github.comment import (
 )
 from reconciler.plan import Plan
 from reconciler.redaction import redactor
+from reconciler.registry import KINDS
 from reconciler.render.markdown import code, fenced
 from reconciler.render.plan import summary_line
 from reconciler.render.workflow_commands import command, inert
@@ -278,7 +279,7 @@ def _plan_failure(plan_file: Path, stderr: str) -> tuple[list[str], str]:
 
 
 def _load_plan(path: Path) -> Plan:
-    return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
+    return Plan.from_json(json.loads(path.read_text(encoding="utf-8")), KINDS)
 
 
 def _counts_text(plan: Plan) -> str:

@@ -4,7 +4,7 @@ A kind owns everything about itself: its manifest section and address form, how 
 manifest file, how it reads its live objects (network), turns manifest specs and live objects into
 comparable *essences* (pure), writes one planned change (network), and exports its section. Everything
 generic — loading, matching, renames, pruning, ordering, export files — lives outside the kinds and holds
-no per-kind branch, so a new kind is one module plus one line in kinds/__init__.py (docs/adding-a-kind.md).
+no per-kind branch, so a new kind is one module plus one line in registry.py (docs/adding-a-kind.md).
 """
 
 from __future__ import annotations

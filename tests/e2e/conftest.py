@@ -15,10 +15,10 @@ from reconciler.address import Address, Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.exposure import assess
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
+from reconciler.registry import KINDS
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
@@ -79,11 +79,11 @@ class Harness:
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
         """As the CLI plans: only the declared projects are read, then exposure is assessed."""
-        desired, diagnostics = load_manifests([self.manifests])
+        desired, diagnostics = load_manifests([self.manifests], KINDS)
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
         live = self.read(holders_to_check(KINDS, desired), frozenset(desired.objects))
-        plan = build_plan(desired, live, targets=[Target.parse(t) for t in targets], force=force)
+        plan = build_plan(desired, live, KINDS, targets=[Target.parse(t) for t in targets], force=force)
         with self.client() as client:
             return assess(plan, desired, live, client)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.exposure import assess
-from reconciler.kinds import KINDS
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
+from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
@@ -32,7 +32,7 @@ ON_SITE = ROOT / "examples" / "invalid" / "on-site"
 def _demo_site_plan(manifests: Path) -> Plan:
     """Plan `manifests` against the demo seed as the CLI does: declared projects, then exposure."""
     site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
-    desired, diagnostics = load_manifests([manifests])
+    desired, diagnostics = load_manifests([manifests], KINDS)
     assert diagnostics == []
     credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
     with serve_in_thread(site) as url, SiteClient(url, url, credentials) as client:
@@ -40,7 +40,7 @@ def _demo_site_plan(manifests: Path) -> Plan:
         live = read_live_state(
             client, KINDS, site="sandbox", holders=holders, declared=frozenset(desired.objects)
         )
-        return assess(build_plan(desired, live), desired, live, client)
+        return assess(build_plan(desired, live, KINDS), desired, live, client)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from reconciler import kinds as kinds_module
+from reconciler import registry
 from reconciler.kinds import kind as kind_module
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
@@ -125,7 +125,7 @@ def no_create_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kind_module, "CREATE_RETRY_PAUSE_S", 0.0)
 
 
-ALL_KINDS = kinds_module.KINDS
+ALL_KINDS = registry.KINDS
 
 
 class _Quiet(WSGIRequestHandler):

@@ -11,8 +11,8 @@ import pytest
 from werkzeug.wrappers import Response
 
 from reconciler.errors import TerminalSiteError
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
+from reconciler.registry import KINDS
 from reconciler.sandbox import Knobs, SandboxSite
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
