@@ -41,6 +41,7 @@ from reconciler.exposure import assess, needs_project_map
 from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
 from reconciler.kinds.project import SEARCH_PAGE_SIZE
+from reconciler.live import holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.registry import KINDS
@@ -48,7 +49,6 @@ from reconciler.render.plan import render_json, render_text
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import holders_to_check, read_live_state
 
 # The APIs' default page sizes (API-FACTS.md, section 4): the client asks for these.
 PRODUCTS_PAGE, ROLES_PAGE, GROUPS_PAGE = 100, 100, 50

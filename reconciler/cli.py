@@ -46,6 +46,7 @@ from reconciler.exposure import assess
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds.project import count_visible_projects, unadministered_warning
+from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.redaction import basic_auth_secrets, redactor
@@ -71,7 +72,6 @@ from reconciler.schema import write_schemas
 from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env
 from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
 from reconciler.state import DesiredState
 
 P = ParamSpec("P")

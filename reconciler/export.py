@@ -26,7 +26,7 @@ from pathlib import Path
 from reconciler.errors import ConfigError
 from reconciler.files import write_atomically
 from reconciler.kinds.kind import Identity, LiveObject, ResourceKind
-from reconciler.site.live import LiveState
+from reconciler.live import LiveState
 from reconciler.yamlwrite import dump
 
 # The schema published with the release line that reads `version: 1` manifests. `--schema` takes a path

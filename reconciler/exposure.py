@@ -20,9 +20,9 @@ from reconciler.kinds.project import read_project_map, unadministered_warning
 from reconciler.state import DesiredState
 
 if TYPE_CHECKING:
+    from reconciler.live import LiveState
     from reconciler.plan import Plan
     from reconciler.site.api import SiteApi
-    from reconciler.site.live import LiveState
 
 SCHEMES, PROJECTS = "permissionSchemes", "projects"
 ProjectMap = Mapping[str, str]  # project key -> name of the scheme it uses now

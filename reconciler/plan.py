@@ -36,8 +36,8 @@ from reconciler.kinds.kind import (
     ResourceKind,
     WriteData,
 )
+from reconciler.live import LiveState
 from reconciler.safety import threshold_problems
-from reconciler.site.live import LiveState
 from reconciler.state import DesiredState
 
 FORMAT_VERSION = 1

@@ -19,8 +19,8 @@ from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, Unsafe
 from reconciler.kinds.kind import Action, ResourceKind
 
 if TYPE_CHECKING:
+    from reconciler.live import LiveState
     from reconciler.plan import Plan
-    from reconciler.site.live import LiveState
     from reconciler.state import Thresholds
 
 

@@ -29,6 +29,7 @@ from reconciler.kinds.kind import LiveObject, Lookups
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
+from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
 from reconciler.plan import build_plan
 from reconciler.registry import KINDS
@@ -36,7 +37,6 @@ from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxS
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
-from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from reconciler.state import DesiredState
 
 EXPORT_FILES = [kind.export_file for kind in KINDS]

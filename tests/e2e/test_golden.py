@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.exposure import assess
+from reconciler.live import holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.registry import KINDS
@@ -22,7 +23,6 @@ from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
-from reconciler.site.live import holders_to_check, read_live_state
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "demo"
