@@ -46,6 +46,7 @@ from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.registry import KINDS
 from reconciler.render.plan import render_json, render_text
+from reconciler.safety import judge_thresholds
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
@@ -315,7 +316,8 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
             holders=holders_to_check(KINDS, desired),
             declared=frozenset(desired.objects),
         )
-        plan = assess(build_plan(desired, live, KINDS), desired, live, site)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, False)
+        plan = assess(judged, desired, live, site)
         requests = site.request_count
     render_text(plan)
     return plan, time.perf_counter() - start, time.process_time() - cpu, requests

@@ -48,14 +48,14 @@ from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds.project import count_visible_projects, unadministered_warning
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.plan import Plan, build_plan, select_targets
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.registry import KINDS, get_kind, kinds_for, kinds_to_read
 from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.render.workflow_commands import in_github_actions, inert
-from reconciler.safety import check_applicable, check_fresh
+from reconciler.safety import check_applicable, check_fresh, judge_thresholds
 from reconciler.sandbox import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -635,8 +635,10 @@ def _plan(
     force: bool,
     warnings: Sequence[Diagnostic],
 ) -> Plan:
-    built = build_plan(desired, live, KINDS, targets=targets, force=force)
-    built = assess(built, desired, live, client)
+    built = build_plan(desired, live, KINDS)
+    # The safety gate and the exposure check read the finished plan; thresholds weigh it before --target.
+    judged = judge_thresholds(built, live, desired.settings.thresholds, force)
+    assessed = assess(select_targets(judged, targets, desired, live), desired, live, client)
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
     warnings = [
@@ -644,7 +646,7 @@ def _plan(
         for w in warnings
         if not (w.address and w.code in _site_decides(Address.parse(w.address).kind, live))
     ]
-    return replace(built, diagnostics=(*warnings, *built.diagnostics))
+    return replace(assessed, diagnostics=(*warnings, *assessed.diagnostics))
 
 
 def _site_decides(kind: str, live: LiveState) -> frozenset[str]:

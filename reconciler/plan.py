@@ -5,7 +5,7 @@ Matching follows MANIFEST.md: objects are matched by natural key (names compared
 accept: a change that takes a name waits for the change that frees it; a change that comes to name an
 object of another kind (a project's scheme) waits for the change that creates it, and a delete waits for the
 changes that stop naming it; in a scope that would pass its kind's capacity, deletes come first. What may be
-applied is decided in safety.py.
+applied is judged from above, on the finished plan (safety.py); nothing here calls it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from reconciler.address import Address, Target
 from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
-from reconciler.exposure import Exposure
+from reconciler.kind_names import PROJECTS
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -37,11 +37,48 @@ from reconciler.kinds.kind import (
     WriteData,
 )
 from reconciler.live import LiveState
-from reconciler.safety import threshold_problems
 from reconciler.state import DesiredState
 
 FORMAT_VERSION = 1
 ACTION_RANK = {Action.DELETE: 0, Action.RENAME: 1, Action.REPLACE: 2, Action.UPDATE: 3, Action.CREATE: 4}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One grant to anyone or applicationRole that the plan adds or removes, and whom it concerns: what the
+    plan records of the exposure that reconciler/exposure.py finds in it."""
+
+    change: str  # "added" | "removed"
+    scheme: str
+    grant: str  # "BROWSE_PROJECTS: anyone"
+    projects: tuple[str, ...]  # keys of the projects that use the scheme once the plan is applied
+    cause: str  # the address of the change that does it: the scheme, or a project moved onto it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "change": self.change,
+            "scheme": self.scheme,
+            "grant": self.grant,
+            "projects": list(self.projects),
+            "cause": self.cause,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Exposure:
+        return cls(
+            change=str(data["change"]),
+            scheme=str(data["scheme"]),
+            grant=str(data["grant"]),
+            projects=tuple(str(key) for key in data["projects"]),
+            cause=str(data["cause"]),
+        )
+
+    def line(self) -> str:
+        """`+ BROWSE_PROJECTS: anyone on Customer service scheme — projects SD, HR`."""
+        symbol = "+" if self.change == "added" else "-"
+        users = f"projects {', '.join(self.projects)}" if self.projects else "no project uses it"
+        via = f" (by {self.cause})" if self.cause.startswith(f"{PROJECTS.kind}/") else ""
+        return f"{symbol} {self.grant} on {self.scheme}{via} — {users}"
 
 
 @dataclass(frozen=True)
@@ -57,8 +94,12 @@ class Plan:
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     # identity keys each change reads or takes: checked again before a saved plan is applied.
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Grants to anyone or applicationRole the plan adds or removes (reconciler.exposure).
+    # Grants to anyone or applicationRole the plan adds or removes (found by reconciler/exposure.py).
     exposure: tuple[Exposure, ...] = ()
+
+    def with_diagnostics(self, found: Sequence[Diagnostic]) -> Plan:
+        """The plan with more diagnostics, all in the plan's order (by position, then address and code)."""
+        return replace(self, diagnostics=tuple(_sorted_diagnostics([*self.diagnostics, *found])))
 
     @property
     def has_errors(self) -> bool:
@@ -231,10 +272,9 @@ def build_plan(
     desired: DesiredState,
     live: LiveState,
     kinds: Sequence[ResourceKind],
-    *,
-    targets: Sequence[Target] = (),
-    force: bool = False,
 ) -> Plan:
+    """Every change that makes the site match the manifests, for the kinds they name, ordered. Whether it
+    may be applied is judged from above (reconciler/safety.py); `select_targets` narrows it to --target."""
     diagnostics: list[Diagnostic] = []
     drafts: list[_Draft] = []
     unmanaged: list[str] = []
@@ -255,21 +295,9 @@ def build_plan(
         unmanaged += kind_unmanaged
         protected += kind_protected
         diagnostics += kind_diagnostics
-        thresholds = desired.settings.thresholds
-        if thresholds is not None:
-            actions = [draft.action for draft in kind_drafts]
-            lossy = sum(draft.loses_data is not None for draft in kind_drafts)
-            existing = len(live.of(kind.name))
-            diagnostics += threshold_problems(
-                kind.name, actions, existing, thresholds, force, losing_data=lossy
-            )
     diagnostics += _reference_problems(declared, drafts, live, desired, kinds)
     ordered, touches, order_problems = _order(drafts, live, kinds)
     diagnostics += order_problems
-    if targets:
-        known = {*desired.objects, *(obj.address for objects in live.objects.values() for obj in objects)}
-        ordered, target_problems = _select_targets(ordered, targets, known)
-        diagnostics += target_problems
     return Plan(
         site=live.site,
         changes=ordered,
@@ -732,10 +760,13 @@ def _reference_problem(
     return None
 
 
-def _select_targets(
-    changes: tuple[Change, ...], targets: Sequence[Target], known: set[Address]
-) -> tuple[tuple[Change, ...], list[Diagnostic]]:
-    """The targeted changes and what they depend on; a target that names nothing known is an error."""
+def select_targets(plan: Plan, targets: Sequence[Target], desired: DesiredState, live: LiveState) -> Plan:
+    """The plan narrowed to the targeted changes and what they depend on (--target); a target that names
+    nothing in the manifests or on the site is an error."""
+    if not targets:
+        return plan
+    known = {*desired.objects, *(obj.address for objects in live.objects.values() for obj in objects)}
+    changes = plan.changes
     by_key = {c.key: c for c in changes}
     keep: set[str] = set()
     stack = [c.key for c in changes if any(t.matches(c.address) for t in targets)]
@@ -753,7 +784,9 @@ def _select_targets(
         for target in targets
         if target.names_something and not any(target.matches(address) for address in known)
     ]
-    return tuple(c for c in changes if c.key in keep), problems
+    kept = tuple(c for c in changes if c.key in keep)
+    narrowed = replace(plan, changes=kept, touches={c.key: plan.touches[c.key] for c in kept})
+    return narrowed.with_diagnostics(problems)
 
 
 def _nearest_target(target: Target, known: set[Address]) -> str:

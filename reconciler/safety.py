@@ -1,27 +1,50 @@
 """The one gate between a plan and the site: whether a plan may be applied, and if not, why.
 
-While a plan is built, `Protection` keeps protected objects out of deletes and replaces, and
-`threshold_problems` judges each kind's share of destructive and updating changes against
-settings.thresholds (or lets it pass with --force). Their verdicts are diagnostics of the plan, so the plan
+It reads finished plans and never takes part in building one (the octoDNS and SQLMesh shape): once a plan
+is built, `judge_thresholds` judges each kind's share of destructive and updating changes against
+settings.thresholds (or lets it pass with --force). Its verdicts are diagnostics of the plan, so the plan
 shows them and a saved plan keeps them. Before anything is written, `check_fresh` refuses a saved plan
 whose site or touched objects changed, and `check_applicable` a plan with errors or a destructive plan
 without --allow-delete. The CLI and the GitHub Action (which runs the CLI) ask here; neither decides on
-its own.
+its own. (Protected objects are kept out of deletes and replaces while the plan is built, as the desired
+state says: `DesiredState.protects`.)
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from reconciler.diff import diff_essences
 from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
-from reconciler.kinds.kind import Action, ResourceKind
+from reconciler.kinds.kind import Action, Change, ResourceKind
+from reconciler.live import LiveState
+from reconciler.plan import Plan
+from reconciler.state import Thresholds
 
-if TYPE_CHECKING:
-    from reconciler.live import LiveState
-    from reconciler.plan import Plan
-    from reconciler.state import Thresholds
+
+def judge_thresholds(plan: Plan, live: LiveState, thresholds: Thresholds | None, force: bool) -> Plan:
+    """The plan with the verdicts of settings.thresholds among its diagnostics: each kind's changes are
+    measured against the objects of that kind the plan read. Judge the plan before --target narrows it:
+    the thresholds weigh everything the manifests would do."""
+    if thresholds is None:
+        return plan
+    by_kind: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.changes:
+        by_kind[change.kind].append(change)
+    found = [
+        problem
+        for kind, changes in by_kind.items()
+        for problem in threshold_problems(
+            kind,
+            [change.action for change in changes],
+            len(live.of(kind)),
+            thresholds,
+            force,
+            losing_data=sum(change.loses_data for change in changes),
+        )
+    ]
+    return plan.with_diagnostics(found)
 
 
 def threshold_problems(

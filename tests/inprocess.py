@@ -20,8 +20,9 @@ from reconciler.errors import Severity
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.plan import Plan, build_plan, select_targets
 from reconciler.registry import KINDS
+from reconciler.safety import judge_thresholds
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
@@ -104,9 +105,9 @@ class InProcessSite:
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
         parsed = [Target.parse(target) for target in targets]
         desired = self.desired()  # as the CLI plans: with what the manifests' grants name read too
-        return build_plan(
-            desired, self.read(holders_to_check(KINDS, desired)), KINDS, targets=parsed, force=force
-        )
+        live = self.read(holders_to_check(KINDS, desired))
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, force)
+        return select_targets(judged, parsed, desired, live)
 
     def apply(self, plan: Plan, *, parallelism: int = 4) -> ApplyResult:
         with in_process_client(self.site, concurrency=parallelism) as client:

@@ -18,8 +18,9 @@ from reconciler.exposure import assess
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.plan import Plan, build_plan, select_targets
 from reconciler.registry import KINDS
+from reconciler.safety import judge_thresholds
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
@@ -78,12 +79,13 @@ class Harness:
             return read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
-        """As the CLI plans: only the declared projects are read, then exposure is assessed."""
+        """As the CLI plans: only the declared projects are read, then thresholds, targets and exposure."""
         desired, diagnostics = load_manifests([self.manifests], KINDS)
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
         live = self.read(holders_to_check(KINDS, desired), frozenset(desired.objects))
-        plan = build_plan(desired, live, KINDS, targets=[Target.parse(t) for t in targets], force=force)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, force)
+        plan = select_targets(judged, [Target.parse(t) for t in targets], desired, live)
         with self.client() as client:
             return assess(plan, desired, live, client)
 

@@ -20,6 +20,7 @@ from reconciler.plan import Plan, build_plan
 from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
+from reconciler.safety import judge_thresholds
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
@@ -30,7 +31,7 @@ ON_SITE = ROOT / "examples" / "invalid" / "on-site"
 
 
 def _demo_site_plan(manifests: Path) -> Plan:
-    """Plan `manifests` against the demo seed as the CLI does: declared projects, then exposure."""
+    """Plan `manifests` against the demo seed as the CLI does: declared projects, thresholds, exposure."""
     site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
     desired, diagnostics = load_manifests([manifests], KINDS)
     assert diagnostics == []
@@ -40,7 +41,8 @@ def _demo_site_plan(manifests: Path) -> Plan:
         live = read_live_state(
             client, KINDS, site="sandbox", holders=holders, declared=frozenset(desired.objects)
         )
-        return assess(build_plan(desired, live, KINDS), desired, live, client)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, False)
+        return assess(judged, desired, live, client)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from reconciler.exposure import Exposure
 from reconciler.kinds.kind import Action
-from reconciler.plan import Plan
+from reconciler.plan import Exposure, Plan
 from reconciler.registry import KINDS
 from tests.inprocess import InProcessSite
 
