@@ -56,18 +56,16 @@ from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.render.workflow_commands import in_github_actions, inert
 from reconciler.safety import check_applicable, check_fresh, judge_thresholds
-from reconciler.sandbox import (
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_SCOPED_TOKEN,
-    SandboxSite,
-    SeedError,
-    StateFileError,
-    reset_state,
-    serve_forever,
-    serve_in_thread,
 )
+from reconciler.sandbox.seed import SeedError
+from reconciler.sandbox.server import reset_state, serve_forever, serve_in_thread
+from reconciler.sandbox.state import StateFileError
 from reconciler.schema import write_schemas
 from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env

@@ -21,7 +21,9 @@ from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan, select_targets
 from reconciler.registry import KINDS
 from reconciler.safety import judge_thresholds
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
 

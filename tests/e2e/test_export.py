@@ -33,7 +33,9 @@ from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_s
 from reconciler.manifest import load_manifests
 from reconciler.plan import build_plan
 from reconciler.registry import KINDS
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient

@@ -21,7 +21,10 @@ from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.safety import judge_thresholds
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.seed import load_seed_file
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
 

@@ -7,7 +7,7 @@ from typing import Any
 from reconciler.registry import KINDS
 from reconciler.render.plan import render_text
 from reconciler.safety import looks_applied
-from reconciler.sandbox import Knobs
+from reconciler.sandbox.app import Knobs
 from tests.e2e.conftest import Harness, assert_no_changes, summary
 
 ALL_KINDS = """

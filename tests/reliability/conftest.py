@@ -29,7 +29,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from reconciler import cli as cli_module
 from reconciler.cli import cli
 from reconciler.kinds import kind as kind_module
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.site.http import ClientSettings
 from tests.reliability.world import World, duplicates, untouched, untouched_ids
 

@@ -20,15 +20,10 @@ from werkzeug.wrappers import Request, Response
 
 from reconciler import registry
 from reconciler.kinds import kind as kind_module
-from reconciler.sandbox import (
-    SANDBOX_API_TOKEN,
-    SANDBOX_EMAIL,
-    Call,
-    Knobs,
-    SandboxSite,
-    load_seed_file,
-    serve_in_thread,
-)
+from reconciler.sandbox.app import Call, Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.seed import load_seed_file
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
 

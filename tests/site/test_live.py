@@ -14,7 +14,7 @@ from reconciler.errors import TerminalSiteError
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.live import USER_BATCH, LiveState, read_live_state
 from reconciler.registry import KINDS
-from reconciler.sandbox import Knobs, SandboxSite
+from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
 from tests.site.conftest import (

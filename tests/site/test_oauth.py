@@ -12,15 +12,10 @@ import pytest
 import urllib3
 
 from reconciler.errors import TerminalSiteError
-from reconciler.sandbox import (
-    SANDBOX_EMAIL,
-    SANDBOX_OAUTH_CLIENT_ID,
-    SANDBOX_OAUTH_CLIENT_SECRET,
-    SANDBOX_OAUTH_TOKEN,
-    SANDBOX_SCOPED_TOKEN,
-    SandboxSite,
-    load_seed_file,
-)
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
+from reconciler.sandbox.common import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN, SANDBOX_SCOPED_TOKEN
+from reconciler.sandbox.seed import load_seed_file
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
