@@ -43,7 +43,8 @@ from reconciler.kinds.permission_scheme import SchemeWrite
 from reconciler.kinds.project import SEARCH_PAGE_SIZE
 from reconciler.live import holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from reconciler.render.plan import render_json, render_text
 from reconciler.safety import judge_thresholds

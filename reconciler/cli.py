@@ -48,7 +48,9 @@ from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds.project import count_visible_projects, unadministered_warning
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan, select_targets
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.targets import select_targets
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.registry import KINDS, get_kind, kinds_for, kinds_to_read
 from reconciler.render.diagnostics import github_annotations, render_diagnostics

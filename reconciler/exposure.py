@@ -18,7 +18,7 @@ from reconciler.errors import Diagnostic, error, warning
 from reconciler.kinds.kind import Action, Change
 from reconciler.kinds.project import read_project_map, unadministered_warning
 from reconciler.live import LiveState
-from reconciler.plan import Exposure, Plan
+from reconciler.plan.model import Exposure, Plan
 from reconciler.site.api import SiteApi
 from reconciler.state import DesiredState
 

@@ -19,7 +19,7 @@ from reconciler.diff import diff_essences
 from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
 from reconciler.kinds.kind import Action, Change, ResourceKind
 from reconciler.live import LiveState
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.state import Thresholds
 
 

@@ -40,7 +40,7 @@ from reconciler.github.comment import (
     split_drift,
 )
 from reconciler.github.run import Review, drift_note, refusal_report, review_banner
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from reconciler.yamlwrite import dump
 

@@ -20,7 +20,9 @@ from reconciler.errors import Severity
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan, select_targets
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.targets import select_targets
 from reconciler.registry import KINDS
 from reconciler.safety import judge_thresholds
 from reconciler.sandbox.app import Knobs, SandboxSite

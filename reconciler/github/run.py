@@ -46,7 +46,7 @@ from reconciler.github.comment import (
     render_skipped,
     split_drift,
 )
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.redaction import redactor
 from reconciler.registry import KINDS
 from reconciler.render.markdown import code, fenced

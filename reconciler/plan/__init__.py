@@ -1,5 +1,4 @@
-"""The plan (moving into this package; for one commit its face hands on the names of build.py)."""
-
-from reconciler.plan.build import FORMAT_VERSION, Exposure, Plan, build_plan, select_targets
-
-__all__ = ["FORMAT_VERSION", "Exposure", "Plan", "build_plan", "select_targets"]
+"""The plan: what it is (model.py), how it is built (build.py) from drafts (draft.py), ordered (order.py)
+and narrowed to --target (targets.py). Pure: no IO. What may be applied is judged from above, on the
+finished plan (reconciler/safety.py, docs/architecture.md); nothing here calls it.
+"""

@@ -1,270 +1,33 @@
-"""Building the plan: match desired to live objects, decide the actions, order them. Pure.
+"""Building the plan: match desired to live objects and decide the actions. Pure.
 
 Matching follows MANIFEST.md: objects are matched by natural key (names compared as the API does);
-`renamedFrom` turns a create + delete into a rename in place. Ordering makes the plan one the APIs
-accept: a change that takes a name waits for the change that frees it; a change that comes to name an
-object of another kind (a project's scheme) waits for the change that creates it, and a delete waits for the
-changes that stop naming it; in a scope that would pass its kind's capacity, deletes come first. What may be
-applied is judged from above, on the finished plan (safety.py); nothing here calls it.
+`renamedFrom` turns a create + delete into a rename in place. A reference must name an object that the
+manifests declare or the site has and the plan keeps. What may be applied is judged from above, on the
+finished plan (safety.py); nothing here calls it.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import heapq
-import json
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from graphlib import CycleError, TopologicalSorter
-from typing import Any
+from dataclasses import replace
 
-from reconciler.address import Address, Target
 from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences
-from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
-from reconciler.kind_names import PROJECTS
+from reconciler.errors import Diagnostic, error, warning
 from reconciler.kinds.kind import (
     Action,
-    Change,
     DesiredObject,
-    FieldDiff,
     Identity,
     LiveObject,
     Reference,
     ResourceKind,
-    WriteData,
 )
 from reconciler.live import LiveState
+from reconciler.plan.draft import Draft, new_draft
+from reconciler.plan.model import Plan, sorted_diagnostics
+from reconciler.plan.order import order_changes
 from reconciler.state import DesiredState
-
-FORMAT_VERSION = 1
-ACTION_RANK = {Action.DELETE: 0, Action.RENAME: 1, Action.REPLACE: 2, Action.UPDATE: 3, Action.CREATE: 4}
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """One grant to anyone or applicationRole that the plan adds or removes, and whom it concerns: what the
-    plan records of the exposure that reconciler/exposure.py finds in it."""
-
-    change: str  # "added" | "removed"
-    scheme: str
-    grant: str  # "BROWSE_PROJECTS: anyone"
-    projects: tuple[str, ...]  # keys of the projects that use the scheme once the plan is applied
-    cause: str  # the address of the change that does it: the scheme, or a project moved onto it
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "change": self.change,
-            "scheme": self.scheme,
-            "grant": self.grant,
-            "projects": list(self.projects),
-            "cause": self.cause,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Exposure:
-        return cls(
-            change=str(data["change"]),
-            scheme=str(data["scheme"]),
-            grant=str(data["grant"]),
-            projects=tuple(str(key) for key in data["projects"]),
-            cause=str(data["cause"]),
-        )
-
-    def line(self) -> str:
-        """`+ BROWSE_PROJECTS: anyone on Customer service scheme — projects SD, HR`."""
-        symbol = "+" if self.change == "added" else "-"
-        users = f"projects {', '.join(self.projects)}" if self.projects else "no project uses it"
-        via = f" (by {self.cause})" if self.cause.startswith(f"{PROJECTS.kind}/") else ""
-        return f"{symbol} {self.grant} on {self.scheme}{via} — {users}"
-
-
-@dataclass(frozen=True)
-class Plan:
-    site: str
-    changes: tuple[Change, ...]
-    unmanaged: tuple[str, ...] = ()
-    # In a pruned kind, declared nowhere, and kept because settings.protect lists them.
-    protected: tuple[str, ...] = ()
-    diagnostics: tuple[Diagnostic, ...] = ()
-    kinds: tuple[str, ...] = ()
-    # identity key -> fingerprint of every live object read, so a saved plan can detect drift.
-    fingerprints: Mapping[str, str] = field(default_factory=dict)
-    # identity keys each change reads or takes: checked again before a saved plan is applied.
-    touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Grants to anyone or applicationRole the plan adds or removes (found by reconciler/exposure.py).
-    exposure: tuple[Exposure, ...] = ()
-
-    def with_diagnostics(self, found: Sequence[Diagnostic]) -> Plan:
-        """The plan with more diagnostics, all in the plan's order (by position, then address and code)."""
-        return replace(self, diagnostics=tuple(_sorted_diagnostics([*self.diagnostics, *found])))
-
-    @property
-    def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.diagnostics)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = {action.value: 0 for action in Action}
-        for change in self.changes:
-            counts[change.action.value] += 1
-        return counts
-
-    @property
-    def destructive(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.destructive)
-
-    @property
-    def checksum(self) -> str:
-        """Covers everything `apply --plan` relies on, so an edited plan file is refused."""
-        covered = {
-            "site": self.site,
-            "changes": [_change_json(c) for c in self.changes],
-            "diagnostics": [d.to_json() for d in self.diagnostics],
-            "fingerprints": dict(self.fingerprints),
-            "touches": {k: list(v) for k, v in self.touches.items()},
-            "exposure": [e.to_json() for e in self.exposure],
-        }
-        text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    @property
-    def changes_digest(self) -> str:
-        """What a reviewer sees, hashed (CLI.md `changesDigest`): the changes and the exposure, in a canonical
-        order. Left out is what two reads of an unchanged site may tell differently: fingerprints, the ids
-        the writes use (`context`), the execution order, manifest positions."""
-        canonical = {
-            "changes": sorted((_reviewed_change(c) for c in self.changes), key=_canonical_json),
-            "exposure": sorted(
-                ({**e.to_json(), "projects": sorted(e.projects)} for e in self.exposure), key=_canonical_json
-            ),
-        }
-        return hashlib.sha256(_canonical_json(canonical).encode()).hexdigest()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "formatVersion": FORMAT_VERSION,
-            "site": self.site,
-            "changesDigest": self.changes_digest,
-            "exposure": [e.to_json() for e in self.exposure],
-            "changes": [_change_json(c) for c in self.changes],
-            "summary": self.counts,
-            "unmanaged": list(self.unmanaged),
-            "protected": list(self.protected),
-            "diagnostics": [d.to_json() for d in self.diagnostics],
-            "kinds": list(self.kinds),
-            "checksum": self.checksum,
-            "fingerprints": dict(sorted(self.fingerprints.items())),
-            "touches": {k: list(v) for k, v in self.touches.items()},
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], kinds: Sequence[ResourceKind]) -> Plan:
-        """Rebuild a saved plan of `kinds`. Raises KeyError/ValueError/TypeError on a malformed file."""
-        if data.get("formatVersion") != FORMAT_VERSION:
-            raise ValueError(f"unsupported plan formatVersion {data.get('formatVersion')!r}")
-        write_data = {kind.name: kind.write_data for kind in kinds}
-        changes = tuple(_change_from_json(c, write_data) for c in data["changes"])
-        plan = cls(
-            site=str(data["site"]),
-            changes=changes,
-            unmanaged=tuple(data.get("unmanaged", ())),
-            protected=tuple(data.get("protected", ())),
-            # Errors travel with the plan: a plan that was refused stays refused when applied from a file.
-            diagnostics=tuple(Diagnostic.from_json(d) for d in data.get("diagnostics", ())),
-            kinds=tuple(data["kinds"]),
-            fingerprints=dict(data["fingerprints"]),
-            touches={k: tuple(v) for k, v in data["touches"].items()},
-            exposure=tuple(Exposure.from_json(e) for e in data.get("exposure", ())),
-        )
-        if data.get("checksum") != plan.checksum:
-            raise ValueError("the plan's checksum does not match its changes: the file was edited")
-        return plan
-
-
-def _change_json(change: Change) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "key": change.key,
-        "address": str(change.address),
-        "kind": change.kind,
-        "action": change.action.value,
-        "before": change.before,
-        "after": change.after,
-        "destructive": change.destructive,
-        "diff": [{"op": d.op, "path": list(d.path), "old": d.old, "new": d.new} for d in change.diffs],
-        "dependsOn": sorted(change.depends_on),
-        "context": change.context.to_json(),
-    }
-    if change.reason:
-        data["reason"] = change.reason
-    if change.source:
-        data["source"] = {
-            "file": change.source.file,
-            "line": change.source.line,
-            "column": change.source.column,
-        }
-    return data
-
-
-def _canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _reviewed_change(change: Change) -> dict[str, Any]:
-    """A change as a reviewer sees it (the kinds keep set fields sorted in their essences)."""
-    return {
-        "address": str(change.address),
-        "action": change.action.value,
-        "before": change.before,
-        "after": change.after,
-        "diff": [{"op": d.op, "path": list(d.path), "old": d.old, "new": d.new} for d in change.diffs],
-        "destructive": change.destructive,
-        "reason": change.reason,
-    }
-
-
-def _change_from_json(data: Mapping[str, Any], write_data: Mapping[str, type[WriteData]]) -> Change:
-    address = Address.parse(data["address"])
-    source = data.get("source")
-    action = Action(data["action"])
-    return Change(
-        key=str(data["key"]),
-        address=address,
-        action=action,
-        before=data["before"],
-        after=data["after"],
-        diffs=tuple(FieldDiff(d["op"], tuple(d["path"]), d["old"], d["new"]) for d in data["diff"]),
-        context=write_data[address.kind].model_validate(data["context"]),
-        depends_on=frozenset(data["dependsOn"]),
-        reason=data.get("reason"),
-        source=SourceSpan(source["file"], source["line"], source["column"]) if source else None,
-        loses_data=bool(data["destructive"]) and not action.destructive,
-    )
-
-
-# --- building ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Draft:
-    """A change before ordering: what it does, and which names it frees and takes."""
-
-    kind: ResourceKind
-    address: Address
-    action: Action
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    diffs: tuple[FieldDiff, ...]
-    context: WriteData
-    source: SourceSpan | None
-    releases: set[Identity] = field(default_factory=set)
-    claims: set[Identity] = field(default_factory=set)
-    touches: set[str] = field(default_factory=set)
-    reason: str | None = None
-    loses_data: str | None = None  # what an update in place may lose (ResourceKind.loses_data)
-    key: str = ""
 
 
 @cycle_collection_paused()
@@ -276,7 +39,7 @@ def build_plan(
     """Every change that makes the site match the manifests, for the kinds they name, ordered. Whether it
     may be applied is judged from above (reconciler/safety.py); `select_targets` narrows it to --target."""
     diagnostics: list[Diagnostic] = []
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     unmanaged: list[str] = []
     protected: list[str] = []
     declared: dict[str, list[DesiredObject]] = {}
@@ -296,14 +59,14 @@ def build_plan(
         protected += kind_protected
         diagnostics += kind_diagnostics
     diagnostics += _reference_problems(declared, drafts, live, desired, kinds)
-    ordered, touches, order_problems = _order(drafts, live, kinds)
+    ordered, touches, order_problems = order_changes(drafts, live, kinds)
     diagnostics += order_problems
     return Plan(
         site=live.site,
         changes=ordered,
         unmanaged=tuple(sorted(unmanaged)),
         protected=tuple(sorted(protected)),
-        diagnostics=tuple(_sorted_diagnostics(diagnostics)),
+        diagnostics=tuple(sorted_diagnostics(diagnostics)),
         kinds=tuple(name for name in live.objects),
         fingerprints=live.fingerprints(),
         touches={change.key: touches[change.key] for change in ordered},
@@ -311,7 +74,7 @@ def build_plan(
 
 
 def _through_renames(
-    kind: ResourceKind, live_objects: Sequence[LiveObject], drafts: Sequence[_Draft]
+    kind: ResourceKind, live_objects: Sequence[LiveObject], drafts: Sequence[Draft]
 ) -> Sequence[LiveObject]:
     """The live objects as the plan leaves the objects they name: a reference to an object the plan renames
     reads as its new name, so that a project on a renamed scheme is no change (kinds plan in registry order,
@@ -343,7 +106,7 @@ def _plan_kind(
     desired_objects: list[DesiredObject],
     live_objects: Sequence[LiveObject],
     state: DesiredState,
-) -> tuple[list[_Draft], list[str], list[str], list[Diagnostic]]:
+) -> tuple[list[Draft], list[str], list[str], list[Diagnostic]]:
     live_by_identity: dict[Identity, LiveObject] = {}
     twins: list[LiveObject] = []
     for obj in live_objects:
@@ -360,7 +123,7 @@ def _plan_kind(
         )
         for twin in twins
     ]
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     matched_live: set[int] = set()  # ids of the live objects matched: twins share an identity
     for wanted in desired_objects:
         current = matches.get(wanted.identity)
@@ -369,7 +132,7 @@ def _plan_kind(
             if cannot_create is not None:
                 diagnostics.append(cannot_create)
             else:
-                drafts.append(_draft(kind, Action.CREATE, wanted, None))
+                drafts.append(new_draft(kind, Action.CREATE, wanted, None))
             continue
         matched_live.add(id(current))
         if wanted.identity in undecidable:
@@ -395,11 +158,11 @@ def _plan_kind(
                     )
                 )
                 continue
-            drafts.append(_draft(kind, Action.REPLACE, wanted, current, diffs))
+            drafts.append(new_draft(kind, Action.REPLACE, wanted, current, diffs))
         elif current.identity != wanted.identity:
-            drafts.append(_draft(kind, Action.RENAME, wanted, current, diffs))
+            drafts.append(new_draft(kind, Action.RENAME, wanted, current, diffs))
         elif diffs:
-            drafts.append(_draft(kind, Action.UPDATE, wanted, current, diffs))
+            drafts.append(new_draft(kind, Action.UPDATE, wanted, current, diffs))
     diagnostics += [
         warning(
             "plan.loses_data",
@@ -421,7 +184,7 @@ def _plan_kind(
         elif state.protects(obj.address):
             kept.append(str(obj.address))
         else:
-            drafts.append(_draft(kind, Action.DELETE, None, obj))
+            drafts.append(new_draft(kind, Action.DELETE, None, obj))
     return drafts, unmanaged, kept, diagnostics
 
 
@@ -538,183 +301,9 @@ def _needing_rename(
         renaming |= freed
 
 
-def _draft(
-    kind: ResourceKind,
-    action: Action,
-    wanted: DesiredObject | None,
-    current: LiveObject | None,
-    diffs: tuple[FieldDiff, ...] = (),
-) -> _Draft:
-    if wanted is not None:
-        address = wanted.address
-    else:
-        assert current is not None
-        address = current.address
-    before = dict(current.essence) if current else None
-    after = {**(current.essence if current else {}), **wanted.essence} if wanted else None
-    draft = _Draft(
-        kind=kind,
-        address=address,
-        action=action,
-        before=before,
-        after=after,
-        diffs=diffs,
-        context=kind.write_context(wanted, current),
-        source=wanted.source if wanted else None,
-    )
-    if current is not None:
-        draft.touches.add(str(current.identity))
-        if action in (Action.DELETE, Action.RENAME, Action.REPLACE) and (
-            not wanted or wanted.identity != current.identity
-        ):
-            draft.releases.add(current.identity)
-    if wanted is not None:
-        draft.touches.add(str(wanted.identity))
-        if current is None or current.identity != wanted.identity:
-            draft.claims.add(wanted.identity)
-    if action is Action.REPLACE:
-        assert before is not None and after is not None
-        draft.reason = kind.replace_reason(before, after)
-    elif action is Action.RENAME and current is not None:
-        draft.reason = f"renamed from {current.essence['name']!r}"
-    if action in (Action.UPDATE, Action.RENAME) and before is not None and after is not None:
-        draft.loses_data = kind.loses_data(before, after)
-        if draft.loses_data is not None:
-            draft.reason = f"{draft.reason}; {draft.loses_data}" if draft.reason else draft.loses_data
-    return draft
-
-
-# --- ordering ----------------------------------------------------------------------------------------
-
-
-def _order(
-    drafts: list[_Draft], live: LiveState, kinds: Sequence[ResourceKind]
-) -> tuple[tuple[Change, ...], dict[str, tuple[str, ...]], list[Diagnostic]]:
-    rank = {kind.name: index for index, kind in enumerate(kinds)}
-    _assign_keys(drafts, rank)
-    edges = _dependencies(drafts, live, kinds)
-    sorter: TopologicalSorter[str] = TopologicalSorter()
-    for draft in drafts:
-        sorter.add(draft.key, *sorted(edges[draft.key]))
-    try:
-        sorter.prepare()
-    except CycleError as exc:
-        cycle = " -> ".join(exc.args[1])
-        return (), {}, [error("plan.cycle", f"these changes wait for each other: {cycle}")]
-    by_key = {d.key: d for d in drafts}
-    ready: list[tuple[Any, ...]] = []
-    ordered: list[_Draft] = []
-    while sorter.is_active():
-        for key in sorter.get_ready():
-            heapq.heappush(ready, (_sort_key(by_key[key], rank), key))
-        _, key = heapq.heappop(ready)
-        ordered.append(by_key[key])
-        sorter.done(key)
-    changes = tuple(
-        Change(
-            key=d.key,
-            address=d.address,
-            action=d.action,
-            before=d.before,
-            after=d.after,
-            diffs=d.diffs,
-            context=d.context,
-            depends_on=frozenset(edges[d.key]),
-            reason=d.reason,
-            source=d.source,
-            loses_data=d.loses_data is not None,
-        )
-        for d in ordered
-    )
-    return changes, {d.key: tuple(sorted(d.touches)) for d in ordered}, []
-
-
-def _sort_key(draft: _Draft, rank: Mapping[str, int]) -> tuple[Any, ...]:
-    kind_index = rank[draft.kind.name]
-    deleting = draft.action is Action.DELETE
-    # Deletes first and in reverse kind order (referrers before what they refer to), then the rest.
-    return (
-        0 if deleting else 1,
-        -kind_index if deleting else kind_index,
-        ACTION_RANK[draft.action],
-        str(draft.address),
-    )
-
-
-def _assign_keys(drafts: list[_Draft], rank: Mapping[str, int]) -> None:
-    seen: dict[str, int] = defaultdict(int)
-    for draft in sorted(drafts, key=lambda draft: _sort_key(draft, rank)):
-        base = str(draft.address)
-        seen[base] += 1
-        draft.key = base if seen[base] == 1 else f"{base}#{seen[base]}"
-
-
-def _dependencies(
-    drafts: list[_Draft], live: LiveState, kinds: Sequence[ResourceKind]
-) -> dict[str, set[str]]:
-    """key -> keys of the changes that must finish first."""
-    edges: dict[str, set[str]] = {d.key: set() for d in drafts}
-    for key, waits_for in _reference_edges(drafts).items():
-        edges[key] |= waits_for
-    releasers: dict[Identity, list[_Draft]] = defaultdict(list)
-    for draft in drafts:
-        for identity in draft.releases:
-            releasers[identity].append(draft)
-    for draft in drafts:
-        for identity in draft.claims:
-            for releaser in releasers[identity]:
-                if releaser is not draft:
-                    edges[draft.key].add(releaser.key)
-    for kind in kinds:
-        capacity = kind.capacity
-        if capacity is None:
-            continue
-        present: dict[str, int] = defaultdict(int)
-        for obj in live.of(kind.name):
-            present[obj.identity.scope] += 1
-        by_namespace: dict[str, list[_Draft]] = defaultdict(list)
-        for draft in drafts:
-            if draft.kind is kind:
-                by_namespace[draft.address.scope].append(draft)
-        for namespace, group in by_namespace.items():
-            creates = [d for d in group if d.action is Action.CREATE]
-            deletes = [d for d in group if d.action is Action.DELETE]
-            if present[namespace] + len(creates) > capacity:
-                for create in creates:
-                    edges[create.key].update(d.key for d in deletes)
-    return edges
-
-
-def _references(draft: _Draft, essence: dict[str, Any] | None) -> set[Identity]:
-    return {ref.identity for ref in draft.kind.references(essence)} if essence else set()
-
-
-def _reference_edges(drafts: list[_Draft]) -> dict[str, set[str]]:
-    """A change that comes to name an object waits for the change that creates or renames it into
-    that name; the delete of an object waits for the changes that stop naming it (MANIFEST.md,
-    "Projects and exposure": a scheme is created before projects move to it and deleted after)."""
-    claimers: dict[Identity, list[_Draft]] = defaultdict(list)
-    deleters: dict[Identity, list[_Draft]] = defaultdict(list)
-    for draft in drafts:
-        for identity in draft.claims:
-            claimers[identity].append(draft)
-        if draft.action is Action.DELETE:
-            for identity in draft.releases:
-                deleters[identity].append(draft)
-    edges: dict[str, set[str]] = defaultdict(set)
-    for draft in drafts:
-        named_after, named_before = _references(draft, draft.after), _references(draft, draft.before)
-        for target in named_after - named_before:
-            edges[draft.key].update(c.key for c in claimers[target] if c is not draft)
-        for target in named_before - named_after:
-            for deleter in deleters[target]:
-                edges[deleter.key].add(draft.key)
-    return edges
-
-
 def _reference_problems(
     declared: Mapping[str, list[DesiredObject]],
-    drafts: list[_Draft],
+    drafts: list[Draft],
     live: LiveState,
     state: DesiredState,
     kinds: Sequence[ResourceKind],
@@ -758,57 +347,3 @@ def _reference_problem(
     if ref.identity in deleted:
         return f"this plan deletes or renames the {ref.what} {name!r}, but this still names it"
     return None
-
-
-def select_targets(plan: Plan, targets: Sequence[Target], desired: DesiredState, live: LiveState) -> Plan:
-    """The plan narrowed to the targeted changes and what they depend on (--target); a target that names
-    nothing in the manifests or on the site is an error."""
-    if not targets:
-        return plan
-    known = {*desired.objects, *(obj.address for objects in live.objects.values() for obj in objects)}
-    changes = plan.changes
-    by_key = {c.key: c for c in changes}
-    keep: set[str] = set()
-    stack = [c.key for c in changes if any(t.matches(c.address) for t in targets)]
-    while stack:
-        key = stack.pop()
-        if key not in keep:
-            keep.add(key)
-            stack.extend(by_key[key].depends_on)
-    problems = [
-        error(
-            "plan.target",
-            f"--target matches no object in the manifests or on the site{_nearest_target(target, known)}",
-            address=target.text,
-        )
-        for target in targets
-        if target.names_something and not any(target.matches(address) for address in known)
-    ]
-    kept = tuple(c for c in changes if c.key in keep)
-    narrowed = replace(plan, changes=kept, touches={c.key: plan.touches[c.key] for c in kept})
-    return narrowed.with_diagnostics(problems)
-
-
-def _nearest_target(target: Target, known: set[Address]) -> str:
-    """`; did you mean '...'?` with the closest address of the target's kind (or team, for a team's roles)."""
-    of_kind = [address for address in known if address.kind == target.kind]
-    candidates = {str(address) for address in of_kind}
-    candidates |= {f"{a.kind}/{a.scope}" for a in of_kind if target.address is None and a.scope}
-    near = difflib.get_close_matches(target.text, sorted(candidates), n=1)
-    return f"; did you mean {near[0]!r}?" if near else ""
-
-
-def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    def key(d: Diagnostic) -> tuple[Any, ...]:
-        source = d.source
-        return (
-            source is None,
-            source.file if source else "",
-            source.line if source else 0,
-            source.column if source else 0,
-            d.address or "",
-            d.code,
-            d.message,
-        )
-
-    return sorted(diagnostics, key=key)

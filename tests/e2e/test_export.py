@@ -31,7 +31,7 @@ from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import build_plan
+from reconciler.plan.build import build_plan
 from reconciler.registry import KINDS
 from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL

@@ -16,7 +16,8 @@ import pytest
 from reconciler.exposure import assess
 from reconciler.live import holders_to_check, read_live_state
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text

@@ -17,7 +17,7 @@ from reconciler.github.comment import (
     split_drift,
 )
 from reconciler.kinds.kind import Action, Change
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from reconciler.render.markdown import code
 from reconciler.render.plan import render_markdown

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.kinds.kind import Action
-from reconciler.plan import Exposure, Plan
+from reconciler.plan.model import Exposure, Plan
 from reconciler.registry import KINDS
 from tests.inprocess import InProcessSite
 

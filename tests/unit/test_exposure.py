@@ -7,7 +7,7 @@ import pytest
 from reconciler.address import Address
 from reconciler.exposure import is_exposing, needs_project_map
 from reconciler.kinds.kind import Action, Change
-from reconciler.plan import Exposure, Plan
+from reconciler.plan.model import Exposure, Plan
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import UnsafePlanError
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from reconciler.safety import check_applicable
 from tests.inprocess import InProcessSite

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.kinds.kind import Action
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from tests.inprocess import InProcessSite
 
