@@ -193,7 +193,7 @@ def test_an_unexpected_failure_becomes_a_diagnostic(tmp_path: Path, monkeypatch:
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("reconciler.manifest.load_yaml_file", explode)
+    monkeypatch.setattr("reconciler.manifest.load.load_yaml_file", explode)
     path = write(tmp_path, "m.yaml", "version: 1\n")
     _, diagnostics = load_manifests([path], KINDS, environ={})
     assert [(d.code, d.source) for d in diagnostics] == [
