@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.run import Mix, export_manifests, mutate, served_site
 from bench.site import ENTERPRISE
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.registry import KINDS
 
 

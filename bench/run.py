@@ -42,7 +42,7 @@ from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
 from reconciler.kinds.project import SEARCH_PAGE_SIZE
 from reconciler.live import holders_to_check, read_live_state
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
 from reconciler.registry import KINDS

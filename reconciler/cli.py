@@ -47,7 +47,7 @@ from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds.project import count_visible_projects, unadministered_warning
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import select_targets

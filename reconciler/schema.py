@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.kinds.kind import ResourceKind
-from reconciler.manifest import manifest_document
+from reconciler.manifest.document import manifest_document
 
 SCHEMA_FILE = "manifest.schema.json"
 SCHEMA_ID = "https://github.com/jsm-reconciler/jsm-reconciler/schemas/manifest.schema.json"

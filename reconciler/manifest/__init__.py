@@ -1,5 +1,3 @@
-"""Loading manifests (moving into this package; for one commit its face hands on the names of load.py)."""
-
-from reconciler.manifest.load import load_manifests, manifest_document
-
-__all__ = ["load_manifests", "manifest_document"]
+"""Loading manifests: which files a set is (paths.py), the model of one file (document.py), reading and
+checking them into a DesiredState (load.py), and pydantic's errors as positioned diagnostics (validation.py).
+"""

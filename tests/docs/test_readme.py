@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from reconciler.errors import Severity
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.registry import KINDS
 from tests.docs.test_links import _links
 

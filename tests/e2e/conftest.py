@@ -17,7 +17,7 @@ from reconciler.errors import Severity
 from reconciler.exposure import assess
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import select_targets

@@ -30,7 +30,7 @@ from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.registry import KINDS
 from reconciler.sandbox.app import Knobs, SandboxSite

@@ -15,7 +15,7 @@ import pytest
 
 from reconciler.exposure import assess
 from reconciler.live import holders_to_check, read_live_state
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
 from reconciler.registry import KINDS

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.yamlsource import load_yaml_file

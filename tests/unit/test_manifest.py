@@ -12,7 +12,8 @@ from reconciler.address import Address
 from reconciler.errors import SourceSpan
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec
 from reconciler.kinds.team_role import TeamRoleSpec
-from reconciler.manifest import load_manifests, manifest_document
+from reconciler.manifest.document import manifest_document
+from reconciler.manifest.load import load_manifests
 from reconciler.registry import KINDS
 from reconciler.state import DesiredState, Settings, Thresholds
 
