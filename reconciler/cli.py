@@ -71,7 +71,8 @@ from reconciler.sandbox.state import StateFileError
 from reconciler.schema import write_schemas
 from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 from reconciler.state import DesiredState
 
 P = ParamSpec("P")

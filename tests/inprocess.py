@@ -28,7 +28,8 @@ from reconciler.safety import judge_thresholds
 from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 from reconciler.state import DesiredState
 from tests.e2e.conftest import LOOKUPS
 

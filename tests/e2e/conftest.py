@@ -27,7 +27,8 @@ from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 
 LOOKUPS: dict[str, Any] = {
     "groups": [

@@ -31,7 +31,7 @@ from reconciler.cli import cli
 from reconciler.kinds import kind as kind_module
 from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
-from reconciler.site.http import ClientSettings
+from reconciler.site.settings import ClientSettings
 from tests.reliability.world import World, duplicates, untouched, untouched_ids
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.sandbox.seed import load_seed_file
 from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 
 DEMO_SEED = Path(__file__).parents[2] / "examples" / "sandbox-seed.yaml"
 CLOUD_ID = "5c1e0f4a-7b2d-4c8e-9f10-a1b2c3d4e5f6"

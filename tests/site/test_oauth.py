@@ -18,8 +18,9 @@ from reconciler.sandbox.common import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN, SANDBO
 from reconciler.sandbox.seed import load_seed_file
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
 from reconciler.site.oauth import RENEW_BEFORE_S, AccessTokens, ClientCredentials
+from reconciler.site.settings import ClientSettings
 from tests.inprocess import BASE_URL, WsgiTransport
 from tests.site.conftest import DEMO_SEED
 
