@@ -26,8 +26,8 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from reconciler import cli as cli_module
 from reconciler.cli import cli
+from reconciler.cli import commands as cli_module
 from reconciler.kinds import kind as kind_module
 from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
