@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from reconciler.cli import Ui
+from reconciler.cli.ui import Ui
 from reconciler.github.run import Runner
 from reconciler.redaction import MIN_SECRET_LENGTH, PLACEHOLDER, basic_auth_secrets, redactor
 
