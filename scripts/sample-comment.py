@@ -29,6 +29,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.github.apply import Review, refusal_report, review_banner
 from reconciler.github.comment import (
     COMMENT_BUDGET,
     Links,
@@ -39,7 +40,7 @@ from reconciler.github.comment import (
     render_report,
     split_drift,
 )
-from reconciler.github.run import Review, drift_note, refusal_report, review_banner
+from reconciler.github.run import drift_note
 from reconciler.plan.model import Plan
 from reconciler.registry import KINDS
 from reconciler.yamlwrite import dump
