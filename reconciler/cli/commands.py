@@ -1,7 +1,8 @@
 """The command line (CLI.md): the command group, its global options, every command's options and help, and
 `main`. Thin: parse options, call the command's module, map the outcome to an exit code (cli/ui.py).
 
-A command imports what it runs when it runs (the one import at the top of each body), so `--help`,
+Each command takes its options as keywords and hands them to the function that does its work, whose
+signature types them; it imports that function when it runs (the one import in each body), so `--help`,
 `--version` and `validate` load neither the site client, the planner, the sandbox nor rich's progress bars
 (docs/architecture.md, "The command line").
 """
@@ -116,11 +117,11 @@ def _digest_prefix(_ctx: click.Context, _param: click.Parameter, value: str | No
 @cli.command()
 @paths_argument
 @handle_errors
-def validate(paths: tuple[Path, ...]) -> int:
+def validate(**options: Any) -> int:
     """Check manifests offline; print every problem as file:line:col."""
     from reconciler.cli.offline import run_validate  # noqa: PLC0415 - loaded when the command runs
 
-    return run_validate(paths)
+    return run_validate(**options)
 
 
 @cli.command()
@@ -140,20 +141,11 @@ def validate(paths: tuple[Path, ...]) -> int:
 @parallelism_option(READ_PARALLELISM)
 @site_option
 @handle_errors
-def plan(
-    paths: tuple[Path, ...],
-    out_file: Path | None,
-    output_format: str,
-    detailed_exitcode: bool,
-    targets: tuple[str, ...],
-    force: bool,
-    parallelism: int,
-    site: str | None,
-) -> int:
+def plan(**options: Any) -> int:
     """Read the live site and show the ordered plan."""
     from reconciler.cli.plan_apply import run_plan  # noqa: PLC0415 - loaded when the command runs
 
-    return run_plan(paths, out_file, output_format, detailed_exitcode, targets, force, parallelism, site)
+    return run_plan(**options)
 
 
 @cli.command()
@@ -182,33 +174,11 @@ def plan(
 @parallelism_option(WRITE_PARALLELISM)
 @site_option
 @handle_errors
-def apply(
-    paths: tuple[Path, ...],
-    plan_file: Path | None,
-    auto_approve: bool,
-    allow_delete: bool,
-    expect_digest: str | None,
-    journal_file: Path,
-    targets: tuple[str, ...],
-    force: bool,
-    parallelism: int,
-    site: str | None,
-) -> int:
+def apply(**options: Any) -> int:
     """Plan, show the plan, confirm, then apply it in order."""
     from reconciler.cli.plan_apply import run_apply  # noqa: PLC0415 - loaded when the command runs
 
-    return run_apply(
-        paths,
-        plan_file,
-        auto_approve,
-        allow_delete,
-        expect_digest,
-        journal_file,
-        targets,
-        force,
-        parallelism,
-        site,
-    )
+    return run_apply(**options)
 
 
 @cli.command("export")
@@ -236,28 +206,21 @@ def apply(
 @parallelism_option(READ_PARALLELISM)
 @site_option
 @handle_errors
-def export_command(
-    out_dir: Path,
-    kind_names: tuple[str, ...],
-    force: bool,
-    schema: str | None,
-    parallelism: int,
-    site: str | None,
-) -> int:
+def export_command(**options: Any) -> int:
     """Write manifests that describe the live site (then plan on them reports no changes)."""
     from reconciler.cli.export import run_export  # noqa: PLC0415 - loaded when the command runs
 
-    return run_export(out_dir, kind_names, force, schema, parallelism, site)
+    return run_export(**options)
 
 
 @cli.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("schemas"), show_default=True)
 @handle_errors
-def schema(out_dir: Path) -> int:
+def schema(**options: Any) -> int:
     """Write the manifest JSON Schema."""
     from reconciler.cli.offline import run_schema  # noqa: PLC0415 - loaded when the command runs
 
-    return run_schema(out_dir)
+    return run_schema(**options)
 
 
 @cli.group()
@@ -277,11 +240,11 @@ state_option = click.option(
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @state_option
 @handle_errors
-def sandbox_serve(port: int, state_file: Path | None) -> int:
+def sandbox_serve(**options: Any) -> int:
     """Serve the sandbox site over HTTP on 127.0.0.1 until interrupted."""
     from reconciler.cli.sandbox import run_serve  # noqa: PLC0415 - loaded when the command runs
 
-    return run_serve(port, state_file)
+    return run_serve(**options)
 
 
 @sandbox.command("reset")
@@ -290,11 +253,11 @@ def sandbox_serve(port: int, state_file: Path | None) -> int:
     "--seed", "seed_file", type=click.Path(path_type=Path), help="Start from this seed (YAML or JSON)."
 )
 @handle_errors
-def sandbox_reset(state_file: Path | None, seed_file: Path | None) -> int:
+def sandbox_reset(**options: Any) -> int:
     """Empty the sandbox site, or seed it."""
     from reconciler.cli.sandbox import run_reset  # noqa: PLC0415 - loaded when the command runs
 
-    return run_reset(state_file, seed_file)
+    return run_reset(**options)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from reconciler.registry import kinds_for
 
 
 def run_export(
+    *,
     out_dir: Path,
     kind_names: tuple[str, ...],
     force: bool,

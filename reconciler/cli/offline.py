@@ -13,7 +13,7 @@ from reconciler.render.diagnostics import render_diagnostics
 from reconciler.schema import write_schemas
 
 
-def run_validate(paths: tuple[Path, ...]) -> int:
+def run_validate(*, paths: tuple[Path, ...]) -> int:
     ui = current_ui()
     desired, diagnostics = load_manifests(paths, KINDS)
     if diagnostics:
@@ -27,7 +27,7 @@ def run_validate(paths: tuple[Path, ...]) -> int:
     return EXIT_OK
 
 
-def run_schema(out_dir: Path) -> int:
+def run_schema(*, out_dir: Path) -> int:
     for written in write_schemas(out_dir, KINDS):
         current_ui().info(f"wrote {written}")
     return EXIT_OK

@@ -34,6 +34,7 @@ from reconciler.state import DesiredState
 
 
 def run_plan(
+    *,
     paths: tuple[Path, ...],
     out_file: Path | None,
     output_format: str,
@@ -65,6 +66,7 @@ def run_plan(
 
 
 def run_apply(
+    *,
     paths: tuple[Path, ...],
     plan_file: Path | None,
     auto_approve: bool,

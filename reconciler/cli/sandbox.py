@@ -24,7 +24,7 @@ def state_path(state_file: Path | None) -> Path:
     return state_file or config_from_env(site="sandbox").sandbox_state
 
 
-def run_serve(port: int, state_file: Path | None) -> int:
+def run_serve(*, port: int, state_file: Path | None) -> int:
     state = state_path(state_file)
     try:
         site = SandboxSite(state_file=state)
@@ -48,7 +48,7 @@ def serve_banner(url: str, state: Path) -> str:
     )
 
 
-def run_reset(state_file: Path | None, seed_file: Path | None) -> int:
+def run_reset(*, state_file: Path | None, seed_file: Path | None) -> int:
     state = state_path(state_file)
     try:
         reset_state(state, seed_file)
