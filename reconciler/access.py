@@ -5,44 +5,47 @@ uses, either as the site has them now (`live_access`) or as a plan leaves them (
 `access` command reports its rows, every plan lists the rows it adds and removes (`AccessDiff`), and
 settings.policies judge the planned state. Holders stay holders in a row (a group, a project role,
 `anyone`); `accounts` expands a row to the accounts behind it, from `Memberships` that
-reconciler/site/members.py reads for `access --users`.
+reconciler/members.py reads for `access --users`.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler import catalogue
-from reconciler.kinds.base import did_you_mean
 from reconciler.kinds.kind import Change, LiveObject
 from reconciler.kinds.permission_scheme import SchemeWrite
-
-if TYPE_CHECKING:
-    from reconciler.plan import Plan
-    from reconciler.site.live import LiveState
+from reconciler.live import LiveState
+from reconciler.plan.model import Access, AccessDiff, GrantHolder, Plan
+from reconciler.spec import did_you_mean
 
 SCHEMES, PROJECTS = "permissionSchemes", "projects"
-
-
-@dataclass(frozen=True, order=True)
-class GrantHolder:
-    """Who a grant is for: the API's holder type and id, and the label plans show (`group:NAME`)."""
-
-    type: str
-    value: str | None  # the group id, project role id, account id, application role key or field id
-    label: str
-
-    @classmethod
-    def from_label(cls, label: str) -> GrantHolder:
-        """A holder known by its label alone (from a saved plan): its type, and no id to expand."""
-        exact = re.fullmatch(r"\{type: ([^,]+), value: (.*)\}", label)
-        if exact:
-            return cls(exact.group(1), exact.group(2), label)
-        return cls(label.partition(":")[0], None, label)
+# Access, AccessDiff and GrantHolder are what a plan records of access, so they live with the plan
+# (plan/model.py); they are this module's words too.
+__all__ = [
+    "Access",
+    "AccessDiff",
+    "AccessState",
+    "Account",
+    "Grant",
+    "GrantHolder",
+    "GroupKey",
+    "Member",
+    "Memberships",
+    "ReportRow",
+    "RoleActors",
+    "access_changes",
+    "access_diff",
+    "accounts",
+    "live_access",
+    "planned_access",
+    "report_rows",
+    "rows",
+    "select",
+    "to_expand",
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -60,75 +63,6 @@ class Grant:
 class AccessState:
     schemes: Mapping[str, frozenset[Grant]]  # scheme name -> its grants
     projects: Mapping[str, str]  # project key -> the name of the scheme it uses
-
-
-@dataclass(frozen=True, order=True)
-class Access:
-    """One row of the report: `holder` has `permission` in `project`, granted by `scheme`."""
-
-    project: str
-    permission: str
-    holder: GrantHolder
-    scheme: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "project": self.project,
-            "permission": self.permission,
-            "holder": self.holder.label,
-            "scheme": self.scheme,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Access:
-        holder = GrantHolder.from_label(str(data["holder"]))
-        return cls(str(data["project"]), str(data["permission"]), holder, str(data["scheme"]))
-
-
-@dataclass(frozen=True, order=True)
-class AccessChange:
-    """What one holder gains (`+`) or loses (`-`) through one scheme: a permission, in these projects."""
-
-    sign: str
-    permission: str
-    scheme: str
-    projects: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AccessDiff:
-    """The rows a plan adds and removes: who gains and who loses what, where (CLI.md, plan JSON `access`)."""
-
-    added: tuple[Access, ...] = ()
-    removed: tuple[Access, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.added or self.removed)
-
-    def to_json(self) -> dict[str, list[dict[str, str]]]:
-        return {
-            "added": [row.to_json() for row in self.added],
-            "removed": [row.to_json() for row in self.removed],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> AccessDiff:
-        return cls(
-            tuple(Access.from_json(row) for row in data["added"]),
-            tuple(Access.from_json(row) for row in data["removed"]),
-        )
-
-    def by_holder(self) -> list[tuple[str, list[AccessChange]]]:
-        """Holder label -> its changes, each a sign (+ added, - removed), a permission, a scheme and the keys
-        of the projects concerned; holders and changes sorted."""
-        projects: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
-        for sign, found in (("+", self.added), ("-", self.removed)):
-            for row in found:
-                projects[(row.holder.label, sign, row.permission, row.scheme)].append(row.project)
-        grouped: dict[str, list[AccessChange]] = defaultdict(list)
-        for (label, sign, permission, scheme), keys in sorted(projects.items()):
-            grouped[label].append(AccessChange(sign, permission, scheme, tuple(sorted(keys))))
-        return sorted(grouped.items())
 
 
 def rows(state: AccessState) -> list[Access]:

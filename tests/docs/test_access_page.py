@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import cli
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
+from reconciler.cli.commands import cli
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.seed import load_seed_file
+from reconciler.sandbox.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = (ROOT / "docs" / "access.md").read_text(encoding="utf-8")

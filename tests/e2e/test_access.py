@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import load_seed_file
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.seed import load_seed_file
 from tests.e2e.conftest import Harness
 from tests.e2e.test_cli import run
+from tests.e2e.test_cli_imports import NEVER, _among, _loaded
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS, ADMINS = "b7e4c1d2-8f3a-4b6c-9d0e-7a1b2c3d4e5f", "6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60"
@@ -229,3 +231,11 @@ def test_planned_with_manifests_that_manage_no_access_is_the_live_report(demo: H
         in planned.stderr
     )
     assert planned.stdout == run(demo, "access", "--format", "csv").stdout
+
+
+def test_access_against_a_real_site_loads_no_sandbox(tmp_path: Path, demo: Harness) -> None:
+    site = {"JSM_SITE": demo.url, "JSM_API_BASE": demo.url}
+    credentials = {"JSM_EMAIL": SANDBOX_EMAIL, "JSM_API_TOKEN": SANDBOX_API_TOKEN}
+    loaded = _loaded(tmp_path, "access", "--users", **site, **credentials)
+    assert "reconciler.cli.access" in loaded and "reconciler.members" in loaded
+    assert _among(loaded, NEVER) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.access import Access, AccessDiff, GrantHolder
 from reconciler.github.comment import COMMENT_BUDGET, MAX_LISTED, Report, render_report
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 
 
 def test_the_comment_shows_who_gains_what_capped_with_a_count_of_the_rest() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import SandboxSite, SeedError
-from reconciler.sandbox.seed import build_state
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.seed import SeedError, build_state
 
 from .conftest import SCOPED, Api
 

@@ -15,7 +15,7 @@ from reconciler.access import Access, AccessDiff, GrantHolder
 from reconciler.address import Address
 from reconciler.errors import SourceSpan, error, warning
 from reconciler.kinds.kind import Action, Change, FieldDiff
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.render.markdown import visible
 
 HOSTILE_NAMES = (

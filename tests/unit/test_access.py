@@ -10,7 +10,6 @@ import pytest
 
 from reconciler.access import (
     Access,
-    AccessChange,
     AccessDiff,
     AccessState,
     Grant,
@@ -28,9 +27,10 @@ from reconciler.access import (
     select,
     to_expand,
 )
-from reconciler.kinds import KINDS
-from reconciler.plan import Plan, build_plan
-from reconciler.site.live import holders_to_check, read_live_state
+from reconciler.live import holders_to_check, read_live_state
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import AccessChange, Plan
+from reconciler.registry import KINDS
 from tests.e2e.conftest import assessed
 from tests.inprocess import InProcessSite, in_process_client
 
@@ -132,7 +132,7 @@ def _assessed(site: InProcessSite) -> Plan:
     with in_process_client(site.site) as client:
         holders, declared = holders_to_check(KINDS, desired), frozenset(desired.objects)
         live = read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
-        return assessed(build_plan(desired, live), desired, live, client)
+        return assessed(build_plan(desired, live, KINDS), desired, live, client)
 
 
 def _searches(site: InProcessSite) -> int:
@@ -276,13 +276,13 @@ def test_the_plan_json_carries_the_access_diff_under_its_checksum_and_not_in_its
     assert saved["access"]["removed"] == [
         {"project": "BB", "permission": "BROWSE_PROJECTS", "holder": "anyone", "scheme": "Spare scheme"}
     ]
-    again = Plan.from_json(saved)
+    again = Plan.from_json(saved, KINDS)
     assert again.access.by_holder() == plan.access.by_holder() and again.checksum == plan.checksum
     # What a reviewer signs off is the changes and exposure (CLI.md): the access diff follows from them.
     assert replace(plan, access=AccessDiff()).changes_digest == plan.changes_digest
     saved["access"]["removed"] = []
     with pytest.raises(ValueError, match="checksum"):
-        Plan.from_json(saved)
+        Plan.from_json(saved, KINDS)
 
 
 def test_a_plan_saved_before_plans_had_an_access_diff_still_loads() -> None:
@@ -296,4 +296,4 @@ def test_a_plan_saved_before_plans_had_an_access_diff_still_loads() -> None:
         "touches": {},
         "checksum": "3c090c17f9ac46ae412cd26980791283770b35218ac9234324bd302bdd81241f",
     }
-    assert Plan.from_json(saved).access == AccessDiff()
+    assert Plan.from_json(saved, KINDS).access == AccessDiff()

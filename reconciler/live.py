@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from reconciler.address import Address
 from reconciler.allocation import cycle_collection_paused
@@ -19,9 +19,7 @@ from reconciler.errors import TerminalSiteError
 from reconciler.interruption import thread_pool
 from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind
 from reconciler.site.api import Api, SiteApi
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
+from reconciler.state import DesiredState
 
 T = TypeVar("T")
 GROUP_PAGE_SIZE = 50  # the API's default for /group/bulk

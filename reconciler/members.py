@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from reconciler.access import GroupKey, Member, Memberships, RoleActors
 from reconciler.errors import TerminalSiteError
+from reconciler.live import SHAPE_ERRORS, USER_BATCH
 from reconciler.site.api import Api, SiteApi
-from reconciler.site.live import SHAPE_ERRORS, USER_BATCH
 
 MEMBERS_PAGE = 50  # GET /group/member: its default, and the most it gives at once
 
