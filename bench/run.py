@@ -41,7 +41,7 @@ from reconciler.exposure import assess, needs_project_map
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
-from reconciler.kinds.project import SEARCH_PAGE_SIZE
+from reconciler.kinds.project import SEARCH_PAGE_SIZE, project_schemes
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
 from reconciler.render.plan import render_json, render_text
@@ -315,7 +315,9 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
             holders=holders_to_check(KINDS, desired),
             declared=frozenset(desired.objects),
         )
-        plan = assess(build_plan(desired, live), desired, live, site)
+        built = build_plan(desired, live)
+        project_map, _ = project_schemes(site, live.of("projects"), every=needs_project_map(built))
+        plan = assess(built, desired, live, project_map)
         requests = site.request_count
     render_text(plan)
     return plan, time.perf_counter() - start, time.process_time() - cpu, requests

@@ -42,13 +42,15 @@ from reconciler.export import (
     render_export,
     write_export,
 )
-from reconciler.exposure import assess
+from reconciler.exposure import assess, needs_project_map
 from reconciler.files import write_atomically
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.kinds import KINDS, get_kind
-from reconciler.kinds.project import count_visible_projects, unadministered_warning
+from reconciler.kinds.project import count_visible_projects, project_schemes, unadministered_warning
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan, kinds_for, kinds_to_read
+from reconciler.policies import judge, judges_grants
+from reconciler.policy_rules import kinds_judged, lookups_named
 from reconciler.redaction import basic_auth_secrets, redactor
 from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.markdown import visible
@@ -603,8 +605,10 @@ def _read(
     holders = NO_HOLDERS
     if desired is not None:
         named = kinds_to_read(desired)
-        kinds = tuple(kind for kind in kinds if kind.name in named)
-        holders = holders_to_check(kinds, desired)
+        # Policies judge the whole end state: what they need is read under --target too.
+        judged = kinds_judged(desired.settings.policies)
+        kinds = tuple(kind for kind in KINDS if kind.name in judged or (kind in kinds and kind.name in named))
+        holders = holders_to_check(kinds, desired) | lookups_named(desired.settings.policies)
         declared = declared or frozenset(desired.objects)
     if ui.quiet or not sys.stderr.isatty():
         return read_live_state(client, kinds, site=name, holders=holders, declared=declared)
@@ -635,7 +639,10 @@ def _plan(
     warnings: Sequence[Diagnostic],
 ) -> Plan:
     built = build_plan(desired, live, targets=targets, force=force)
-    built = assess(built, desired, live, client)
+    # Every project's scheme costs a search and a GET per project: read once, if exposure or policies need it.
+    every_project = needs_project_map(built) or judges_grants(desired)
+    project_map, unread = project_schemes(client, live.of("projects"), every=every_project)
+    built = judge(assess(built, desired, live, project_map), desired, live, project_map)
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
     warnings = [
@@ -643,7 +650,7 @@ def _plan(
         for w in warnings
         if not (w.address and w.code in _site_decides(Address.parse(w.address).kind, live))
     ]
-    return replace(built, diagnostics=(*warnings, *built.diagnostics))
+    return replace(built, diagnostics=(*warnings, *built.diagnostics, *unread))
 
 
 def _site_decides(kind: str, live: LiveState) -> frozenset[str]:

@@ -4,8 +4,8 @@ A grant to `anyone` (anonymous users) or to `applicationRole` (every logged-in u
 product) exposes the projects that use its scheme. After a plan is built, `assess` lists each exposure the
 plan adds or removes — by changing a scheme's grants or by moving a project onto another scheme — with the
 projects concerned, refuses added exposure under `settings.exposure: deny`, and refuses to delete a scheme
-that projects still use. The project-to-scheme map costs a search plus one GET per project, so it is read
-only when a scheme's exposure changes or a scheme is deleted.
+that projects still use. The project-to-scheme map costs a search plus one GET per project, so exposure asks
+for it only when a scheme's exposure changes or a scheme is deleted (`needs_project_map`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import Diagnostic, error, warning
+from reconciler.errors import Diagnostic, error
 from reconciler.kinds.kind import Action, Change
-from reconciler.kinds.project import read_project_map, unadministered_warning
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredState
     from reconciler.plan import Plan
-    from reconciler.site.api import SiteApi
     from reconciler.site.live import LiveState
 
 SCHEMES, PROJECTS = "permissionSchemes", "projects"
@@ -79,35 +77,18 @@ def needs_project_map(plan: Plan) -> bool:
     )
 
 
-def assess(
-    plan: Plan,
-    desired: DesiredState,
-    live: LiveState,
-    client: SiteApi,
-) -> Plan:
-    """The plan with its exposure listed and the exposure and scheme-in-use errors added."""
+def assess(plan: Plan, desired: DesiredState, live: LiveState, project_map: ProjectMap) -> Plan:
+    """The plan with its exposure listed and the exposure and scheme-in-use errors added. `project_map` is
+    every project's scheme when `needs_project_map(plan)` (kinds/project.py, `project_schemes`)."""
     if SCHEMES not in live.objects:
         return plan  # --target without schemes: nothing to compare a move against
-    project_map: dict[str, str] = {
-        obj.identity.name: obj.essence["permissionScheme"]
-        for obj in live.of(PROJECTS)
-        if obj.unreadable is None
-    }
-    problems: list[Diagnostic] = []
-    if needs_project_map(plan):
-        project_map, unadministered = read_project_map(client, project_map)
-        # The declared ones among them are plan errors already, at their lines.
-        undeclared = unadministered - sum(1 for obj in live.of(PROJECTS) if obj.unreadable is not None)
-        if undeclared > 0:
-            what = "the exposure check and the check that a deleted scheme is unused"
-            problems.append(warning("plan.projects_unreadable", unadministered_warning(undeclared, what)))
     moves = {
         change.address.name: change
         for change in plan.changes
         if change.kind == PROJECTS and change.before and change.after
     }
     exposure = _scheme_exposure(plan.changes, project_map, moves) + _move_exposure(plan.changes, live, moves)
-    problems += _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
+    problems = _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
     problems += _scheme_in_use(plan.changes, project_map, moves)
     return replace(
         plan,

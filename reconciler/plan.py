@@ -38,6 +38,7 @@ from reconciler.kinds.kind import (
     WriteData,
 )
 from reconciler.manifest import DesiredState
+from reconciler.policy_rules import Violation, kinds_judged
 from reconciler.safety import Protection, threshold_problems
 from reconciler.site.live import LiveState
 
@@ -60,6 +61,8 @@ class Plan:
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Grants to anyone or applicationRole the plan adds or removes (reconciler.exposure).
     exposure: tuple[Exposure, ...] = ()
+    # The rules of settings.policies that the site breaks once the plan is applied (reconciler.policies).
+    policy: tuple[Violation, ...] = ()
 
     @property
     def has_errors(self) -> bool:
@@ -86,6 +89,7 @@ class Plan:
             "fingerprints": dict(self.fingerprints),
             "touches": {k: list(v) for k, v in self.touches.items()},
             "exposure": [e.to_json() for e in self.exposure],
+            "policy": [v.to_json() for v in self.policy],
         }
         text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -109,6 +113,7 @@ class Plan:
             "site": self.site,
             "changesDigest": self.changes_digest,
             "exposure": [e.to_json() for e in self.exposure],
+            "policy": [v.to_json() for v in self.policy],
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
             "unmanaged": list(self.unmanaged),
@@ -137,6 +142,7 @@ class Plan:
             fingerprints=dict(data["fingerprints"]),
             touches={k: tuple(v) for k, v in data["touches"].items()},
             exposure=tuple(Exposure.from_json(e) for e in data.get("exposure", ())),
+            policy=tuple(Violation.from_json(v) for v in data.get("policy", ())),
         )
         if data.get("checksum") != plan.checksum:
             raise ValueError("the plan's checksum does not match its changes: the file was edited")
@@ -778,10 +784,10 @@ def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def kinds_to_read(desired: DesiredState) -> frozenset[str]:
-    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, and the
-    kinds their objects refer to (a project's scheme)."""
+    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, the
+    kinds their objects refer to (a project's scheme), and those settings.policies judge."""
     named = desired.named_kinds
-    return named.union(*(get_kind(name).refers_to for name in named))
+    return named.union(*(get_kind(name).refers_to for name in named), kinds_judged(desired.settings.policies))
 
 
 def kinds_for(names: Iterable[str] | None) -> tuple[ResourceKind, ...]:

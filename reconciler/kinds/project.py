@@ -9,7 +9,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from reconciler.address import Address, AddressForm
-from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.errors import Diagnostic, TerminalSiteError, error, warning
 from reconciler.kinds.base import Spec
 from reconciler.kinds.kind import (
     Action,
@@ -171,6 +171,24 @@ def read_project_map(client: SiteApi, known: Mapping[str, str]) -> tuple[dict[st
     found = ProjectKind().read_keys(client, keys, {})
     schemes = {obj.identity.name: obj.essence["permissionScheme"] for obj in found if obj.unreadable is None}
     return {**known, **schemes}, max(0, count_visible_projects(client) - len(administered))
+
+
+def project_schemes(
+    client: SiteApi, declared: Sequence[LiveObject], *, every: bool
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Project key -> the name of the scheme it uses, for exposure, policies and the access diff: the
+    declared projects' as the plan read them (`declared`); with `every`, also every other project the
+    account administers (`read_project_map`), and a warning that counts those it may view but not
+    administer (the declared ones among them are plan errors already, at their lines)."""
+    known = {obj.identity.name: obj.essence["permissionScheme"] for obj in declared if obj.unreadable is None}
+    if not every:
+        return known, []
+    project_map, unadministered = read_project_map(client, known)
+    undeclared = unadministered - sum(1 for obj in declared if obj.unreadable is not None)
+    if undeclared <= 0:
+        return project_map, []
+    what = "the project-to-scheme map (exposure, policies, the check that a deleted scheme is unused)"
+    return project_map, [warning("plan.projects_unreadable", unadministered_warning(undeclared, what))]
 
 
 def unadministered_warning(count: int, what: str) -> str:

@@ -15,6 +15,7 @@ from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
+from reconciler.render.policy import policy_block, policy_lines
 from reconciler.render.workflow_commands import json_inert
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
@@ -91,6 +92,11 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
                 emphasis = "bold red" if exposed.startswith("  +") else ""
                 console.print(Text(visible(exposed), style=emphasis), soft_wrap=True)
             console.print()
+        if plan.policy:
+            for broken in policy_lines(plan):
+                emphasis = "bold red" if "[error]" in broken else "yellow" if broken.startswith("  ") else ""
+                console.print(Text(visible(broken), style=emphasis), soft_wrap=True)
+            console.print()
         for change in plan.changes:
             for symbol, text in change_lines(change):
                 line = Text(visible(f"{symbol:>3} {text}"), style=STYLE.get(symbol, ""))
@@ -134,7 +140,7 @@ def markdown_destructive(change: Change) -> str:
 
 
 def render_markdown(plan: Plan) -> str:
-    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", *exposure_block(plan)]
+    lines = [f"### jsm-reconciler plan for {code(plan.site)}", "", *exposure_block(plan), *policy_block(plan)]
     lines += [f"**{summary_line(plan)}**", ""]
     if plan.destructive:
         lines += ["> [!WARNING]", "> **Destructive changes** (they need `--allow-delete`):"]

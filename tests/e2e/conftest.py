@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,15 @@ import pytest
 from reconciler.address import Address, Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
-from reconciler.exposure import assess
+from reconciler.exposure import assess, needs_project_map
 from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
-from reconciler.manifest import load_manifests
+from reconciler.kinds.project import project_schemes
+from reconciler.manifest import DesiredState, load_manifests
 from reconciler.plan import Plan, build_plan
+from reconciler.policies import judge, judges_grants
 from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials
 from reconciler.site.http import ClientSettings, SiteClient
 from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
@@ -47,6 +50,15 @@ LOOKUPS: dict[str, Any] = {
         {"name": "Customer Support", "id": "8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10"},
     ],
 }
+
+
+def assessed(plan: Plan, desired: DesiredState, live: LiveState, client: SiteApi) -> Plan:
+    """What the CLI adds to a built plan: every project's scheme when something needs it, then the exposure
+    and the policies."""
+    every = needs_project_map(plan) or judges_grants(desired)
+    project_map, unread = project_schemes(client, live.of("projects"), every=every)
+    plan = judge(assess(plan, desired, live, project_map), desired, live, project_map)
+    return replace(plan, diagnostics=(*plan.diagnostics, *unread))
 
 
 @dataclass
@@ -78,14 +90,14 @@ class Harness:
             return read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
-        """As the CLI plans: only the declared projects are read, then exposure is assessed."""
+        """As the CLI plans: only the declared projects are read, then exposure and policies are assessed."""
         desired, diagnostics = load_manifests([self.manifests])
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
         live = self.read(holders_to_check(KINDS, desired), frozenset(desired.objects))
         plan = build_plan(desired, live, targets=[Target.parse(t) for t in targets], force=force)
         with self.client() as client:
-            return assess(plan, desired, live, client)
+            return assessed(plan, desired, live, client)
 
     def apply(self, plan: Plan | None = None, *, parallelism: int = 4) -> ApplyResult:
         plan = plan if plan is not None else self.plan()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.exposure import assess
 from reconciler.kinds import KINDS
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, build_plan
@@ -23,6 +22,7 @@ from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, lo
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
 from reconciler.site.live import holders_to_check, read_live_state
+from tests.e2e.conftest import assessed
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "demo"
@@ -30,7 +30,8 @@ ON_SITE = ROOT / "examples" / "invalid" / "on-site"
 
 
 def _demo_site_plan(manifests: Path) -> Plan:
-    """Plan `manifests` against the demo seed as the CLI does: declared projects, then exposure."""
+    """Plan `manifests` against the demo seed as the CLI does: declared projects, then exposure and
+    policies."""
     site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
     desired, diagnostics = load_manifests([manifests])
     assert diagnostics == []
@@ -40,7 +41,7 @@ def _demo_site_plan(manifests: Path) -> Plan:
         live = read_live_state(
             client, KINDS, site="sandbox", holders=holders, declared=frozenset(desired.objects)
         )
-        return assess(build_plan(desired, live), desired, live, client)
+        return assessed(build_plan(desired, live), desired, live, client)
 
 
 @pytest.fixture(scope="module")
