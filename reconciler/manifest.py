@@ -28,7 +28,7 @@ from reconciler.errors import Diagnostic, SourceSpan, error, shortened
 from reconciler.kinds import KINDS, get_kind
 from reconciler.kinds.base import Spec, did_you_mean, problem
 from reconciler.kinds.kind import Declaration, ObjectOrigin, valid_spec
-from reconciler.policy_rules import Policies, offline_warnings
+from reconciler.policy_rules import PolicyRule, offline_checks
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap, load_yaml_file
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Settings(Spec):
         default="warn",
         description="deny: a plan that adds a grant to anyone or applicationRole is an error.",
     )
-    policies: Policies = Field(
+    policies: list[PolicyRule] = Field(
         default_factory=list, description="Rules on the site as it will be after the plan (docs/policies.md)."
     )
 
@@ -387,7 +387,7 @@ class _Loader:
             self.diagnostics.extend(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
-            self.diagnostics.extend(offline_warnings(data["settings"], source_map))
+            self.diagnostics.extend(offline_checks(data["settings"], source_map))
         for kind in KINDS:
             if kind.name in data:
                 self.sections.add(kind.name)

@@ -16,15 +16,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
-from reconciler.errors import Diagnostic, SourceSpan, warning
+from reconciler.errors import Diagnostic, SourceSpan, error, warning
 from reconciler.kinds.base import NonEmptyName, SingleLineName, Spec, did_you_mean, problem
 from reconciler.kinds.kind import CheckedHolders, list_items, node_at
-from reconciler.kinds.permission_scheme import (
-    UNLISTED_PERMISSION,
-    is_listed_permission,
-    unlisted_permission_message,
-)
-from reconciler.kinds.rights import UNLISTED_RIGHT
+from reconciler.kinds.permission_scheme import is_listed_permission, unlisted_permission_message
 from reconciler.yamlsource import SourceMap
 
 ANY_PERMISSION = "*"
@@ -233,24 +228,6 @@ class PolicyRule(Spec):
         return rule.permission
 
 
-def _unique_names(rules: list[PolicyRule]) -> list[PolicyRule]:
-    seen: dict[str, int] = {}
-    for index, rule in enumerate(rules):
-        first = seen.setdefault(rule.name, index)
-        if first != index:
-            raise problem(
-                "policy",
-                f"policy {index + 1} has the name of policy {first + 1}, {rule.name!r}: violations name "
-                "their rule, so each name is used once",
-                index,
-                "name",
-            )
-    return rules
-
-
-Policies = Annotated[list[PolicyRule], AfterValidator(_unique_names)]
-
-
 def kinds_judged(rules: list[PolicyRule]) -> frozenset[str]:
     """The kinds the rules need read (MANIFEST.md, "Kinds the manifests name"): schemes and projects for
     rules on grants, the roles for rules on rights."""
@@ -275,10 +252,22 @@ def lookups_named(rules: list[PolicyRule]) -> CheckedHolders:
     return CheckedHolders(custom_fields=fields)
 
 
-def offline_warnings(settings: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
-    """Permissions and right patterns outside the tool's lists, like those of grants and roles: the site's
-    own lists may hold more, so these are warnings."""
+def offline_checks(settings: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
+    """Checks across the rules, and of what the models leave to the site: a name used twice (violations name
+    their rule) is an error; permissions and right patterns outside the tool's lists are warnings, as in
+    grants and roles, since the site's own lists may hold more. From the data, so that one invalid rule
+    hides nothing about the others."""
+    named: dict[str, int] = {}
     for index, rule in list_items(node_at(settings, "policies")):
+        name = node_at(rule, "name")
+        first = named.setdefault(name, index) if isinstance(name, str) and name else index
+        if first != index:
+            yield error(
+                "manifest.policy",
+                f"policy {first + 1} has this name too: violations name their rule, so each name is used "
+                "once",
+                source=source_map.locate(("settings", "policies", index, "name")),
+            )
         for form in ("deny", "only"):
             at = ("settings", "policies", index, form)
             permission = node_at(rule, form, "permission")
@@ -289,7 +278,7 @@ def offline_warnings(settings: Any, source_map: SourceMap) -> Iterator[Diagnosti
                 and not is_listed_permission(permission)
             ):
                 yield warning(
-                    f"manifest.{UNLISTED_PERMISSION}",
+                    "manifest.unknown_permission",  # the code of the grants' own warning
                     unlisted_permission_message(permission),
                     source=source_map.locate((*at, "permission")),
                 )
@@ -302,7 +291,7 @@ def offline_warnings(settings: Any, source_map: SourceMap) -> Iterator[Diagnosti
                     and not any(right_matches(pattern, right) for right in known)
                 ):
                     yield warning(
-                        f"manifest.{UNLISTED_RIGHT}",
+                        "manifest.unknown_right",  # the code of the roles' own warning
                         _unmatched_pattern_message(key, pattern, known),
                         source=source_map.locate((*at, key)),
                     )
