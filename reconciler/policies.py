@@ -118,7 +118,7 @@ def _on_grants(
             projects = projects & scope
             if not projects:
                 continue  # the rule is about other projects' schemes
-        for grant in sorted(access.schemes[scheme]):
+        for grant in sorted(access.schemes[scheme], key=lambda grant: grant.label):
             if _forbids(rule, grant, lookups):
                 found.append(
                     Violation(

@@ -264,8 +264,8 @@ def offline_checks(settings: Any, source_map: SourceMap) -> Iterator[Diagnostic]
         if first != index:
             yield error(
                 "manifest.policy",
-                f"policy {first + 1} has this name too: violations name their rule, so each name is used "
-                "once",
+                f"policy {first + 1} is named {name!r} too: violations name their rule, so each name is "
+                "used once",
                 source=source_map.locate(("settings", "policies", index, "name")),
             )
         for form in ("deny", "only"):
