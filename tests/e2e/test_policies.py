@@ -227,3 +227,21 @@ def test_the_project_map_is_read_once_for_exposure_and_policies(site: Harness) -
     planned = run(site, "plan", "--format", "json", str(site.manifests))
     assert json.loads(planned.stdout)["exposure"] != []
     assert project_searches(site) == 2
+
+
+def test_a_rule_names_a_field_by_its_name_though_no_grant_does(harness_factory: Any) -> None:
+    """Live grants name a custom field by id: a rule that names it by name has the fields read for it."""
+    scheme = {
+        "name": "Approvals",
+        "grants": [{"permission": "EDIT_ISSUES", "type": "userCustomField", "holder": "customfield_10050"}],
+    }
+    site: Harness = harness_factory({"permissionSchemes": [scheme]})
+    site.write(
+        "settings:\n  policies:\n"
+        "    - name: No approver edits\n"
+        "      deny: {permission: EDIT_ISSUES, holder: 'userCustomField:Approvers'}\n"
+    )
+    planned = run(site, "plan", "--format", "json", str(site.manifests))
+    assert [(v["object"], v["grant"]) for v in policy(planned)] == [
+        ("permissionSchemes/Approvals", "EDIT_ISSUES: userCustomField:customfield_10050")
+    ]

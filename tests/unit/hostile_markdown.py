@@ -15,6 +15,7 @@ from reconciler.address import Address
 from reconciler.errors import SourceSpan, error, warning
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
+from reconciler.policy_rules import Violation
 from reconciler.render.markdown import visible
 
 HOSTILE_NAMES = (
@@ -63,7 +64,8 @@ _MARKUP = re.compile(r"[@#<>\[\]`&\\|!*_~]|://|www\.|\bn\d+:")
 
 
 def hostile_plan() -> Plan:
-    """Every place a name can appear: addresses, diffs, reasons, unmanaged objects, diagnostics."""
+    """Every place a name can appear: addresses, diffs, reasons, unmanaged objects, diagnostics, broken
+    policies."""
     changes: list[Change] = []
     for index, name in enumerate(NAMES):
         kind = ("products", "customRoles", "permissionSchemes")[index % 3]
@@ -95,7 +97,17 @@ def hostile_plan() -> Plan:
         for index, name in enumerate(NAMES)
     )
     unmanaged = tuple(f"products/{name} (unmanaged)" for name in NAMES)
-    return Plan("https://acme.atlassian.net", tuple(changes), unmanaged=unmanaged, diagnostics=diagnostics)
+    policy = tuple(
+        Violation(name, "error", f"permissionSchemes/{name}", grant=f"BROWSE_PROJECTS: group:{name}")
+        for name in NAMES
+    )
+    return Plan(
+        "https://acme.atlassian.net",
+        tuple(changes),
+        unmanaged=unmanaged,
+        diagnostics=diagnostics,
+        policy=policy,
+    )
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
