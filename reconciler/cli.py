@@ -607,7 +607,7 @@ def _read(
         named = kinds_to_read(desired)
         # Policies judge the whole end state: what they need is read under --target too.
         judged = kinds_judged(desired.settings.policies)
-        kinds = tuple(kind for kind in KINDS if kind.name in judged or (kind in kinds and kind.name in named))
+        kinds = tuple(kind for kind in KINDS if kind.name in named and (kind in kinds or kind.name in judged))
         holders = holders_to_check(kinds, desired) | lookups_named(desired.settings.policies)
         declared = declared or frozenset(desired.objects)
     if ui.quiet or not sys.stderr.isatty():

@@ -132,11 +132,11 @@ def test_names_resolve_as_the_grants_do(tmp_path: Path, holder: str, expected: l
     assert [v.grant for v in found] == [f"EDIT_ISSUES: {label}" for label in expected]
 
 
-def test_a_group_read_without_its_id_matches_by_its_label(tmp_path: Path) -> None:
-    """A saved or unresolvable holder keeps its name as id: the label still names it."""
-    unresolved = grant("EDIT_ISSUES", "group", "old-group", "group:old-group")
+def test_a_holder_known_by_its_label_alone_is_matched_by_it(tmp_path: Path) -> None:
+    """A grant of a plan saved without its holder's body has no id: its label still names it."""
+    labelled = grant("EDIT_ISSUES", "group", None, "group:old-group")
     rule = rules(tmp_path, "name: R\ndeny: {permission: EDIT_ISSUES, holder: 'group:old-group'}")
-    assert len(violations(rule, state({"S": [unresolved]}), LOOKUPS)) == 1
+    assert len(violations(rule, state({"S": [labelled]}), LOOKUPS)) == 1
 
 
 def test_only_forbids_every_other_holder_of_the_permission(tmp_path: Path) -> None:
