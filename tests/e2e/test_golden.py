@@ -83,6 +83,18 @@ def test_rendering_matches_golden(demo_plan: Plan, name: str, render: object) ->
     assert actual == path.read_text(encoding="utf-8")
 
 
+def test_the_demo_plan_breaks_only_the_warning_rules_of_the_starter_pack(demo_plan: Plan) -> None:
+    assert [(v.rule, v.level, v.object) for v in demo_plan.policy] == [
+        ("No grants to single users", "warning", "permissionSchemes/Engineering scheme"),
+        (
+            "No delete rights for team roles",
+            "warning",
+            "teamRoles/8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10/scheduler",
+        ),
+    ]
+    assert not demo_plan.has_errors
+
+
 def test_colour_marks_each_action(demo_plan: Plan) -> None:
     coloured = render_text(demo_plan, color=True)
     assert "\x1b[32m" in coloured and "\x1b[31m" in coloured and "\x1b[33m" in coloured
