@@ -15,7 +15,7 @@ from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
 from reconciler.plan import Plan
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
-from reconciler.render.policy import policy_block, policy_lines
+from reconciler.render.policy import POLICY_HEAD, policy_block
 from reconciler.render.workflow_commands import json_inert
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
@@ -93,9 +93,10 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
                 console.print(Text(visible(exposed), style=emphasis), soft_wrap=True)
             console.print()
         if plan.policy:
-            for broken in policy_lines(plan):
-                emphasis = "bold red" if "[error]" in broken else "yellow" if broken.startswith("  ") else ""
-                console.print(Text(visible(broken), style=emphasis), soft_wrap=True)
+            console.print(POLICY_HEAD)
+            for broken in plan.policy:
+                emphasis = "bold red" if broken.level == "error" else "yellow"
+                console.print(Text(visible(f"  {broken.line()}"), style=emphasis), soft_wrap=True)
             console.print()
         for change in plan.changes:
             for symbol, text in change_lines(change):

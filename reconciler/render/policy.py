@@ -6,20 +6,13 @@ from __future__ import annotations
 from reconciler.plan import Plan
 from reconciler.render.markdown import code
 
-HEAD = "Policies: rules of settings.policies that the site breaks once this plan is applied:"
-
-
-def policy_lines(plan: Plan) -> list[str]:
-    """The head, then a line per violation; empty when no rule is broken."""
-    if not plan.policy:
-        return []
-    return [HEAD, *(f"  {item.line()}" for item in plan.policy)]
+POLICY_HEAD = "Policies: rules of settings.policies that the site breaks once this plan is applied:"
 
 
 def policy_block(plan: Plan) -> list[str]:
     """The block for markdown: a caution when an error-level rule is broken (the plan fails), else a
-    warning."""
+    warning. Empty when no rule is broken."""
     if not plan.policy:
         return []
     alert = "[!CAUTION]" if any(item.level == "error" for item in plan.policy) else "[!WARNING]"
-    return [f"> {alert}", f"> **{HEAD}**", *(f"> - {code(item.line())}" for item in plan.policy), ""]
+    return [f"> {alert}", f"> **{POLICY_HEAD}**", *(f"> - {code(item.line())}" for item in plan.policy), ""]
