@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from bench.run import client, served_site
 from bench.site import ENTERPRISE
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.site.api import Api
 
 LATENCY_S = 0.05

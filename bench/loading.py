@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bench.run import Mix, export_manifests, mutate, served_site
 from bench.site import ENTERPRISE
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
+from reconciler.registry import KINDS
 
 
 def main() -> None:
@@ -34,7 +35,7 @@ def main() -> None:
         for _ in range(rounds):
             cpu_start, wall_start = time.process_time(), time.perf_counter()
             for manifests in (unchanged, differing):
-                state, diagnostics = load_manifests([manifests], environ={})
+                state, diagnostics = load_manifests([manifests], KINDS, environ={})
                 if diagnostics or not state.objects:
                     raise RuntimeError(f"the manifests do not load cleanly: {diagnostics[:3]}")
             cpu.append(time.process_time() - cpu_start)

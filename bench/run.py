@@ -38,17 +38,22 @@ from reconciler.apply import apply_plan
 from reconciler.errors import Severity
 from reconciler.export import render_export
 from reconciler.exposure import assess, needs_project_map
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
 from reconciler.kinds.project import SEARCH_PAGE_SIZE, project_schemes
-from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.live import holders_to_check, read_live_state
+from reconciler.manifest.load import load_manifests
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.registry import KINDS
 from reconciler.render.plan import render_json, render_text
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.safety import judge_thresholds
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import holders_to_check, read_live_state
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 
 # The APIs' default page sizes (API-FACTS.md, section 4): the client asks for these.
 PRODUCTS_PAGE, ROLES_PAGE, GROUPS_PAGE = 100, 100, 50
@@ -194,7 +199,7 @@ def client(url: str, parallelism: int) -> SiteClient:
 def export_manifests(url: str, directory: Path, declared_projects: int) -> None:
     with client(url, 10) as site:
         live = read_live_state(site, KINDS, site="sandbox")
-    exported = render_export(live, exported_at=datetime(2026, 1, 1, tzinfo=UTC))
+    exported = render_export(live, KINDS, exported_at=datetime(2026, 1, 1, tzinfo=UTC))
     for name, text in exported.files.items():
         (directory / name).write_text(text, encoding="utf-8")
     _keep_declared_projects(directory / "projects.yaml", declared_projects)
@@ -304,7 +309,7 @@ APPLY_MIX = {
 def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, float, float, int]:
     cpu = time.process_time()
     start = time.perf_counter()
-    desired, diagnostics = load_manifests([manifests])
+    desired, diagnostics = load_manifests([manifests], KINDS)
     if any(d.severity is Severity.ERROR for d in diagnostics):
         raise RuntimeError([d.format() for d in diagnostics][:5])
     with client(url, parallelism) as site:
@@ -315,9 +320,9 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
             holders=holders_to_check(KINDS, desired),
             declared=frozenset(desired.objects),
         )
-        built = build_plan(desired, live)
-        project_map, _ = project_schemes(site, live.of("projects"), every=needs_project_map(built))
-        plan = assess(built, desired, live, project_map)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, False)
+        project_map, _ = project_schemes(site, live.of("projects"), every=needs_project_map(judged))
+        plan = assess(judged, desired, live, project_map)
         requests = site.request_count
     render_text(plan)
     return plan, time.perf_counter() - start, time.process_time() - cpu, requests

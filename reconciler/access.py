@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.kinds.kind import Change, LiveObject
 from reconciler.kinds.permission_scheme import SchemeWrite
-
-if TYPE_CHECKING:
-    from reconciler.plan import Plan
-    from reconciler.site.live import LiveState
+from reconciler.live import LiveState
+from reconciler.plan.model import Plan
 
 SCHEMES, PROJECTS = "permissionSchemes", "projects"
 

@@ -1,41 +1,19 @@
 """Addresses: the stable, human-readable identity of a managed object (MANIFEST.md, "Identity").
 
-How a kind's addresses are written, and whether its names compare without case, is the kind's own
-`AddressForm` (declared in its module); this module only applies the forms of the registered kinds.
+How a kind's addresses are written, and whether its names compare without case, is the kind's `AddressForm`
+(reconciler/kind_names.py, the ground floor's list of kinds by name); this module applies them.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
-
-@dataclass(frozen=True)
-class AddressForm:
-    """How one kind's addresses look. Without scopes: `kind/NAME`."""
-
-    kind: str
-    noun: str  # one object, in messages: "detail field"
-    entities: tuple[str, ...] = ()  # `kind.ENTITY/NAME`, one of these fixed entities (detail fields)
-    scope_label: str = ""  # scoped: `kind/SCOPE/NAME`, with these labels in messages (`teamRoles/TEAM/ROLE`)
-    name_label: str = "NAME"
-    ignore_case: bool = False  # names compare without case, as the API compares them
-
-    def name_key(self, name: str) -> str:
-        return name.casefold() if self.ignore_case else name
-
-
-@cache
-def _forms() -> Mapping[str, AddressForm]:
-    from reconciler.kinds import KINDS  # noqa: PLC0415 - the kinds import this module
-
-    return {kind.name: kind.address_form for kind in KINDS}
+from reconciler.kind_names import ADDRESS_FORMS, AddressForm
 
 
 def form_of(kind: str) -> AddressForm:
-    return _forms()[kind]
+    return ADDRESS_FORMS[kind]
 
 
 @dataclass(frozen=True, order=True)
@@ -69,7 +47,7 @@ class Address:
         if not sep or not rest:
             raise ValueError(f"address {text!r} is not of the form kind/name")
         kind, dot, entity = head.partition(".")
-        form = _forms().get(kind)
+        form = ADDRESS_FORMS.get(kind)
         if form is None or bool(dot) != bool(form.entities):
             raise ValueError(f"address {text!r}: unknown kind {head!r} (expected {_expected_heads()})")
         if form.entities:
@@ -91,7 +69,7 @@ class Address:
 
 
 def _expected_heads() -> str:
-    heads = [f"{form.kind}.ENTITY" if form.entities else form.kind for form in _forms().values()]
+    heads = [f"{form.kind}.ENTITY" if form.entities else form.kind for form in ADDRESS_FORMS.values()]
     return ", ".join(heads[:-1]) + f" or {heads[-1]}"
 
 
@@ -122,12 +100,11 @@ class Target:
     @classmethod
     def parse(cls, text: str) -> Target:
         """`products`, `detailFields.organization`, `teamRoles/TEAM`, or an address; ValueError if none."""
-        forms = _forms()
-        if text in forms:
+        if text in ADDRESS_FORMS:
             return cls(text, text)
         head, sep, rest = text.partition("/")
         kind, dot, entity = head.partition(".")
-        form = forms.get(kind)
+        form = ADDRESS_FORMS.get(kind)
         if form is not None and form.entities and dot and not sep:
             if entity not in form.entities:
                 expected = ", ".join(form.entities)
@@ -136,7 +113,7 @@ class Target:
         if form is not None and form.scope_label and not dot and rest:
             return cls(text, kind, rest, Address.parse(text) if "/" in rest else None)
         if not sep:
-            wholes = [*forms, *(f"{f.kind}.{entity}" for f in forms.values() for entity in f.entities)]
+            wholes = [*ADDRESS_FORMS, *(f"{f.kind}.{e}" for f in ADDRESS_FORMS.values() for e in f.entities)]
             near = difflib.get_close_matches(text, wholes, n=1)
             hint = f"did you mean {near[0]!r}?" if near else f"a kind ({_expected_heads()}) or kind/name"
             raise ValueError(f"{text!r} is neither a kind nor an address: {hint}")

@@ -18,9 +18,9 @@ from enum import StrEnum
 
 from reconciler.errors import Diagnostic, SiteError, error
 from reconciler.interruption import thread_pool
-from reconciler.kinds import get_kind
 from reconciler.kinds.kind import Change
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
+from reconciler.registry import get_kind
 from reconciler.site.api import SiteApi
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,9 +25,8 @@ from pathlib import Path
 
 from reconciler.errors import ConfigError
 from reconciler.files import write_atomically
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import Identity, LiveObject, ResourceKind
-from reconciler.site.live import LiveState
+from reconciler.live import LiveState
 from reconciler.yamlwrite import dump
 
 # The schema published with the release line that reads `version: 1` manifests. `--schema` takes a path
@@ -60,14 +59,16 @@ def check_schema_reference(schema: str) -> None:
         raise ConfigError(f"--schema {schema!r}: give a URL or a relative path, without spaces")
 
 
-def render_export(live: LiveState, *, exported_at: datetime, schema: str = SCHEMA_URL) -> Export:
-    """One manifest text per kind read into `live` (an empty kind still gets its file, with `[]`)."""
+def render_export(
+    live: LiveState, kinds: Sequence[ResourceKind], *, exported_at: datetime, schema: str = SCHEMA_URL
+) -> Export:
+    """One manifest text per kind of `kinds` read into `live` (an empty kind still gets its file: `[]`)."""
     check_schema_reference(schema)
     stamp = exported_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     files: dict[str, str] = {}
     counts: dict[str, int] = {}
     warnings: list[str] = []
-    for kind in KINDS:
+    for kind in kinds:
         if kind.name not in live.objects:
             continue
         readable = [obj for obj in live.of(kind.name) if obj.unreadable is None]

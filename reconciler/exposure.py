@@ -11,56 +11,17 @@ for it only when a scheme's exposure changes or a scheme is deleted (`needs_proj
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 from reconciler.errors import Diagnostic, error
 from reconciler.kinds.kind import Action, Change
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-    from reconciler.plan import Plan
-    from reconciler.site.live import LiveState
+from reconciler.live import LiveState
+from reconciler.plan.model import Exposure, Plan
+from reconciler.state import DesiredState
 
 SCHEMES, PROJECTS = "permissionSchemes", "projects"
 ProjectMap = Mapping[str, str]  # project key -> name of the scheme it uses now
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """One grant to anyone or applicationRole that the plan adds or removes, and whom it concerns."""
-
-    change: str  # "added" | "removed"
-    scheme: str
-    grant: str  # "BROWSE_PROJECTS: anyone"
-    projects: tuple[str, ...]  # keys of the projects that use the scheme once the plan is applied
-    cause: str  # the address of the change that does it: the scheme, or a project moved onto it
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "change": self.change,
-            "scheme": self.scheme,
-            "grant": self.grant,
-            "projects": list(self.projects),
-            "cause": self.cause,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Exposure:
-        return cls(
-            change=str(data["change"]),
-            scheme=str(data["scheme"]),
-            grant=str(data["grant"]),
-            projects=tuple(str(key) for key in data["projects"]),
-            cause=str(data["cause"]),
-        )
-
-    def line(self) -> str:
-        """`+ BROWSE_PROJECTS: anyone on Customer service scheme — projects SD, HR`."""
-        symbol = "+" if self.change == "added" else "-"
-        users = f"projects {', '.join(self.projects)}" if self.projects else "no project uses it"
-        via = f" (by {self.cause})" if self.cause.startswith(f"{PROJECTS}/") else ""
-        return f"{symbol} {self.grant} on {self.scheme}{via} — {users}"
 
 
 def is_exposing(grant: str) -> bool:

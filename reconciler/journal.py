@@ -26,7 +26,6 @@ from typing import Any
 from reconciler.apply import ApplyEvent
 from reconciler.errors import ConfigError, Diagnostic, SourceSpan, warning
 
-DEFAULT_JOURNAL = Path(".jsm-journal.jsonl")
 # Never through a symbolic link: the default journal is in the working directory, which in CI is a pull
 # request's checkout, and a link there could point at any file the job may write. Readable by its owner only.
 _OPEN_FLAGS = (

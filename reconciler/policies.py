@@ -17,22 +17,16 @@ from reconciler import catalogue
 from reconciler.access import AccessState, Grant, GrantHolder, live_access, planned_access
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, error, warning
+from reconciler.kind_names import PERMISSION_SCHEMES
 from reconciler.kinds.kind import Essence, Lookups
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec, resolve_holder
 from reconciler.kinds.rights import after_changes
-from reconciler.manifest import DesiredState
-from reconciler.plan import Plan
-from reconciler.policy_rules import (
-    ANY_PERMISSION,
-    RIGHT_RULES,
-    SCHEMES,
-    PolicyHolder,
-    PolicyRule,
-    Violation,
-    right_matches,
-)
-from reconciler.site.live import LiveState
+from reconciler.live import LiveState
+from reconciler.plan.model import Plan, Violation
+from reconciler.policy_rules import ANY_PERMISSION, RIGHT_RULES, PolicyHolder, PolicyRule, right_matches
+from reconciler.state import DesiredState
 
+SCHEMES = PERMISSION_SCHEMES.kind
 # A role after the plan: the addresses it goes by (the first is shown), and its essence.
 Role = tuple[tuple[Address, ...], Essence]
 ROLE_KINDS = tuple(kind for kind, _field, _known in RIGHT_RULES.values())

@@ -1,5 +1,6 @@
-"""settings.policies as a manifest writes them (MANIFEST.md, "Policies"), their offline checks, and what a
-broken rule looks like in a plan (`Violation`). Judging the rules on a site is reconciler/policies.py.
+"""settings.policies as a manifest writes them (MANIFEST.md, "Policies"). The checks across rules are
+reconciler/manifest/policies.py; judging the rules on a site is reconciler/policies.py; what a plan records of
+a broken rule is `Violation` (reconciler/plan/model.py).
 
 A rule is `deny: {permission, holder}`, `only: {permission, holders}`, or `deny: {customRoleRight}` /
 `deny: {teamRoleRight}`, with an optional `level` and, for grant rules, `projects`. A holder uses the grants'
@@ -9,29 +10,24 @@ notation, and may also be its type alone, which matches every holder of that typ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
-from reconciler.errors import Diagnostic, SourceSpan, error, warning
-from reconciler.kinds.base import NonEmptyName, SingleLineName, Spec, did_you_mean, problem
-from reconciler.kinds.kind import CheckedHolders, list_items, node_at
-from reconciler.kinds.permission_scheme import is_listed_permission, unlisted_permission_message
-from reconciler.yamlsource import SourceMap
+from reconciler.kind_names import CUSTOM_ROLES, PERMISSION_SCHEMES, PROJECTS, TEAM_ROLES
+from reconciler.spec import NonEmptyName, SingleLineName, Spec, did_you_mean, problem
 
 ANY_PERMISSION = "*"
-SCHEMES, PROJECTS = "permissionSchemes", "projects"
 # The right a deny rule names -> the kind whose roles it judges, the roles' list of granted rights in their
 # essence, and the tool's list of such rights (advice: the site may know more).
 RIGHT_RULES: Mapping[str, tuple[str, str, frozenset[str]]] = {
-    "customRoleRight": ("customRoles", "grantedRights", catalogue.CUSTOM_ROLE_RIGHTS),
-    "teamRoleRight": ("teamRoles", "granted", frozenset(catalogue.TEAM_ROLE_RIGHTS)),
+    "customRoleRight": (CUSTOM_ROLES.kind, "grantedRights", catalogue.CUSTOM_ROLE_RIGHTS),
+    "teamRoleRight": (TEAM_ROLES.kind, "granted", frozenset(catalogue.TEAM_ROLE_RIGHTS)),
 }
 # Shell-pattern characters other than `*`: rights are words and hyphens, so only `*` is a wildcard here.
-_OTHER_WILDCARDS = re.compile(r"[?\[\]{}!\s]")
+OTHER_WILDCARDS = re.compile(r"[?\[\]{}!\s]")
 
 
 class PolicyHolder(Spec):
@@ -104,7 +100,7 @@ PermissionPattern = Annotated[
 
 
 def _check_right_pattern(text: str) -> str:
-    found = _OTHER_WILDCARDS.search(text)
+    found = OTHER_WILDCARDS.search(text)
     if found:
         raise problem(
             "policy",
@@ -222,6 +218,13 @@ class PolicyRule(Spec):
         return self.deny is None or self.deny.right_rule is None
 
     @property
+    def holders(self) -> list[PolicyHolder]:
+        """The holders the rule names."""
+        if self.only is not None:
+            return list(self.only.holders)
+        return [self.deny.holder] if self.deny is not None and self.deny.holder is not None else []
+
+    @property
     def permission(self) -> str:
         rule = self.only or self.deny
         assert rule is not None and rule.permission is not None
@@ -234,136 +237,16 @@ def kinds_judged(rules: list[PolicyRule]) -> frozenset[str]:
     kinds: set[str] = set()
     for rule in rules:
         right = rule.deny.right_rule if rule.deny else None
-        kinds |= {RIGHT_RULES[right[0]][0]} if right else {SCHEMES, PROJECTS}
+        kinds |= {RIGHT_RULES[right[0]][0]} if right else {PERMISSION_SCHEMES.kind, PROJECTS.kind}
     return frozenset(kinds)
 
 
-def lookups_named(rules: list[PolicyRule]) -> CheckedHolders:
-    """The lookups the rules' holders need besides those the grants do: a custom field named by its name
-    (live grants name fields by id). Groups and project roles are read whenever a grant names one."""
-    holders = [
-        holder
+def names_fields(rules: list[PolicyRule]) -> bool:
+    """Whether a rule names a custom field holder (by id or by name: reading the fields resolves a name)."""
+    return any(
+        holder.type in ("userCustomField", "groupCustomField") and holder.ident
         for rule in rules
         for holder in (
             [rule.deny.holder] if rule.deny and rule.deny.holder else rule.only.holders if rule.only else []
         )
-    ]
-    fields = any(h.type in ("userCustomField", "groupCustomField") and h.ident for h in holders)
-    return CheckedHolders(custom_fields=fields)
-
-
-def offline_checks(settings: Any, source_map: SourceMap) -> Iterator[Diagnostic]:
-    """Checks across the rules, and of what the models leave to the site: a name used twice (violations name
-    their rule) is an error; permissions and right patterns outside the tool's lists are warnings, as in
-    grants and roles, since the site's own lists may hold more. From the data, so that one invalid rule
-    hides nothing about the others."""
-    named: dict[str, int] = {}
-    for index, rule in list_items(node_at(settings, "policies")):
-        name = node_at(rule, "name")
-        first = named.setdefault(name, index) if isinstance(name, str) and name else index
-        if first != index:
-            yield error(
-                "manifest.policy",
-                f"policy {first + 1} is named {name!r} too: violations name their rule, so each name is "
-                "used once",
-                source=source_map.locate(("settings", "policies", index, "name")),
-            )
-        for form in ("deny", "only"):
-            at = ("settings", "policies", index, form)
-            permission = node_at(rule, form, "permission")
-            if (
-                isinstance(permission, str)
-                and permission
-                and "*" not in permission
-                and not is_listed_permission(permission)
-            ):
-                yield warning(
-                    "manifest.unknown_permission",  # the code of the grants' own warning
-                    unlisted_permission_message(permission),
-                    source=source_map.locate((*at, "permission")),
-                )
-            for key, (_kind, _field, known) in RIGHT_RULES.items():
-                pattern = node_at(rule, form, key)
-                if (
-                    isinstance(pattern, str)
-                    and pattern
-                    and not _OTHER_WILDCARDS.search(pattern)
-                    and not any(right_matches(pattern, right) for right in known)
-                ):
-                    yield warning(
-                        "manifest.unknown_right",  # the code of the roles' own warning
-                        _unmatched_pattern_message(key, pattern, known),
-                        source=source_map.locate((*at, key)),
-                    )
-
-
-def _unmatched_pattern_message(key: str, pattern: str, known: frozenset[str]) -> str:
-    what = "custom role right" if key == "customRoleRight" else "team role right"
-    hint = did_you_mean(pattern, known) if "*" not in pattern else ""
-    if not hint and (pattern.endswith("-*") or pattern.startswith("*-")):
-        word = pattern.strip("*-")
-        turned = f"{word}-*" if pattern.startswith("*-") else f"*-{word}"
-        if any(right_matches(turned, right) for right in known):
-            hint = f" (did you mean {turned!r}?)"
-    return (
-        f"{key} {pattern!r} matches no {what} in the list the tool knows{hint}; that list is not the "
-        "site's own, so the rule stays, and applies to any right the site has that matches it"
     )
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A rule that the site breaks once the plan is applied: on one grant of a scheme, or one right of a
-    role. `source` is where a manifest declares the grant or right; None when only the site has it."""
-
-    rule: str
-    level: str  # "error" | "warning"
-    object: str  # the scheme's or the role's address
-    grant: str | None = None  # `KEY: holder`, for a rule on grants
-    right: str | None = None  # for a rule on rights
-    projects: tuple[str, ...] = ()  # the projects that use the scheme (within the rule's `projects`)
-    source: SourceSpan | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"rule": self.rule, "level": self.level, "object": self.object}
-        if self.right is not None:
-            data["right"] = self.right
-        else:
-            data |= {"grant": self.grant, "projects": list(self.projects)}
-        if self.source is not None:
-            data |= {"file": self.source.file, "line": self.source.line, "column": self.source.column}
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Violation:
-        source = (
-            SourceSpan(str(data["file"]), int(data["line"]), int(data["column"])) if "file" in data else None
-        )
-        right = data.get("right")
-        return cls(
-            rule=str(data["rule"]),
-            level=str(data["level"]),
-            object=str(data["object"]),
-            grant=None if right is not None else str(data["grant"]),
-            right=None if right is None else str(right),
-            projects=tuple(str(key) for key in data.get("projects", ())),
-            source=source,
-        )
-
-    @property
-    def what(self) -> str:
-        """`grants BROWSE_PROJECTS: anyone`, or `grants the right alert-delete`."""
-        return f"grants {self.grant}" if self.right is None else f"grants the right {self.right}"
-
-    @property
-    def where(self) -> str:
-        return str(self.source) if self.source else "live, not in the manifests"
-
-    def line(self) -> str:
-        """`[error] No anonymous access: permissionSchemes/Public grants BROWSE_PROJECTS: anyone — projects
-        IT — jsm/schemes.yaml:9:7`."""
-        parts = [f"[{self.level}] {self.rule}: {self.object} {self.what}"]
-        if self.right is None:
-            parts.append(f"projects {', '.join(self.projects)}" if self.projects else "no project uses it")
-        parts.append(self.where)
-        return " — ".join(parts)

@@ -1,39 +1,50 @@
 """The one gate between a plan and the site: whether a plan may be applied, and if not, why.
 
-While a plan is built, `Protection` keeps protected objects out of deletes and replaces, and
-`threshold_problems` judges each kind's share of destructive and updating changes against
-settings.thresholds (or lets it pass with --force). Their verdicts are diagnostics of the plan, so the plan
+It reads finished plans and never takes part in building one (the octoDNS and SQLMesh shape): once a plan
+is built, `judge_thresholds` judges each kind's share of destructive and updating changes against
+settings.thresholds (or lets it pass with --force). Its verdicts are diagnostics of the plan, so the plan
 shows them and a saved plan keeps them. Before anything is written, `check_fresh` refuses a saved plan
 whose site or touched objects changed, and `check_applicable` a plan with errors or a destructive plan
 without --allow-delete. The CLI and the GitHub Action (which runs the CLI) ask here; neither decides on
-its own.
+its own. (Protected objects are kept out of deletes and replaces while the plan is built, as the desired
+state says: `DesiredState.protects`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from collections.abc import Sequence
 
-from reconciler.address import Address
 from reconciler.diff import diff_essences
 from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
-from reconciler.kinds import get_kind
-from reconciler.kinds.kind import Action
-
-if TYPE_CHECKING:
-    from reconciler.manifest import Thresholds
-    from reconciler.plan import Plan
-    from reconciler.site.live import LiveState
+from reconciler.kinds.kind import Action, Change, ResourceKind
+from reconciler.live import LiveState
+from reconciler.plan.model import Plan
+from reconciler.state import Thresholds
 
 
-class Protection:
-    """settings.protect: addresses never deleted or replaced, names compared as the API compares them."""
-
-    def __init__(self, protected: Iterable[Address]) -> None:
-        self._keys = {address.key for address in protected}
-
-    def covers(self, address: Address) -> bool:
-        return address.key in self._keys
+def judge_thresholds(plan: Plan, live: LiveState, thresholds: Thresholds | None, force: bool) -> Plan:
+    """The plan with the verdicts of settings.thresholds among its diagnostics: each kind's changes are
+    measured against the objects of that kind the plan read. Judge the plan before --target narrows it:
+    the thresholds weigh everything the manifests would do."""
+    if thresholds is None:
+        return plan
+    by_kind: dict[str, list[Change]] = defaultdict(list)
+    for change in plan.changes:
+        by_kind[change.kind].append(change)
+    found = [
+        problem
+        for kind, changes in by_kind.items()
+        for problem in threshold_problems(
+            kind,
+            [change.action for change in changes],
+            len(live.of(kind)),
+            thresholds,
+            force,
+            losing_data=sum(change.loses_data for change in changes),
+        )
+    ]
+    return plan.with_diagnostics(found)
 
 
 def threshold_problems(
@@ -89,8 +100,8 @@ def check_applicable(plan: Plan, *, allow_delete: bool) -> None:
         )
 
 
-def check_fresh(saved: Plan, live: LiveState) -> None:
-    """A saved plan applies only to its own site, and only while what it touches is unchanged."""
+def check_fresh(saved: Plan, live: LiveState, kinds: Sequence[ResourceKind]) -> None:
+    """A saved plan of `kinds` applies only to its own site, and only while what it touches is unchanged."""
     if saved.site != live.site:
         raise PlanMismatchError(f"the plan was made for {saved.site}, not {live.site}; nothing was applied")
     current = live.fingerprints()
@@ -105,7 +116,7 @@ def check_fresh(saved: Plan, live: LiveState) -> None:
     if not stale:
         return
     listing = "\n".join(f"  {address}" for address in stale)
-    if looks_applied(saved, live):
+    if looks_applied(saved, live, kinds):
         raise PlanMismatchError(
             "the site already is as this plan leaves it: the plan was probably applied already. "
             f"Nothing was applied; run plan to see what remains.\n{listing}"
@@ -115,10 +126,11 @@ def check_fresh(saved: Plan, live: LiveState) -> None:
     )
 
 
-def looks_applied(plan: Plan, live: LiveState) -> bool:
+def looks_applied(plan: Plan, live: LiveState, kinds: Sequence[ResourceKind]) -> bool:
     """Whether the site already is as the plan leaves it: each object's last change has taken effect."""
     if not plan.changes:
         return False
+    by_name = {kind.name: kind for kind in kinds}
     last = {change.address: change for change in plan.changes}
     present = {obj.address: obj for objects in live.objects.values() for obj in objects}
     for address, change in last.items():
@@ -126,7 +138,7 @@ def looks_applied(plan: Plan, live: LiveState) -> bool:
             if address in present:
                 return False
             continue
-        kind = get_kind(address.kind)
+        kind = by_name[address.kind]
         current = present.get(address.renamed(str(change.after[kind.name_field])))
         if current is None or diff_essences(current.essence, change.after, kind.set_fields):
             return False

@@ -29,6 +29,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.github.apply import Review, refusal_report, review_banner
 from reconciler.github.comment import (
     COMMENT_BUDGET,
     Links,
@@ -39,8 +40,9 @@ from reconciler.github.comment import (
     render_report,
     split_drift,
 )
-from reconciler.github.run import Review, drift_note, refusal_report, review_banner
-from reconciler.plan import Plan
+from reconciler.github.run import drift_note
+from reconciler.plan.model import Plan
+from reconciler.registry import KINDS
 from reconciler.yamlwrite import dump
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +84,7 @@ def _plan(manifests: Path, state: Path) -> Plan:
     result = CliRunner().invoke(cli, args, env=_sandbox_env(state))
     if result.exit_code not in (0, 2):
         raise SystemExit(f"plan {manifests} failed:\n{result.output}")
-    return Plan.from_json(json.loads(out.read_text(encoding="utf-8")))
+    return Plan.from_json(json.loads(out.read_text(encoding="utf-8")), KINDS)
 
 
 def _base_branch(into: Path) -> Path:

@@ -17,14 +17,20 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from reconciler.address import Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
-from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
+from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.manifest.load import load_manifests
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.targets import select_targets
+from reconciler.registry import KINDS
+from reconciler.safety import judge_thresholds
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
+from reconciler.state import DesiredState
 from tests.e2e.conftest import LOOKUPS
 
 BASE_URL = "http://127.0.0.1:1"  # never connected to: the transport hands every request to the app
@@ -96,14 +102,16 @@ class InProcessSite:
             return read_live_state(client, KINDS, site="sandbox", holders=holders)
 
     def desired(self) -> DesiredState:
-        desired, diagnostics = load_manifests([self.manifests])
+        desired, diagnostics = load_manifests([self.manifests], KINDS)
         assert not [d for d in diagnostics if d.severity is Severity.ERROR], [d.format() for d in diagnostics]
         return desired
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
         parsed = [Target.parse(target) for target in targets]
         desired = self.desired()  # as the CLI plans: with what the manifests' grants name read too
-        return build_plan(desired, self.read(holders_to_check(KINDS, desired)), targets=parsed, force=force)
+        live = self.read(holders_to_check(KINDS, desired))
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, force)
+        return select_targets(judged, parsed, desired, live)
 
     def apply(self, plan: Plan, *, parallelism: int = 4) -> ApplyResult:
         with in_process_client(self.site, concurrency=parallelism) as client:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconciler.errors import Diagnostic, Severity
-from reconciler.kinds import KIND_INDEX
 from reconciler.kinds.kind import Action, Change
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
+from reconciler.registry import KIND_INDEX
 from reconciler.render.markdown import code
 from reconciler.render.plan import (
     exposure_block,

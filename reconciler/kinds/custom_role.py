@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, model_validator
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, warning
+from reconciler.kind_names import CUSTOM_ROLES
 from reconciler.kinds import rights
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec, problem
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -30,11 +30,10 @@ from reconciler.kinds.kind import (
     write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec, problem
+from reconciler.state import DesiredState
 from reconciler.yamlsource import SourceMap
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 PAGE_SIZE = 100  # the API's maximum
 # extendedRole values export writes: `user` is the default, so it is left out.
@@ -93,7 +92,7 @@ class CustomRoleKind(ResourceKind):
     name = "customRoles"
     write_data = rights.RightsWrite
     site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
-    address_form = AddressForm(name, "custom role")
+    address_form = CUSTOM_ROLES
     section = list[CustomRoleSpec] | None
     spec = CustomRoleSpec
     export_file = "custom-roles.yaml"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
-from reconciler.kinds.base import RenamedFrom, Spec, problem, single_line
+from reconciler.kind_names import DETAIL_FIELDS
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -22,7 +22,6 @@ from reconciler.kinds.kind import (
     Essence,
     LiveObject,
     Lookups,
-    ObjectOrigin,
     ResourceKind,
     Validated,
     by_name,
@@ -33,13 +32,12 @@ from reconciler.kinds.kind import (
     valid_spec,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, Spec, problem, single_line
+from reconciler.state import DesiredState, ObjectOrigin
 from reconciler.yamlsource import DataPath, SourceMap
 from reconciler.yamlwrite import entry
 
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-
-ENTITIES = ("organization", "customer", "entitlement")
+ENTITIES = DETAIL_FIELDS.entities
 DetailFieldType = Literal[
     "TEXT", "EMAIL", "URL", "DATE", "NUMBER", "BOOLEAN", "PHONE", "SELECT", "MULTISELECT"
 ]
@@ -139,7 +137,7 @@ class DetailFieldKind(ResourceKind):
     """Detail fields are addressed by name in the API, and names are unique case-insensitively."""
 
     name = "detailFields"
-    address_form = AddressForm(name, "detail field", entities=ENTITIES, ignore_case=True)
+    address_form = DETAIL_FIELDS
     section = DetailFieldsSection | None
     spec = DetailFieldSpec
     capacity = catalogue.MAX_DETAIL_FIELDS_PER_ENTITY

@@ -4,7 +4,7 @@ A kind owns everything about itself: its manifest section and address form, how 
 manifest file, how it reads its live objects (network), turns manifest specs and live objects into
 comparable *essences* (pure), writes one planned change (network), and exports its section. Everything
 generic — loading, matching, renames, pruning, ordering, export files — lives outside the kinds and holds
-no per-kind branch, so a new kind is one module plus one line in kinds/__init__.py (docs/adding-a-kind.md).
+no per-kind branch, so a new kind is one module plus one line in registry.py (docs/adding-a-kind.md).
 """
 
 from __future__ import annotations
@@ -18,19 +18,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, RetryableSiteError, SourceSpan, TerminalSiteError
-from reconciler.kinds.base import Spec
+from reconciler.kind_names import AddressForm
+from reconciler.site.api import SiteApi
+from reconciler.spec import Spec
+from reconciler.state import DesiredState, ObjectOrigin
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-    from reconciler.site.api import SiteApi
 
 T = TypeVar("T")
 CREATE_RETRY_PAUSE_S = 1.0
@@ -151,15 +150,6 @@ class LiveObject:
         read = {"id": self.server_id, "scope": self.identity.scope, "essence": self.essence}
         text = json.dumps(read, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class ObjectOrigin:
-    """Where an object was declared: its node, and for a scoped object also the node of its scope block."""
-
-    source_map: SourceMap
-    path: DataPath
-    scope_path: DataPath | None = None
 
 
 @dataclass(frozen=True)
@@ -300,7 +290,6 @@ class ResourceKind(ABC):
     # the holders of live grants): read at the first use, so not at all when nothing live names one.
     reads_on_demand: ClassVar[frozenset[str]] = frozenset()
     name_field: ClassVar[str] = "name"  # the manifest key that names an object (a project's `key`)
-    prunable: ClassVar[bool] = True  # whether settings.prune may list the kind
     refers_to: ClassVar[frozenset[str]] = frozenset()  # kinds its objects name (see `references`)
     capacity: ClassVar[int | None] = None  # the most objects the API allows in one scope
     # Codes of the `unlisted` warnings: a plan that reads this kind replaces them with what the site says.

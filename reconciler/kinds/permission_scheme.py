@@ -5,15 +5,16 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue, yamlwrite
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error, warning
-from reconciler.kinds.base import Holder, HolderRef, RenamedFrom, SingleLineName, Spec, did_you_mean
+from reconciler.kind_names import PERMISSION_SCHEMES
+from reconciler.kinds.holder import Holder, HolderRef
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -33,10 +34,9 @@ from reconciler.kinds.kind import (
     write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec, did_you_mean
+from reconciler.state import DesiredState
 from reconciler.yamlsource import SourceMap
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 
 def is_app_permission_key(key: str) -> bool:
@@ -97,7 +97,7 @@ class PermissionSchemeKind(ResourceKind):
     name = "permissionSchemes"
     write_data = SchemeWrite
     site_decides = frozenset({f"manifest.{UNLISTED_PERMISSION}"})
-    address_form = AddressForm(name, "permission scheme")
+    address_form = PERMISSION_SCHEMES
     section = list[PermissionSchemeSpec] | None
     spec = PermissionSchemeSpec
     export_file = "permission-schemes.yaml"

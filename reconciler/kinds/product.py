@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
+from reconciler.kind_names import PRODUCTS
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -24,10 +24,9 @@ from reconciler.kinds.kind import (
     found,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec
+from reconciler.state import DesiredState
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 PAGE_SIZE = 100  # the API's maximum and default
 
@@ -39,7 +38,7 @@ class ProductSpec(Spec):
 
 class ProductKind(ResourceKind):
     name = "products"
-    address_form = AddressForm(name, "product")
+    address_form = PRODUCTS
     section = list[ProductSpec] | None
     spec = ProductSpec
     export_file = "products.yaml"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import Field
 
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error, warning
-from reconciler.kinds.base import Spec
+from reconciler.kind_names import PROJECTS
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -22,10 +22,9 @@ from reconciler.kinds.kind import (
     ResourceKind,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import Spec
+from reconciler.state import DesiredState
 from reconciler.yamlwrite import entry
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
 
 SEARCH_PAGE_SIZE = 50  # the default of GET /project/search (at most 100)
 KEYS_PER_SEARCH = 50  # "Up to 50 project keys can be provided"
@@ -46,11 +45,10 @@ class ProjectKind(ResourceKind):
     with action=edit: the scheme needs Administer Projects, which an account may lack for some)."""
 
     name = "projects"
-    address_form = AddressForm(name, "project", name_label="KEY")
+    address_form = PROJECTS
     section = list[ProjectSpec] | None
     spec = ProjectSpec
     name_field = "key"
-    prunable = False
     refers_to = frozenset({"permissionSchemes"})
     export_file = "projects.yaml"
     export_about = (

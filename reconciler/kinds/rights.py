@@ -6,18 +6,16 @@ right in the manifest. Custom roles and team roles share this."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
-from reconciler.kinds.base import did_you_mean
 from reconciler.kinds.kind import Change, DesiredObject, Essence, LiveObject, WriteData, list_items
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-    from reconciler.yamlsource import DataPath, PathSegment, SourceMap
+from reconciler.spec import did_you_mean
+from reconciler.state import DesiredState
+from reconciler.yamlsource import DataPath, PathSegment, SourceMap
 
 UNLISTED_RIGHT = "unknown_right"
 CONTEXT_KEY = "unlistedRights"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import catalogue
-from reconciler.address import Address, AddressForm
+from reconciler.address import Address
 from reconciler.errors import Diagnostic, TerminalSiteError, error
+from reconciler.kind_names import TEAM_ROLES
 from reconciler.kinds import rights
-from reconciler.kinds.base import RenamedFrom, SingleLineName, Spec
 from reconciler.kinds.kind import (
     Action,
     Change,
@@ -22,7 +22,6 @@ from reconciler.kinds.kind import (
     Essence,
     LiveObject,
     Lookups,
-    ObjectOrigin,
     ResourceKind,
     Validated,
     by_name,
@@ -35,12 +34,10 @@ from reconciler.kinds.kind import (
     write_data_of,
 )
 from reconciler.site.api import Api, SiteApi
+from reconciler.spec import RenamedFrom, SingleLineName, Spec
+from reconciler.state import DesiredState, ObjectOrigin
 from reconciler.yamlsource import DataPath, SourceMap
 from reconciler.yamlwrite import entry, text
-
-if TYPE_CHECKING:
-    from reconciler.manifest import DesiredState
-
 
 # The 17 rights are the documentation's; the site may know more, so the list is advice
 # (reconciler/kinds/rights.py).
@@ -98,7 +95,7 @@ class TeamRoleKind(ResourceKind):
     name = "teamRoles"
     write_data = TeamRoleWrite
     site_decides = frozenset({f"manifest.{rights.UNLISTED_RIGHT}"})
-    address_form = AddressForm(name, "team role", scope_label="TEAM", name_label="ROLE")
+    address_form = TEAM_ROLES
     section = list[TeamRolesBlock] | None
     spec = TeamRoleSpec
     export_file = "team-roles.yaml"

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.text import Text
 
 from reconciler.errors import Severity
-from reconciler.kinds import KIND_INDEX, get_kind
 from reconciler.kinds.kind import Action, Change, FieldDiff
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
+from reconciler.registry import KIND_INDEX, get_kind
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
 from reconciler.render.policy import POLICY_HEAD, policy_block
 from reconciler.render.workflow_commands import json_inert

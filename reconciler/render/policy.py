@@ -3,7 +3,7 @@ shown first after the exposure in the text and markdown plans and in the pull re
 
 from __future__ import annotations
 
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from reconciler.render.markdown import code
 
 POLICY_HEAD = "Policies: rules of settings.policies that the site breaks once this plan is applied:"

@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import auth, csm, jira, ops, projects
+from reconciler.sandbox import auth, csm, jira, ops, projects, schemes
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -205,8 +205,12 @@ class SandboxSite:
             Route(TENANT_INFO, ("GET",), _tenant_info),
             *auth.ROUTES,
             *jira.ROUTES,
+            *schemes.ROUTES,
             *projects.ROUTES,
-            *(Route(JIRA_GATEWAY + r.rule, r.methods, r.handler) for r in (*jira.ROUTES, *projects.ROUTES)),
+            *(
+                Route(JIRA_GATEWAY + r.rule, r.methods, r.handler)
+                for r in (*jira.ROUTES, *schemes.ROUTES, *projects.ROUTES)
+            ),
             *csm.ROUTES,
             *ops.ROUTES,
         ]

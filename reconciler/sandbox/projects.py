@@ -20,7 +20,7 @@ from reconciler.sandbox.common import (
     parse_body,
 )
 from reconciler.sandbox.jira import PREFIX
-from reconciler.sandbox.jira import _scheme_json as scheme_json
+from reconciler.sandbox.schemes import scheme_json
 from reconciler.sandbox.state import PermissionScheme, Project, State
 
 SEARCH_DEFAULT_PAGE = 50

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from reconciler.sandbox import csm, jira, ops, projects
+from reconciler.sandbox import csm, jira, ops, projects, schemes
 from reconciler.sandbox.common import ApiError
 from reconciler.sandbox.state import (
     DEFAULT_CLOUD_ID,
@@ -228,8 +228,8 @@ def build_state(seed: Mapping[str, Any]) -> State:
         for scheme in parsed.permission_schemes:
             where = f"permission scheme {scheme.name!r}"
             grants = [_grant(state, grant) for grant in scheme.grants]
-            jira.create_scheme(
-                state, jira.SchemeIn(name=scheme.name, description=scheme.description, permissions=grants)
+            schemes.create_scheme(
+                state, schemes.SchemeIn(name=scheme.name, description=scheme.description, permissions=grants)
             )
         for project in parsed.projects:
             where = f"project {project.key!r}"
@@ -286,7 +286,7 @@ def _seed_entitlement(state: State, seed: SeedEntitlement) -> None:
         csm.set_values(state, "entitlement", entitlement, name, values)
 
 
-def _grant(state: State, grant: SeedGrant) -> jira.GrantIn:
+def _grant(state: State, grant: SeedGrant) -> schemes.GrantIn:
     """Seeds name groups and project roles; the API wants the group name and the role id."""
     holder = grant.holder
     if grant.type == "projectRole":
@@ -294,4 +294,6 @@ def _grant(state: State, grant: SeedGrant) -> jira.GrantIn:
         if role is None:
             raise ApiError(400, f"no project role named {holder!r}")
         holder = str(role.id)
-    return jira.GrantIn(permission=grant.permission, holder=jira.HolderIn(type=grant.type, parameter=holder))
+    return schemes.GrantIn(
+        permission=grant.permission, holder=schemes.HolderIn(type=grant.type, parameter=holder)
+    )

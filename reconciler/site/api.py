@@ -23,6 +23,12 @@ class Api(StrEnum):
     OPS = "ops"
 
 
+def display_path(api: Api, path: str) -> str:
+    """An API path as messages name it, without the site's cloud id."""
+    prefix = {Api.JIRA: "/rest/api/3", Api.CSM: "/jsm/csm/.../api/v1", Api.OPS: "/jsm/ops/.../v1"}[api]
+    return prefix + path
+
+
 @dataclass(frozen=True)
 class Response:
     status: int

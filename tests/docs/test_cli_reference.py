@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import pytest
 
-from reconciler.cli import cli, serve_banner
+from reconciler.cli import cli
+from reconciler.cli.sandbox import serve_banner
 
 ROOT = Path(__file__).resolve().parents[2]
 # Pages about the tool's own command line; docs/performance.md and docs/reliability.md name the options of

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.registry import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 GITOPS = ROOT / "examples" / "gitops"

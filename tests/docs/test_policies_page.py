@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
+from reconciler.registry import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
@@ -26,7 +27,7 @@ def test_the_starter_pack_is_the_examples_and_each_rule_says_why() -> None:
     assert documented == example["settings"]["policies"]
     reasons = re.findall(r"^- \*\*(.+?)\*\*: ", section, re.MULTILINE)
     assert reasons == [rule["name"] for rule in documented]
-    state, diagnostics = load_manifests([ROOT / "examples" / "manifests"], environ={})
+    state, diagnostics = load_manifests([ROOT / "examples" / "manifests"], KINDS, environ={})
     assert diagnostics == [] and len(state.settings.policies) == len(documented)
 
 

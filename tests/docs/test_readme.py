@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from reconciler.errors import Severity
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
+from reconciler.registry import KINDS
 from tests.docs.test_links import _links
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,5 +44,5 @@ def test_the_readme_manifest_is_valid(tmp_path: Path) -> None:
     [manifest] = _blocks(README.read_text(encoding="utf-8"), "yaml")
     assert len(manifest.splitlines()) <= 15
     (tmp_path / "site.yaml").write_text(manifest, encoding="utf-8")
-    _desired, diagnostics = load_manifests([tmp_path / "site.yaml"], environ={})
+    _desired, diagnostics = load_manifests([tmp_path / "site.yaml"], KINDS, environ={})
     assert [d for d in diagnostics if d.severity is Severity.ERROR] == []

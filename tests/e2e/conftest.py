@@ -15,17 +15,24 @@ from reconciler.address import Address, Target
 from reconciler.apply import ApplyResult, apply_plan
 from reconciler.errors import Severity
 from reconciler.exposure import assess, needs_project_map
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
 from reconciler.kinds.project import project_schemes
-from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.manifest.load import load_manifests
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.targets import select_targets
 from reconciler.policies import judge, judges_grants
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.registry import KINDS
+from reconciler.safety import judge_thresholds
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
-from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
+from reconciler.state import DesiredState
 
 LOOKUPS: dict[str, Any] = {
     "groups": [
@@ -90,12 +97,14 @@ class Harness:
             return read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
-        """As the CLI plans: only the declared projects are read, then exposure and policies are assessed."""
-        desired, diagnostics = load_manifests([self.manifests])
+        """As the CLI plans: only the declared projects are read, then thresholds, targets, exposure and
+        policies."""
+        desired, diagnostics = load_manifests([self.manifests], KINDS)
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
         live = self.read(holders_to_check(KINDS, desired), frozenset(desired.objects))
-        plan = build_plan(desired, live, targets=[Target.parse(t) for t in targets], force=force)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, force)
+        plan = select_targets(judged, [Target.parse(t) for t in targets], desired, live)
         with self.client() as client:
             return assessed(plan, desired, live, client)
 

@@ -18,14 +18,13 @@ import requests
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.sandbox import (
+from reconciler.sandbox.app import Knobs
+from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
+from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
-    SANDBOX_OAUTH_CLIENT_ID,
-    SANDBOX_OAUTH_CLIENT_SECRET,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_SCOPED_TOKEN,
-    Knobs,
 )
 from tests.e2e.conftest import LOOKUPS, Harness
 

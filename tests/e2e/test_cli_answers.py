@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import EXIT_ERROR, cli
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.cli import cli
+from reconciler.cli.ui import EXIT_ERROR
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from tests.e2e.conftest import Harness
 
 

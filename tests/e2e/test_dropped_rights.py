@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler.sandbox import Knobs
+from reconciler.sandbox.app import Knobs
 from tests.e2e.conftest import Harness
 from tests.e2e.test_cli import run
 from tests.inprocess import InProcessSite

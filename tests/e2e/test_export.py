@@ -23,20 +23,23 @@ from reconciler.apply import apply_plan
 from reconciler.cli import cli
 from reconciler.errors import ConfigError, Severity
 from reconciler.export import Outcome, render_export, write_export
-from reconciler.kinds import KINDS
 from reconciler.kinds.custom_role import CustomRoleKind
 from reconciler.kinds.detail_field import DetailFieldKind
 from reconciler.kinds.kind import LiveObject, Lookups
 from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
-from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import build_plan
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite, serve_in_thread
+from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.manifest.load import load_manifests
+from reconciler.plan.build import build_plan
+from reconciler.registry import KINDS
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
-from reconciler.site.live import NO_HOLDERS, LiveState, holders_to_check, read_live_state
+from reconciler.state import DesiredState
 
 EXPORT_FILES = [kind.export_file for kind in KINDS]
 T1 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -220,7 +223,7 @@ def test_round_trip_on_a_large_paginated_site(tmp_path: Path) -> None:
     count = sum(len(objects) for objects in live.objects.values())
     assert count >= 300
 
-    exported = render_export(live, exported_at=T1)
+    exported = render_export(live, KINDS, exported_at=T1)
     assert not exported.warnings
     assert sum(exported.counts.values()) == count
     written = write_export(exported.files, repo, force=False)
@@ -246,31 +249,31 @@ def test_round_trip_on_a_large_paginated_site(tmp_path: Path) -> None:
     assert '"x\\u202Ey"' in (repo / "products.yaml").read_text(encoding="utf-8")
     first = snapshot(repo)
 
-    desired, diagnostics = load_manifests([repo], environ={})
+    desired, diagnostics = load_manifests([repo], KINDS, environ={})
     assert diagnostics == []
     assert len(desired.objects) == count
     with served(source) as client:
-        plan = build_plan(desired, read(client, desired))
+        plan = build_plan(desired, read(client, desired), KINDS)
     assert errors_of(plan.diagnostics) == []
     assert plan.changes == ()
     assert plan.unmanaged == ()
 
     target = SandboxSite(seed=_lookups_seed(), knobs=Knobs(max_page_size=PAGE))
     with served(target) as client:
-        creation = build_plan(desired, read(client, desired))
+        creation = build_plan(desired, read(client, desired), KINDS)
         assert errors_of(creation.diagnostics) == []
         assert len(creation.changes) == count
         assert apply_plan(creation, client, parallelism=8).ok
         again = read(client)
-        assert build_plan(desired, read(client, desired)).changes == ()
+        assert build_plan(desired, read(client, desired), KINDS).changes == ()
 
     # A later re-export into the same repository: nothing changed, so nothing is rewritten, date included.
-    rewritten = write_export(render_export(again, exported_at=T2).files, repo, force=True)
+    rewritten = write_export(render_export(again, KINDS, exported_at=T2).files, repo, force=True)
     assert {o for _, o in rewritten} == {Outcome.UNCHANGED}
     assert snapshot(repo) == first
     # And an export made at the same moment into a fresh directory is the same bytes.
     fresh = tmp_path / "fresh"
-    write_export(render_export(again, exported_at=T1).files, fresh, force=False)
+    write_export(render_export(again, KINDS, exported_at=T1).files, fresh, force=False)
     assert snapshot(fresh) == first
 
 
@@ -279,12 +282,12 @@ def test_names_with_control_characters_are_exported_and_renamed_away(tmp_path: P
     seed["teams"][0]["roles"] = [{"name": "tab\tx", "granted": ["access-reports"]}]
     with served(SandboxSite(seed=seed)) as client:
         live = read(client)
-        write_export(render_export(live, exported_at=T1).files, tmp_path, force=False)
+        write_export(render_export(live, KINDS, exported_at=T1).files, tmp_path, force=False)
         products = (tmp_path / "products.yaml").read_text(encoding="utf-8")
         teams = (tmp_path / "team-roles.yaml").read_text(encoding="utf-8")
         assert '- name: "multi\\nline"' in products
         assert '- name: "tab\\tx"' in teams
-        _, diagnostics = load_manifests([tmp_path], environ={})
+        _, diagnostics = load_manifests([tmp_path], KINDS, environ={})
         assert sorted((d.code, d.address) for d in diagnostics) == [
             ("manifest.control_character", "products/multi\nline"),
             ("manifest.control_character", "teamRoles/Platform SRE/tab\tx"),
@@ -296,43 +299,43 @@ def test_names_with_control_characters_are_exported_and_renamed_away(tmp_path: P
         teams = teams.replace('- name: "tab\\tx"', '- name: tab x\n        renamedFrom: ["tab\\tx"]')
         (tmp_path / "products.yaml").write_text(products, encoding="utf-8")
         (tmp_path / "team-roles.yaml").write_text(teams, encoding="utf-8")
-        desired, diagnostics = load_manifests([tmp_path], environ={})
+        desired, diagnostics = load_manifests([tmp_path], KINDS, environ={})
         assert diagnostics == []
-        plan = build_plan(desired, live)
+        plan = build_plan(desired, live, KINDS)
         assert sorted((c.action.value, str(c.address)) for c in plan.changes) == [
             ("rename", "products/multi line"),
             ("rename", "teamRoles/Platform SRE/tab x"),
         ]
         assert apply_plan(plan, client, parallelism=2).ok
-        assert build_plan(desired, read(client)).changes == ()
+        assert build_plan(desired, read(client), KINDS).changes == ()
 
 
 def test_the_date_changes_only_with_the_content(tmp_path: Path) -> None:
     live = LiveState("sandbox", Lookups(), {"products": (_product("Acme Widget"),)})
-    write_export(render_export(live, exported_at=T1).files, tmp_path, force=False)
+    write_export(render_export(live, KINDS, exported_at=T1).files, tmp_path, force=False)
     before = (tmp_path / "products.yaml").read_bytes()
     assert b"# Exported at: 2025-01-02T03:04:05Z" in before
 
-    same = write_export(render_export(live, exported_at=T2).files, tmp_path, force=True)
+    same = write_export(render_export(live, KINDS, exported_at=T2).files, tmp_path, force=True)
     assert same == [(tmp_path / "products.yaml", Outcome.UNCHANGED)]
     assert (tmp_path / "products.yaml").read_bytes() == before
 
     grown = LiveState("sandbox", Lookups(), {"products": (_product("Acme Widget"), _product("Acme Gadget"))})
-    changed = write_export(render_export(grown, exported_at=T2).files, tmp_path, force=True)
+    changed = write_export(render_export(grown, KINDS, exported_at=T2).files, tmp_path, force=True)
     assert changed == [(tmp_path / "products.yaml", Outcome.WROTE)]
     text = (tmp_path / "products.yaml").read_text(encoding="utf-8")
     assert "# Exported at: 2025-06-07T08:09:10Z" in text
     assert text.index("Acme Gadget") < text.index("Acme Widget")
 
     other_site = LiveState("https://other.atlassian.net", Lookups(), grown.objects)
-    moved = write_export(render_export(other_site, exported_at=T1).files, tmp_path, force=True)
+    moved = write_export(render_export(other_site, KINDS, exported_at=T1).files, tmp_path, force=True)
     assert moved == [(tmp_path / "products.yaml", Outcome.WROTE)]
 
 
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     (tmp_path / "products.yaml").write_text("# mine\n", encoding="utf-8")
     live = LiveState("sandbox", Lookups(), {"products": (_product("A"),), "customRoles": ()})
-    files = render_export(live, exported_at=T1).files
+    files = render_export(live, KINDS, exported_at=T1).files
     with pytest.raises(ConfigError, match=r"exist.*--force.*products\.yaml"):
         write_export(files, tmp_path, force=False)
     # All or nothing: the file that did not exist was not written either.
@@ -374,7 +377,7 @@ def test_never_follows_a_link_out_of_out(tmp_path: Path) -> None:
 
 def test_twins_are_declared_once_with_a_warning() -> None:
     twins = (_product("Gadget", "p1"), _product("Gadget", "p2"))
-    exported = render_export(LiveState("sandbox", Lookups(), {"products": twins}), exported_at=T1)
+    exported = render_export(LiveState("sandbox", Lookups(), {"products": twins}), KINDS, exported_at=T1)
     assert exported.files["products.yaml"].count("- name: Gadget") == 1
     assert exported.warnings == [
         "products/Gadget: 2 objects on the site share this name and a manifest declares it once; "
@@ -391,18 +394,18 @@ def test_extended_role_is_written_when_not_user(tmp_path: Path) -> None:
     }
     with served(SandboxSite(seed=seed)) as client:
         live = read(client)
-    write_export(render_export(live, exported_at=T1).files, tmp_path, force=False)
+    write_export(render_export(live, KINDS, exported_at=T1).files, tmp_path, force=False)
     text = (tmp_path / "custom-roles.yaml").read_text(encoding="utf-8")
     assert "  - name: Watcher\n    extendedRole: observer\n" in text
     assert text.count("extendedRole:") == 1
-    desired, diagnostics = load_manifests([tmp_path], environ={})
+    desired, diagnostics = load_manifests([tmp_path], KINDS, environ={})
     assert diagnostics == []
-    plan = build_plan(desired, live)
+    plan = build_plan(desired, live, KINDS)
     assert (plan.changes, plan.diagnostics) == ((), ())
     # On a new site the API creates a `user` role: plan says so, since no request can change it.
     with served(SandboxSite()) as client:
-        apply_plan(build_plan(desired, read(client)), client)
-        after = build_plan(desired, read(client))
+        apply_plan(build_plan(desired, read(client), KINDS), client)
+        after = build_plan(desired, read(client), KINDS)
     assert after.changes == ()
     assert [d.code for d in after.diagnostics] == ["plan.extended_role"]
 
@@ -471,10 +474,10 @@ def test_any_text_comes_back_the_same(
     }
     live = LiveState("sandbox", lookups, objects)
     with tempfile.TemporaryDirectory() as directory:
-        write_export(render_export(live, exported_at=T1).files, Path(directory), force=False)
-        desired, diagnostics = load_manifests([Path(directory)], environ={})
+        write_export(render_export(live, KINDS, exported_at=T1).files, Path(directory), force=False)
+        desired, diagnostics = load_manifests([Path(directory)], KINDS, environ={})
     assert diagnostics == []
-    plan = build_plan(desired, live)
+    plan = build_plan(desired, live, KINDS)
     assert (plan.changes, errors_of(plan.diagnostics)) == ((), [])
 
 
@@ -524,7 +527,7 @@ GITOPS = Path(__file__).resolve().parents[2] / "examples" / "gitops"
 
 
 def test_the_gitops_example_manifests_are_an_export() -> None:
-    desired, diagnostics = load_manifests([GITOPS / "manifests"], environ={})
+    desired, diagnostics = load_manifests([GITOPS / "manifests"], KINDS, environ={})
     assert diagnostics == []
     assert desired.objects
     assert sorted(p.name for p in (GITOPS / "manifests").iterdir()) == sorted(EXPORT_FILES)

@@ -13,15 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.kinds import KINDS
-from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, build_plan
+from reconciler.live import holders_to_check, read_live_state
+from reconciler.manifest.load import load_manifests
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.plan import render_json, render_markdown, render_text
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, SandboxSite, load_seed_file, serve_in_thread
+from reconciler.safety import judge_thresholds
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.seed import load_seed_file
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
-from reconciler.site.live import holders_to_check, read_live_state
 from tests.e2e.conftest import assessed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,10 +35,10 @@ ON_SITE = ROOT / "examples" / "invalid" / "on-site"
 
 
 def _demo_site_plan(manifests: Path) -> Plan:
-    """Plan `manifests` against the demo seed as the CLI does: declared projects, then exposure and
+    """Plan `manifests` against the demo seed as the CLI does: declared projects, thresholds, exposure,
     policies."""
     site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
-    desired, diagnostics = load_manifests([manifests])
+    desired, diagnostics = load_manifests([manifests], KINDS)
     assert diagnostics == []
     credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
     with serve_in_thread(site) as url, SiteClient(url, url, credentials) as client:
@@ -41,7 +46,8 @@ def _demo_site_plan(manifests: Path) -> Plan:
         live = read_live_state(
             client, KINDS, site="sandbox", holders=holders, declared=frozenset(desired.objects)
         )
-        return assessed(build_plan(desired, live), desired, live, client)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, False)
+        return assessed(judged, desired, live, client)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.plan import kinds_to_read
+from reconciler.registry import kinds_to_read
 from tests.inprocess import InProcessSite
 
 SEED = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import Knobs
+from reconciler.sandbox.app import Knobs
 from tests.e2e.conftest import Harness
 from tests.e2e.test_cli import run
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
 from tests.e2e.conftest import Harness, assert_no_changes, summary
 from tests.e2e.test_cli import run
 

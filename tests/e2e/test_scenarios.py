@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.registry import KINDS
 from reconciler.render.plan import render_text
 from reconciler.safety import looks_applied
-from reconciler.sandbox import Knobs
+from reconciler.sandbox.app import Knobs
 from tests.e2e.conftest import Harness, assert_no_changes, summary
 
 ALL_KINDS = """
@@ -501,8 +502,8 @@ def test_a_plan_applied_already_is_recognised(harness_factory: Any) -> None:
         """
     )
     plan = harness.plan()
-    assert not looks_applied(plan, harness.read())
+    assert not looks_applied(plan, harness.read(), KINDS)
     assert harness.apply(harness.plan(targets=["products/New"])).ok
-    assert not looks_applied(plan, harness.read())  # partly applied: not all of it took effect
+    assert not looks_applied(plan, harness.read(), KINDS)  # partly applied: not all of it took effect
     harness.converge()
-    assert looks_applied(plan, harness.read())
+    assert looks_applied(plan, harness.read(), KINDS)

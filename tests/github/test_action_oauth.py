@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from reconciler.github.run import Inputs, Runner
+from reconciler.github.runner import Inputs, Runner
 from tests.github.action_runner import ACTION, load_action
 
 SECRET = "client-secret-canary-4e2d9a"

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from reconciler.github.comment import GITHUB_COMMENT_LIMIT, MARKER_PREFIX
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, reset_state
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import reset_state
 from tests.github.action_runner import ROOT, ActionRun, run_action, runner_environment
 from tests.github.fake_github import FakeGitHub, serve
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.address import Address
-from reconciler.exposure import Exposure
 from reconciler.github.api import GitHubClient
 from reconciler.github.comment import (
     COMMENT_BUDGET,
@@ -20,8 +19,8 @@ from reconciler.github.comment import (
     split_drift,
 )
 from reconciler.kinds.kind import Action, Change
-from reconciler.plan import Plan
-from reconciler.policy_rules import Violation
+from reconciler.plan.model import Exposure, Plan, Violation
+from reconciler.registry import KINDS
 from reconciler.render.markdown import code
 from reconciler.render.plan import render_markdown
 from tests.github.fake_github import ACTIONS_BOT, FakeGitHub, serve
@@ -147,7 +146,7 @@ def test_a_name_full_of_backticks_still_fits_the_budget() -> None:
 
 def test_each_field_of_a_change_is_a_line_of_its_own_as_in_the_markdown_plan() -> None:
     golden = Path(__file__).resolve().parents[1] / "golden" / "demo" / "plan.json"
-    plan = Plan.from_json(json.loads(golden.read_text(encoding="utf-8")))
+    plan = Plan.from_json(json.loads(golden.read_text(encoding="utf-8")), KINDS)
     comment = render_report(Report(plan), budget=COMMENT_BUDGET)
     assert "\\n" not in comment
     sections = re.findall(r"```diff\n.*?\n```", render_markdown(plan), re.S)

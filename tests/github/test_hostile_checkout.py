@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from tests.github.action_runner import load_action
 from tests.github.fake_github import FakeGitHub
 from tests.github.runner_commands import meant_commands

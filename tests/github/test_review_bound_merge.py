@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.github.comment import CHANGED_PREFIX, MARKER_PREFIX
-from reconciler.sandbox import SandboxSite
+from reconciler.sandbox.app import SandboxSite
 from reconciler.site.api import Api
 from tests.github.action_runner import ActionRun
 from tests.github.fake_github import FakeGitHub, serve

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.github.apply import find_review
 from reconciler.github.comment import ReviewMark, marker
-from reconciler.github.run import Runner, find_review, post_comment
+from reconciler.github.runner import Runner, post_comment
 from tests.github.fake_github import ACTIONS_BOT, FakeGitHub, serve
 
 TOKEN = "ghs_FakeInstallationToken0123456789abcd"

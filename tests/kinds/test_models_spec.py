@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from reconciler.kinds.base import Holder, Spec, did_you_mean
 from reconciler.kinds.custom_role import CustomRoleSpec
 from reconciler.kinds.detail_field import DetailFieldSpec
+from reconciler.kinds.holder import Holder
 from reconciler.kinds.permission_scheme import (
     PermissionSchemeSpec,
     is_app_permission_key,
@@ -17,6 +17,7 @@ from reconciler.kinds.permission_scheme import (
 )
 from reconciler.kinds.product import ProductSpec
 from reconciler.kinds.team_role import TeamRoleEntry
+from reconciler.spec import Spec, did_you_mean
 
 
 def error_types(model: type[Spec], data: dict[str, Any]) -> list[tuple[tuple[int | str, ...], str]]:

@@ -26,11 +26,12 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from reconciler import cli as cli_module
 from reconciler.cli import cli
+from reconciler.cli import site as cli_site
 from reconciler.kinds import kind as kind_module
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL, Knobs, SandboxSite
-from reconciler.site.http import ClientSettings
+from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.site.settings import ClientSettings
 from tests.reliability.world import World, duplicates, untouched, untouched_ids
 
 if TYPE_CHECKING:
@@ -203,9 +204,7 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
     the client's backoff kept small and any other ClientSettings (a short read timeout) as keywords."""
 
     def run(env: dict[str, str], *args: str, create_pause: float = 0.1, **settings: Any) -> Ran:
-        monkeypatch.setattr(
-            cli_module, "ClientSettings", functools.partial(ClientSettings, **FAST, **settings)
-        )
+        monkeypatch.setattr(cli_site, "ClientSettings", functools.partial(ClientSettings, **FAST, **settings))
         # The pause before looking whether a create whose answer was lost landed (1 s by default).
         monkeypatch.setattr(kind_module, "CREATE_RETRY_PAUSE_S", create_pause)
         # -v adds a log handler on the runner's stderr; take it off again afterwards.

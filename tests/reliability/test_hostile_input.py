@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.kinds import KINDS
+from reconciler.registry import KINDS
 from tests.reliability.conftest import Ran, Served, plan_keys, site_env
 
 EXPORT_FILES = [kind.export_file for kind in KINDS]

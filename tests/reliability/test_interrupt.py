@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from reconciler.sandbox import Knobs, SandboxSite
+from reconciler.sandbox.app import Knobs, SandboxSite
 from tests.reliability.conftest import ROOT, check_entries, read_journal, serve_wsgi, site_env, write_world
 from tests.reliability.world import make_world
 

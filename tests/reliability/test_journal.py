@@ -20,8 +20,8 @@ from reconciler.address import Address
 from reconciler.apply import ApplyEvent, Outcome
 from reconciler.errors import ConfigError
 from reconciler.journal import Journal
-from reconciler.kinds import get_kind
 from reconciler.kinds.kind import Action, Change
+from reconciler.registry import get_kind
 from tests.reliability.conftest import (
     ROOT,
     Ran,

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from reconciler.cli import cli
-from reconciler.kinds import KINDS
+from reconciler.registry import KINDS
 from tests.reliability.conftest import ROOT, Ledger, Ran, Served, basic, site_env, write_world
 from tests.reliability.world import make_world
 

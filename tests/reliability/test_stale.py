@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 from tests.reliability.conftest import Ledger, Ran, Served, plan_keys, site_env, write_world
 from tests.reliability.world import SRE, make_world
 

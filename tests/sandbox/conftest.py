@@ -25,15 +25,15 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator
 from werkzeug.datastructures import ImmutableMultiDict
 
-from reconciler.sandbox import (
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_SCOPED_TOKEN,
-    SandboxSite,
-    load_seed_file,
-    serve_in_thread,
 )
+from reconciler.sandbox.seed import load_seed_file
+from reconciler.sandbox.server import serve_in_thread
 
 SPECS = Path(__file__).parent / "specs"
 DEMO_SEED = Path(__file__).parents[2] / "examples" / "sandbox-seed.yaml"

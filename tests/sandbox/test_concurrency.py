@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reconciler.sandbox import SandboxSite, csm, serve_in_thread
+from reconciler.sandbox import csm
+from reconciler.sandbox.app import SandboxSite
 from reconciler.sandbox.common import Ctx, Reply
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.sandbox.state import DEFAULT_CLOUD_ID
 from tests.sandbox.conftest import BASIC, OPT_IN
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox import SandboxSite
+from reconciler.sandbox.app import SandboxSite
 
 from .conftest import BASIC, BEARER, SCOPED, Api, Contract, q
 

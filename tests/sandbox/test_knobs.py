@@ -9,14 +9,9 @@ from pathlib import Path
 import pytest
 import requests  # what the real client is built on
 
-from reconciler.sandbox import (
-    SANDBOX_API_TOKEN,
-    SANDBOX_EMAIL,
-    Call,
-    Knobs,
-    SandboxSite,
-    serve_in_thread,
-)
+from reconciler.sandbox.app import Call, Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.server import serve_in_thread
 
 from .conftest import OPT_IN, Api
 

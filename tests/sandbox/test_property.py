@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Err
 
-from reconciler.sandbox import SandboxSite, serve_in_thread
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.server import serve_in_thread
 
 from .conftest import BASIC, DOCUMENTS, OPT_IN, SPECS, Answer, Contract
 

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from reconciler.sandbox import SandboxSite, SeedError, reset_state
+from reconciler.sandbox.app import SandboxSite
 from reconciler.sandbox.common import remove_object
+from reconciler.sandbox.seed import SeedError
+from reconciler.sandbox.server import reset_state
 from reconciler.sandbox.state import Product
 
 from .conftest import BASIC, DEMO_SEED, Api
@@ -83,7 +85,7 @@ def test_state_persists_across_processes(tmp_path: Path, demo_seed: dict[str, An
         import sys
         from pathlib import Path
         from werkzeug.test import Client
-        from reconciler.sandbox import SandboxSite
+        from reconciler.sandbox.app import SandboxSite
 
         site = SandboxSite(state_file=Path(sys.argv[1]))
         path = f"/jsm/csm/cloudid/{site.cloud_id}/api/v1/product"

@@ -18,19 +18,15 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from reconciler import kinds as kinds_module
+from reconciler import registry
 from reconciler.kinds import kind as kind_module
-from reconciler.sandbox import (
-    SANDBOX_API_TOKEN,
-    SANDBOX_EMAIL,
-    Call,
-    Knobs,
-    SandboxSite,
-    load_seed_file,
-    serve_in_thread,
-)
+from reconciler.sandbox.app import Call, Knobs, SandboxSite
+from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
+from reconciler.sandbox.seed import load_seed_file
+from reconciler.sandbox.server import serve_in_thread
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 
 DEMO_SEED = Path(__file__).parents[2] / "examples" / "sandbox-seed.yaml"
 CLOUD_ID = "5c1e0f4a-7b2d-4c8e-9f10-a1b2c3d4e5f6"
@@ -125,7 +121,7 @@ def no_create_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kind_module, "CREATE_RETRY_PAUSE_S", 0.0)
 
 
-ALL_KINDS = kinds_module.KINDS
+ALL_KINDS = registry.KINDS
 
 
 class _Quiet(WSGIRequestHandler):

@@ -12,13 +12,13 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.errors import RetryableSiteError, TerminalSiteError
-from reconciler.kinds import get_kind
 from reconciler.kinds.custom_role import CustomRoleKind
 from reconciler.kinds.detail_field import DetailFieldKind
 from reconciler.kinds.kind import Action, Change, ResourceKind, create_verified, delete_verified
 from reconciler.kinds.permission_scheme import PermissionSchemeKind, SchemeWrite
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.team_role import TeamRoleKind
+from reconciler.registry import get_kind
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
 from tests.site.conftest import Served

@@ -19,10 +19,12 @@ from werkzeug.wrappers import Request, Response
 from reconciler.errors import ConfigError, RetryableSiteError, SiteError, TerminalSiteError
 from reconciler.interruption import Interrupted
 from reconciler.kinds.kind import delete_verified, found
-from reconciler.sandbox import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
+from reconciler.sandbox.common import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN
+from reconciler.site.answers import api_error_text
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient, api_error_text
+from reconciler.site.http import SiteClient
+from reconciler.site.settings import ClientSettings
 from tests.site.conftest import (
     BASIC,
     CLOUD_ID,

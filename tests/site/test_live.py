@@ -11,12 +11,12 @@ import pytest
 from werkzeug.wrappers import Response
 
 from reconciler.errors import TerminalSiteError
-from reconciler.kinds import KINDS
 from reconciler.kinds.kind import CheckedHolders
-from reconciler.sandbox import Knobs, SandboxSite
+from reconciler.live import USER_BATCH, LiveState, read_live_state
+from reconciler.registry import KINDS
+from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
-from reconciler.site.live import USER_BATCH, LiveState, read_live_state
 from tests.site.conftest import (
     BASIC,
     CLOUD_ID,

@@ -12,19 +12,15 @@ import pytest
 import urllib3
 
 from reconciler.errors import TerminalSiteError
-from reconciler.sandbox import (
-    SANDBOX_EMAIL,
-    SANDBOX_OAUTH_CLIENT_ID,
-    SANDBOX_OAUTH_CLIENT_SECRET,
-    SANDBOX_OAUTH_TOKEN,
-    SANDBOX_SCOPED_TOKEN,
-    SandboxSite,
-    load_seed_file,
-)
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
+from reconciler.sandbox.common import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN, SANDBOX_SCOPED_TOKEN
+from reconciler.sandbox.seed import load_seed_file
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
-from reconciler.site.http import ClientSettings, SiteClient
+from reconciler.site.http import SiteClient
 from reconciler.site.oauth import RENEW_BEFORE_S, AccessTokens, ClientCredentials
+from reconciler.site.settings import ClientSettings
 from tests.inprocess import BASE_URL, WsgiTransport
 from tests.site.conftest import DEMO_SEED
 

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from reconciler.cli import cli
 from reconciler.errors import ConfigError, RetryableSiteError
-from reconciler.sandbox import Knobs, SandboxSite
+from reconciler.sandbox.app import Knobs, SandboxSite
 from reconciler.site.api import Api
 from reconciler.site.http import SiteClient
 from tests.site.conftest import BASIC, CLOUD_ID, FAST, _Quiet, many_seed, serve_wsgi

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from reconciler.errors import RetryableSiteError, TerminalSiteError
-from reconciler.sandbox import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN, SANDBOX_SCOPED_TOKEN
+from reconciler.sandbox.common import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN, SANDBOX_SCOPED_TOKEN
 from reconciler.site.api import Api
 from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient

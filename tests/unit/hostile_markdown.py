@@ -14,8 +14,7 @@ from markdown_it.token import Token
 from reconciler.address import Address
 from reconciler.errors import SourceSpan, error, warning
 from reconciler.kinds.kind import Action, Change, FieldDiff
-from reconciler.plan import Plan
-from reconciler.policy_rules import Violation
+from reconciler.plan.model import Plan, Violation
 from reconciler.render.markdown import visible
 
 HOSTILE_NAMES = (

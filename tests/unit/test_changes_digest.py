@@ -7,9 +7,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from reconciler.exposure import Exposure
 from reconciler.kinds.kind import Action
-from reconciler.plan import Plan
+from reconciler.plan.model import Exposure, Plan
+from reconciler.registry import KINDS
 from tests.inprocess import InProcessSite
 
 SEED: dict[str, Any] = {
@@ -89,4 +89,4 @@ def test_the_plan_json_carries_the_digest(site_factory: Any) -> None:
     plan = _plan(site_factory(SEED), ("all.yaml", PRODUCTS + ROLES))
     saved = json.loads(json.dumps(plan.to_json()))
     assert list(saved)[:3] == ["formatVersion", "site", "changesDigest"]
-    assert saved["changesDigest"] == plan.changes_digest == Plan.from_json(saved).changes_digest
+    assert saved["changesDigest"] == plan.changes_digest == Plan.from_json(saved, KINDS).changes_digest

@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
+from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.yamlsource import load_yaml_file
 
@@ -29,7 +30,7 @@ VALID_FILES = sorted(VALID.glob("*.yaml"))
 
 
 def test_valid_examples_load_without_diagnostics() -> None:
-    state, diagnostics = load_manifests([VALID], environ={})
+    state, diagnostics = load_manifests([VALID], KINDS, environ={})
     assert diagnostics == []
     assert {address.kind for address in state.objects} == {
         "detailFields",
@@ -47,7 +48,7 @@ def test_valid_examples_load_without_diagnostics() -> None:
 
 
 def test_valid_examples_use_every_holder_form() -> None:
-    state, _ = load_manifests([VALID], environ={})
+    state, _ = load_manifests([VALID], KINDS, environ={})
     holders = [
         holder
         for spec in state.objects.values()
@@ -83,7 +84,7 @@ def test_valid_example_passes_the_json_schema(path: Path) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_invalid_example_matches_its_golden(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(INVALID)
-    _, diagnostics = load_manifests([Path(case)], environ={})
+    _, diagnostics = load_manifests([Path(case)], KINDS, environ={})
     actual = render_diagnostics(diagnostics) + "\n"
     golden = INVALID / f"{Path(case).stem}.expected"
     if os.environ.get("UPDATE_GOLDENS") == "1":

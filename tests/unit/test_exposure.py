@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from reconciler.address import Address
-from reconciler.exposure import Exposure, is_exposing, needs_project_map
+from reconciler.exposure import is_exposing, needs_project_map
 from reconciler.kinds.kind import Action, Change
-from reconciler.plan import Plan
+from reconciler.plan.model import Exposure, Plan
 
 
 @pytest.mark.parametrize(

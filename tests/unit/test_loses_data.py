@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import UnsafePlanError
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
+from reconciler.registry import KINDS
 from reconciler.safety import check_applicable
 from tests.inprocess import InProcessSite
 
@@ -39,7 +40,7 @@ def test_removing_an_option_is_destructive_and_needs_allow_delete(site_factory: 
     ):
         check_applicable(plan, allow_delete=False)
     check_applicable(plan, allow_delete=True)
-    saved = Plan.from_json(json.loads(json.dumps(plan.to_json())))
+    saved = Plan.from_json(json.loads(json.dumps(plan.to_json())), KINDS)
     assert saved.destructive == plan.destructive  # a saved plan keeps it
     site.converge()
 

@@ -12,7 +12,10 @@ from reconciler.address import Address
 from reconciler.errors import SourceSpan
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec
 from reconciler.kinds.team_role import TeamRoleSpec
-from reconciler.manifest import DesiredState, ManifestDocument, Settings, Thresholds, load_manifests
+from reconciler.manifest.document import manifest_document
+from reconciler.manifest.load import load_manifests
+from reconciler.registry import KINDS
+from reconciler.state import DesiredState, Settings, Thresholds
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "manifests"
 
@@ -26,7 +29,7 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 def problems(tmp_path: Path, text: str) -> list[tuple[int, int, str]]:
     path = write(tmp_path, "m.yaml", text)
-    _, diagnostics = load_manifests([path], environ={})
+    _, diagnostics = load_manifests([path], KINDS, environ={})
     return [(d.source.line, d.source.column, d.code) for d in diagnostics if d.source]
 
 
@@ -55,7 +58,7 @@ def test_locate(tmp_path: Path) -> None:
                 - group:jira-administrators
         """,
     )
-    state, diagnostics = load_manifests([path], environ={})
+    state, diagnostics = load_manifests([path], KINDS, environ={})
     assert diagnostics == []
     shown = path.as_posix()
     scheme = Address("permissionSchemes", "", "S")
@@ -79,7 +82,7 @@ def test_directories_are_read_recursively_in_order_skipping_hidden(tmp_path: Pat
     write(tmp_path, "a.yaml", "version: 1\nproducts: [{name: One}]\n")
     write(tmp_path, ".github/workflows/ci.yml", "on: push\n")
     write(tmp_path, "notes.txt", "not yaml")
-    state, diagnostics = load_manifests([tmp_path, tmp_path / "a.yaml"], environ={})
+    state, diagnostics = load_manifests([tmp_path, tmp_path / "a.yaml"], KINDS, environ={})
     assert diagnostics == []
     assert [p.removeprefix(tmp_path.as_posix()) for p in state.files] == ["/a.yaml", "/b/two.yml"]
     assert [a.name for a in state.objects] == ["One", "Two"]
@@ -87,7 +90,7 @@ def test_directories_are_read_recursively_in_order_skipping_hidden(tmp_path: Pat
 
 def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    _, diagnostics = load_manifests([tmp_path / "nope.yaml", tmp_path / "empty"], environ={})
+    _, diagnostics = load_manifests([tmp_path / "nope.yaml", tmp_path / "empty"], KINDS, environ={})
     assert [d.code for d in diagnostics] == ["manifest.read", "manifest.read"]
 
 
@@ -102,7 +105,7 @@ def test_version_is_required_and_must_be_1(tmp_path: Path) -> None:
 def test_settings_in_one_file_only(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", "version: 1\nsettings: {prune: [products]}\n")
     write(tmp_path, "b.yaml", "version: 1\nsettings:\n  prune: [customRoles]\n")
-    state, diagnostics = load_manifests([tmp_path], environ={})
+    state, diagnostics = load_manifests([tmp_path], KINDS, environ={})
     assert [(d.source.file.rsplit("/", 1)[-1], d.source.line, d.code) for d in diagnostics if d.source] == [
         ("b.yaml", 2, "manifest.settings")
     ]
@@ -169,7 +172,7 @@ def test_app_permission_keys_pass_offline(tmp_path: Path) -> None:
 def test_invalid_objects_do_not_hide_cross_object_problems(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", "version: 1\nproducts: [{name: P}, {name: Q, bad: 1}]\n")
     write(tmp_path, "b.yaml", "version: 1\nproducts: [{name: P}]\n")
-    state, diagnostics = load_manifests([tmp_path], environ={})
+    state, diagnostics = load_manifests([tmp_path], KINDS, environ={})
     assert [d.code for d in diagnostics] == ["manifest.unknown_key", "manifest.duplicate"]
     assert diagnostics[0].address == "products/Q"
     assert [a.name for a in state.objects] == ["P"]
@@ -183,7 +186,7 @@ def test_snake_case_keys_are_unknown(tmp_path: Path) -> None:
 
 def test_environment_is_interpolated(tmp_path: Path) -> None:
     path = write(tmp_path, "m.yaml", "version: 1\nproducts: [{name: '${JSM_VAR_PRODUCT}'}]\n")
-    state, diagnostics = load_manifests([path], environ={"JSM_VAR_PRODUCT": "Acme"})
+    state, diagnostics = load_manifests([path], KINDS, environ={"JSM_VAR_PRODUCT": "Acme"})
     assert diagnostics == [] and list(state.objects) == [Address("products", "", "Acme")]
 
 
@@ -191,16 +194,16 @@ def test_an_unexpected_failure_becomes_a_diagnostic(tmp_path: Path, monkeypatch:
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("reconciler.manifest.load_yaml_file", explode)
+    monkeypatch.setattr("reconciler.manifest.load.load_yaml_file", explode)
     path = write(tmp_path, "m.yaml", "version: 1\n")
-    _, diagnostics = load_manifests([path], environ={})
+    _, diagnostics = load_manifests([path], KINDS, environ={})
     assert [(d.code, d.source) for d in diagnostics] == [
         ("manifest.internal", SourceSpan(path.as_posix(), 1, 1))
     ]
 
 
 def test_manifest_document_model() -> None:
-    document = ManifestDocument.model_validate({"version": 1, "products": [{"name": "A"}]})
+    document = manifest_document(KINDS).model_validate({"version": 1, "products": [{"name": "A"}]})
     products = getattr(document, "products", None)
     assert products is not None and products[0].name == "A"
 
@@ -268,7 +271,7 @@ def mutated_example(draw: st.DrawFn) -> str:
 def test_no_input_raises(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    state, diagnostics = load_manifests([path], environ={})
+    state, diagnostics = load_manifests([path], KINDS, environ={})
     for diagnostic in diagnostics:
         assert diagnostic.code.startswith("manifest.")
         assert diagnostic.code != "manifest.internal", diagnostic.message
@@ -288,7 +291,7 @@ def test_without_paths_only_manifests_in_the_working_directory_are_read(
     write(tmp_path, "sub/other.yaml", "version: 1\nproducts: [{name: Three}]\n")
     monkeypatch.chdir(tmp_path)
     with caplog.at_level(logging.INFO, logger="reconciler.manifest"):
-        state, diagnostics = load_manifests([], environ={})
+        state, diagnostics = load_manifests([], KINDS, environ={})
     assert state.files == ("broken.yaml", "jsm.yaml", "typo.yml")
     assert [a.name for a in state.objects] == ["One"]
     assert {d.source.file for d in diagnostics if d.source} == {"broken.yaml", "typo.yml"}
@@ -302,7 +305,7 @@ def test_without_paths_and_no_manifests_the_error_says_so(
     write(tmp_path, "mkdocs.yml", "site_name: docs\n")
     write(tmp_path, "manifests/jsm.yaml", "version: 1\n")
     monkeypatch.chdir(tmp_path)
-    _, diagnostics = load_manifests([], environ={})
+    _, diagnostics = load_manifests([], KINDS, environ={})
     assert [d.code for d in diagnostics] == ["manifest.read"]
     assert diagnostics[0].message.startswith("no manifests found in .")
     assert "1 YAML file(s) there are not manifests (-v lists them)" in diagnostics[0].message
@@ -310,5 +313,5 @@ def test_without_paths_and_no_manifests_the_error_says_so(
 
 def test_a_directory_given_is_read_whole(tmp_path: Path) -> None:
     write(tmp_path, "tool.yaml", "version: 2\n")
-    _, diagnostics = load_manifests([tmp_path], environ={})
+    _, diagnostics = load_manifests([tmp_path], KINDS, environ={})
     assert [d.code for d in diagnostics] == ["manifest.version"]

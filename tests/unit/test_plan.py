@@ -9,7 +9,8 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.kinds.kind import Action
-from reconciler.plan import Plan
+from reconciler.plan.model import Plan
+from reconciler.registry import KINDS
 from tests.inprocess import InProcessSite
 
 SEED: dict[str, Any] = {
@@ -100,7 +101,7 @@ def test_the_plan_json_round_trips_and_keeps_its_checksum(site_factory: Any) -> 
     site.write(MANIFESTS)
     plan = site.plan()
     saved = json.loads(json.dumps(plan.to_json()))
-    again = Plan.from_json(saved)
+    again = Plan.from_json(saved, KINDS)
     assert again == plan
     assert again.to_json() == plan.to_json()
 
@@ -111,7 +112,7 @@ def test_an_edited_plan_file_is_refused(site_factory: Any) -> None:
     saved = site.plan().to_json()
     saved["changes"][0]["action"] = "update"
     with pytest.raises(ValueError, match="checksum"):
-        Plan.from_json(saved)
+        Plan.from_json(saved, KINDS)
 
 
 def test_a_protected_object_is_never_deleted(site_factory: Any) -> None:

@@ -14,11 +14,13 @@ from reconciler.address import Address
 from reconciler.errors import Severity, SourceSpan
 from reconciler.kinds.kind import Action, Change, LiveObject, Lookups, WriteData
 from reconciler.kinds.rights import after_changes
-from reconciler.manifest import DesiredState, load_manifests
-from reconciler.plan import Plan
+from reconciler.live import LiveState
+from reconciler.manifest.load import load_manifests
+from reconciler.plan.model import Plan, Violation
 from reconciler.policies import EndState, Role, judge, violations
-from reconciler.policy_rules import Violation, right_matches
-from reconciler.site.live import LiveState
+from reconciler.policy_rules import right_matches
+from reconciler.registry import KINDS
+from reconciler.state import DesiredState
 
 LOOKUPS = Lookups(
     groups={"g-admins": "jira-admins", "g-dup-1": "twins", "g-dup-2": "twins", "g-agents": "agents"},
@@ -30,7 +32,7 @@ LOOKUPS = Lookups(
 
 def desired(tmp_path: Path, text: str) -> DesiredState:
     (tmp_path / "site.yaml").write_text("version: 1\n" + textwrap.dedent(text), encoding="utf-8")
-    state, diagnostics = load_manifests([tmp_path / "site.yaml"], environ={})
+    state, diagnostics = load_manifests([tmp_path / "site.yaml"], KINDS, environ={})
     assert not [d for d in diagnostics if d.severity is Severity.ERROR], [d.format() for d in diagnostics]
     return state
 
@@ -402,8 +404,8 @@ def test_violations_round_trip_through_a_saved_plan_and_its_checksum() -> None:
     }
     plan = Plan(site="s", changes=(), policy=(on_grant, on_right))
     data = plan.to_json()
-    assert Plan.from_json(data) == plan
+    assert Plan.from_json(data, KINDS) == plan
     edited = {**data, "policy": [on_grant.to_json()]}
     with pytest.raises(ValueError, match="checksum"):
-        Plan.from_json(edited)
+        Plan.from_json(edited, KINDS)
     assert plan.changes_digest == Plan(site="s", changes=()).changes_digest

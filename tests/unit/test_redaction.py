@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from reconciler.cli import Ui
-from reconciler.github.run import Runner
+from reconciler.cli.ui import Ui
+from reconciler.github.runner import Runner
 from reconciler.redaction import MIN_SECRET_LENGTH, PLACEHOLDER, basic_auth_secrets, redactor
 
 TOKEN = "canary-token-4b7e1f0a9c"

@@ -9,8 +9,9 @@ import pytest
 
 from reconciler.errors import ConfigError, PlanMismatchError, UnsafePlanError
 from reconciler.kinds.kind import Action
-from reconciler.manifest import Thresholds
+from reconciler.registry import KINDS
 from reconciler.safety import check_applicable, check_fresh, looks_applied, threshold_problems
+from reconciler.state import Thresholds
 from tests.inprocess import InProcessSite
 
 SEED: dict[str, Any] = {"products": [{"name": "Widget"}, {"name": "Spare"}]}
@@ -44,21 +45,21 @@ def test_a_saved_plan_is_refused_once_what_it_touches_changed(site_factory: Any)
     site: InProcessSite = site_factory(SEED)
     site.write(PRUNED)
     saved = site.plan()
-    check_fresh(saved, site.read())
+    check_fresh(saved, site.read(), KINDS)
     other: InProcessSite = site_factory({"products": [{"name": "Widget"}]})  # Spare deleted meanwhile
     with pytest.raises(PlanMismatchError, match="products/Spare"):
-        check_fresh(saved, other.read())
+        check_fresh(saved, other.read(), KINDS)
 
 
 def test_a_saved_plan_applied_already_says_so(site_factory: Any) -> None:
     site: InProcessSite = site_factory(SEED)
     site.write(PRUNED)
     saved = site.plan()
-    assert not looks_applied(saved, site.read())
+    assert not looks_applied(saved, site.read(), KINDS)
     assert site.apply(saved).ok
-    assert looks_applied(saved, site.read())
+    assert looks_applied(saved, site.read(), KINDS)
     with pytest.raises(PlanMismatchError, match="probably applied already"):
-        check_fresh(saved, site.read())
+        check_fresh(saved, site.read(), KINDS)
 
 
 def test_a_replace_alone_needs_allow_delete(site_factory: Any) -> None:
@@ -122,9 +123,9 @@ def test_a_saved_plan_for_another_site_is_refused_naming_both(site_factory: Any)
     assert [c.action for c in saved.changes] == [Action.CREATE]
     production = replace(site.read(), site="https://production.atlassian.net")
     with pytest.raises(PlanMismatchError) as refused:
-        check_fresh(saved, production)
+        check_fresh(saved, production, KINDS)
     assert str(refused.value) == (
         "the plan was made for https://staging.atlassian.net, not https://production.atlassian.net; "
         "nothing was applied"
     )
-    check_fresh(saved, replace(production, site="https://staging.atlassian.net"))
+    check_fresh(saved, replace(production, site="https://staging.atlassian.net"), KINDS)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import jsonschema
 
+from reconciler.registry import KINDS
 from reconciler.schema import SCHEMA_FILE, build_schema, render_schema, write_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -11,21 +12,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_committed_schema_is_up_to_date() -> None:
     committed = (ROOT / "schemas" / SCHEMA_FILE).read_text(encoding="utf-8")
-    assert committed == render_schema(), "schemas/ is stale: run `jsm-reconciler schema --out schemas`"
+    assert committed == render_schema(KINDS), "schemas/ is stale: run `jsm-reconciler schema --out schemas`"
 
 
 def test_write_schemas(tmp_path: Path) -> None:
-    written = write_schemas(tmp_path / "out")
+    written = write_schemas(tmp_path / "out", KINDS)
     assert written == [tmp_path / "out" / SCHEMA_FILE]
-    assert written[0].read_text(encoding="utf-8") == render_schema()
+    assert written[0].read_text(encoding="utf-8") == render_schema(KINDS)
 
 
 def test_schema_is_a_valid_draft_2020_12_schema() -> None:
-    jsonschema.Draft202012Validator.check_schema(build_schema())
+    jsonschema.Draft202012Validator.check_schema(build_schema(KINDS))
 
 
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(build_schema())
+    return jsonschema.Draft202012Validator(build_schema(KINDS))
 
 
 def test_holders_are_strings_or_api_mappings() -> None:

@@ -1,0 +1,60 @@
+"""What `sandbox serve` and `sandbox reset` do, and what serve says first. Their options are in
+commands.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.cli.ui import EXIT_OK, current_ui
+from reconciler.errors import ConfigError
+from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.common import (
+    SANDBOX_API_TOKEN,
+    SANDBOX_EMAIL,
+    SANDBOX_OAUTH_TOKEN,
+    SANDBOX_SCOPED_TOKEN,
+)
+from reconciler.sandbox.seed import SeedError
+from reconciler.sandbox.server import reset_state, serve_forever
+from reconciler.sandbox.state import StateFileError
+from reconciler.site.config import config_from_env
+
+
+def state_path(state_file: Path | None) -> Path:
+    return state_file or config_from_env(site="sandbox").sandbox_state
+
+
+def run_serve(*, port: int, state_file: Path | None) -> int:
+    state = state_path(state_file)
+    try:
+        site = SandboxSite(state_file=state)
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from None
+
+    serve_forever(site, port, started=lambda url: current_ui().info(serve_banner(url, state)))
+    return EXIT_OK
+
+
+def serve_banner(url: str, state: Path) -> str:
+    """What `sandbox serve` says first: where, and every credential the sandbox accepts (docs/cli.md)."""
+    email = f"JSM_EMAIL={SANDBOX_EMAIL}"
+    return (
+        f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C.\n"
+        "Point the tool at it with the sandbox's own credentials, in any of the three forms:\n"
+        f"  export JSM_SITE={url} JSM_API_BASE={url}\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_API_TOKEN}  # classic API token\n"
+        f"  export {email} JSM_API_TOKEN={SANDBOX_SCOPED_TOKEN} JSM_SCOPED_TOKEN=1  # token with scopes\n"
+        f"  export JSM_OAUTH_TOKEN={SANDBOX_OAUTH_TOKEN}  # OAuth 2.0 access token (Bearer)"
+    )
+
+
+def run_reset(*, state_file: Path | None, seed_file: Path | None) -> int:
+    state = state_path(state_file)
+    try:
+        reset_state(state, seed_file)
+    except (SeedError, OSError) as exc:
+        raise ConfigError(f"sandbox reset: {exc}") from None
+    current_ui().info(
+        f"Sandbox site reset{' from ' + str(seed_file) if seed_file else ''} (state in {state})."
+    )
+    return EXIT_OK

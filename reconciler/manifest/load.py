@@ -1,0 +1,260 @@
+"""Loading a manifest set (MANIFEST.md) into a DesiredState, with every problem as a positioned Diagnostic.
+
+Each file is read by yamlsource, validated as a whole manifest document (for the diagnostics), and its objects
+are validated one by one (so that one bad object does not hide the cross-object problems of the others).
+Cross-object rules (duplicate addresses, renamedFrom collisions, the 50-fields limit, one settings block)
+run once every file has been read. Nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.address import Address, form_of
+from reconciler.allocation import cycle_collection_paused
+from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.kinds.kind import Declaration, ResourceKind, valid_spec
+from reconciler.manifest.document import manifest_document
+from reconciler.manifest.paths import (
+    looks_like_manifest,
+    manifest_files,
+    text_looks_like_manifest,
+    within_set_limit,
+    working_directory_files,
+)
+from reconciler.manifest.policies import offline_checks
+from reconciler.manifest.validation import describe_whole, diagnostics_from
+from reconciler.spec import Spec
+from reconciler.state import DesiredState, Settings
+from reconciler.yamlsource import SourceMap, load_yaml_file
+
+log = logging.getLogger(__name__)
+
+
+@cycle_collection_paused()
+def load_manifests(
+    paths: Sequence[Path], kinds: Sequence[ResourceKind], *, environ: Mapping[str, str] | None = None
+) -> tuple[DesiredState, list[Diagnostic]]:
+    """Read every manifest under `paths`, with the sections of `kinds`; all problems come back as
+    diagnostics, sorted by position.
+
+    No paths means the working directory, like Terraform: its own `*.yaml` and `*.yml` files only, not
+    its subdirectories, and only those that look like manifests (`looks_like_manifest`), since a
+    repository's root also holds tool configurations. Paths that are given are read whole.
+
+    Nothing is read from outside the paths given (MANIFEST.md, "Where files may be"): a symbolic link whose
+    target is elsewhere is refused at its path. A set of more than MAX_SET_BYTES is not read at all.
+    """
+    loader = _Loader(os.environ if environ is None else environ, kinds)
+    if paths:
+        files = list(manifest_files(paths, loader.diagnostics))
+        if within_set_limit([path for path, _ in files], loader.diagnostics):
+            for path, shown in files:
+                _load_file(loader, path, shown, only_manifests=False)
+    else:
+        _load_working_directory(loader)
+    return loader.finish()
+
+
+def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool) -> None:
+    try:
+        loader.load_file(path, shown, only_manifests=only_manifests)
+    except Exception as exc:  # the loader boundary: no input may end in a traceback
+        loader.diagnostics.append(
+            error(
+                "manifest.internal",
+                f"could not read this file ({type(exc).__name__}: {exc}); please report this",
+                source=SourceSpan(shown, 1, 1),
+            )
+        )
+
+
+def _load_working_directory(loader: _Loader) -> None:
+    candidates = working_directory_files(loader.diagnostics)
+    if not within_set_limit(candidates, loader.diagnostics):
+        return
+    for path in candidates:
+        _load_file(loader, path, path.as_posix(), only_manifests=True)
+    if not loader.files:
+        skipped = len(candidates)
+        why = f"; {skipped} YAML file(s) there are not manifests (-v lists them)" if skipped else ""
+        loader.diagnostics.append(
+            error(
+                "manifest.read",
+                f"no manifests found in . (a manifest is a *.yaml or *.yml file with `version: 1`){why}. "
+                "Give the directory of your manifests, e.g. `jsm-reconciler validate jsm/`",
+            )
+        )
+
+
+class _Loader:
+    def __init__(self, environ: Mapping[str, str], kinds: Sequence[ResourceKind]) -> None:
+        self.environ = environ
+        self.kinds = tuple(kinds)
+        self.document = manifest_document(self.kinds)
+        self.diagnostics: list[Diagnostic] = []
+        self.files: list[str] = []
+        self.declared: dict[tuple[str, str, str], Declaration] = {}
+        self.settings: Settings | None = None
+        self.settings_span: SourceSpan | None = None
+        self.sections: set[str] = set()
+
+    def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
+        """Read one file; with `only_manifests`, skip it unless it looks like a manifest."""
+        loaded, problems = load_yaml_file(path, shown, self.environ)
+        if only_manifests and not (
+            looks_like_manifest(loaded.data) if loaded is not None else text_looks_like_manifest(path)
+        ):
+            log.info("skipping %s: not a manifest (no `version: 1` and no manifest section)", shown)
+            return
+        log.info("reading %s", shown)
+        self.files.append(shown)
+        self.diagnostics.extend(problems)
+        if loaded is None:
+            return
+        data, source_map = loaded.data, loaded.source_map
+        if data is None:
+            self.diagnostics.append(
+                error(
+                    "manifest.version",
+                    "the file is empty; every manifest file starts with `version: 1`",
+                    source=source_map.locate(()),
+                )
+            )
+            return
+        if not isinstance(data, dict):
+            self.diagnostics.append(
+                error(
+                    "manifest.invalid",
+                    f"a manifest file is a mapping (version, settings, ...), not {describe_whole(data)}",
+                    source=source_map.locate(()),
+                )
+            )
+            return
+        validated: dict[int, Spec] = {}
+        try:
+            _pair_validated(data, self.document.model_validate(data, by_name=False), validated)
+        except ValidationError as exc:
+            self.diagnostics.extend(diagnostics_from(exc, data, source_map, self.document, self.kinds))
+        for kind in self.kinds:
+            self.diagnostics.extend(kind.unlisted(data.get(kind.name), source_map))
+        if "settings" in data:
+            self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
+            self.diagnostics.extend(offline_checks(data["settings"], source_map))
+        for kind in self.kinds:
+            if kind.name in data:
+                self.sections.add(kind.name)
+            for declared in kind.declarations(data.get(kind.name), source_map, validated):
+                self._declare(declared)
+
+    def _take_settings(self, settings: Settings | None, source_map: SourceMap) -> None:
+        span = source_map.locate(("settings",), key=True)
+        if self.settings_span is not None:
+            self.diagnostics.append(
+                error(
+                    "manifest.settings",
+                    f"settings are already given at {self.settings_span}; keep them in one file of the set",
+                    source=span,
+                )
+            )
+            return
+        self.settings_span = span
+        self.settings = settings
+
+    def _declare(self, declared: Declaration) -> None:
+        address = declared.address
+        first = self.declared.setdefault(address.key, declared)
+        if first is declared:
+            return
+        here = declared.span()
+        noun = form_of(address.kind).noun
+        same = (
+            f" (the same {noun} as {first.address}: names compare without case)"
+            if first.address != address
+            else ""
+        )
+        self.diagnostics.append(
+            error(
+                "manifest.duplicate",
+                f"{address} is declared more than once: at {first.span()} and at {here}{same}",
+                source=here,
+                address=str(address),
+            )
+        )
+
+    def finish(self) -> tuple[DesiredState, list[Diagnostic]]:
+        objects = list(self.declared.values())
+        for kind in self.kinds:
+            own = [item for item in objects if item.address.kind == kind.name]
+            self.diagnostics.extend(kind.declared_problems(own))
+        self.diagnostics.extend(_renamed_from_problems(objects))
+        settings = self.settings or Settings()
+        state = DesiredState(
+            objects={item.address: item.spec for item in objects},
+            settings=settings,
+            protected=frozenset(Address.parse(entry) for entry in settings.protect),
+            prune=frozenset(settings.prune),
+            files=tuple(self.files),
+            origins={item.address: item.origin for item in objects},
+            named_kinds=frozenset(self.sections | set(settings.prune)),
+        )
+        return state, sorted(self.diagnostics, key=_position)
+
+
+def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:
+    source = diagnostic.source
+    return (source.file, source.line, source.column) if source else ("", 0, 0)
+
+
+def _pair_validated(raw: Any, value: Any, known: dict[int, Spec]) -> None:
+    """Records, by the identity of its data, each model that validating the whole document built, so
+    that its objects are not validated a second time one by one: the same model on the same data."""
+    if isinstance(value, Spec) and isinstance(raw, dict):
+        known[id(raw)] = value
+        for name, key in _field_keys(type(value)):
+            item = getattr(value, name)
+            if isinstance(item, Spec | list) and key in raw:  # text and numbers hold no models
+                _pair_validated(raw[key], item, known)
+    elif isinstance(value, list) and isinstance(raw, list) and len(value) == len(raw):
+        for raw_item, item in zip(raw, value, strict=True):
+            if isinstance(item, Spec | list):
+                _pair_validated(raw_item, item, known)
+
+
+@functools.cache
+def _field_keys(model: type[Spec]) -> tuple[tuple[str, str], ...]:
+    """A model's fields, each with its key in the manifest."""
+    return tuple((name, info.alias or name) for name, info in model.model_fields.items())
+
+
+def _renamed_from_problems(objects: list[Declaration]) -> Iterator[Diagnostic]:
+    claims: dict[tuple[str, str, str], Declaration] = {}
+    for item in objects:
+        earlier_names: list[str] = getattr(item.spec, "renamed_from", [])
+        for index, earlier in enumerate(earlier_names):
+            claim = item.address.renamed(earlier).key
+            span = item.span("renamedFrom", index)
+            if claim == item.address.key:
+                yield error(
+                    "manifest.renamed_from",
+                    f"renamedFrom lists the object's own name {earlier!r}",
+                    source=span,
+                    address=str(item.address),
+                )
+                continue
+            first = claims.setdefault(claim, item)
+            if first is not item:
+                yield error(
+                    "manifest.renamed_from",
+                    f"{item.address.renamed(earlier)} is already renamed into {first.address} "
+                    f"(renamedFrom at {first.span('renamedFrom')}); an earlier name becomes one object only",
+                    source=span,
+                    address=str(item.address),
+                )
