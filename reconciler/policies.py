@@ -56,7 +56,7 @@ def judge(plan: Plan, desired: DesiredState, live: LiveState, project_map: Mappi
     by_name = {rule.name: rule for rule in rules}
     problems = [_error(item, by_name[item.rule]) for item in found if item.level == "error"]
     problems += _scope_warnings(rules, project_map)
-    return replace(plan, policy=tuple(found), diagnostics=(*plan.diagnostics, *problems))
+    return replace(plan, policy=tuple(found)).with_diagnostics(problems)
 
 
 def planned_violations(

@@ -202,8 +202,8 @@ def test_a_rule_with_projects_judges_only_the_schemes_they_use(site: Harness) ->
         )
     ]
     assert [d["code"] for d in json.loads(planned.stdout)["diagnostics"]] == [
-        "plan.policy",
         "plan.policy_project",
+        "plan.policy",
     ]
 
 

@@ -299,10 +299,10 @@ def test_judge_makes_error_level_violations_plan_errors(tmp_path: Path) -> None:
         ("Warning rule", "warning"),
     ]
     assert [d.format() for d in judged.diagnostics] == [
-        "error[plan.policy]: permissionSchemes/Public: grants BROWSE_PROJECTS: anyone (projects IT), but the "
-        "policy 'Error rule' denies BROWSE_PROJECTS to anyone; the grant is live, not in the manifests",
         "warning[plan.policy_project]: the policy 'Scoped' names project(s) NOPE that the site does not "
         "have, or that the account does not administer: the rule judges no scheme for them",
+        "error[plan.policy]: permissionSchemes/Public: grants BROWSE_PROJECTS: anyone (projects IT), but the "
+        "policy 'Error rule' denies BROWSE_PROJECTS to anyone; the grant is live, not in the manifests",
     ]
     assert judged.has_errors
     no_rules = desired(tmp_path, "products: []\n")
