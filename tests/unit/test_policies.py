@@ -17,7 +17,7 @@ from reconciler.kinds.rights import after_changes
 from reconciler.live import LiveState
 from reconciler.manifest.load import load_manifests
 from reconciler.plan.model import Plan, Violation
-from reconciler.policies import EndState, Role, judge, violations
+from reconciler.policies import EndState, Role, judge, live_violations, violations
 from reconciler.policy_rules import right_matches
 from reconciler.registry import KINDS
 from reconciler.state import DesiredState
@@ -345,6 +345,27 @@ def test_judge_judges_the_site_as_the_plan_leaves_it(tmp_path: Path) -> None:
     judged = judge(Plan(site="s", changes=changes), desired_, live, {"IT": "Public"})
     assert [(v.rule, v.object, v.right) for v in judged.policy] == [
         ("Delete", "customRoles/Ops", "alert-delete")
+    ]
+
+
+def test_live_violations_judge_the_site_as_it_is(tmp_path: Path) -> None:
+    """For `access --check`: no plan, the live schemes and roles as read."""
+    desired_ = rules(
+        tmp_path,
+        "name: Browse\ndeny: {permission: BROWSE_PROJECTS, holder: anyone}",
+        "name: Delete\ndeny: {customRoleRight: '*-delete'}\nlevel: warning",
+    )
+    address = Address("customRoles", "", "Ops")
+    ops = LiveObject(address, address, {"name": "Ops", "grantedRights": ["alert-delete"]}, "r1")
+    live = LiveState(
+        "s",
+        LOOKUPS,
+        {"permissionSchemes": (live_scheme("Public", "BROWSE_PROJECTS: anyone"),), "customRoles": (ops,)},
+    )
+    assert [v.line() for v in live_violations(desired_, live, {"IT": "Public"})] == [
+        "[error] Browse: permissionSchemes/Public grants BROWSE_PROJECTS: anyone — projects IT — live, not "
+        "in the manifests",
+        "[warning] Delete: customRoles/Ops grants the right alert-delete — live, not in the manifests",
     ]
 
 
