@@ -18,6 +18,7 @@ from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import TerminalSiteError
 from reconciler.interruption import thread_pool
 from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind
+from reconciler.policy_rules import names_fields
 from reconciler.site.api import Api, SiteApi
 from reconciler.state import DesiredState
 
@@ -52,8 +53,9 @@ Progress = Callable[[str], None]
 
 
 def holders_to_check(kinds: Sequence[ResourceKind], desired: DesiredState) -> CheckedHolders:
-    """The holders the manifests name, in the kinds read, that only the site can check."""
-    holders = NO_HOLDERS
+    """The holders the manifests name, in the kinds read, that only the site can check; and the custom fields
+    when a rule of settings.policies names one by name, since live grants name them by id."""
+    holders = CheckedHolders(custom_fields=names_fields(desired.settings.policies))
     for kind in kinds:
         holders |= kind.holders_to_check(desired)
     return holders

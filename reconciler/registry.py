@@ -17,6 +17,7 @@ from reconciler.kinds.permission_scheme import PermissionSchemeKind
 from reconciler.kinds.product import ProductKind
 from reconciler.kinds.project import ProjectKind
 from reconciler.kinds.team_role import TeamRoleKind
+from reconciler.policy_rules import kinds_judged
 from reconciler.state import DesiredState
 
 KINDS: tuple[ResourceKind, ...] = (
@@ -49,7 +50,7 @@ def kinds_for(names: Iterable[str] | None) -> tuple[ResourceKind, ...]:
 
 
 def kinds_to_read(desired: DesiredState) -> frozenset[str]:
-    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, and the
-    kinds their objects refer to (a project's scheme)."""
+    """The kinds a plan reads (MANIFEST.md, "Kinds the manifests name"): those the manifests name, the
+    kinds their objects refer to (a project's scheme), and those settings.policies judge."""
     named = desired.named_kinds
-    return named.union(*(get_kind(name).refers_to for name in named))
+    return named.union(*(get_kind(name).refers_to for name in named), kinds_judged(desired.settings.policies))

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from reconciler.address import Address
 from reconciler.errors import SourceSpan
 from reconciler.kind_names import NEVER_PRUNED, PRUNABLE
+from reconciler.policy_rules import PolicyRule
 from reconciler.spec import Spec, problem
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap
 
@@ -66,6 +67,9 @@ class Settings(Spec):
     exposure: Literal["warn", "deny"] = Field(
         default="warn",
         description="deny: a plan that adds a grant to anyone or applicationRole is an error.",
+    )
+    policies: list[PolicyRule] = Field(
+        default_factory=list, description="Rules on the site as it will be after the plan (docs/policies.md)."
     )
 
 

@@ -1,10 +1,11 @@
 """What `access` does: every (project, permission, holder) and the scheme that grants it, from the live site
-or as the plan of the manifests leaves it, filtered, with --users down to the accounts. Its options are in
-commands.py."""
+or as the plan of the manifests leaves it, filtered, with --users down to the accounts, and with --check the
+rules of settings.policies that it breaks. Its options are in commands.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.access import (
@@ -18,7 +19,7 @@ from reconciler.access import (
 )
 from reconciler.cli.plan_apply import load_desired
 from reconciler.cli.site import open_site, read_site
-from reconciler.cli.ui import EXIT_OK, current_ui
+from reconciler.cli.ui import EXIT_ERROR, EXIT_OK, current_ui
 from reconciler.errors import ConfigError, Severity
 from reconciler.exposure import assess
 from reconciler.interruption import thread_pool
@@ -27,8 +28,12 @@ from reconciler.kinds.project import SiteProjects, read_projects, unadministered
 from reconciler.live import LiveState
 from reconciler.members import read_memberships
 from reconciler.plan.build import build_plan
+from reconciler.plan.model import Violation
+from reconciler.policies import judge, live_violations
+from reconciler.policy_rules import kinds_judged
 from reconciler.registry import KINDS, kinds_to_read
 from reconciler.render.access import report_csv, report_json, report_markdown, report_text
+from reconciler.render.policy import POLICY_HEAD
 from reconciler.site.http import SiteClient
 from reconciler.state import DesiredState
 
@@ -41,17 +46,26 @@ def run_access(
     permission_keys: tuple[str, ...],
     planned: bool,
     users: bool,
+    check: bool,
     parallelism: int,
     site: str | None,
 ) -> int:
     ui = current_ui()
-    desired = load_desired(paths)[0] if planned else None
+    desired = load_desired(paths)[0] if planned or check else None
     if desired is None and paths:
-        ui.info("The manifests are read only with --planned: this is the access the site has now.")
+        ui.info("The manifests are read only with --planned or --check: this is the access the site has now.")
+    if check and desired is not None and not desired.settings.policies:
+        raise ConfigError("--check: the manifests have no settings.policies to check the site against")
     with open_site(site, parallelism) as (client, name):
-        # A plan is assessed against every project; the live report reads only the projects it shows.
+        # A plan and the policies concern every project; the live report reads only the projects it shows.
         only = project_keys if project_keys and desired is None else None
-        state, projects = _access_state(client, name, desired, only)
+        if desired is None:
+            state, projects = _live_access(client, name, only)
+            broken = None
+        elif planned:
+            state, projects, broken = _planned_access(client, name, desired)
+        else:
+            state, projects, broken = _checked_access(client, name, desired)
         try:
             found = select(rows(state), project_keys, permission_keys, known=projects.names)
         except ValueError as exc:
@@ -79,35 +93,68 @@ def run_access(
     else:
         ui.out(report_text(report, users=users))
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
+    return _checked(broken, planned) if check and broken is not None else EXIT_OK
+
+
+def _checked(broken: Sequence[Violation], planned: bool) -> int:
+    """--check: the broken rules, on stderr; exit 1 when one of them is at error level."""
+    ui = current_ui()
+    if not broken:
+        ui.info("--check: the site breaks no policy of the manifests.")
+        return EXIT_OK
+    ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
+    for item in broken:
+        ui.fail(f"  {item.line()}")
+    errors = sum(item.level == "error" for item in broken)
+    if errors:
+        ui.fail(f"--check: {errors} error-level rule violation(s).")
+        return EXIT_ERROR
     return EXIT_OK
 
 
-def _access_state(
-    client: SiteClient, name: str, desired: DesiredState | None, only: Sequence[str] | None
+def _live_access(
+    client: SiteClient, name: str, only: Sequence[str] | None
 ) -> tuple[AccessState, SiteProjects]:
-    """The access the site has (`desired` None), or that the plan of `desired` leaves, and the projects."""
-    schemes, projects = PERMISSION_SCHEMES.kind, PROJECTS.kind
-    managed = kinds_to_read(desired) & {schemes, projects} if desired is not None else set()
-    if desired is not None and managed:  # as the plan reads them: schemes, and the projects it declares
-        live = read_site(client, name, [schemes, projects], desired)
-        declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(projects)}
-        found = read_projects(client, declared)
-        return _planned_access(desired, live, found.schemes), found
-    if desired is not None:
-        current_ui().info(
-            "The manifests manage no permission schemes or projects: the plan changes no access."
-        )
-    with thread_pool(1) as pool:  # the schemes and the map do not wait for each other
+    """The access the site has: its schemes, and meanwhile the map (they do not wait for each other)."""
+    with thread_pool(1) as pool:
         map_read = pool.submit(read_projects, client, {}, only=only)
-        live = read_site(client, name, [schemes])
-        found = map_read.result()
-    return live_access(live, found.schemes), found
+        live = read_site(client, name, [PERMISSION_SCHEMES.kind])
+        projects = map_read.result()
+    return live_access(live, projects.schemes), projects
 
 
-def _planned_access(desired: DesiredState, live: LiveState, project_map: Mapping[str, str]) -> AccessState:
-    """The access the plan of `desired` leaves. Thresholds are not judged: they gate applying, not what a
-    plan does; any other error of the plan is this command's."""
-    the_plan = assess(build_plan(desired, live, KINDS), desired, live, project_map)
+def _read_judged(client: SiteClient, name: str, desired: DesiredState, kinds: Sequence[str]) -> LiveState:
+    """`kinds` as a plan reads them, and the kinds the policies judge; the schemes always, for the report."""
+    live = read_site(client, name, [*kinds, *kinds_judged(desired.settings.policies)], desired)
+    if PERMISSION_SCHEMES.kind in live.objects:
+        return live
+    # No manifest names the schemes and no rule judges grants, so the plan read none.
+    schemes = read_site(client, name, [PERMISSION_SCHEMES.kind])
+    return replace(live, objects={**live.objects, **schemes.objects})
+
+
+def _checked_access(
+    client: SiteClient, name: str, desired: DesiredState
+) -> tuple[AccessState, SiteProjects, list[Violation]]:
+    """The access the site has, and the rules of `desired` it breaks (--check)."""
+    live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind])
+    projects = read_projects(client, {})
+    return live_access(live, projects.schemes), projects, live_violations(desired, live, projects.schemes)
+
+
+def _planned_access(
+    client: SiteClient, name: str, desired: DesiredState
+) -> tuple[AccessState, SiteProjects, list[Violation]]:
+    """The access the plan of `desired` leaves, and the rules that end state breaks. Thresholds are not
+    judged: they gate applying, not what a plan does; any other error of the plan is this command's."""
+    if not kinds_to_read(desired) & {PERMISSION_SCHEMES.kind, PROJECTS.kind}:
+        no_access = "The manifests manage no permission schemes or projects: the plan changes no access."
+        current_ui().info(no_access)
+    live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind, PROJECTS.kind])
+    declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(PROJECTS.kind)}
+    projects = read_projects(client, declared)
+    built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
+    the_plan = judge(built, desired, live, projects.schemes)
     errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -115,4 +162,4 @@ def _planned_access(desired: DesiredState, live: LiveState, project_map: Mapping
             "`plan` shows it",
             errors,
         )
-    return planned_access(the_plan, live, project_map)
+    return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy)

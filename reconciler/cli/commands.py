@@ -235,6 +235,12 @@ def export_command(**options: Any) -> int:
     is_flag=True,
     help="Expand groups and project roles to the accounts in them (more requests, counted on stderr).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when the site (with --planned: as the plan leaves it) breaks an error-level rule of the "
+    "manifests' settings.policies.",
+)
 @parallelism_option(READ_PARALLELISM)
 @site_option
 @handle_errors

@@ -27,6 +27,7 @@ from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import select_targets
+from reconciler.policies import judge, judges_grants
 from reconciler.registry import KINDS, get_kind
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.markdown import visible
@@ -168,10 +169,11 @@ def _plan(
     # The safety gate and the exposure check read the finished plan; thresholds weigh it before --target.
     judged = judge_thresholds(built, live, desired.settings.thresholds, force)
     targeted = select_targets(judged, targets, desired, live)
-    # Every project's scheme costs a search and a GET per project: read once, if exposure or the access diff
-    # need it.
-    project_map, unread = project_schemes(client, live.of(PROJECTS.kind), every=needs_project_map(targeted))
-    assessed = assess(targeted, desired, live, project_map)
+    # Every project's scheme costs a search and a GET per project: read once, if exposure, policies or the
+    # access diff need it.
+    every_project = needs_project_map(targeted) or judges_grants(desired)
+    project_map, unread = project_schemes(client, live.of(PROJECTS.kind), every=every_project)
+    assessed = judge(assess(targeted, desired, live, project_map), desired, live, project_map)
     assessed = replace(assessed, access=access_diff(assessed, live, project_map))
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.

@@ -11,6 +11,7 @@ from reconciler.address import Address
 from reconciler.cli.ui import current_ui
 from reconciler.errors import ConfigError
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
+from reconciler.policy_rules import kinds_judged
 from reconciler.registry import kinds_for, kinds_to_read
 from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env
@@ -73,7 +74,11 @@ def read_site(
     holders = NO_HOLDERS
     if desired is not None:
         named = kinds_to_read(desired)
-        kinds = tuple(kind for kind in kinds if kind.name in named)
+        # Policies judge the whole end state: what they need is read under --target too.
+        judged = kinds_judged(desired.settings.policies)
+        kinds = tuple(
+            kind for kind in kinds_for(None) if kind.name in named and (kind in kinds or kind.name in judged)
+        )
         holders = holders_to_check(kinds, desired)
         declared = declared or frozenset(desired.objects)
     if not ui.shows_progress():

@@ -27,6 +27,7 @@ from reconciler.render.plan import (
     markdown_section,
     summary_line,
 )
+from reconciler.render.policy import policy_block
 
 MARKER_PREFIX = "<!-- jsm-reconciler-plan"
 CHANGED_PREFIX = "<!-- jsm-reconciler-changed-since-review"
@@ -177,6 +178,7 @@ def _head(report: Report, drift_keys: frozenset[str]) -> list[str]:
     if report.banner:
         lines += [report.banner, ""]
     lines += _exposure(plan)
+    lines += _policy(plan)
     lines += diff_markdown(plan.access, max_lines=MAX_LISTED, max_projects=MAX_PROJECTS_LISTED)
     lines += [f"**{summary_line(plan)}**", ""]
     split = report.split
@@ -212,6 +214,15 @@ def _more(kind: str, hidden: int) -> str:
 def _exposure(plan: Plan) -> list[str]:
     """Who can now see what comes first: the exposure block, capped like the other listings."""
     block = exposure_block(plan)
+    if not block:
+        return []
+    head, title, *items = block[:-1]
+    return [head, title, *_listed(items, "> - "), ""]
+
+
+def _policy(plan: Plan) -> list[str]:
+    """The broken rules come next, capped in the same way."""
+    block = policy_block(plan)
     if not block:
         return []
     head, title, *items = block[:-1]

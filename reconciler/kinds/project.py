@@ -195,10 +195,10 @@ def read_projects(
 def project_schemes(
     client: SiteApi, declared: Sequence[LiveObject], *, every: bool
 ) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Project key -> the name of the scheme it uses, for exposure and the access diff: the declared
-    projects' as the plan read them (`declared`); with `every`, also every other project the account
-    administers (`read_project_map`), and a warning that counts those it may view but not administer (the
-    declared ones among them are plan errors already, at their lines)."""
+    """Project key -> the name of the scheme it uses, for exposure, policies and the access diff: the
+    declared projects' as the plan read them (`declared`); with `every`, also every other project the
+    account administers (`read_project_map`), and a warning that counts those it may view but not
+    administer (the declared ones among them are plan errors already, at their lines)."""
     known = {obj.identity.name: obj.essence["permissionScheme"] for obj in declared if obj.unreadable is None}
     if not every:
         return known, []
@@ -206,7 +206,10 @@ def project_schemes(
     undeclared = unadministered - sum(1 for obj in declared if obj.unreadable is not None)
     if undeclared <= 0:
         return project_map, []
-    what = "the project-to-scheme map (exposure, the access diff, the check that a deleted scheme is unused)"
+    what = (
+        "the project-to-scheme map (exposure, policies, the access diff, the check that a deleted scheme is "
+        "unused)"
+    )
     return project_map, [warning("plan.projects_unreadable", unadministered_warning(undeclared, what))]
 
 

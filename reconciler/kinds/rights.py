@@ -12,7 +12,7 @@ from pydantic import Field
 
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, TerminalSiteError, warning
-from reconciler.kinds.kind import Change, DesiredObject, WriteData, list_items
+from reconciler.kinds.kind import Change, DesiredObject, Essence, LiveObject, WriteData, list_items
 from reconciler.spec import did_you_mean
 from reconciler.state import DesiredState
 from reconciler.yamlsource import DataPath, PathSegment, SourceMap
@@ -119,3 +119,16 @@ def refusal(exc: TerminalSiteError, unlisted: Mapping[str, Position]) -> Termina
         request_id=exc.request_id,
         source=SourceSpan(*position) if position else None,
     )
+
+
+def after_changes(
+    live: Sequence[LiveObject], changes: Sequence[Change]
+) -> list[tuple[tuple[Address, ...], Essence]]:
+    """The roles of one kind as its `changes` leave them, for rules on their rights: each with the addresses
+    it goes by (the first is shown) and its essence. The live roles no change touches keep their address and
+    also go by their identity, which a manifest may use (a team by its id); a changed role is at its
+    change's address, as the change's `after` has it."""
+    changed = {change.context.server_id for change in changes if change.context.server_id is not None}
+    kept = [((obj.address, obj.identity), obj.essence) for obj in live if obj.server_id not in changed]
+    planned = [((change.address,), change.after) for change in changes if change.after is not None]
+    return [*kept, *planned]

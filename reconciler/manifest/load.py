@@ -29,6 +29,7 @@ from reconciler.manifest.paths import (
     within_set_limit,
     working_directory_files,
 )
+from reconciler.manifest.policies import offline_checks
 from reconciler.manifest.validation import describe_whole, diagnostics_from
 from reconciler.spec import Spec
 from reconciler.state import DesiredState, Settings
@@ -146,6 +147,7 @@ class _Loader:
             self.diagnostics.extend(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
+            self.diagnostics.extend(offline_checks(data["settings"], source_map))
         for kind in self.kinds:
             if kind.name in data:
                 self.sections.add(kind.name)

@@ -61,7 +61,7 @@ def diagnostics_from(
                 )
         elif kind in _TYPE_NAMES:
             expected = _TYPE_NAMES[kind]
-            if kind.startswith("model") and "grants" in path:
+            if kind.startswith("model") and ("grants" in path or "holder" in path or "holders" in path):
                 expected = "a holder: text like group:NAME, or a mapping {type, parameter, value}"
             code, message = (
                 "invalid",

@@ -1,6 +1,7 @@
-"""The plan as a value: its ordered changes, its diagnostics and what its readers found in it (exposure, the
-access diff), with its JSON (CLI.md; a saved plan is applied exactly as reviewed) and the digests that bind
-it: `checksum` refuses an edited plan file, `changes_digest` names what a reviewer saw."""
+"""The plan as a value: its ordered changes, its diagnostics and what its readers found in it (exposure,
+broken policies, the access diff), with its JSON (CLI.md; a saved plan is applied exactly as reviewed) and
+the digests that bind it: `checksum` refuses an edited plan file, `changes_digest` names what a reviewer
+saw."""
 
 from __future__ import annotations
 
@@ -154,6 +155,65 @@ class AccessDiff:
 
 
 @dataclass(frozen=True)
+class Violation:
+    """A rule of settings.policies that the site breaks once the plan is applied, on one grant of a scheme or
+    one right of a role: what the plan records of what reconciler/policies.py finds. `source` is where a
+    manifest declares the grant or right; None when only the site has it."""
+
+    rule: str
+    level: str  # "error" | "warning"
+    object: str  # the scheme's or the role's address
+    grant: str | None = None  # `KEY: holder`, for a rule on grants
+    right: str | None = None  # for a rule on rights
+    projects: tuple[str, ...] = ()  # the projects that use the scheme (within the rule's `projects`)
+    source: SourceSpan | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"rule": self.rule, "level": self.level, "object": self.object}
+        if self.right is not None:
+            data["right"] = self.right
+        else:
+            data |= {"grant": self.grant, "projects": list(self.projects)}
+        if self.source is not None:
+            data |= {"file": self.source.file, "line": self.source.line, "column": self.source.column}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Violation:
+        source = (
+            SourceSpan(str(data["file"]), int(data["line"]), int(data["column"])) if "file" in data else None
+        )
+        right = data.get("right")
+        return cls(
+            rule=str(data["rule"]),
+            level=str(data["level"]),
+            object=str(data["object"]),
+            grant=None if right is not None else str(data["grant"]),
+            right=None if right is None else str(right),
+            projects=tuple(str(key) for key in data.get("projects", ())),
+            source=source,
+        )
+
+    @property
+    def what(self) -> str:
+        """`grants BROWSE_PROJECTS: anyone`, or `grants the right alert-delete`."""
+        return f"grants {self.grant}" if self.right is None else f"grants the right {self.right}"
+
+    @property
+    def where(self) -> str:
+        return str(self.source) if self.source else "live, not in the manifests"
+
+    def line(self) -> str:
+        """`[error] No anonymous access: permissionSchemes/Public grants BROWSE_PROJECTS: anyone — projects
+        IT — jsm/schemes.yaml:9:7`."""
+        parts = [f"[{self.level}] {self.rule}: {self.object} {self.what}"]
+        if self.right is None:
+            parts.append(f"projects {', '.join(self.projects)}" if self.projects else "no project uses it")
+        parts.append(self.where)
+        return " — ".join(parts)
+
+
+@dataclass(frozen=True)
 class Plan:
     site: str
     changes: tuple[Change, ...]
@@ -168,6 +228,8 @@ class Plan:
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Grants to anyone or applicationRole the plan adds or removes (found by reconciler/exposure.py).
     exposure: tuple[Exposure, ...] = ()
+    # The rules of settings.policies that the site breaks once the plan is applied (reconciler/policies.py).
+    policy: tuple[Violation, ...] = ()
     # Who gains and loses which permission in which project (found by reconciler/access.py).
     access: AccessDiff = field(default_factory=AccessDiff)
 
@@ -200,8 +262,8 @@ class Plan:
             "fingerprints": dict(self.fingerprints),
             "touches": {k: list(v) for k, v in self.touches.items()},
             "exposure": [e.to_json() for e in self.exposure],
-            # Only when there is one, so that a plan saved before plans had it keeps its checksum.
-            **({"access": self.access.to_json()} if self.access else {}),
+            "policy": [v.to_json() for v in self.policy],
+            "access": self.access.to_json(),
         }
         text = json.dumps(covered, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -225,6 +287,7 @@ class Plan:
             "site": self.site,
             "changesDigest": self.changes_digest,
             "exposure": [e.to_json() for e in self.exposure],
+            "policy": [v.to_json() for v in self.policy],
             "access": self.access.to_json(),
             "changes": [_change_json(c) for c in self.changes],
             "summary": self.counts,
@@ -255,6 +318,7 @@ class Plan:
             fingerprints=dict(data["fingerprints"]),
             touches={k: tuple(v) for k, v in data["touches"].items()},
             exposure=tuple(Exposure.from_json(e) for e in data.get("exposure", ())),
+            policy=tuple(Violation.from_json(v) for v in data.get("policy", ())),
             access=AccessDiff.from_json(data["access"]) if "access" in data else AccessDiff(),
         )
         if data.get("checksum") != plan.checksum:

@@ -16,6 +16,7 @@ from reconciler.plan.model import Plan
 from reconciler.registry import KIND_INDEX, get_kind
 from reconciler.render.access import diff_markdown, diff_text
 from reconciler.render.markdown import code, diff_symbol, fenced, visible
+from reconciler.render.policy import POLICY_HEAD, policy_block
 from reconciler.render.workflow_commands import json_inert
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", " ": ""}
@@ -92,6 +93,12 @@ def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
                 emphasis = "bold red" if exposed.startswith("  +") else ""
                 console.print(Text(visible(exposed), style=emphasis), soft_wrap=True)
             console.print()
+        if plan.policy:
+            console.print(POLICY_HEAD)
+            for broken in plan.policy:
+                emphasis = "bold red" if broken.level == "error" else "yellow"
+                console.print(Text(visible(f"  {broken.line()}"), style=emphasis), soft_wrap=True)
+            console.print()
         if plan.access:
             for symbol, text in diff_text(plan.access):
                 console.print(Text(visible(text), style=STYLE.get(symbol, "")), soft_wrap=True)
@@ -143,6 +150,7 @@ def render_markdown(plan: Plan) -> str:
         f"### jsm-reconciler plan for {code(plan.site)}",
         "",
         *exposure_block(plan),
+        *policy_block(plan),
         *diff_markdown(plan.access),
     ]
     lines += [f"**{summary_line(plan)}**", ""]

@@ -24,6 +24,7 @@ from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import select_targets
+from reconciler.policies import judge, judges_grants
 from reconciler.registry import KINDS
 from reconciler.safety import judge_thresholds
 from reconciler.sandbox.app import Knobs, SandboxSite
@@ -62,9 +63,10 @@ LOOKUPS: dict[str, Any] = {
 
 def assessed(plan: Plan, desired: DesiredState, live: LiveState, client: SiteApi) -> Plan:
     """What the CLI adds to a built plan: every project's scheme when something needs it, then the exposure
-    and the access diff."""
-    project_map, unread = project_schemes(client, live.of(PROJECTS.kind), every=needs_project_map(plan))
-    plan = assess(plan, desired, live, project_map)
+    the policies and the access diff."""
+    every = needs_project_map(plan) or judges_grants(desired)
+    project_map, unread = project_schemes(client, live.of(PROJECTS.kind), every=every)
+    plan = judge(assess(plan, desired, live, project_map), desired, live, project_map)
     diff = access_diff(plan, live, project_map)
     return replace(plan, access=diff, diagnostics=(*plan.diagnostics, *unread))
 
@@ -98,8 +100,8 @@ class Harness:
             return read_live_state(client, KINDS, site="sandbox", holders=holders, declared=declared)
 
     def plan(self, *, targets: Sequence[str] = (), force: bool = False) -> Plan:
-        """As the CLI plans: only the declared projects are read, then thresholds, targets, exposure and the
-        access diff."""
+        """As the CLI plans: only the declared projects are read, then thresholds, targets, exposure,
+        policies and the access diff."""
         desired, diagnostics = load_manifests([self.manifests], KINDS)
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors

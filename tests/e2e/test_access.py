@@ -239,3 +239,77 @@ def test_access_against_a_real_site_loads_no_sandbox(tmp_path: Path, demo: Harne
     loaded = _loaded(tmp_path, "access", "--users", **site, **credentials)
     assert "reconciler.cli.access" in loaded and "reconciler.members" in loaded
     assert _among(loaded, NEVER) == []
+
+
+def test_check_exits_1_when_the_live_site_breaks_an_error_level_rule(demo: Harness) -> None:
+    demo.write(
+        """
+        settings:
+          policies:
+            - name: Only admins edit issues
+              only: {permission: EDIT_ISSUES, holders: [projectRole:Administrators]}
+            - name: No application roles browse
+              deny: {permission: BROWSE_PROJECTS, holder: applicationRole}
+              level: warning
+        """
+    )
+    demo.site.calls.clear()
+    result = run(demo, "access", "--check", str(demo.manifests), "--format", "csv")
+    assert result.exit_code == 1
+    assert len(_csv(result.stdout)) == 14  # the report is written all the same
+    assert (
+        "Policies: rules of settings.policies that the site breaks now:\n"
+        "  [error] Only admins edit issues: permissionSchemes/CS scheme grants EDIT_ISSUES: "
+        "group:jira-administrators — projects IT, SD — live, not in the manifests\n"
+        "  [warning] No application roles browse: permissionSchemes/Default permission scheme grants "
+        "BROWSE_PROJECTS: applicationRole:jira-servicedesk — projects ENG, HR — live, not in the manifests\n"
+        "--check: 1 error-level rule violation(s).\n"
+    ) in result.stderr
+    # The report's reads and the map, once: the rules judge grants, which those reads hold.
+    assert _reads(demo)["/rest/api/3/permissionscheme?expand=permissions"] == 1
+    assert _reads(demo)["/rest/api/3/project/search?action=edit&startAt=0&maxResults=50"] == 1
+    rule = "{name: Browse, deny: {permission: BROWSE_PROJECTS, holder: applicationRole}, level: warning}"
+    demo.write(f"settings:\n  policies:\n    - {rule}\n")
+    assert run(demo, "access", "--check", str(demo.manifests)).exit_code == 0
+
+
+def test_check_with_planned_judges_the_site_as_the_plan_leaves_it(demo: Harness) -> None:
+    demo.write(
+        """
+        settings:
+          policies:
+            - name: No administrators edit
+              deny: {permission: EDIT_ISSUES, holder: group:jira-administrators}
+        permissionSchemes:
+          - name: CS scheme
+            grants:
+              ADMINISTER_PROJECTS: [projectRole:Administrators]
+              BROWSE_PROJECTS: [projectRole:Service Desk Team]
+        """
+    )
+    assert run(demo, "access", "--check", str(demo.manifests)).exit_code == 1
+    planned = run(demo, "access", "--check", "--planned", str(demo.manifests))
+    assert planned.exit_code == 0, planned.stderr
+    assert "--check: the site breaks no policy of the manifests." in planned.stderr
+
+
+def test_check_judges_role_rights_and_still_reports_the_schemes(demo: Harness) -> None:
+    demo.write(
+        "settings:\n  policies:\n    - {name: No all-alert access, deny: {customRoleRight: alerts-*}}\n"
+    )
+    result = run(demo, "access", "--check", str(demo.manifests), "--format", "csv")
+    assert result.exit_code == 1
+    assert len(_csv(result.stdout)) == 14
+    assert (
+        "[error] No all-alert access: customRoles/Old role grants the right alerts-access-all"
+        in result.stderr
+    )
+
+
+def test_check_needs_policies(demo: Harness) -> None:
+    demo.write("products:\n  - name: Gadget\n")
+    demo.site.calls.clear()
+    result = run(demo, "access", "--check", str(demo.manifests))
+    assert result.exit_code == 1
+    assert "--check: the manifests have no settings.policies to check the site against" in result.stderr
+    assert demo.site.calls == []

@@ -35,8 +35,8 @@ ON_SITE = ROOT / "examples" / "invalid" / "on-site"
 
 
 def _demo_site_plan(manifests: Path) -> Plan:
-    """Plan `manifests` against the demo seed as the CLI does: declared projects, thresholds, exposure and
-    the access diff."""
+    """Plan `manifests` against the demo seed as the CLI does: declared projects, thresholds, exposure,
+    policies, the access diff."""
     site = SandboxSite(seed=load_seed_file(ROOT / "examples" / "sandbox-seed.yaml"))
     desired, diagnostics = load_manifests([manifests], KINDS)
     assert diagnostics == []
@@ -87,6 +87,18 @@ def test_rendering_matches_golden(demo_plan: Plan, name: str, render: object) ->
     if os.environ.get("UPDATE_GOLDENS") == "1":
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8")
+
+
+def test_the_demo_plan_breaks_only_the_warning_rules_of_the_starter_pack(demo_plan: Plan) -> None:
+    assert [(v.rule, v.level, v.object) for v in demo_plan.policy] == [
+        ("No grants to single users", "warning", "permissionSchemes/Engineering scheme"),
+        (
+            "No delete rights for team roles",
+            "warning",
+            "teamRoles/8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10/scheduler",
+        ),
+    ]
+    assert not demo_plan.has_errors
 
 
 def test_colour_marks_each_action(demo_plan: Plan) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.address import Address
 from reconciler.github.api import GitHubClient
 from reconciler.github.comment import (
     COMMENT_BUDGET,
+    MAX_LISTED,
     Links,
     Report,
     marker,
@@ -17,7 +19,7 @@ from reconciler.github.comment import (
     split_drift,
 )
 from reconciler.kinds.kind import Action, Change
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Exposure, Plan, Violation
 from reconciler.registry import KINDS
 from reconciler.render.markdown import code
 from reconciler.render.plan import render_markdown
@@ -67,6 +69,32 @@ def test_truncation_keeps_within_budget_for_any_size() -> None:
             if "too long to show in full" in text:
                 assert "[job summary](https://github.com/o/r/actions/runs/1)" in text
                 assert "`plan-art`" in text
+
+
+def test_the_broken_policies_come_first_after_the_exposure_and_are_capped() -> None:
+    exposure = Exposure("added", "S", "BROWSE_PROJECTS: anyone", ("IT",), "permissionSchemes/S")
+    broken = tuple(
+        Violation(
+            "No users",
+            "warning",
+            f"permissionSchemes/S{i}",
+            grant="EDIT_ISSUES: user:a",
+            projects=("IT",),
+        )
+        for i in range(MAX_LISTED + 10)
+    )
+    plan = Plan("sandbox", (_create("A"),), exposure=(exposure,), policy=broken)
+    text = render_report(Report(plan, split=split_drift(plan, None)), budget=COMMENT_BUDGET)
+    assert (
+        text.index("**Exposure:")
+        < text.index("> [!WARNING]\n> **Policies:")
+        < text.index("**Plan: 1 to create")
+    )
+    first = "permissionSchemes/S0 grants EDIT_ISSUES: user:a — projects IT — live, not in the manifests`"
+    assert f"> - `[warning] No users: {first}" in text
+    assert text.count("> - `[warning] No users") == MAX_LISTED and "> - … and 10 more" in text
+    erroring = replace(plan, policy=(replace(broken[0], level="error"),))
+    assert "> [!CAUTION]\n> **Policies:" in render_report(Report(erroring), budget=COMMENT_BUDGET)
 
 
 def test_marker_cannot_close_the_html_comment() -> None:

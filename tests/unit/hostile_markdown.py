@@ -15,7 +15,7 @@ from reconciler.access import Access, AccessDiff, GrantHolder
 from reconciler.address import Address
 from reconciler.errors import SourceSpan, error, warning
 from reconciler.kinds.kind import Action, Change, FieldDiff
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, Violation
 from reconciler.render.markdown import visible
 
 HOSTILE_NAMES = (
@@ -66,8 +66,8 @@ _MARKUP = re.compile(r"[@#<>\[\]`&\\|!*_~]|://|www\.|\bn\d+:")
 
 
 def hostile_plan() -> Plan:
-    """Every place a name can appear: addresses, diffs, reasons, unmanaged objects, diagnostics, and the
-    access diff's projects, permissions, holders and schemes."""
+    """Every place a name can appear: addresses, diffs, reasons, unmanaged objects, diagnostics, broken
+    policies, and the access diff's projects, permissions, holders and schemes."""
     changes: list[Change] = []
     for index, name in enumerate(NAMES):
         kind = ("products", "customRoles", "permissionSchemes")[index % 3]
@@ -99,6 +99,10 @@ def hostile_plan() -> Plan:
         for index, name in enumerate(NAMES)
     )
     unmanaged = tuple(f"products/{name} (unmanaged)" for name in NAMES)
+    policy = tuple(
+        Violation(name, "error", f"permissionSchemes/{name}", grant=f"BROWSE_PROJECTS: group:{name}")
+        for name in NAMES
+    )
     access = AccessDiff(
         added=tuple(Access(name, name, GrantHolder("group", None, f"group:{name}"), name) for name in NAMES),
         removed=(Access("SD", "BROWSE_PROJECTS", GrantHolder("anyone", None, "anyone"), NAMES[0]),),
@@ -108,6 +112,7 @@ def hostile_plan() -> Plan:
         tuple(changes),
         unmanaged=unmanaged,
         diagnostics=diagnostics,
+        policy=policy,
         access=access,
     )
 

@@ -283,17 +283,3 @@ def test_the_plan_json_carries_the_access_diff_under_its_checksum_and_not_in_its
     saved["access"]["removed"] = []
     with pytest.raises(ValueError, match="checksum"):
         Plan.from_json(saved, KINDS)
-
-
-def test_a_plan_saved_before_plans_had_an_access_diff_still_loads() -> None:
-    """Its checksum was made without one: a plan with no access diff checksums as it did."""
-    saved = {
-        "formatVersion": 1,
-        "site": "sandbox",
-        "changes": [],
-        "kinds": [],
-        "fingerprints": {},
-        "touches": {},
-        "checksum": "3c090c17f9ac46ae412cd26980791283770b35218ac9234324bd302bdd81241f",
-    }
-    assert Plan.from_json(saved, KINDS).access == AccessDiff()

@@ -48,7 +48,10 @@ def test_the_text_plan_keeps_each_name_on_its_own_line() -> None:
     plan = hostile_plan()
     text = render_text(plan, color=False, width=10_000)
     change_rows = sum(len(change_lines(change)) for change in plan.changes)
+    policy_rows = 1 + len(plan.policy) + 1
     access_rows = len(diff_text(plan.access)) + 1
-    expected = access_rows + change_rows + (2 + len(plan.unmanaged)) + (1 + len(plan.diagnostics)) + 2
+    expected = (
+        policy_rows + access_rows + change_rows + (2 + len(plan.unmanaged)) + (1 + len(plan.diagnostics)) + 2
+    )
     assert len(text.splitlines()) == expected
     assert not any(char in text for char in "\r\x07\x1b\u202e\u2028")
