@@ -70,10 +70,13 @@ class Exposure:
 
 @dataclass(frozen=True, order=True)
 class GrantHolder:
-    """Who a grant is for: the API's holder type and id, and the label plans show (`group:NAME`)."""
+    """Who a grant is for: the API's holder type and id, and the label plans show (`group:NAME`).
+
+    Holders compare and sort by type and label, as a scheme's grants do; the id only serves to expand a
+    holder to accounts, and a bare `applicationRole` has none."""
 
     type: str
-    value: str | None  # the group id, project role id, account id, application role key or field id
+    value: str | None = field(compare=False)  # group id, project role id, account id, role key, field id
     label: str
 
     @classmethod

@@ -283,3 +283,12 @@ def test_the_plan_json_carries_the_access_diff_under_its_checksum_and_not_in_its
     saved["access"]["removed"] = []
     with pytest.raises(ValueError, match="checksum"):
         Plan.from_json(saved, KINDS)
+
+
+def test_a_bare_application_role_sorts_beside_one_with_a_key() -> None:
+    anyone_logged_in = Grant("BROWSE_PROJECTS", GrantHolder("applicationRole", None, "applicationRole"))
+    software = Grant(
+        "BROWSE_PROJECTS", GrantHolder("applicationRole", "jira-software", "applicationRole:jira-software")
+    )
+    state = AccessState({"S": frozenset({software, anyone_logged_in})}, {"P": "S"})
+    assert [row.holder.label for row in rows(state)] == ["applicationRole", "applicationRole:jira-software"]
