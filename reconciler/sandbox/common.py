@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.datastructures import MultiDict
@@ -121,6 +122,29 @@ def parse_body(ctx: Ctx, model: type[M]) -> M:
 
 
 Item = TypeVar("Item")
+
+
+def page_bean(
+    url: str, asked: Sequence[tuple[str, str]], start: int, size: int, total: int, values: Json
+) -> Reply:
+    """A Jira PageBean: the page of `size` at `start` of `total`, its links repeating the query `asked`.
+    maxResults=0 asks for the total alone: a page of nothing, which no next page follows."""
+
+    def link(at: int) -> str:
+        return f"{url}?{urlencode([*asked, ('startAt', at), ('maxResults', size)])}"
+
+    is_last = size == 0 or start + size >= total
+    body: dict[str, Json] = {
+        "self": link(start),
+        "maxResults": size,
+        "startAt": start,
+        "total": total,
+        "isLast": is_last,
+        "values": values,
+    }
+    if not is_last:
+        body["nextPage"] = link(start + size)
+    return Reply(200, body)
 
 
 def remove_object(items: list[Item], obj: Item) -> None:

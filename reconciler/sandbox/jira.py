@@ -9,7 +9,6 @@ Errors use Jira's ErrorCollection `{errorMessages, errors}`. Status codes follow
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 from reconciler.catalogue import (
     BUILTIN_PERMISSION_KEYS,
@@ -24,9 +23,10 @@ from reconciler.sandbox.common import (
     Route,
     bad_request,
     not_found,
+    page_bean,
     parse_body,
 )
-from reconciler.sandbox.state import Group, ProjectRole, State
+from reconciler.sandbox.state import Group, ProjectRole, State, User
 
 PREFIX = "/rest/api/3"
 UNAUTHENTICATED = "Client must be authenticated to access this resource."
@@ -86,20 +86,9 @@ def bulk_groups(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     size = ctx.page_size(size)
     ids, names = ctx.query.getlist("groupId"), ctx.query.getlist("groupName")
     groups = [g for g in ctx.state.groups if not (ids or names) or g.id in ids or g.name in names]
-    page = groups[start : start + size]
+    page = [{"name": g.name, "groupId": g.id} for g in groups[start : start + size]]
     params = [("groupId", v) for v in ids] + [("groupName", v) for v in names]
-    url = f"{ctx.base_url}{PREFIX}/group/bulk"
-    body: dict[str, Json] = {
-        "self": f"{url}?{urlencode([*params, ('startAt', start), ('maxResults', size)])}",
-        "maxResults": size,
-        "startAt": start,
-        "total": len(groups),
-        "isLast": start + size >= len(groups),
-        "values": [{"name": g.name, "groupId": g.id} for g in page],
-    }
-    if not body["isLast"]:
-        body["nextPage"] = f"{url}?{urlencode([*params, ('startAt', start + size), ('maxResults', size)])}"
-    return Reply(200, body)
+    return page_bean(f"{ctx.base_url}{PREFIX}/group/bulk", params, start, size, len(groups), page)
 
 
 def _role_json(ctx: Ctx, role: ProjectRole) -> Json:
@@ -266,29 +255,20 @@ def bulk_users(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     size = ctx.page_size(size)
     by_id = {user.account_id: user for user in ctx.state.users}
     found = [by_id[account_id] for account_id in ids if account_id in by_id]
-    url = f"{ctx.base_url}{PREFIX}/user/bulk"
     asked = [("accountId", account_id) for account_id in ids]
-    body: dict[str, Json] = {
-        "self": f"{url}?{urlencode([*asked, ('startAt', start), ('maxResults', size)])}",
-        "maxResults": size,
-        "startAt": start,
-        "total": len(found),
-        "isLast": start + size >= len(found),
-        "values": [
-            {
-                "self": f"{ctx.base_url}{PREFIX}/user?accountId={user.account_id}",
-                "accountId": user.account_id,
-                "accountType": "atlassian",
-                "active": user.active,
-                "displayName": user.display_name,
-                "timeZone": "UTC",
-            }
-            for user in found[start : start + size]
-        ],
+    page = [user_json(ctx, user) for user in found[start : start + size]]
+    return page_bean(f"{ctx.base_url}{PREFIX}/user/bulk", asked, start, size, len(found), page)
+
+
+def user_json(ctx: Ctx, user: User) -> Json:
+    return {
+        "self": f"{ctx.base_url}{PREFIX}/user?accountId={user.account_id}",
+        "accountId": user.account_id,
+        "accountType": "atlassian",
+        "active": user.active,
+        "displayName": user.display_name,
+        "timeZone": "UTC",
     }
-    if not body["isLast"]:
-        body["nextPage"] = f"{url}?{urlencode([*asked, ('startAt', start + size), ('maxResults', size)])}"
-    return Reply(200, body)
 
 
 HOLDER_ROUTES: tuple[Route, ...] = (

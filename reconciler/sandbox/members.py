@@ -7,11 +7,11 @@ silent the choice is commented. Groups get members and projects get role actors 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from reconciler.sandbox.common import Ctx, Json, Reply, Route, bad_request, not_found
-from reconciler.sandbox.jira import PREFIX
-from reconciler.sandbox.state import Group, Project, ProjectRole, RoleActor, State, User
+from reconciler.sandbox.common import Ctx, Json, Reply, Route, bad_request, not_found, page_bean
+from reconciler.sandbox.jira import PREFIX, user_json
+from reconciler.sandbox.state import Group, Project, ProjectRole, RoleActor, State
 
 # "The maximum number of items to return per page (number should be between 1 and 50)", default 50.
 MEMBERS_PAGE_MAX = 50
@@ -53,17 +53,6 @@ def _flag(ctx: Ctx, name: str) -> bool:
     return raw == "true"
 
 
-def _user_json(ctx: Ctx, user: User) -> Json:
-    return {
-        "self": f"{ctx.base_url}{PREFIX}/user?accountId={user.account_id}",
-        "accountId": user.account_id,
-        "accountType": "atlassian",
-        "active": user.active,
-        "displayName": user.display_name,
-        "timeZone": "UTC",
-    }
-
-
 def _named(state: State, name: str) -> Group:
     for group in state.groups:
         if group.name == name:
@@ -92,22 +81,10 @@ def group_members(ctx: Ctx, _: Mapping[str, str]) -> Reply:
         (user for user in users if inactive or user.active),
         key=lambda user: (user.display_name.casefold(), user.account_id),
     )
-    page = members[start : start + size]
+    page = [user_json(ctx, user) for user in members[start : start + size]]
     asked = [("groupname", name) if name is not None else ("groupId", group.id)]
     asked.append(("includeInactiveUsers", str(inactive).lower()))
-    url = f"{ctx.base_url}{PREFIX}/group/member"
-    is_last = start + len(page) >= len(members)
-    body: dict[str, Json] = {
-        "self": f"{url}?{urlencode([*asked, ('startAt', start), ('maxResults', size)])}",
-        "maxResults": size,
-        "startAt": start,
-        "total": len(members),
-        "isLast": is_last,
-        "values": [_user_json(ctx, user) for user in page],
-    }
-    if not is_last:
-        body["nextPage"] = f"{url}?{urlencode([*asked, ('startAt', start + size), ('maxResults', size)])}"
-    return Reply(200, body)
+    return page_bean(f"{ctx.base_url}{PREFIX}/group/member", asked, start, size, len(members), page)
 
 
 def _administered(ctx: Ctx, key_or_id: str) -> Project:

@@ -6,7 +6,6 @@ project's permission scheme. Status codes follow the official document
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 from reconciler.sandbox.common import (
     ApiError,
@@ -17,6 +16,7 @@ from reconciler.sandbox.common import (
     Route,
     bad_request,
     not_found,
+    page_bean,
     parse_body,
 )
 from reconciler.sandbox.jira import PREFIX
@@ -130,25 +130,12 @@ def search_projects(ctx: Ctx, _: Mapping[str, str]) -> Reply:
     if not found:
         raise not_found("No projects were found matching the search criteria.")
     found.sort(key=ORDER_FIELDS[field], reverse=order.startswith("-"))
-    page = found[start : start + size]
+    page = [_project_json(ctx, p) for p in found[start : start + size]]
     params = [("keys", k) for k in keys] + [("id", i) for i in ids]
     params += [("query", ctx.query["query"])] if ctx.query.get("query") else []
     params += [("action", action)] if "action" in ctx.query else []
     params += [("status", status) for status in ctx.query.getlist("status")]
-    url = f"{ctx.base_url}{PREFIX}/project/search"
-    # maxResults=0 asks for the total alone: a page of nothing, which no next page follows.
-    is_last = size == 0 or start + len(page) >= len(found)
-    body: dict[str, Json] = {
-        "self": f"{url}?{urlencode([*params, ('startAt', start), ('maxResults', size)])}",
-        "maxResults": size,
-        "startAt": start,
-        "total": len(found),
-        "isLast": is_last,
-        "values": [_project_json(ctx, p) for p in page],
-    }
-    if not is_last:
-        body["nextPage"] = f"{url}?{urlencode([*params, ('startAt', start + size), ('maxResults', size)])}"
-    return Reply(200, body)
+    return page_bean(f"{ctx.base_url}{PREFIX}/project/search", params, start, size, len(found), page)
 
 
 def _assigned_scheme(ctx: Ctx, project: Project) -> PermissionScheme:
