@@ -98,9 +98,11 @@ def live_access(live: LiveState, project_map: Mapping[str, str]) -> AccessState:
 
 def planned_access(plan: Plan, live: LiveState, project_map: Mapping[str, str]) -> AccessState:
     """The site as `plan` leaves it: each scheme change and project move applied to what was read."""
-    now = live_access(live, project_map)
+    return _after(plan, live_access(live, project_map))
+
+
+def _after(plan: Plan, now: AccessState) -> AccessState:
     schemes = dict(now.schemes)
-    live_grants = {name: {grant.label: grant for grant in grants} for name, grants in now.schemes.items()}
     renamed: dict[str, str] = {}
     for change in plan.changes:
         if change.kind == SCHEMES:
@@ -109,7 +111,7 @@ def planned_access(plan: Plan, live: LiveState, project_map: Mapping[str, str]) 
                 schemes.pop(before, None)
             if change.after is not None:
                 after = str(change.after["name"])
-                known = live_grants.get(before, {}) if before is not None else {}
+                known = {grant.label: grant for grant in now.schemes.get(before, ())} if before else {}
                 schemes[after] = frozenset(_planned_grants(change, known))
                 if before is not None and before != after:
                     renamed[before] = after
@@ -150,10 +152,29 @@ def _grant(label: str, holder: Mapping[str, Any] | None) -> Grant:
 
 def access_diff(plan: Plan, live: LiveState, project_map: Mapping[str, str]) -> AccessDiff:
     """What `plan` adds and removes in the projects of `project_map` and in those it moves."""
-    if SCHEMES not in live.objects:
-        return AccessDiff()  # --target without schemes: nothing to compare a move against
-    added, removed = access_changes(live_access(live, project_map), planned_access(plan, live, project_map))
+    if SCHEMES not in live.objects or not any(change.kind in (SCHEMES, PROJECTS) for change in plan.changes):
+        return AccessDiff()  # --target without schemes has nothing to compare a move against
+    before = live_access(live, project_map)
+    after = _after(plan, before)
+    # Only the projects whose grants the plan may change: a large site's other rows are never built.
+    changed = {
+        name
+        for name in before.schemes.keys() | after.schemes.keys()
+        if before.schemes.get(name) != after.schemes.get(name)
+    }
+    touched = {
+        key
+        for key in before.projects.keys() | after.projects.keys()
+        if before.projects.get(key) != after.projects.get(key)
+        or before.projects.get(key) in changed
+        or after.projects.get(key) in changed
+    }
+    added, removed = access_changes(_of_projects(before, touched), _of_projects(after, touched))
     return AccessDiff(tuple(added), tuple(removed))
+
+
+def _of_projects(state: AccessState, keys: Collection[str]) -> AccessState:
+    return AccessState(state.schemes, {key: scheme for key, scheme in state.projects.items() if key in keys})
 
 
 # --- accounts (access --users) ----------------------------------------------------------------------
