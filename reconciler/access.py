@@ -317,15 +317,24 @@ def select(
 
 def report_rows(
     found: Iterable[Access], names: Mapping[str, str], memberships: Memberships | None = None
-) -> list[ReportRow]:
-    """The report: a row per grant, or with `memberships` a row per account each grant reaches (and the
-    grant alone where it reaches no account, or its holder names none)."""
-    report: list[ReportRow] = []
+) -> Iterator[ReportRow]:
+    """The report, row by row: a row per grant, or with `memberships` a row per account each grant reaches
+    (and the grant alone where it reaches no account, or its holder names none). A holder's accounts are
+    worked out once: the same group is granted many permissions in many projects."""
+    reached_by: dict[tuple[str, str, str], list[Account] | None] = {}
     for row in found:
         name = names.get(row.project, "")
-        reached = accounts(row, memberships) if memberships is not None else None
+        reached = None
+        if memberships is not None:
+            holder = (
+                row.holder.type,
+                row.holder.label,
+                row.project if row.holder.type == "projectRole" else "",
+            )
+            if holder not in reached_by:
+                reached_by[holder] = accounts(row, memberships)
+            reached = reached_by[holder]
         if reached:
-            report += [ReportRow(row, name, account) for account in reached]
+            yield from (ReportRow(row, name, account) for account in reached)
         else:
-            report.append(ReportRow(row, name))
-    return report
+            yield ReportRow(row, name)

@@ -84,14 +84,15 @@ def run_access(
         ui.fail(f"Warning: {unadministered_warning(projects.unadministered, 'this report')}")
     report = report_rows(found, projects.names, memberships)
     if output_format == "csv":
-        ui.out(report_csv(report, users=users))
+        for piece in report_csv(report, users=users):
+            ui.out(piece)
     elif output_format == "json":
-        ui.out(report_json(report, users=users, site=name, planned=planned))
+        ui.out(report_json(list(report), users=users, site=name, planned=planned))
     elif output_format == "markdown":
         title = f"Access on {name}{' as the plan leaves it' if planned else ''}"
-        ui.out(report_markdown(report, users=users, title=title))
+        ui.out(report_markdown(list(report), users=users, title=title))
     else:
-        ui.out(report_text(report, users=users))
+        ui.out(report_text(list(report), users=users))
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
     return _checked(broken, planned) if check and broken is not None else EXIT_OK
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from reconciler.access import AccessDiff, Account, ReportRow
+from reconciler.access import Access, AccessDiff, Account, ReportRow
 from reconciler.render.markdown import code, fenced, visible
 from reconciler.render.workflow_commands import json_inert
 
@@ -18,6 +18,7 @@ USER_COLUMNS = ("accountId", "displayName", "via")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a cell gets a
 # leading apostrophe, which spreadsheets show as text and do not display.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_PIECE_ROWS = 10_000
 
 
 def diff_counts(diff: AccessDiff) -> str:
@@ -78,13 +79,36 @@ def diff_markdown(
 # --- the access report -------------------------------------------------------------------------------
 
 
-def report_csv(rows: Sequence[ReportRow], *, users: bool) -> str:
+def report_csv(rows: Iterable[ReportRow], *, users: bool) -> Iterator[str]:
+    """The CSV, in pieces of whole lines: `access --users` on a large site has millions of rows, written out
+    as they are made rather than held. A grant's and an account's cells are escaped once, not on every row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow((*CSV_COLUMNS, *(USER_COLUMNS if users else ())))
-    for row in rows:
-        writer.writerow(_cell(value) for value in row.fields(users).values())
-    return out.getvalue()
+    grant: Access | None = None
+    grant_cells: tuple[str, ...] = ()
+    account_cells: dict[Account | None, tuple[str, ...]] = {None: ("", "", "")}
+    for count, row in enumerate(rows, start=1):
+        if row.access is not grant:
+            grant = row.access
+            shown = (grant.project, row.project_name, grant.permission, grant.holder.label, grant.scheme)
+            grant_cells = tuple(_cell(value) for value in shown)
+        if not users:
+            writer.writerow(grant_cells)
+        else:
+            cells = account_cells.get(row.account)
+            if cells is None:
+                account = row.account
+                assert account is not None
+                reached = (account.account_id, account.display_name, account.via)
+                cells = account_cells[account] = tuple(_cell(value) for value in reached)
+            writer.writerow(grant_cells + cells)
+        if count % CSV_PIECE_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    if out.tell():
+        yield out.getvalue()
 
 
 def _cell(value: str) -> str:

@@ -256,7 +256,7 @@ def test_accounts_come_through_groups_roles_and_the_groups_in_roles() -> None:
     # The report keeps a grant whose group has nobody in it, with no account.
     empty = Memberships(groups={("groupId", "g2"): ()}, roles={}, users={})
     lonely = Access("SD", "BROWSE_PROJECTS", GrantHolder("group", "g2", "group:empty"), "S")
-    assert report_rows([lonely], {"SD": "Service Desk"}, empty) == [ReportRow(lonely, "Service Desk")]
+    assert list(report_rows([lonely], {"SD": "Service Desk"}, empty)) == [ReportRow(lonely, "Service Desk")]
     assert to_expand(
         [lonely, Access("SD", "X", team, "S"), Access("SD", "X", GrantHolder("user", "u", "user:u"), "S")]
     ) == (

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from reconciler.access import Access, AccessDiff, Account, GrantHolder, ReportRow
 from reconciler.render.access import (
     diff_markdown,
@@ -82,15 +84,25 @@ REPORT = [
 
 
 def test_the_csv_has_the_contracts_columns_and_no_cell_a_spreadsheet_would_run() -> None:
-    plain = list(csv.reader(io.StringIO(report_csv(REPORT, users=False))))
+    plain = list(csv.reader(io.StringIO("".join(report_csv(REPORT, users=False)))))
     assert plain[0] == ["project", "projectName", "permission", "holder", "scheme"]
     assert plain[1] == ["SD", "Service Desk", "BROWSE_PROJECTS", "anyone", "CS"]
     # A formula from a name on the site stays text: the cell starts with an apostrophe.
     assert plain[4] == ["IT", "'@IT support", "EDIT_ISSUES", "group:service-desk-agents", "'=HYPERLINK(x)"]
-    users = list(csv.reader(io.StringIO(report_csv(REPORT, users=True))))
+    users = list(csv.reader(io.StringIO("".join(report_csv(REPORT, users=True)))))
     assert users[0][5:] == ["accountId", "displayName", "via"]
     assert users[1][5:] == ["", "", ""]
     assert users[2][5:] == ["ana", "Ana Silva", "projectRole:Service Desk Team > group:service-desk-agents"]
+
+
+def test_the_csv_comes_in_pieces_of_whole_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("reconciler.render.access.CSV_PIECE_ROWS", 2)
+    pieces = list(report_csv(REPORT * 2, users=True))
+    assert len(pieces) == 4 and all(piece.endswith("\n") for piece in pieces)
+    assert pieces[0].count("\n") == 3  # the header and two rows
+    assert "".join(pieces) == "".join(report_csv(REPORT * 2, users=True))
+    rows = list(csv.reader(io.StringIO("".join(pieces))))
+    assert len(rows) == 9 and rows[5] == rows[1]
 
 
 def test_the_json_report_has_the_csv_columns_and_no_workflow_command() -> None:
