@@ -20,7 +20,8 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.ui import (
-    EXIT_INTERRUPTED,
+    EXIT_ERROR,
+    Interrupted,
     Ui,
     color_choice,
     handle_errors,
@@ -301,11 +302,9 @@ def sandbox_reset(**options: Any) -> int:
 def main() -> None:
     try:
         cli(prog_name="jsm-reconciler")
-    except SystemExit as done:
-        if done.code != EXIT_INTERRUPTED:
-            raise
+    except Interrupted:
         # Threads may still be blocked in a socket read or a name lookup that nothing can cut short (their
         # changes are journaled as interrupted): the process does not wait for them.
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(EXIT_INTERRUPTED)
+        os._exit(EXIT_ERROR)

@@ -27,7 +27,15 @@ from reconciler.render.diagnostics import github_annotations, render_diagnostics
 from reconciler.render.workflow_commands import inert
 
 P = ParamSpec("P")
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class Interrupted(SystemExit):
+    """The exit of a command that Ctrl-C stopped: exit 1, as every error (CLI.md allows no other code), and
+    the process does not wait for threads that nothing can cut short."""
+
+    def __init__(self) -> None:
+        super().__init__(EXIT_ERROR)
 
 
 class CtrlC:
@@ -182,7 +190,7 @@ def handle_errors(command: Callable[P, int]) -> Callable[P, None]:
             code = EXIT_ERROR
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
             ui.fail("Interrupted.")
-            code = EXIT_INTERRUPTED
+            raise Interrupted() from None
         except Exception as exc:
             if ui.debug:
                 raise

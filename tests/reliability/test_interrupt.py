@@ -1,6 +1,6 @@
 """Ctrl-C (SIGINT) while `python -m reconciler` waits: on a long Retry-After in a worker thread, in the
 queue for the shared limit, on the event loop's per-object reads, in apply's thread pool, or on an answer
-that never comes. Each time the process ends within a second or two, with exit code 130, "Interrupted." as
+that never comes. Each time the process ends within a second or two, with exit code 1, "Interrupted." as
 the last line and no traceback, nothing announced after it, and (apply) a journal where every started
 change has its end: applied, failed, or interrupted."""
 
@@ -124,7 +124,7 @@ def interrupt_when(
 
 def check_interrupted(ran: Interrupted, stall: Stall) -> None:
     assert "Traceback" not in ran.stderr, ran.stderr
-    assert ran.code == 130, ran.stderr
+    assert ran.code == 1, ran.stderr  # CLI.md: 0, 1 or 2, never anything else
     assert ran.seconds < EXIT_BOUND_S, f"{ran.seconds:.1f} s from SIGINT to exit\n{ran.stderr}"
     lines = [line for line in ran.stderr.splitlines() if line.strip()]
     assert lines and lines[-1] == "Interrupted.", ran.stderr  # nothing announced after it
