@@ -258,18 +258,13 @@ class SiteClient:
             (_with_query(self.url(api, path), params), f"GET {display_path(api, path)}") for path in paths
         ]
         signed = self._signed_headers()
-        headers = {**signed, **EXPERIMENTAL_OPT_IN} if api is not Api.JIRA else signed
-        answers: list[urllib3.BaseHTTPResponse | SiteError | None]
-        if self._reads_on_loop:
-            reads = self._get_all(requests, aio.header_lines(headers), missing_ok)
-            answers = self._loop().run(reads, interrupted=self._was_interrupted)
-        else:  # a test's transport answers in the calling thread, one request after the other
-            answers = [None] * len(requests)
-            for index, (url, endpoint) in enumerate(requests):
-                raw = self._exchange("GET", url, endpoint, None, headers)
-                answers[index] = raw
-                if _failed(raw, missing_ok):
-                    break
+        answers = self._read_all(requests, api, signed, missing_ok)
+        if self._tokens is not None and any(_token_refused(answer) for answer in answers):
+            self._tokens.renew(_bearer(signed))
+            again = [i for i, answer in enumerate(answers) if answer is None or _token_refused(answer)]
+            resent = self._read_all([requests[i] for i in again], api, self._signed_headers(), missing_ok)
+            for index, answer in zip(again, resent, strict=True):
+                answers[index] = answer
         answered: list[tuple[str, urllib3.BaseHTTPResponse]] = []
         for (_, endpoint), found in zip(requests, answers, strict=True):
             if isinstance(found, SiteError):
@@ -282,6 +277,24 @@ class SiteClient:
         if len(answered) < len(requests):  # never: a plan must not take reads it lacks for deletes
             raise RuntimeError("a batch of reads ended with neither an answer nor an error for each")
         return self._bodies(answered, missing_ok)
+
+    def _read_all(
+        self, requests: Sequence[tuple[str, str]], api: Api, signed: Mapping[str, str], missing_ok: bool
+    ) -> list[urllib3.BaseHTTPResponse | SiteError | None]:
+        """Every answer, in order; at the first error the requests still waiting are not sent, and their
+        places stay None."""
+        headers = {**signed, **EXPERIMENTAL_OPT_IN} if api is not Api.JIRA else signed
+        if self._reads_on_loop:
+            reads = self._get_all(requests, aio.header_lines(headers), missing_ok)
+            return self._loop().run(reads, interrupted=self._was_interrupted)
+        # A test's transport answers in the calling thread, one request after the other.
+        answers: list[urllib3.BaseHTTPResponse | SiteError | None] = [None] * len(requests)
+        for index, (url, endpoint) in enumerate(requests):
+            raw = self._exchange("GET", url, endpoint, None, headers)
+            answers[index] = raw
+            if _failed(raw, missing_ok):
+                break
+        return answers
 
     def _bodies(self, answers: list[tuple[str, urllib3.BaseHTTPResponse]], missing_ok: bool) -> Iterator[Any]:
         for endpoint, raw in answers:
@@ -383,13 +396,18 @@ class SiteClient:
         headers: Mapping[str, str] | None = None,
         anonymous: bool = False,
     ) -> Response:
-        base = self._anonymous_headers if anonymous else self._signed_headers()
-        sent: Mapping[str, str] = {**base, **headers} if headers else base
+        extra = dict(headers or {})
         body = None
         if json_body is not None:
-            sent = {**sent, "Content-Type": "application/json"}
+            extra["Content-Type"] = "application/json"
             body = json.dumps(json_body, allow_nan=False).encode()
-        raw = self._exchange(method, _with_query(url, params), endpoint, body, sent)
+        target = _with_query(url, params)
+        signed = self._anonymous_headers if anonymous else self._signed_headers()
+        raw = self._exchange(method, target, endpoint, body, {**signed, **extra})
+        if self._tokens is not None and not anonymous and _token_refused(raw):
+            # A 401 means the site did not act on the request, so sending it again is safe, even a POST.
+            self._tokens.renew(_bearer(signed))
+            raw = self._exchange(method, target, endpoint, body, {**self._signed_headers(), **extra})
         return self._response(method, endpoint, raw)
 
     def _signed_headers(self) -> Mapping[str, str]:
@@ -512,6 +530,14 @@ class SiteClient:
 def _failed(raw: urllib3.BaseHTTPResponse, missing_ok: bool) -> bool:
     """Whether an answer ends a batch of reads: an error status, except a 404 when `missing_ok`."""
     return raw.status >= 400 and not (missing_ok and raw.status == 404)
+
+
+def _token_refused(answer: urllib3.BaseHTTPResponse | SiteError | None) -> bool:
+    return isinstance(answer, urllib3.BaseHTTPResponse) and answer.status == 401
+
+
+def _bearer(signed: Mapping[str, str]) -> str:
+    return signed["Authorization"].removeprefix("Bearer ")
 
 
 class _Stop(Exception):

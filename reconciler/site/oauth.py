@@ -19,8 +19,9 @@ from reconciler.redaction import MIN_SECRET_LENGTH
 TOKEN_PATH = "/oauth/token"
 TOKEN_ENDPOINT = f"POST {TOKEN_PATH}"
 DEFAULT_LIFETIME_S = 3600  # "valid for 60 minutes", when the answer leaves out expires_in
-# Fetched again this long before it runs out, so no request (nor a batch of reads, nor a retry's wait)
-# starts with a token about to expire.
+# Fetched again this long before it runs out, so that a request seldom starts with a token about to expire;
+# one that outlives it anyway (a long Retry-After wait, a skewed clock) is answered 401, and the client then
+# asks for a new token and sends the request once more (renew).
 RENEW_BEFORE_S = 300
 
 
@@ -62,6 +63,12 @@ class AccessTokens:
                 self._fetch()
             assert self._token is not None
             return self._token
+
+    def renew(self, refused: str) -> None:
+        """The site refused this token: a new one, unless another thread has already fetched it."""
+        with self._lock:
+            if self._token == refused:
+                self._fetch()
 
     def _fetch(self) -> None:
         asked = self._clock()

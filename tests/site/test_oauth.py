@@ -5,13 +5,17 @@ never shown; and tenant_info asked without any credential."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import urllib3
 
 from reconciler.errors import TerminalSiteError
+from reconciler.sandbox import app as sandbox_app
+from reconciler.sandbox import auth as sandbox_auth
 from reconciler.sandbox.app import SandboxSite
 from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
 from reconciler.sandbox.common import SANDBOX_EMAIL, SANDBOX_OAUTH_TOKEN, SANDBOX_SCOPED_TOKEN
@@ -188,3 +192,26 @@ def test_tenant_info_is_asked_without_credentials(site: SandboxSite, credentials
     tenant_info = [h for _, url, h in transport.sent if url.endswith("/_edge/tenant_info")]
     assert len(tenant_info) == 1 and "Authorization" not in tenant_info[0]
     assert all("Authorization" in h for _, url, h in transport.sent if url.endswith("/myself"))
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one request", "a batch of reads"])
+def test_a_token_the_site_refuses_is_renewed_and_the_request_sent_once_more(
+    site: SandboxSite, monkeypatch: pytest.MonkeyPatch, batch: bool
+) -> None:
+    """A token that runs out while the client still trusts it (a long Retry-After wait, a clock that lags
+    the site's): the 401 brings a new token, and the request is sent again with it."""
+    api, transport = client(site, CLIENT)
+    with api:
+        api.get(Api.JIRA, "/myself")
+        later = time.time() + 3601  # the site's clock, past the first token's 60 minutes
+        site_clock = SimpleNamespace(time=lambda: later, monotonic=time.monotonic, sleep=time.sleep)
+        for module in (sandbox_app, sandbox_auth):
+            monkeypatch.setattr(module, "time", site_clock)
+        if batch:
+            found = list(api.get_each(Api.JIRA, ["/myself", "/myself"]))
+            assert [me["emailAddress"] for me in found] == [SANDBOX_EMAIL, SANDBOX_EMAIL]
+        else:
+            assert api.get(Api.JIRA, "/myself")["emailAddress"] == SANDBOX_EMAIL
+    assert len(token_requests(transport)) == 2
+    bearers = [h["Authorization"] for _, url, h in transport.sent if url.endswith("/myself")]
+    assert bearers[0] == bearers[1] != bearers[2]
