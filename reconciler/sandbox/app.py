@@ -59,7 +59,7 @@ class Knobs:
     max_page_size: int | None = None
     latency_s: float = 0.0  # each answer leaves this long after its request came (processing included)
     rate_limit_every: int = 0
-    retry_after_s: int = 1
+    retry_after_s: float = 1  # sent as written (`1.5` too), whatever the documents allow
     error_every: int = 0
     error_status: int = 503
     drop_after_write_every: int = 0
@@ -255,13 +255,13 @@ class SandboxSite:
         committed = False
         if knobs.rate_limit_every and number % knobs.rate_limit_every == 0:
             reply = self._error(family, ApiError(429, "Rate limit exceeded.", "TOO_MANY_REQUESTS"))
-            reply.headers["Retry-After"] = str(knobs.retry_after_s)
+            reply.headers["Retry-After"] = f"{knobs.retry_after_s:g}"
         elif knobs.error_every and number % knobs.error_every == 0:
             reply = self._error(
                 family, ApiError(knobs.error_status, "Simulated server error.", "SERVER_ERROR")
             )
             if knobs.error_status == 503:
-                reply.headers["Retry-After"] = str(knobs.retry_after_s)
+                reply.headers["Retry-After"] = f"{knobs.retry_after_s:g}"
         elif forced := self._forced_status(request):
             reply = self._error(family, ApiError(forced, "Simulated failure.", "SIMULATED_FAILURE"))
         else:

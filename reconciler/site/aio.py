@@ -13,7 +13,9 @@ exception for it, so site/http.py applies one retry policy and one set of error 
 sending. The wire keeps http.client's rules, as urllib3 does: interim 1xx answers are skipped, a gzip or
 deflate body is decoded (by urllib3's decoders), an answer's head is limited to 100 header lines of at most
 64 KiB each, and a body delimited by the end of the connection counts only if the connection ended cleanly
-(a FIN, and over TLS a close_notify); otherwise the answer may be cut short, and the GET is retried.
+(a FIN); after a reset the answer may be cut short, and the GET is retried. Over TLS, asyncio reports a FIN
+without close_notify as a clean end, as Python's ssl sockets under urllib3 do: a body cut that way fails as
+a body that does not parse. Atlassian's answers carry a length or chunks, so neither way meets one.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._headers_done = False
         self._head_bytes = 0  # read before the answer's final head was complete
-        self._clean_close = False  # the server ended the connection cleanly (FIN; over TLS, close_notify)
+        self._clean_close = False  # the server ended the connection with a FIN, not a reset
         self._heard = False  # whether any of the answer came since the read timer was set
         self.open = False
 

@@ -1,5 +1,7 @@
-"""Pagination in the three styles the APIs use: CSM's cursors, Ops' links and Jira's PageBean. A page that
-repeats an earlier one ends the read with an error rather than reading forever."""
+"""Pagination in the three styles the APIs use: CSM's cursors, Ops' links and Jira's PageBean. None reads
+forever: a CSM cursor that does not advance is an error; an Ops `next` already read, or absent, or an empty
+page, ends the read (the document's own last page has `next` equal to `last`); a PageBean read ends at
+`isLast` or an empty page."""
 
 from __future__ import annotations
 

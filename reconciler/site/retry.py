@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 import urllib3
-from urllib3.exceptions import MaxRetryError, NameResolutionError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, NameResolutionError
 from urllib3.exceptions import SSLError as TlsError
 from urllib3.util.retry import Retry
 
@@ -42,9 +42,13 @@ class ThrottleAwareRetry(Retry):
 
     def wait_for(self, response: urllib3.BaseHTTPResponse | None = None) -> float:
         """How long to wait before the next try, as urllib3's `sleep` decides it: the Retry-After the answer
-        asks for (bounded by retry_after_max, and announced when long), else the backoff."""
+        asks for (bounded by retry_after_max, and announced when long), else the backoff. A Retry-After that
+        is neither whole seconds nor a date (`1.5`) counts as absent: urllib3 would raise on it."""
         if self.respect_retry_after_header and response is not None:
-            wait = self.get_retry_after(response)
+            try:
+                wait = self.get_retry_after(response)
+            except InvalidHeader:
+                wait = None
             if wait:
                 if wait >= LONG_WAIT_S and self.notify is not None:
                     self.notify(

@@ -513,14 +513,13 @@ def test_application_roles_and_fields_list_what_the_seed_has(api: Api) -> None:
     assert {field["id"] for field in fields if not field["custom"]} == {"summary", "description"}
 
 
-def test_bulk_users_pages_the_known_ones_and_caps_the_ids(api: Api) -> None:
+def test_bulk_users_pages_the_known_ones_and_takes_any_number_of_ids(api: Api) -> None:
     known = "5b10ac8d82e05b22cc7d4ef5"
     page = api.get(api.jira(f"/user/bulk?accountId=nobody&accountId={known}")).json
     assert [user["accountId"] for user in page["values"]] == [known]
     assert page["isLast"] and page["total"] == 1 and page["maxResults"] == 10
-    ids = "&".join(f"accountId=a{i}" for i in range(128))
+    ids = "&".join(f"accountId=a{i}" for i in range(129))  # `maxLength: 128` is an id's length, not a count
     assert api.get(api.jira(f"/user/bulk?{ids}")).status == 200
-    assert api.get(api.jira(f"/user/bulk?{ids}&accountId=one-more")).status == 400
 
 
 @pytest.mark.parametrize(

@@ -337,6 +337,19 @@ def test_retry_after_is_bounded(serve_site: Callable[..., Served]) -> None:
     assert slept == [7]
 
 
+def test_a_retry_after_in_fractions_of_a_second_is_retried_after_the_backoff(
+    serve_site: Callable[..., Served],
+) -> None:
+    """RFC 9110 allows whole seconds or a date; a site that sends `1.5` is retried after the backoff, through
+    urllib3's pools and through the event loop alike, instead of failing on the header."""
+    served = serve_site(seed={}, rate_limit_every=2, retry_after_s=1.5)
+    client = served.client(backoff_s=0.0)
+    client.get(Api.JIRA, "/role")
+    client.get(Api.JIRA, "/role")
+    assert list(client.get_each(Api.JIRA, ["/role", "/role"])) == [[], []]
+    assert [c.status for c in served.calls("GET", "/role")] == [200, 429, 200, 429, 200, 429, 200]
+
+
 @pytest.mark.parametrize("status", [503, 500])
 def test_server_errors_are_retried_for_get_put_and_delete(
     serve_site: Callable[..., Served], demo_seed: dict[str, Any], status: int
