@@ -111,6 +111,9 @@ def api_error_text(body: Any) -> str:
     for key in ("errorMessage", "message"):  # CSM, Ops 401 and Opsgenie-era bodies
         if isinstance(body.get(key), str) and body[key] not in parts:
             parts.insert(0, body[key])
+    oauth = [str(body[key]) for key in ("error", "error_description") if isinstance(body.get(key), str)]
+    if oauth:  # the token endpoint's (RFC 6749, section 5.2)
+        parts.append(": ".join(oauth))
     return "; ".join(p for p in parts if p)
 
 

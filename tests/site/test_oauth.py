@@ -119,6 +119,7 @@ def test_a_refused_client_secret_says_what_to_check_and_shows_no_secret(site: Sa
         api.get(Api.JIRA, "/myself")
     message = str(caught.value)
     assert message.startswith("POST /oauth/token: 401")
+    assert "access_denied: Unauthorized" in message  # the endpoint's own words
     assert "JSM_OAUTH_CLIENT_SECRET" in message and "JSM_AUTH_BASE" in message
     assert "wrong-client-secret-123" not in message
 
