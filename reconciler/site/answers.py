@@ -35,7 +35,9 @@ OPS_ENDPOINT = "/jsm/ops/"
 SERVICE_ACCOUNT_OPS_HINT = (
     " (service accounts, which sign in with OAuth client credentials or API tokens with scopes, cannot "
     "call JSM Operations (Atlassian's JSDCLOUD-17685), which customRoles and teamRoles need: sign in as "
-    "an ordinary account with JSM agent access, or leave customRoles and teamRoles out of the manifests)"
+    "an ordinary account with JSM agent access, or leave customRoles and teamRoles out of the manifests; "
+    "an ordinary account's API token with scopes needs read:ops-config:jira-service-management, and "
+    "write:ops-config:jira-service-management and delete:ops-config:jira-service-management to apply)"
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 

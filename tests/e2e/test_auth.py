@@ -306,6 +306,12 @@ def test_an_operations_refusal_under_a_service_account_says_why_and_what_to_do(
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr
-    for said in ("/jsm/ops/", "JSDCLOUD-17685", "customRoles and teamRoles", "JSM agent access"):
+    for said in (
+        "/jsm/ops/",
+        "JSDCLOUD-17685",
+        "customRoles and teamRoles",
+        "JSM agent access",
+        "read:ops-config",
+    ):
         assert said in errors[0], errors[0]
     assert "leave customRoles and teamRoles out of the manifests" in errors[0]
