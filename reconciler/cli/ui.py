@@ -8,16 +8,18 @@ imports nothing heavy: every command, and `--help`, goes through it.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import ParamSpec
+from typing import ParamSpec, TextIO
 
 import click
 
@@ -93,7 +95,10 @@ class Ui:
         return inert(redacted) if self.github else redacted
 
     def out(self, text: str) -> None:
-        click.echo(self.shown(text), nl=not text.endswith("\n"), color=self.color)
+        # Output sent to a file (`access --format csv > access.csv`) never reaches the runner, and wrapping
+        # it in ::stop-commands:: would put two lines into the file.
+        shown = self.redact(text) if _is_regular_file(sys.stdout) else self.shown(text)
+        click.echo(shown, nl=not text.endswith("\n"), color=self.color)
 
     def stdout_color(self) -> bool:
         return self.color if self.color is not None else sys.stdout.isatty()
@@ -114,6 +119,13 @@ class Ui:
     def shows_progress(self) -> bool:
         """Whether a progress bar may be drawn: on a terminal, and not with --quiet."""
         return not self.quiet and sys.stderr.isatty()
+
+
+def _is_regular_file(stream: TextIO) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):  # a test's stream has no file descriptor
+        return False
 
 
 def log_to_stderr(ui: Ui) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +51,22 @@ def test_the_longest_secret_goes_first() -> None:
     """A token that is part of a longer secret must not leave the rest of that secret behind."""
     longer = TOKEN + "-and-more"
     assert redactor([TOKEN, longer])(f"[{longer}]") == f"[{PLACEHOLDER}]"
+
+
+def test_under_github_actions_output_to_a_file_is_not_wrapped_but_output_the_runner_reads_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`access --format csv > access.csv` in a workflow: a name with `##[` from the site stays one cell, with
+    no ::stop-commands:: lines in the file; on a pipe, which the runner may read, it is wrapped."""
+    csv = "project,holder\nSD,Eve ##[group]x\n"
+    with (tmp_path / "access.csv").open("w", encoding="utf-8") as file:
+        monkeypatch.setattr(sys, "stdout", file)
+        Ui(github=True).out(csv)
+    assert (tmp_path / "access.csv").read_text(encoding="utf-8") == csv
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, encoding="utf-8") as reader, os.fdopen(write_end, "w", encoding="utf-8") as pipe:
+        monkeypatch.setattr(sys, "stdout", pipe)
+        Ui(github=True).out(csv)
+        pipe.close()
+        piped = reader.read()
+    assert piped.startswith("::stop-commands::") and "Eve ##[group]x" in piped
