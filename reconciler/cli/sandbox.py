@@ -3,11 +3,13 @@ commands.py."""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from reconciler.cli.ui import EXIT_OK, current_ui
 from reconciler.errors import ConfigError
 from reconciler.sandbox.app import SandboxSite
+from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
 from reconciler.sandbox.common import (
     SANDBOX_API_TOKEN,
     SANDBOX_EMAIL,
@@ -31,7 +33,16 @@ def run_serve(*, port: int, state_file: Path | None) -> int:
     except StateFileError as exc:
         raise ConfigError(str(exc)) from None
 
-    serve_forever(site, port, started=lambda url: current_ui().info(serve_banner(url, state)))
+    try:
+        serve_forever(site, port, started=lambda url: current_ui().info(serve_banner(url, state)))
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        raise ConfigError(
+            f"sandbox serve: cannot listen on port {port} ({exc.strerror}); choose another with --port"
+        ) from None
+    except KeyboardInterrupt:  # Ctrl+C is how serving ends: no error
+        current_ui().info("Stopped serving the sandbox site.")
     return EXIT_OK
 
 
@@ -40,11 +51,14 @@ def serve_banner(url: str, state: Path) -> str:
     email = f"JSM_EMAIL={SANDBOX_EMAIL}"
     return (
         f"Serving the sandbox site on {url} (state in {state}) until Ctrl+C.\n"
-        "Point the tool at it with the sandbox's own credentials, in any of the three forms:\n"
+        "Point the tool at it with the sandbox's own credentials, in any of the four forms:\n"
         f"  export JSM_SITE={url} JSM_API_BASE={url}\n"
         f"  export {email} JSM_API_TOKEN={SANDBOX_API_TOKEN}  # classic API token\n"
         f"  export {email} JSM_API_TOKEN={SANDBOX_SCOPED_TOKEN} JSM_SCOPED_TOKEN=1  # token with scopes\n"
-        f"  export JSM_OAUTH_TOKEN={SANDBOX_OAUTH_TOKEN}  # OAuth 2.0 access token (Bearer)"
+        f"  export JSM_OAUTH_TOKEN={SANDBOX_OAUTH_TOKEN}  # OAuth 2.0 access token (Bearer)\n"
+        f"  export JSM_OAUTH_CLIENT_ID={SANDBOX_OAUTH_CLIENT_ID}"
+        f" JSM_OAUTH_CLIENT_SECRET={SANDBOX_OAUTH_CLIENT_SECRET}"
+        f" JSM_AUTH_BASE={url}  # a service account's OAuth client credentials"
     )
 
 

@@ -200,6 +200,11 @@ def handle_errors(command: Callable[P, int]) -> Callable[P, None]:
                 ui.fail(render_diagnostics(exc.diagnostics))
                 ui.annotate(exc.diagnostics, err=True)
             code = EXIT_ERROR
+        except BrokenPipeError:
+            # The reader of stdout went away (`| head`): nothing more can be shown, and Python's own flush at
+            # exit would complain about the pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = EXIT_ERROR
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
             ui.fail("Interrupted.")
             raise Interrupted() from None

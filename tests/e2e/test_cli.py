@@ -373,3 +373,28 @@ def test_every_option_of_plan_and_apply_has_help() -> None:
         assert [p.name for p in option_params if not p.help] == []
     plan_help = CliRunner().invoke(cli, ["plan", "--help"], terminal_width=200).output
     assert "markdown for a pull request comment" in plan_help
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`jsm-reconciler plan | head` with the pipe already closed: exit 1, no "Internal error", no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JSM_", "GITHUB_"))}
+    env["JSM_SANDBOX_STATE"] = str(tmp_path / "state.json")
+    (tmp_path / "site.yaml").write_text("version: 1\nproducts:\n  - name: Widget\n", encoding="utf-8")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        ran = subprocess.run(
+            [sys.executable, "-I", "-m", "reconciler", "plan", "site.yaml"],
+            cwd=tmp_path,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert ran.returncode == 1
+    assert "Internal error" not in ran.stderr and "Traceback" not in ran.stderr
+    assert "BrokenPipe" not in ran.stderr, ran.stderr
