@@ -376,7 +376,7 @@ def test_every_option_of_plan_and_apply_has_help() -> None:
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
-    """`jsm-reconciler plan | head` with the pipe already closed: exit 1, no "Internal error", no traceback."""
+    """`jsm-reconciler plan | head`, the pipe closed already: exit 1, no "Internal error", no traceback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JSM_", "GITHUB_"))}
     env["JSM_SANDBOX_STATE"] = str(tmp_path / "state.json")
     (tmp_path / "site.yaml").write_text("version: 1\nproducts:\n  - name: Widget\n", encoding="utf-8")
