@@ -8,12 +8,13 @@ its own, so only the manifest can end the loop, and both apply and plan say how.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from reconciler.sandbox.app import Knobs
 from tests.e2e.conftest import Harness
-from tests.e2e.test_cli import run
+from tests.e2e.test_cli import ROOT, run
 from tests.inprocess import InProcessSite
 
 SRE = "2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10"
@@ -72,3 +73,7 @@ def test_the_command_line_and_the_journal_show_the_warning(harness_factory: Any,
     warned = [e for e in entries if e.get("warnings")]
     assert {e["address"] for e in warned} == {"customRoles/Finance", "teamRoles/Platform SRE/on-call"}
     assert all(e["event"] == "applied" for e in warned)
+    documented = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split("## The apply journal")[1]
+    fields = set(re.findall(r"^\| `([^|]+)` \|", documented.split("\n## ")[0], flags=re.MULTILINE))
+    named = {name.strip("` ") for row in fields for name in row.split(",")}
+    assert {key for entry in entries for key in entry} <= named  # docs/cli.md's table names every field
