@@ -49,7 +49,9 @@ class Address:
         kind, dot, entity = head.partition(".")
         form = ADDRESS_FORMS.get(kind)
         if form is None or bool(dot) != bool(form.entities):
-            raise ValueError(f"address {text!r}: unknown kind {head!r} (expected {_expected_heads()})")
+            near = difflib.get_close_matches(head, _heads(), n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"expected {_expected_heads()}"
+            raise ValueError(f"address {text!r}: unknown kind {head!r} ({hint})")
         if form.entities:
             if entity not in form.entities:
                 raise ValueError(
@@ -66,6 +68,11 @@ class Address:
                 )
             return cls(kind, scope, name)
         return cls(kind, "", rest)
+
+
+def _heads() -> list[str]:
+    """Every kind as an address starts: `products`, `detailFields.organization`, ..."""
+    return [*(f"{f.kind}.{e}" for f in ADDRESS_FORMS.values() for e in f.entities), *ADDRESS_FORMS]
 
 
 def _expected_heads() -> str:
@@ -93,7 +100,7 @@ class Target:
         # teamRoles/A/B is role B of team A, or every role of a team called "A/B".
         return (
             (self.scope is None and self.address is None)
-            or address == self.address
+            or (self.address is not None and address.key == self.address.key)
             or address.scope == self.scope
         )
 
@@ -113,8 +120,7 @@ class Target:
         if form is not None and form.scope_label and not dot and rest:
             return cls(text, kind, rest, Address.parse(text) if "/" in rest else None)
         if not sep:
-            wholes = [*ADDRESS_FORMS, *(f"{f.kind}.{e}" for f in ADDRESS_FORMS.values() for e in f.entities)]
-            near = difflib.get_close_matches(text, wholes, n=1)
+            near = difflib.get_close_matches(text, _heads(), n=1)
             hint = f"did you mean {near[0]!r}?" if near else f"a kind ({_expected_heads()}) or kind/name"
             raise ValueError(f"{text!r} is neither a kind nor an address: {hint}")
         address = Address.parse(text)

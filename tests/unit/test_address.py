@@ -30,6 +30,12 @@ def test_targets_select_objects_kinds_entities_and_teams() -> None:
     assert selected("teamRoles/EMEA/Ops/lead") == [SLASHED_TEAM_ROLE]
 
 
+def test_a_target_compares_names_as_the_api_does() -> None:
+    """Detail field names are unique without case (MANIFEST.md, "Identity"); product names are not."""
+    assert selected("detailFields.organization/REGION") == [ORG_FIELD]
+    assert selected("products/acme") == []
+
+
 def test_only_objects_and_teams_can_name_nothing() -> None:
     assert not Target.parse("products").names_something
     assert not Target.parse("detailFields.customer").names_something
@@ -49,6 +55,11 @@ def test_bad_targets_are_refused(text: str) -> None:
         ("prodcts", "'prodcts' is neither a kind nor an address: did you mean 'products'?"),
         ("detailFelds.customer", "did you mean 'detailFields.customer'?"),
         ("xyz", "'xyz' is neither a kind nor an address: a kind (detailFields.ENTITY, products,"),
+        ("prodcts/Acme", "address 'prodcts/Acme': unknown kind 'prodcts' (did you mean 'products'?)"),
+        (
+            "detailFelds.customer/Region",
+            "unknown kind 'detailFelds.customer' (did you mean 'detailFields.customer'?)",
+        ),
     ],
 )
 def test_a_mistyped_kind_as_target_gets_a_did_you_mean(text: str, said: str) -> None:
