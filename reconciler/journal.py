@@ -15,6 +15,7 @@ every line stays complete JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -41,6 +42,9 @@ class Journal:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = os.fdopen(os.open(path, _OPEN_FLAGS, 0o600), "a", encoding="utf-8")
+            # A journal that exists already (an older version's, or one in the checkout) may be 0644.
+            with contextlib.suppress(PermissionError):  # someone else's file that we may write
+                os.fchmod(self._file.fileno(), 0o600)
         except OSError as exc:
             why = "it is a symbolic link" if path.is_symlink() else exc.strerror or str(exc)
             raise ConfigError(

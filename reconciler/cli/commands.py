@@ -21,7 +21,7 @@ import click
 from reconciler import __version__
 from reconciler.cli.ui import (
     EXIT_ERROR,
-    Interrupted,
+    InterruptedExit,
     Ui,
     color_choice,
     handle_errors,
@@ -302,7 +302,7 @@ def sandbox_reset(**options: Any) -> int:
 def main() -> None:
     try:
         cli(prog_name="jsm-reconciler")
-    except Interrupted:
+    except InterruptedExit:
         # Threads may still be blocked in a socket read or a name lookup that nothing can cut short (their
         # changes are journaled as interrupted): the process does not wait for them.
         sys.stdout.flush()

@@ -32,7 +32,7 @@ P = ParamSpec("P")
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
-class Interrupted(SystemExit):
+class InterruptedExit(SystemExit):
     """The exit of a command that Ctrl-C stopped: exit 1, as every error (CLI.md allows no other code), and
     the process does not wait for threads that nothing can cut short."""
 
@@ -207,7 +207,7 @@ def handle_errors(command: Callable[P, int]) -> Callable[P, None]:
             code = EXIT_ERROR
         except (KeyboardInterrupt, click.Abort):  # click.prompt turns Ctrl-C into Abort
             ui.fail("Interrupted.")
-            raise Interrupted() from None
+            raise InterruptedExit() from None
         except Exception as exc:
             if ui.debug:
                 raise

@@ -189,6 +189,8 @@ def test_the_journal_is_never_written_through_a_symbolic_link(
     assert victim.read_text(encoding="utf-8") == "precious\n"
     assert served.writes() == []
     journal = tmp_path / "journal.jsonl"
+    journal.touch(mode=0o644)  # an older version's journal, or one in the checkout
+    journal.chmod(0o644)
     ran = run_cli(env, *args, "--journal", str(journal))
     assert ran.code == 0, ran.output
     assert journal.stat().st_mode & 0o777 == 0o600

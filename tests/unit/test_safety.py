@@ -1,4 +1,5 @@
-"""The one gate: thresholds and protect while planning, then errors, the delete gate and stale saved plans."""
+"""The one gate, which judges a finished plan: thresholds (at their boundaries), errors, the delete gate (a
+replace counts), a saved plan for another site, and stale saved plans."""
 
 from __future__ import annotations
 
