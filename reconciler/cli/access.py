@@ -152,7 +152,12 @@ def _planned_access(
         no_access = "The manifests manage no permission schemes or projects: the plan changes no access."
         current_ui().info(no_access)
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind, PROJECTS.kind])
-    declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(PROJECTS.kind)}
+    # A declared project the account may not administer has no scheme to read: the plan says so at its line.
+    declared = {
+        obj.identity.name: obj.essence["permissionScheme"]
+        for obj in live.of(PROJECTS.kind)
+        if obj.unreadable is None
+    }
     projects = read_projects(client, declared)
     built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
     the_plan = judge(built, desired, live, projects.schemes)
