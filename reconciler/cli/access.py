@@ -94,22 +94,28 @@ def run_access(
     else:
         ui.out(report_text(list(report), users=users))
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
-    return _checked(broken, planned) if check and broken is not None else EXIT_OK
+    return EXIT_OK if broken is None else _judged(broken, planned=planned, check=check)
 
 
-def _checked(broken: Sequence[Violation], planned: bool) -> int:
-    """--check: the broken rules, on stderr; exit 1 when one of them is at error level."""
+def _judged(broken: Sequence[Violation], *, planned: bool, check: bool) -> int:
+    """The broken rules, on stderr. With --check, exit 1 when one of them is at error level; without it
+    (--planned alone), they are warnings."""
     ui = current_ui()
     if not broken:
-        ui.info("--check: the site breaks no policy of the manifests.")
+        if check:
+            ui.info("--check: the site breaks no policy of the manifests.")
         return EXIT_OK
     ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
     for item in broken:
         ui.fail(f"  {item.line()}")
     errors = sum(item.level == "error" for item in broken)
-    if errors:
+    if errors and check:
         ui.fail(f"--check: {errors} error-level rule violation(s).")
         return EXIT_ERROR
+    if errors:
+        ui.fail(
+            f"Warning: {errors} error-level rule violation(s): `plan` fails on them, `access --check` exits 1"
+        )
     return EXIT_OK
 
 
@@ -147,7 +153,8 @@ def _planned_access(
     client: SiteClient, name: str, desired: DesiredState
 ) -> tuple[AccessState, SiteProjects, list[Violation]]:
     """The access the plan of `desired` leaves, and the rules that end state breaks. Thresholds are not
-    judged: they gate applying, not what a plan does; any other error of the plan is this command's."""
+    judged: they gate applying, not what a plan does. A broken rule is no reason to refuse either: it is
+    shown after the report, as --check shows it. Any other error of the plan is this command's."""
     if not kinds_to_read(desired) & {PERMISSION_SCHEMES.kind, PROJECTS.kind}:
         no_access = "The manifests manage no permission schemes or projects: the plan changes no access."
         current_ui().info(no_access)
@@ -161,7 +168,7 @@ def _planned_access(
     projects = read_projects(client, declared)
     built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
     the_plan = judge(built, desired, live, projects.schemes)
-    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR]
+    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR and d.code != "plan.policy"]
     if errors:
         raise ConfigError(
             f"the plan of the manifests has {len(errors)} error(s), so it would change nothing; "

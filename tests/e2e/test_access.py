@@ -293,6 +293,34 @@ def test_check_with_planned_judges_the_site_as_the_plan_leaves_it(demo: Harness)
     assert "--check: the site breaks no policy of the manifests." in planned.stderr
 
 
+def test_planned_reports_the_end_state_that_breaks_a_rule_and_shows_the_rule_after_it(demo: Harness) -> None:
+    """A broken error-level rule is a plan error, but not one that stops the report of that end state."""
+    demo.write(
+        """
+        settings:
+          policies:
+            - name: Only admins edit issues
+              only: {permission: EDIT_ISSUES, holders: [projectRole:Administrators]}
+        """
+    )
+    broken = (
+        "Policies: rules of settings.policies that the site breaks once this plan is applied:\n"
+        "  [error] Only admins edit issues: permissionSchemes/CS scheme grants EDIT_ISSUES: "
+        "group:jira-administrators — projects IT, SD — live, not in the manifests\n"
+    )
+    checked = run(demo, "access", "--planned", "--check", str(demo.manifests), "--format", "csv")
+    assert checked.exit_code == 1
+    assert len(_csv(checked.stdout)) == 14
+    assert broken + "--check: 1 error-level rule violation(s).\n" in checked.stderr
+    assert "so it would change nothing" not in checked.stderr
+    planned = run(demo, "access", "--planned", str(demo.manifests), "--format", "csv")
+    assert planned.exit_code == 0, planned.stderr
+    assert planned.stdout == checked.stdout
+    assert (
+        broken + "Warning: 1 error-level rule violation(s): `plan` fails on them, `access --check` exits 1\n"
+    ) in planned.stderr
+
+
 def test_check_judges_role_rights_and_still_reports_the_schemes(demo: Harness) -> None:
     demo.write(
         "settings:\n  policies:\n    - {name: No all-alert access, deny: {customRoleRight: alerts-*}}\n"
