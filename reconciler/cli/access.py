@@ -145,7 +145,7 @@ def _checked_access(
 ) -> tuple[AccessState, SiteProjects, list[Violation]]:
     """The access the site has, and the rules of `desired` it breaks (--check)."""
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind])
-    projects = read_projects(client, {})
+    projects = read_projects(client, _declared_schemes(live))
     return live_access(live, projects.schemes), projects, live_violations(desired, live, projects.schemes)
 
 
@@ -159,13 +159,7 @@ def _planned_access(
         no_access = "The manifests manage no permission schemes or projects: the plan changes no access."
         current_ui().info(no_access)
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind, PROJECTS.kind])
-    # A declared project the account may not administer has no scheme to read: the plan says so at its line.
-    declared = {
-        obj.identity.name: obj.essence["permissionScheme"]
-        for obj in live.of(PROJECTS.kind)
-        if obj.unreadable is None
-    }
-    projects = read_projects(client, declared)
+    projects = read_projects(client, _declared_schemes(live))
     built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
     the_plan = judge(built, desired, live, projects.schemes)
     errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR and d.code != "plan.policy"]
@@ -176,3 +170,13 @@ def _planned_access(
             errors,
         )
     return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy)
+
+
+def _declared_schemes(live: LiveState) -> dict[str, str]:
+    """The scheme of each declared project that `live` read, so that the map reads none of them again. One
+    the account may not administer has none: a plan says so at its line."""
+    return {
+        obj.identity.name: obj.essence["permissionScheme"]
+        for obj in live.of(PROJECTS.kind)
+        if obj.unreadable is None
+    }

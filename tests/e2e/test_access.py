@@ -273,6 +273,27 @@ def test_check_exits_1_when_the_live_site_breaks_an_error_level_rule(demo: Harne
     assert run(demo, "access", "--check", str(demo.manifests)).exit_code == 0
 
 
+def test_check_reads_each_projects_scheme_once_when_the_manifests_declare_projects(demo: Harness) -> None:
+    demo.write(
+        """
+        settings:
+          policies:
+            - name: Only admins edit issues
+              only: {permission: EDIT_ISSUES, holders: [projectRole:Administrators]}
+        projects:
+          - {key: SD, permissionScheme: CS scheme}
+        """
+    )
+    demo.site.calls.clear()
+    result = run(demo, "access", "--check", str(demo.manifests), "--format", "csv")
+    assert result.exit_code == 1
+    assert len(_csv(result.stdout)) == 14
+    reads = _reads(demo)
+    assert [reads[f"/rest/api/3/project/{key}/permissionscheme"] for key in ("ENG", "HR", "IT", "SD")] == [
+        1
+    ] * 4
+
+
 def test_check_with_planned_judges_the_site_as_the_plan_leaves_it(demo: Harness) -> None:
     demo.write(
         """
