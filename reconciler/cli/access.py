@@ -29,10 +29,11 @@ from reconciler.live import LiveState
 from reconciler.members import read_memberships
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Violation
-from reconciler.policies import judge, live_violations
+from reconciler.policies import judge, live_violations, scope_warnings
 from reconciler.policy_rules import kinds_judged
 from reconciler.registry import KINDS, kinds_to_read
 from reconciler.render.access import report_csv, report_json, report_markdown, report_text
+from reconciler.render.markdown import visible
 from reconciler.render.policy import POLICY_HEAD
 from reconciler.site.http import SiteClient
 from reconciler.state import DesiredState
@@ -82,6 +83,9 @@ def run_access(
             )
     if projects.unadministered and not only:
         ui.fail(f"Warning: {unadministered_warning(projects.unadministered, 'this report')}")
+    if desired is not None:
+        for problem in scope_warnings(desired.settings.policies, projects.schemes):
+            ui.fail(visible(problem.format()))
     report = report_rows(found, projects.names, memberships)
     if output_format == "csv":
         for piece in report_csv(report, users=users):
@@ -107,7 +111,7 @@ def _judged(broken: Sequence[Violation], *, planned: bool, check: bool) -> int:
         return EXIT_OK
     ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
     for item in broken:
-        ui.fail(f"  {item.line()}")
+        ui.fail(f"  {visible(item.line())}")
     errors = sum(item.level == "error" for item in broken)
     if errors and check:
         ui.fail(f"--check: {errors} error-level rule violation(s).")

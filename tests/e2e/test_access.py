@@ -342,6 +342,42 @@ def test_planned_reports_the_end_state_that_breaks_a_rule_and_shows_the_rule_aft
     ) in planned.stderr
 
 
+def test_check_shows_names_from_the_site_escaped_and_warns_of_a_rule_scoped_to_no_such_project(
+    harness_factory: Any,
+) -> None:
+    hostile = "Public\x1b[2J\u202e scheme"
+    site: Harness = harness_factory(
+        {
+            "permissionSchemes": [
+                {"name": hostile, "grants": [{"permission": "BROWSE_PROJECTS", "type": "anyone"}]}
+            ],
+            "projects": [{"key": "AA", "name": "Alpha", "permissionScheme": hostile}],
+        }
+    )
+    site.write(
+        """
+        settings:
+          policies:
+            - name: No anonymous browsing
+              deny: {permission: BROWSE_PROJECTS, holder: anyone}
+            - name: Nobody edits NOPE
+              deny: {permission: EDIT_ISSUES, holder: anyone}
+              projects: [AA, NOPE]
+        """
+    )
+    result = run(site, "access", "--check", str(site.manifests), "--format", "json")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert (
+        "  [error] No anonymous browsing: permissionSchemes/Public\\u001b[2J\\u202e scheme grants "
+        "BROWSE_PROJECTS: anyone — projects AA — live, not in the manifests\n"
+    ) in result.stderr
+    assert (
+        "warning[plan.policy_project]: the policy 'Nobody edits NOPE' names project(s) NOPE that the site "
+        "does not have, or that the account does not administer: the rule judges no scheme for them\n"
+    ) in result.stderr
+
+
 def test_check_judges_role_rights_and_still_reports_the_schemes(demo: Harness) -> None:
     demo.write(
         "settings:\n  policies:\n    - {name: No all-alert access, deny: {customRoleRight: alerts-*}}\n"
