@@ -203,7 +203,7 @@ class RoleActors:
 class Memberships:
     groups: Mapping[GroupKey, tuple[Member, ...]]  # the active members of each group read
     roles: Mapping[tuple[str, str], RoleActors]  # (project key, project role id) -> its actors there
-    users: Mapping[str, str]  # account id -> display name, of the accounts that grants name
+    users: Mapping[str, str]  # account id -> display name, of the active accounts that grants name
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,9 @@ def accounts(row: Access, memberships: Memberships) -> list[Account] | None:
     if value is None or holder.type not in ("user", "group", "projectRole"):
         return None
     if holder.type == "user":
-        return [Account(value, memberships.users.get(value, ""), holder.label)]
+        # An inactive or unknown account reaches nobody, as an empty group does: the grant keeps its row.
+        name = memberships.users.get(value)
+        return [] if name is None else [Account(value, name, holder.label)]
     if holder.type == "group":
         found = {
             Account(m.account_id, m.display_name, holder.label)

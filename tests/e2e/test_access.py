@@ -22,6 +22,7 @@ from tests.e2e.test_cli_imports import NEVER, _among, _loaded
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS, ADMINS = "b7e4c1d2-8f3a-4b6c-9d0e-7a1b2c3d4e5f", "6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60"
 SERVICE_DESK_TEAM, ADMINISTRATORS = "10100", "10002"
+MIA, FORMER_CONTRACTOR = "5b10ac8d82e05b22cc7d4ef5", "6123a1b2c3d4e5f6a7b8c9d4"  # active, and inactive
 
 
 @pytest.fixture
@@ -113,6 +114,31 @@ def test_users_reads_each_named_group_and_project_role_once_and_lists_active_acc
         for row in found
         if (row["project"], row["permission"]) == ("HR", "BROWSE_PROJECTS")
     } == {("applicationRole:jira-servicedesk", "")}
+
+
+def test_users_leaves_out_a_user_holder_that_is_inactive(harness_factory: Any) -> None:
+    """As with a group's members: the grant keeps its row, with no account. (The sandbox knows every user
+    that a grant names; tests/unit/test_access.py has an unknown one.)"""
+    seed = load_seed_file(ROOT / "examples" / "sandbox-seed.yaml")
+    cs_scheme = next(scheme for scheme in seed["permissionSchemes"] if scheme["name"] == "CS scheme")
+    cs_scheme["grants"] += [
+        {"permission": "EDIT_ISSUES", "type": "user", "holder": account}
+        for account in (MIA, FORMER_CONTRACTOR)
+    ]
+    site: Harness = harness_factory(seed)
+    result = run(
+        site, "access", "--users", "--project", "SD", "--permission", "EDIT_ISSUES", "--format", "csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    users = {
+        (row["holder"], row["accountId"], row["displayName"])
+        for row in _csv(result.stdout)
+        if row["holder"].startswith("user:")
+    }
+    assert users == {
+        (f"user:{MIA}", MIA, "Mia Krystof"),
+        (f"user:{FORMER_CONTRACTOR}", "", ""),
+    }
 
 
 def test_a_project_filter_reads_only_that_projects_scheme(demo: Harness) -> None:
