@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import catalogue
-from reconciler.kinds.kind import Change, LiveObject
+from reconciler.kinds.kind import Change, LiveObject, write_data_of
 from reconciler.kinds.permission_scheme import SchemeWrite
 from reconciler.live import LiveState
 from reconciler.plan.model import Access, AccessDiff, GrantHolder, Plan
@@ -123,29 +123,26 @@ def _after(plan: Plan, now: AccessState) -> AccessState:
 
 
 def _live_grants(scheme: LiveObject) -> Iterator[Grant]:
-    parts: Mapping[str, Mapping[str, Any]] = scheme.context.get("grants", {})
+    """The scheme's grants as read: the kind keeps each one's holder beside its label."""
+    parts: Mapping[str, Mapping[str, Any]] = scheme.context["grants"]
     for label in scheme.essence["grants"]:
-        part = parts.get(label)
-        yield _grant(label, part["holder"] if part else None)
+        yield _grant(label, parts[label]["holder"])
 
 
 def _planned_grants(change: Change, live: Mapping[str, Grant]) -> Iterable[Grant]:
-    """A scheme's grants after `change`: those it keeps as they were read, the added ones as planned."""
+    """A scheme's grants after `change`: those it keeps as they were read, the added ones as planned (the
+    change carries the body of each grant it adds)."""
     assert change.after is not None
-    bodies = change.context.grant_bodies if isinstance(change.context, SchemeWrite) else {}
     for label in change.after["grants"]:
         if label in live:
             yield live[label]
         else:
-            body = bodies.get(label)
-            yield _grant(label, body["holder"] if body else None)
+            yield _grant(label, write_data_of(change, SchemeWrite).grant_bodies[label]["holder"])
 
 
-def _grant(label: str, holder: Mapping[str, Any] | None) -> Grant:
-    """A grant from its label and, where known, the holder as the API has it (type, parameter, value)."""
+def _grant(label: str, holder: Mapping[str, Any]) -> Grant:
+    """A grant from its label and the holder as the API has it (type, parameter, value)."""
     permission, _, shown = label.partition(": ")
-    if holder is None:  # a plan saved without the holder's body: its type, and no id to expand
-        return Grant(permission, GrantHolder(shown.partition(":")[0], None, shown))
     ident = holder.get("value") or holder.get("parameter")
     return Grant(permission, GrantHolder(str(holder["type"]), str(ident) if ident else None, shown))
 
@@ -203,7 +200,7 @@ class RoleActors:
 class Memberships:
     groups: Mapping[GroupKey, tuple[Member, ...]]  # the active members of each group read
     roles: Mapping[tuple[str, str], RoleActors]  # (project key, project role id) -> its actors there
-    users: Mapping[str, str]  # account id -> display name, of the accounts that grants name
+    users: Mapping[str, str]  # account id -> display name, of the active accounts that grants name
 
 
 @dataclass(frozen=True)
@@ -241,7 +238,9 @@ def accounts(row: Access, memberships: Memberships) -> list[Account] | None:
     if value is None or holder.type not in ("user", "group", "projectRole"):
         return None
     if holder.type == "user":
-        return [Account(value, memberships.users.get(value, ""), holder.label)]
+        # An inactive or unknown account reaches nobody, as an empty group does: the grant keeps its row.
+        name = memberships.users.get(value)
+        return [] if name is None else [Account(value, name, holder.label)]
     if holder.type == "group":
         found = {
             Account(m.account_id, m.display_name, holder.label)

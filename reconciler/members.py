@@ -5,7 +5,7 @@ in one answer) per (project, project role) that a grant names, all at once under
 limit. A group is read once, whether a grant names it, a project role has it as an actor, or both; the groups
 that only a role's actors name are read once those answers are in. The accounts that grants name as users
 get their display names from GET /user/bulk, USER_BATCH at a time. Inactive accounts are left out: they
-cannot log in.
+cannot log in; so are the accounts that /user/bulk does not know.
 """
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ def read_memberships(
         found = client.paginate_page_bean(
             Api.JIRA, "/user/bulk", max_results=len(batch), params={"accountId": batch}
         )
-        names.update((str(user["accountId"]), str(user.get("displayName") or "")) for user in found)
+        names.update(
+            (str(user["accountId"]), str(user.get("displayName") or ""))
+            for user in found
+            if user.get("active") is not False
+        )
 
     accounts = sorted(users)
     batches = [accounts[i : i + USER_BATCH] for i in range(0, len(accounts), USER_BATCH)]

@@ -4,7 +4,8 @@ Rules on grants are judged on every permission scheme, declared or only live, wi
 each one (reconciler/access.py gives both); rules on rights on every custom role and team role. Each
 violation is placed at the grant or right in the manifests, or said to be live only. `judge` adds the
 violations of the site as a plan leaves it to the plan (error-level ones are plan errors too, which no
---force lets through); `live_violations` judges the site as it is now, for `access --check`.
+--force lets through); `live_violations` judges the site as it is now, for `access --check`, which warns of
+the rules scoped to projects the site does not show with `scope_warnings`, as `judge` does.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def judge(plan: Plan, desired: DesiredState, live: LiveState, project_map: Mappi
     found = planned_violations(plan, desired, live, project_map)
     by_name = {rule.name: rule for rule in rules}
     problems = [_error(item, by_name[item.rule]) for item in found if item.level == "error"]
-    problems += _scope_warnings(rules, project_map)
+    problems += scope_warnings(rules, project_map)
     return replace(plan, policy=tuple(found)).with_diagnostics(problems)
 
 
@@ -244,7 +245,7 @@ def _holder_text(holder: PolicyHolder) -> str:
     return holder.readable()
 
 
-def _scope_warnings(rules: Sequence[PolicyRule], project_map: Mapping[str, str]) -> list[Diagnostic]:
+def scope_warnings(rules: Sequence[PolicyRule], project_map: Mapping[str, str]) -> list[Diagnostic]:
     """A rule scoped to projects the site does not show judges nothing for them: said, not silent."""
     problems = []
     for rule in rules:

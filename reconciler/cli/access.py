@@ -29,10 +29,11 @@ from reconciler.live import LiveState
 from reconciler.members import read_memberships
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Violation
-from reconciler.policies import judge, live_violations
+from reconciler.policies import judge, live_violations, scope_warnings
 from reconciler.policy_rules import kinds_judged
 from reconciler.registry import KINDS, kinds_to_read
 from reconciler.render.access import report_csv, report_json, report_markdown, report_text
+from reconciler.render.markdown import visible
 from reconciler.render.policy import POLICY_HEAD
 from reconciler.site.http import SiteClient
 from reconciler.state import DesiredState
@@ -82,6 +83,9 @@ def run_access(
             )
     if projects.unadministered and not only:
         ui.fail(f"Warning: {unadministered_warning(projects.unadministered, 'this report')}")
+    if desired is not None:
+        for problem in scope_warnings(desired.settings.policies, projects.schemes):
+            ui.fail(visible(problem.format()))
     report = report_rows(found, projects.names, memberships)
     if output_format == "csv":
         for piece in report_csv(report, users=users):
@@ -94,22 +98,28 @@ def run_access(
     else:
         ui.out(report_text(list(report), users=users))
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
-    return _checked(broken, planned) if check and broken is not None else EXIT_OK
+    return EXIT_OK if broken is None else _judged(broken, planned=planned, check=check)
 
 
-def _checked(broken: Sequence[Violation], planned: bool) -> int:
-    """--check: the broken rules, on stderr; exit 1 when one of them is at error level."""
+def _judged(broken: Sequence[Violation], *, planned: bool, check: bool) -> int:
+    """The broken rules, on stderr. With --check, exit 1 when one of them is at error level; without it
+    (--planned alone), they are warnings."""
     ui = current_ui()
     if not broken:
-        ui.info("--check: the site breaks no policy of the manifests.")
+        if check:
+            ui.info("--check: the site breaks no policy of the manifests.")
         return EXIT_OK
     ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
     for item in broken:
-        ui.fail(f"  {item.line()}")
+        ui.fail(f"  {visible(item.line())}")
     errors = sum(item.level == "error" for item in broken)
-    if errors:
+    if errors and check:
         ui.fail(f"--check: {errors} error-level rule violation(s).")
         return EXIT_ERROR
+    if errors:
+        ui.fail(
+            f"Warning: {errors} error-level rule violation(s): `plan` fails on them, `access --check` exits 1"
+        )
     return EXIT_OK
 
 
@@ -139,7 +149,7 @@ def _checked_access(
 ) -> tuple[AccessState, SiteProjects, list[Violation]]:
     """The access the site has, and the rules of `desired` it breaks (--check)."""
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind])
-    projects = read_projects(client, {})
+    projects = read_projects(client, _declared_schemes(live))
     return live_access(live, projects.schemes), projects, live_violations(desired, live, projects.schemes)
 
 
@@ -147,16 +157,16 @@ def _planned_access(
     client: SiteClient, name: str, desired: DesiredState
 ) -> tuple[AccessState, SiteProjects, list[Violation]]:
     """The access the plan of `desired` leaves, and the rules that end state breaks. Thresholds are not
-    judged: they gate applying, not what a plan does; any other error of the plan is this command's."""
+    judged: they gate applying, not what a plan does. A broken rule is no reason to refuse either: it is
+    shown after the report, as --check shows it. Any other error of the plan is this command's."""
     if not kinds_to_read(desired) & {PERMISSION_SCHEMES.kind, PROJECTS.kind}:
         no_access = "The manifests manage no permission schemes or projects: the plan changes no access."
         current_ui().info(no_access)
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind, PROJECTS.kind])
-    declared = {obj.identity.name: obj.essence["permissionScheme"] for obj in live.of(PROJECTS.kind)}
-    projects = read_projects(client, declared)
+    projects = read_projects(client, _declared_schemes(live))
     built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
     the_plan = judge(built, desired, live, projects.schemes)
-    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR]
+    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR and d.code != "plan.policy"]
     if errors:
         raise ConfigError(
             f"the plan of the manifests has {len(errors)} error(s), so it would change nothing; "
@@ -164,3 +174,13 @@ def _planned_access(
             errors,
         )
     return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy)
+
+
+def _declared_schemes(live: LiveState) -> dict[str, str]:
+    """The scheme of each declared project that `live` read, so that the map reads none of them again. One
+    the account may not administer has none: a plan says so at its line."""
+    return {
+        obj.identity.name: obj.essence["permissionScheme"]
+        for obj in live.of(PROJECTS.kind)
+        if obj.unreadable is None
+    }

@@ -22,6 +22,7 @@ from tests.e2e.test_cli_imports import NEVER, _among, _loaded
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS, ADMINS = "b7e4c1d2-8f3a-4b6c-9d0e-7a1b2c3d4e5f", "6f0a8a2e-3b1c-4d7e-9a55-1c2d3e4f5a60"
 SERVICE_DESK_TEAM, ADMINISTRATORS = "10100", "10002"
+MIA, FORMER_CONTRACTOR = "5b10ac8d82e05b22cc7d4ef5", "6123a1b2c3d4e5f6a7b8c9d4"  # active, and inactive
 
 
 @pytest.fixture
@@ -113,6 +114,31 @@ def test_users_reads_each_named_group_and_project_role_once_and_lists_active_acc
         for row in found
         if (row["project"], row["permission"]) == ("HR", "BROWSE_PROJECTS")
     } == {("applicationRole:jira-servicedesk", "")}
+
+
+def test_users_leaves_out_a_user_holder_that_is_inactive(harness_factory: Any) -> None:
+    """As with a group's members: the grant keeps its row, with no account. (The sandbox knows every user
+    that a grant names; tests/unit/test_access.py has an unknown one.)"""
+    seed = load_seed_file(ROOT / "examples" / "sandbox-seed.yaml")
+    cs_scheme = next(scheme for scheme in seed["permissionSchemes"] if scheme["name"] == "CS scheme")
+    cs_scheme["grants"] += [
+        {"permission": "EDIT_ISSUES", "type": "user", "holder": account}
+        for account in (MIA, FORMER_CONTRACTOR)
+    ]
+    site: Harness = harness_factory(seed)
+    result = run(
+        site, "access", "--users", "--project", "SD", "--permission", "EDIT_ISSUES", "--format", "csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    users = {
+        (row["holder"], row["accountId"], row["displayName"])
+        for row in _csv(result.stdout)
+        if row["holder"].startswith("user:")
+    }
+    assert users == {
+        (f"user:{MIA}", MIA, "Mia Krystof"),
+        (f"user:{FORMER_CONTRACTOR}", "", ""),
+    }
 
 
 def test_a_project_filter_reads_only_that_projects_scheme(demo: Harness) -> None:
@@ -273,6 +299,27 @@ def test_check_exits_1_when_the_live_site_breaks_an_error_level_rule(demo: Harne
     assert run(demo, "access", "--check", str(demo.manifests)).exit_code == 0
 
 
+def test_check_reads_each_projects_scheme_once_when_the_manifests_declare_projects(demo: Harness) -> None:
+    demo.write(
+        """
+        settings:
+          policies:
+            - name: Only admins edit issues
+              only: {permission: EDIT_ISSUES, holders: [projectRole:Administrators]}
+        projects:
+          - {key: SD, permissionScheme: CS scheme}
+        """
+    )
+    demo.site.calls.clear()
+    result = run(demo, "access", "--check", str(demo.manifests), "--format", "csv")
+    assert result.exit_code == 1
+    assert len(_csv(result.stdout)) == 14
+    reads = _reads(demo)
+    assert [reads[f"/rest/api/3/project/{key}/permissionscheme"] for key in ("ENG", "HR", "IT", "SD")] == [
+        1
+    ] * 4
+
+
 def test_check_with_planned_judges_the_site_as_the_plan_leaves_it(demo: Harness) -> None:
     demo.write(
         """
@@ -291,6 +338,70 @@ def test_check_with_planned_judges_the_site_as_the_plan_leaves_it(demo: Harness)
     planned = run(demo, "access", "--check", "--planned", str(demo.manifests))
     assert planned.exit_code == 0, planned.stderr
     assert "--check: the site breaks no policy of the manifests." in planned.stderr
+
+
+def test_planned_reports_the_end_state_that_breaks_a_rule_and_shows_the_rule_after_it(demo: Harness) -> None:
+    """A broken error-level rule is a plan error, but not one that stops the report of that end state."""
+    demo.write(
+        """
+        settings:
+          policies:
+            - name: Only admins edit issues
+              only: {permission: EDIT_ISSUES, holders: [projectRole:Administrators]}
+        """
+    )
+    broken = (
+        "Policies: rules of settings.policies that the site breaks once this plan is applied:\n"
+        "  [error] Only admins edit issues: permissionSchemes/CS scheme grants EDIT_ISSUES: "
+        "group:jira-administrators — projects IT, SD — live, not in the manifests\n"
+    )
+    checked = run(demo, "access", "--planned", "--check", str(demo.manifests), "--format", "csv")
+    assert checked.exit_code == 1
+    assert len(_csv(checked.stdout)) == 14
+    assert broken + "--check: 1 error-level rule violation(s).\n" in checked.stderr
+    assert "so it would change nothing" not in checked.stderr
+    planned = run(demo, "access", "--planned", str(demo.manifests), "--format", "csv")
+    assert planned.exit_code == 0, planned.stderr
+    assert planned.stdout == checked.stdout
+    assert (
+        broken + "Warning: 1 error-level rule violation(s): `plan` fails on them, `access --check` exits 1\n"
+    ) in planned.stderr
+
+
+def test_check_shows_names_from_the_site_escaped_and_warns_of_a_rule_scoped_to_no_such_project(
+    harness_factory: Any,
+) -> None:
+    hostile = "Public\x1b[2J\u202e scheme"
+    site: Harness = harness_factory(
+        {
+            "permissionSchemes": [
+                {"name": hostile, "grants": [{"permission": "BROWSE_PROJECTS", "type": "anyone"}]}
+            ],
+            "projects": [{"key": "AA", "name": "Alpha", "permissionScheme": hostile}],
+        }
+    )
+    site.write(
+        """
+        settings:
+          policies:
+            - name: No anonymous browsing
+              deny: {permission: BROWSE_PROJECTS, holder: anyone}
+            - name: Nobody edits NOPE
+              deny: {permission: EDIT_ISSUES, holder: anyone}
+              projects: [AA, NOPE]
+        """
+    )
+    result = run(site, "access", "--check", str(site.manifests), "--format", "json")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert (
+        "  [error] No anonymous browsing: permissionSchemes/Public\\u001b[2J\\u202e scheme grants "
+        "BROWSE_PROJECTS: anyone — projects AA — live, not in the manifests\n"
+    ) in result.stderr
+    assert (
+        "warning[plan.policy_project]: the policy 'Nobody edits NOPE' names project(s) NOPE that the site "
+        "does not have, or that the account does not administer: the rule judges no scheme for them\n"
+    ) in result.stderr
 
 
 def test_check_judges_role_rights_and_still_reports_the_schemes(demo: Harness) -> None:

@@ -87,3 +87,22 @@ def test_the_exposure_check_skips_undeclared_projects_it_cannot_read(site: Harne
     warnings = [d for d in plan.diagnostics if d.code == "plan.projects_unreadable"]
     assert len(warnings) == 1 and warnings[0].message.startswith("2 project(s) that the account may view")
     assert {c.status for c in site.site.calls if c.path.endswith("/permissionscheme")} == {200}
+
+
+def test_access_planned_says_at_its_line_that_a_declared_project_is_not_administered(site: Harness) -> None:
+    """The project is read as unreadable, with no scheme: the plan's own error, not an internal one."""
+    site.write(
+        """
+        projects:
+          - {key: AA, permissionScheme: Portal scheme}
+          - {key: BB, permissionScheme: Portal scheme}
+        """
+    )
+    result = run(site, "access", "--planned", str(site.manifests))
+    assert result.exit_code == 1
+    assert "Internal error" not in result.stderr
+    assert "the plan of the manifests has 1 error(s), so it would change nothing" in result.stderr
+    assert (
+        "site.yaml:5:5: error[plan.unreadable]: the account may view project BB but not read its permission "
+        "scheme"
+    ) in result.stderr

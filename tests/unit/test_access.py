@@ -250,6 +250,7 @@ def test_accounts_come_through_groups_roles_and_the_groups_in_roles() -> None:
     team = GrantHolder("projectRole", "10100", "projectRole:Team")
     assert reached(team) == [("mia", "projectRole:Team"), ("mia", "projectRole:Team > group:old-team")]
     assert reached(GrantHolder("user", "mia", "user:mia")) == [("mia", "user:mia")]
+    assert reached(GrantHolder("user", "gone", "user:gone")) == []  # inactive, or unknown to /user/bulk
     for holder in ("anyone", "reporter", "applicationRole", "sd.customer.portal.only"):
         assert reached(GrantHolder(holder, None, holder)) is None
     assert reached(GrantHolder("userCustomField", "cf", "userCustomField:cf")) is None
