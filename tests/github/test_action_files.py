@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -127,6 +128,24 @@ def test_check_script_runs_the_same_checks() -> None:
     assert "auditor" in script and "examples/gitops/.github/workflows/jsm.yml" in script
 
 
+def _environments(job: dict[str, Any]) -> set[str]:
+    """The environments a job runs in, one for each value of a matrix the name is made from."""
+    name = job.get("environment")
+    if name is None:
+        return set()
+    matrix = job.get("strategy", {}).get("matrix", {})
+    names = {name}
+    for key, values in matrix.items():
+        names = {n.replace(f"${{{{ matrix.{key} }}}}", str(v)) for n in names for v in values}
+    assert not any("${{" in n for n in names), (name, matrix)
+    return names
+
+
+def _jobs_running(command: str, path: Path) -> list[dict[str, Any]]:
+    jobs = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))["jobs"].values()
+    return [job for job in jobs if any(s.get("with", {}).get("command") == command for s in job["steps"])]
+
+
 def test_example_workflows_agree_and_explain_their_environments() -> None:
     """The same allow-delete choice everywhere, and every environment a job uses named in the header."""
     for path in WORKFLOWS:
@@ -135,11 +154,22 @@ def test_example_workflows_agree_and_explain_their_environments() -> None:
         assert set(re.findall(r"^\s+allow-delete: (.+)$", text, re.MULTILINE)) <= {'"false"'}, path.name
         if "allow-delete:" in text:
             assert 'allow-delete: "false"' in header and 'set it to "true"' in header, path.name
-        for environment in re.findall(r"^\s+environment: ([^\s#]+)", text, re.MULTILINE):
-            if "${{" in environment:  # jsm-${{ matrix.site }}: the header names each site's environment
-                assert "GitHub environment" in header, path.name
-            else:
-                assert f"`{environment}`" in header, (path.name, environment)
+        jobs = YAML(typ="safe", pure=True).load(text)["jobs"].values()
+        for environment in set().union(*(_environments(job) for job in jobs)):
+            assert f"`{environment}`" in header, (path.name, environment)
+
+
+def test_plan_jobs_get_nothing_that_writes() -> None:
+    """A pull request's plan runs its author's manifests: its environment is never the apply's, and the
+    token there is one with scopes (read only)."""
+    for path in WORKFLOWS:
+        applying = set().union(*(_environments(job) for job in _jobs_running("apply", path)))
+        for job in _jobs_running("plan", path):
+            environments = _environments(job)
+            assert not environments & applying, (path.name, environments & applying)
+            if environments:
+                plan_step = next(s for s in job["steps"] if s.get("with", {}).get("command") == "plan")
+                assert plan_step["with"].get("scoped-token") == "true", path.name
 
 
 def test_apply_jobs_may_read_the_review_and_post_the_refusal() -> None:
