@@ -211,3 +211,17 @@ def test_every_input_is_documented_and_scoped_token_is_shown() -> None:
         assert re.search(rf"^\| `{re.escape(name)}` \|", docs, re.MULTILINE), name
     assert any('scoped-token: "true"' in p.read_text() for p in WORKFLOWS)
     assert 'scoped-token: "true"' in docs
+
+
+def test_docs_say_what_a_branch_of_the_repository_can_reach() -> None:
+    """A pull request from a branch of the repository runs its own workflows: the docs tell to keep the
+    apply environment to the default branch, to have `.github/workflows/` reviewed, and whom the comment
+    check trusts."""
+    docs = (ROOT / "docs" / "github-action.md").read_text(encoding="utf-8")
+    permissions = docs.split("## Permissions", 1)[1].split("\n## ", 1)[0]
+    assert "Deployment branches and tags" in permissions and "only the default branch" in permissions
+    assert "CODEOWNERS" in permissions and "`.github/workflows/`" in permissions
+    threats = docs.split("## What a pull request author can and cannot do", 1)[1].split("\n## ", 1)[0]
+    threats = " ".join(threats.split())  # whatever the line breaks
+    assert "trusts any workflow of the repository that runs with `GITHUB_TOKEN`" in threats
+    assert "GitHub App installation token" in threats
