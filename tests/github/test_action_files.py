@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from ruamel.yaml import YAML
 
@@ -225,3 +226,12 @@ def test_docs_say_what_a_branch_of_the_repository_can_reach() -> None:
     threats = " ".join(threats.split())  # whatever the line breaks
     assert "trusts any workflow of the repository that runs with `GITHUB_TOKEN`" in threats
     assert "GitHub App installation token" in threats
+
+
+def test_the_python_floor_has_the_tarfile_filters_and_is_stated_alike() -> None:
+    """The base branch's manifests are extracted with `filter="data"`, which came in Python 3.11.4."""
+    floor = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert "3.11.3" not in floor and "3.11.4" in floor
+    assert "(3.11.4 or later)" in load_action()["inputs"]["python-version"]["description"]
+    for page in ("docs/github-action.md", "docs/cli.md", "README.md", "examples/gitops/README.md"):
+        assert "3.11.4 or later" in (ROOT / page).read_text(encoding="utf-8"), page
