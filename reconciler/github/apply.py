@@ -114,7 +114,7 @@ def run_apply(runner: Runner) -> int:
         runner.workflow_command("warning", "apply-unreviewed is true: the plan is applied without review.")
     else:
         review = find_review(runner)
-        if review.mark is None or not plan.changes_digest.startswith(review.mark.digest):
+        if review.mark is None or plan.changes_digest != review.mark.digest:
             return refuse_unreviewed(runner, report, review, title, outputs)
         binding = (
             f"> [!NOTE]\n> The plan reviewed on pull request #{review.number}: "
