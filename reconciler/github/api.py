@@ -28,6 +28,11 @@ class GitHubError(Exception):
     """A GitHub API call failed; the message is safe to show (no token)."""
 
 
+# Besides GitHubError, what reading an answer that is not as GitHub documents it raises: a field missing, or
+# of another type than documented.
+UNEXPECTED_ANSWER = (KeyError, TypeError, ValueError, AttributeError)
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who the token writes as: a user (a personal access token) or a bot (an installation token)."""

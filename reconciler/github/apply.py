@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.github.api import GitHubError
+from reconciler.github.api import UNEXPECTED_ANSWER, GitHubError
 from reconciler.github.comment import (
     COMMENT_BUDGET,
     SUMMARY_BUDGET,
@@ -78,7 +78,7 @@ def find_review(runner: Runner) -> Review:
                 problem=f"the plan comment on {where} was edited by someone other than the action",
             )
         return Review(number, head, mark)
-    except (GitHubError, KeyError, TypeError, ValueError) as exc:
+    except (GitHubError, *UNEXPECTED_ANSWER) as exc:
         return Review(number, head, problem=f"the reviewed plan could not be looked up ({code(str(exc))})")
     finally:
         client.close()
@@ -114,7 +114,7 @@ def run_apply(runner: Runner) -> int:
         runner.workflow_command("warning", "apply-unreviewed is true: the plan is applied without review.")
     else:
         review = find_review(runner)
-        if review.mark is None or not plan.changes_digest.startswith(review.mark.digest):
+        if review.mark is None or plan.changes_digest != review.mark.digest:
             return refuse_unreviewed(runner, report, review, title, outputs)
         binding = (
             f"> [!NOTE]\n> The plan reviewed on pull request #{review.number}: "

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Severity
-from reconciler.github.api import GitHubClient, GitHubError
+from reconciler.github.api import UNEXPECTED_ANSWER, GitHubClient, GitHubError
 from reconciler.plan.model import Plan
 from reconciler.redaction import redactor
 from reconciler.registry import KINDS
@@ -192,23 +192,30 @@ class Runner:
         self, args: Sequence[str], *, cwd: Path | None = None, annotations: bool = True, echo: bool = True
     ) -> tuple[int, str, str]:
         """Run the CLI; its output is echoed to the log (redacted) unless `echo` is off. Told GITHUB_ACTIONS
-        (`annotations`), the CLI prints nothing but its annotations that can be a workflow command."""
-        done = subprocess.run(
-            [*CLI, *args],
-            env=self.cli_env(annotations=annotations),
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=PLAN_TIMEOUT,
-            check=False,
-        )
-        stdout, stderr = self.redact(done.stdout), self.redact(done.stderr)
+        (`annotations`), the CLI prints nothing but its annotations that can be a workflow command. A run
+        that takes longer than PLAN_TIMEOUT is stopped and fails (exit code 1) with a message that says so."""
+        try:
+            done = subprocess.run(
+                [*CLI, *args],
+                env=self.cli_env(annotations=annotations),
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=PLAN_TIMEOUT,
+                check=False,
+            )
+            exit_code, stdout, stderr = done.returncode, done.stdout, done.stderr
+        except subprocess.TimeoutExpired as exc:
+            minutes = PLAN_TIMEOUT // 60
+            stopped = f"Error: jsm-reconciler {args[0]} took more than {minutes} minutes, so it was stopped."
+            exit_code, stdout, stderr = 1, _text(exc.stdout), f"{_text(exc.stderr)}{stopped}\n"
+        stdout, stderr = self.redact(stdout), self.redact(stderr)
         if echo:
             sys.stdout.write(stdout if annotations else inert(stdout))
             sys.stdout.flush()
             sys.stderr.write(stderr if annotations else inert(stderr))
             sys.stderr.flush()
-        return done.returncode, stdout, stderr
+        return exit_code, stdout, stderr
 
     def plan(
         self, path: str, out: Path, *, cwd: Path | None = None, annotations: bool = True, echo: bool = True
@@ -220,6 +227,13 @@ class Runner:
             args.append("--force")
         code, _stdout, stderr = self.cli(args, cwd=cwd, annotations=annotations, echo=echo)
         return code, stderr
+
+
+def _text(output: bytes | str | None) -> str:
+    """What a stopped CLI had printed: TimeoutExpired holds it as bytes even for a text run."""
+    if isinstance(output, bytes):
+        return output.decode("utf-8", errors="replace")
+    return output or ""
 
 
 def error_lines(stderr: str) -> str:
@@ -275,6 +289,13 @@ def post_comment(runner: Runner, number: int | None, body: str, key_marker: str)
             "warning",
             f"Could not comment on pull request #{number}: {exc}. "
             "Give the job `permissions: pull-requests: write`.",
+        )
+        return
+    except UNEXPECTED_ANSWER as exc:
+        runner.workflow_command(
+            "warning",
+            f"Could not comment on pull request #{number}: GitHub's answer was not as documented "
+            f"({type(exc).__name__}: {exc}).",
         )
         return
     finally:

@@ -1,6 +1,7 @@
 """Which files a manifest set is: the paths given walked (hidden files and directories left out), each file
-once, a symbolic link whose target is outside the paths refused at its path, the whole set measured against
-MAX_SET_BYTES before any file is read; with no paths, the working directory's files that look like manifests.
+once, a symbolic link whose target is outside the paths or a name that is not UTF-8 refused at its path, the
+whole set measured against MAX_SET_BYTES before any file is read; with no paths, the working directory's
+files that look like manifests.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def working_directory_files(diagnostics: list[Diagnostic]) -> list[Path]:
         for entry in Path(".").iterdir()
         if entry.name.endswith(MANIFEST_SUFFIXES)
         and not entry.name.startswith(".")
+        and _named_in_utf8(entry, diagnostics)
         and roots.admits(entry, entry.as_posix(), diagnostics)
         and entry.is_file()
     )
@@ -61,7 +63,7 @@ def manifest_files(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iter
     roots = _Roots(paths)
     seen: set[Path] = set()
     for given in paths:
-        if not roots.admits(given, given.as_posix(), diagnostics):
+        if not _named_in_utf8(given, diagnostics) or not roots.admits(given, given.as_posix(), diagnostics):
             continue
         if given.is_file():
             found = [given]
@@ -89,6 +91,7 @@ def _walk(directory: Path, roots: _Roots, diagnostics: list[Diagnostic]) -> Iter
             name
             for name in dirs
             if not name.startswith(".")
+            and _named_in_utf8(Path(root, name), diagnostics)
             and roots.admits(Path(root, name), Path(root, name).as_posix(), diagnostics)
             and not Path(root, name).is_symlink()
         ]
@@ -97,9 +100,26 @@ def _walk(directory: Path, roots: _Roots, diagnostics: list[Diagnostic]) -> Iter
             if (
                 name.endswith(MANIFEST_SUFFIXES)
                 and not name.startswith(".")
+                and _named_in_utf8(path, diagnostics)
                 and roots.admits(path, path.as_posix(), diagnostics)
             ):
                 yield path
+
+
+def _named_in_utf8(path: Path, diagnostics: list[Diagnostic]) -> bool:
+    """False, with the refusal, for a path whose name is not UTF-8: it could be neither shown in a message nor
+    written to a plan, and a pull request can add such a file. The name is shown with its bytes escaped."""
+    try:
+        path.as_posix().encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path.as_posix()).decode("utf-8", errors="backslashreplace")
+        why = "the name is not UTF-8 text, so it is not read; rename it"
+        if path.is_dir():
+            diagnostics.append(error("manifest.read", f"{shown}: {why}"))
+        else:
+            diagnostics.append(error("manifest.read", why, source=SourceSpan(shown, 1, 1)))
+        return False
+    return True
 
 
 class _Roots:

@@ -7,9 +7,11 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from ruamel.yaml import YAML
 
@@ -127,6 +129,24 @@ def test_check_script_runs_the_same_checks() -> None:
     assert "auditor" in script and "examples/gitops/.github/workflows/jsm.yml" in script
 
 
+def _environments(job: dict[str, Any]) -> set[str]:
+    """The environments a job runs in, one for each value of a matrix the name is made from."""
+    name = job.get("environment")
+    if name is None:
+        return set()
+    matrix = job.get("strategy", {}).get("matrix", {})
+    names = {name}
+    for key, values in matrix.items():
+        names = {n.replace(f"${{{{ matrix.{key} }}}}", str(v)) for n in names for v in values}
+    assert not any("${{" in n for n in names), (name, matrix)
+    return names
+
+
+def _jobs_running(command: str, path: Path) -> list[dict[str, Any]]:
+    jobs = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))["jobs"].values()
+    return [job for job in jobs if any(s.get("with", {}).get("command") == command for s in job["steps"])]
+
+
 def test_example_workflows_agree_and_explain_their_environments() -> None:
     """The same allow-delete choice everywhere, and every environment a job uses named in the header."""
     for path in WORKFLOWS:
@@ -135,11 +155,22 @@ def test_example_workflows_agree_and_explain_their_environments() -> None:
         assert set(re.findall(r"^\s+allow-delete: (.+)$", text, re.MULTILINE)) <= {'"false"'}, path.name
         if "allow-delete:" in text:
             assert 'allow-delete: "false"' in header and 'set it to "true"' in header, path.name
-        for environment in re.findall(r"^\s+environment: ([^\s#]+)", text, re.MULTILINE):
-            if "${{" in environment:  # jsm-${{ matrix.site }}: the header names each site's environment
-                assert "GitHub environment" in header, path.name
-            else:
-                assert f"`{environment}`" in header, (path.name, environment)
+        jobs = YAML(typ="safe", pure=True).load(text)["jobs"].values()
+        for environment in set().union(*(_environments(job) for job in jobs)):
+            assert f"`{environment}`" in header, (path.name, environment)
+
+
+def test_plan_jobs_get_nothing_that_writes() -> None:
+    """A pull request's plan runs its author's manifests: its environment is never the apply's, and the
+    token there is one with scopes (read only)."""
+    for path in WORKFLOWS:
+        applying = set().union(*(_environments(job) for job in _jobs_running("apply", path)))
+        for job in _jobs_running("plan", path):
+            environments = _environments(job)
+            assert not environments & applying, (path.name, environments & applying)
+            if environments:
+                plan_step = next(s for s in job["steps"] if s.get("with", {}).get("command") == "plan")
+                assert plan_step["with"].get("scoped-token") == "true", path.name
 
 
 def test_apply_jobs_may_read_the_review_and_post_the_refusal() -> None:
@@ -181,3 +212,26 @@ def test_every_input_is_documented_and_scoped_token_is_shown() -> None:
         assert re.search(rf"^\| `{re.escape(name)}` \|", docs, re.MULTILINE), name
     assert any('scoped-token: "true"' in p.read_text() for p in WORKFLOWS)
     assert 'scoped-token: "true"' in docs
+
+
+def test_docs_say_what_a_branch_of_the_repository_can_reach() -> None:
+    """A pull request from a branch of the repository runs its own workflows: the docs tell to keep the
+    apply environment to the default branch, to have `.github/workflows/` reviewed, and whom the comment
+    check trusts."""
+    docs = (ROOT / "docs" / "github-action.md").read_text(encoding="utf-8")
+    permissions = docs.split("## Permissions", 1)[1].split("\n## ", 1)[0]
+    assert "Deployment branches and tags" in permissions and "only the default branch" in permissions
+    assert "CODEOWNERS" in permissions and "`.github/workflows/`" in permissions
+    threats = docs.split("## What a pull request author can and cannot do", 1)[1].split("\n## ", 1)[0]
+    threats = " ".join(threats.split())  # whatever the line breaks
+    assert "trusts any workflow of the repository that runs with `GITHUB_TOKEN`" in threats
+    assert "GitHub App installation token" in threats
+
+
+def test_the_python_floor_has_the_tarfile_filters_and_is_stated_alike() -> None:
+    """The base branch's manifests are extracted with `filter="data"`, which came in Python 3.11.4."""
+    floor = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert "3.11.3" not in floor and "3.11.4" in floor
+    assert "(3.11.4 or later)" in load_action()["inputs"]["python-version"]["description"]
+    for page in ("docs/github-action.md", "docs/cli.md", "README.md", "examples/gitops/README.md"):
+        assert "3.11.4 or later" in (ROOT / page).read_text(encoding="utf-8"), page

@@ -171,3 +171,18 @@ def test_the_action_never_edits_a_comment_someone_else_wrote(
     assert not [r for r in app.requests if r.method == "PATCH" and r.path.endswith(f"/{forged['id']}")]
     out = capsys.readouterr().out
     assert "Created the plan comment" in out and "Updated the plan comment" in out
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [{"body": "no id"}, {"id": 5, "body": "x", "user": "mallory"}, {"id": "five", "body": "x"}],
+)
+def test_a_comment_not_as_documented_is_no_review(
+    tmp_path: Path, github: tuple[FakeGitHub, str], listed: dict[str, object]
+) -> None:
+    app, url = github
+    app.add_comment(NUMBER, _plan_comment(), ACTIONS_BOT)
+    app.comments[NUMBER].append(listed)
+    review = find_review(_runner(tmp_path, url))
+    assert review.mark is None and review.number == NUMBER
+    assert review.problem.startswith("the reviewed plan could not be looked up (`"), review.problem

@@ -5,6 +5,7 @@ link, and manifest sets too large to read. Each is refused, or harmless."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,25 @@ def test_file_and_object_names_start_no_workflow_command(
         assert all(name in ran.stdout for name in HOSTILE_OBJECT_NAMES)
         assert meant_commands(ran.stdout) == meant_commands(ran.stderr) == []
     assert plan_keys(run_cli, site_env(served.url), named) == []
+
+
+def test_a_file_name_that_is_not_utf8_fails_the_plan_with_a_clear_message(
+    serve: Callable[[dict[str, Any]], Served], run_cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    world = make_world(6)
+    served = serve(world.seed)
+    manifests = write_world(world, tmp_path / "m")
+    (manifests / os.fsdecode(b"perm\xff.yaml")).write_text("version: 1\n", encoding="utf-8")
+    plan_file = tmp_path / "plan.json"
+    for github in ("", "true"):
+        for args in (["validate", str(manifests)], ["plan", "--out", str(plan_file), str(manifests)]):
+            ran = run_cli(site_env(served.url) | {"GITHUB_ACTIONS": github}, *args)
+            ran.assert_clean()
+            assert ran.code == 1, ran.output
+            assert (
+                f"{manifests.as_posix()}/perm\\xff.yaml:1:1: error[manifest.read]: the name is not UTF-8"
+                in (ran.output)
+            )
+            assert "\udcff" not in ran.output and "\xff" not in ran.output
+    assert not plan_file.exists()
+    assert served.writes() == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import textwrap
 from pathlib import Path
 
@@ -92,6 +93,32 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     _, diagnostics = load_manifests([tmp_path / "nope.yaml", tmp_path / "empty"], KINDS, environ={})
     assert [d.code for d in diagnostics] == ["manifest.read", "manifest.read"]
+
+
+def test_a_name_that_is_not_utf8_is_refused_at_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request can add such a file: it is named with its bytes escaped, and neither read nor walked."""
+    manifest = "version: 1\nproducts: [{name: One}]\n"
+    write(tmp_path, "ok.yaml", manifest)
+    write(tmp_path, os.fsdecode(b"perm\xff.yaml"), manifest)
+    write(tmp_path, os.fsdecode(b"dir\xfe") + "/inner.yaml", manifest)
+    write(tmp_path, os.fsdecode(b"notes\xff.txt"), "not a manifest, so not refused")
+    state, diagnostics = load_manifests([tmp_path], KINDS, environ={})
+    root = tmp_path.as_posix()
+    refused = "the name is not UTF-8 text, so it is not read; rename it"
+    assert [(d.code, d.message, d.source) for d in diagnostics] == [
+        ("manifest.read", f"{root}/dir\\xfe: {refused}", None),
+        ("manifest.read", refused, SourceSpan(f"{root}/perm\\xff.yaml", 1, 1)),
+    ]
+    assert [p.removeprefix(root) for p in state.files] == ["/ok.yaml"]
+    _, given = load_manifests([tmp_path / os.fsdecode(b"perm\xff.yaml")], KINDS, environ={})
+    assert [(d.code, d.source) for d in given] == [
+        ("manifest.read", SourceSpan(f"{root}/perm\\xff.yaml", 1, 1))
+    ]
+    monkeypatch.chdir(tmp_path)
+    _, here = load_manifests([], KINDS, environ={})
+    assert [(d.code, d.source) for d in here] == [("manifest.read", SourceSpan("perm\\xff.yaml", 1, 1))]
 
 
 def test_version_is_required_and_must_be_1(tmp_path: Path) -> None:
