@@ -99,7 +99,11 @@ class SiteClient:
         self.request_count = 0
         self._count_lock = threading.Lock()  # the loop's thread and the workers count: none may be lost
         self.jira_via_gateway = credentials.via_gateway
-        self._proxies = {base: proxy_for(base) for base in (self.site_url, self.api_base)}
+        # Each base URL goes through the proxy the environment names for its host: with client credentials
+        # the token URL is a third host (auth.atlassian.com), which NO_PROXY may treat apart from the site.
+        auth_base = credentials.auth_base.rstrip("/")
+        bases = (self.site_url, self.api_base, *([auth_base] if credentials.client_id else []))
+        self._proxies = {base: proxy_for(base) for base in bases}
         secrets = basic_auth_secrets(credentials.email or "", credentials.secret)
         proxy_secrets = [secret for proxy in self._proxies.values() if proxy for secret in proxy.secrets]
         self._secrets = _Secrets([*(secrets[:1] if credentials.bearer else secrets), *proxy_secrets])
@@ -108,7 +112,7 @@ class SiteClient:
         self._service_account = credentials.service_account
         self._headers = _headers(credentials)
         self._anonymous_headers = _Headers({k: v for k, v in self._headers.items() if k != "Authorization"})
-        self._token_url = credentials.auth_base + oauth.TOKEN_PATH
+        self._token_url = auth_base + oauth.TOKEN_PATH
         self._tokens = (
             oauth.AccessTokens(
                 oauth.ClientCredentials(credentials.client_id, credentials.secret),
@@ -430,7 +434,7 @@ class SiteClient:
     ) -> urllib3.BaseHTTPResponse:
         """One request through urllib3's pools (and their retries), under the shared limit."""
         timeout = urllib3.Timeout(connect=self.settings.connect_timeout_s, read=self.settings.read_timeout_s)
-        transport = self._transports[self.api_base if url.startswith(self.api_base) else self.site_url]
+        transport = self._transports[self._base_of(url)]
         with self.limit.slot():
             self._count_request()
             log.debug("%s", endpoint)
@@ -443,19 +447,24 @@ class SiteClient:
         self._account(method, raw)
         return raw
 
+    def _base_of(self, url: str) -> str:
+        """The base URL a request goes to (the longest that starts it: the sandbox serves all at one)."""
+        return max((base for base in self._proxies if url.startswith(base)), key=len, default=self.site_url)
+
     def _count_request(self) -> None:
         with self._count_lock:
             self.request_count += 1
 
     def _unreachable(self, endpoint: str, url: str, exc: HTTPError | OSError) -> SiteError:
         cause = exc.reason if isinstance(exc, MaxRetryError) else exc
-        proxy = self._proxies.get(self.api_base if url.startswith(self.api_base) else self.site_url)
+        proxy = self._proxies[self._base_of(url)]
         if isinstance(cause, ProxyError) and proxy is not None:
             return RetryableSiteError(proxy_failure(endpoint, cause, proxy), endpoint=endpoint)
         lasting = lasting_failure(exc)
         if lasting is not None:
             host = urlsplit(url).hostname
-            message = f"{endpoint}: {lasting} {host}; check JSM_SITE and JSM_API_BASE"
+            check = "JSM_AUTH_BASE" if url == self._token_url else "JSM_SITE and JSM_API_BASE"
+            message = f"{endpoint}: {lasting} {host}; check {check}"
             return TerminalSiteError(message, endpoint=endpoint)
         return RetryableSiteError(network_failure(endpoint, exc, self.settings), endpoint=endpoint)
 

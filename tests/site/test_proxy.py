@@ -21,9 +21,11 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from reconciler.cli import cli
-from reconciler.errors import ConfigError, RetryableSiteError
+from reconciler.errors import ConfigError, RetryableSiteError, TerminalSiteError
 from reconciler.sandbox.app import Knobs, SandboxSite
+from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
 from reconciler.site.api import Api
+from reconciler.site.config import Credentials
 from reconciler.site.http import SiteClient
 from tests.site.conftest import BASIC, CLOUD_ID, FAST, _Quiet, many_seed, serve_wsgi
 
@@ -87,10 +89,14 @@ def _relay(a: socket.socket, b: socket.socket, deadline: float, stop: threading.
     while not stop.is_set() and time.monotonic() < deadline:
         ready, _, _ = select.select(list(peers), [], [], 0.05)
         for sock in ready:
-            data = sock.recv(65536)
+            try:
+                data = sock.recv(65536)
+                if data:
+                    peers[sock].sendall(data)
+            except OSError:  # a peer that gave up (a refused handshake) resets its side
+                return
             if not data:
                 return
-            peers[sock].sendall(data)
 
 
 @contextmanager
@@ -152,6 +158,28 @@ def test_credentials_in_the_proxy_url_become_proxy_authorization_for_both_ways_o
         assert client._event_loop is None  # the per-object reads went through the proxy too
     assert proxy.refused == 0 and proxy.tunnels and set(proxy.tunnels) == {"jsm.example:443"}
     assert len([c for c in site.calls if c.path.endswith(tuple(roles[:3]))]) == 3
+
+
+def test_the_token_url_takes_the_proxy_named_for_its_own_host(
+    proxied: tuple[SandboxSite, ConnectProxy, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_PROXY names the site, not the token URL's host: the client credentials' exchange goes through the
+    proxy (whose tunnel then meets a certificate for another name: the handshake fails, as it should)."""
+    _, proxy, port = proxied
+    monkeypatch.setenv("HTTPS_PROXY", f"http://{PROXY_USERINFO}@127.0.0.1:{port}")
+    monkeypatch.setenv("NO_PROXY", "jsm.example")
+    credentials = Credentials(
+        secret=SANDBOX_OAUTH_CLIENT_SECRET,
+        bearer=True,
+        client_id=SANDBOX_OAUTH_CLIENT_ID,
+        auth_base="https://login.example",
+    )
+    with (
+        SiteClient(SITE, SITE, credentials, cloud_id=CLOUD_ID, settings=FAST) as client,
+        pytest.raises(TerminalSiteError, match=r"TLS handshake .* login\.example; check JSM_AUTH_BASE$"),
+    ):
+        client.get(Api.JIRA, "/myself")
+    assert proxy.tunnels == ["login.example:443"]
 
 
 def test_a_proxy_without_a_scheme_is_an_http_proxy(
