@@ -41,6 +41,14 @@ def diff_lines(diff: AccessDiff, *, max_projects: int | None = None) -> list[tup
     return lines
 
 
+def _rows_per_line(diff: AccessDiff) -> list[int]:
+    """For each line of `diff_lines`, how many (project, permission, holder) rows it stands for."""
+    counts: list[int] = []
+    for _label, changes in diff.by_holder():
+        counts += [0, *(len(change.projects) for change in changes)]
+    return counts
+
+
 def _projects(keys: Sequence[str], most: int | None) -> str:
     if len(keys) == 1:
         return f"project {keys[0]}"
@@ -68,9 +76,14 @@ def diff_markdown(
     lines = diff_lines(diff, max_projects=max_projects)
     shown = lines if max_lines is None else lines[:max_lines]
     listing = [f"{symbol} {text}" if symbol != " " else text for symbol, text in shown]
-    cut = sum(symbol != " " for symbol, _ in lines[len(shown) :])
+    cut = [rows for rows in _rows_per_line(diff)[len(shown) :] if rows]
     if cut:
-        listing.append(f"# … and {cut} more change(s) not shown here: the plan JSON lists every one")
+        # In the head's unit too (rows added and removed), so a reader can tell how much is left out.
+        total = len(diff.added) + len(diff.removed)
+        listing.append(
+            f"# … {len(cut)} more line(s), {sum(cut)} of the {total} rows added and removed, not shown here: "
+            "the plan JSON lists every one"
+        )
     title = DIFF_TITLE.replace("Access", "<b>Access</b>", 1)
     summary = f"<details open><summary>{title} ({diff_counts(diff)})</summary>"
     return [summary, "", *fenced(listing, "diff"), "", "</details>", ""]
