@@ -189,6 +189,10 @@ class _Positions:
         self.desired = desired
         self.lookups = lookups
         self.declared = {address.key: address for address in desired.objects}
+        # A live object that a manifest declares under a new name (renamedFrom) is declared there too.
+        for address, spec in desired.objects.items():
+            for earlier in getattr(spec, "renamed_from", ()):
+                self.declared.setdefault(address.renamed(earlier).key, address)
 
     def grant(self, scheme: str, grant: Grant) -> SourceSpan | None:
         address = self.declared.get(Address(SCHEMES, "", scheme).key)

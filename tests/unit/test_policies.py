@@ -369,6 +369,36 @@ def test_live_violations_judge_the_site_as_it_is(tmp_path: Path) -> None:
     ]
 
 
+def test_live_violations_are_placed_where_a_manifest_declares_the_object_under_its_new_name(
+    tmp_path: Path,
+) -> None:
+    """`access --check` before the rename is applied: the site has the old names, the manifests the new
+    ones with renamedFrom; the grant and the right are declared all the same."""
+    desired_ = desired(
+        tmp_path,
+        """\
+        customRoles:
+          - {name: Finance2, renamedFrom: [FinanceRole], grantedRights: [alert-delete], disallowedRights: []}
+        permissionSchemes:
+          - {name: Support scheme, renamedFrom: [CS scheme], grants: {BROWSE_PROJECTS: [anyone]}}
+        settings:
+          policies:
+            - {name: Browse, deny: {permission: BROWSE_PROJECTS, holder: anyone}}
+            - {name: Delete, deny: {customRoleRight: '*-delete'}}
+        """,
+    )
+    address = Address("customRoles", "", "FinanceRole")
+    role_ = LiveObject(address, address, {"name": "FinanceRole", "grantedRights": ["alert-delete"]}, "r1")
+    scheme = live_scheme("CS scheme", "BROWSE_PROJECTS: anyone")
+    live = LiveState("s", LOOKUPS, {"permissionSchemes": (scheme,), "customRoles": (role_,)})
+    file = str(tmp_path / "site.yaml")
+    found = live_violations(desired_, live, {"SD": "CS scheme"})
+    assert [(v.object, v.source) for v in found] == [
+        ("permissionSchemes/CS scheme", SourceSpan(file, 5, 81)),
+        ("customRoles/FinanceRole", SourceSpan(file, 3, 66)),
+    ]
+
+
 def test_after_changes_applies_updates_renames_creates_and_deletes() -> None:
     def live_role(name: str, server_id: str) -> LiveObject:
         address = Address("customRoles", "", name)
