@@ -18,7 +18,7 @@ from reconciler.allocation import cycle_collection_paused
 from reconciler.errors import TerminalSiteError
 from reconciler.interruption import thread_pool
 from reconciler.kinds.kind import CheckedHolders, LiveObject, Lookups, ResourceKind
-from reconciler.policy_rules import names_fields
+from reconciler.policy_rules import ANY_PERMISSION, PolicyRule
 from reconciler.site.api import Api, SiteApi
 from reconciler.state import DesiredState
 
@@ -53,12 +53,27 @@ Progress = Callable[[str], None]
 
 
 def holders_to_check(kinds: Sequence[ResourceKind], desired: DesiredState) -> CheckedHolders:
-    """The holders the manifests name, in the kinds read, that only the site can check; and the custom fields
-    when a rule of settings.policies names one by name, since live grants name them by id."""
-    holders = CheckedHolders(custom_fields=names_fields(desired.settings.policies))
+    """The holders the manifests name, in the kinds read and in settings.policies, that only the site can
+    check."""
+    holders = named_by_policies(desired.settings.policies)
     for kind in kinds:
         holders |= kind.holders_to_check(desired)
     return holders
+
+
+def named_by_policies(rules: Sequence[PolicyRule]) -> CheckedHolders:
+    """What the rules name that only the site can check, as a grant's holders are checked: a rule naming a
+    group or a permission the site does not have would judge nothing, unseen. Names also match live grants,
+    which name groups, project roles and fields by id."""
+    named = [holder for rule in rules for holder in rule.holders if holder.ident is not None]
+    return CheckedHolders(
+        application_roles=any(holder.type == "applicationRole" for holder in named),
+        custom_fields=any(holder.type in ("userCustomField", "groupCustomField") for holder in named),
+        account_ids=frozenset(holder.ident for holder in named if holder.type == "user" and holder.ident),
+        groups=any(holder.type == "group" for holder in named),
+        project_roles=any(holder.type == "projectRole" for holder in named),
+        permission_keys=any(rule.on_grants and rule.permission != ANY_PERMISSION for rule in rules),
+    )
 
 
 def lookup_reads(kinds: Sequence[ResourceKind], holders: CheckedHolders = NO_HOLDERS) -> set[str]:

@@ -4,8 +4,9 @@ Rules on grants are judged on every permission scheme, declared or only live, wi
 each one (reconciler/access.py gives both); rules on rights on every custom role and team role. Each
 violation is placed at the grant or right in the manifests, or said to be live only. `judge` adds the
 violations of the site as a plan leaves it to the plan (error-level ones are plan errors too, which no
---force lets through); `live_violations` judges the site as it is now, for `access --check`, which warns of
-the rules scoped to projects the site does not show with `scope_warnings`, as `judge` does.
+--force lets through); `live_violations` judges the site as it is now, for `access --check`. Both say, with
+`rule_problems`, what keeps a rule from judging what it names: a holder, a permission or a project the site
+does not have.
 """
 
 from __future__ import annotations
@@ -19,18 +20,23 @@ from reconciler.access import AccessState, Grant, GrantHolder, live_access, plan
 from reconciler.address import Address
 from reconciler.errors import Diagnostic, SourceSpan, error, warning
 from reconciler.kind_names import PERMISSION_SCHEMES
+from reconciler.kinds.holder import Holder
 from reconciler.kinds.kind import Essence, Lookups
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec, resolve_holder
 from reconciler.kinds.rights import after_changes
 from reconciler.live import LiveState
 from reconciler.plan.model import Plan, Violation
 from reconciler.policy_rules import ANY_PERMISSION, RIGHT_RULES, PolicyHolder, PolicyRule, right_matches
+from reconciler.spec import did_you_mean
 from reconciler.state import DesiredState
 
 SCHEMES = PERMISSION_SCHEMES.kind
 # A role after the plan: the addresses it goes by (the first is shown), and its essence.
 Role = tuple[tuple[Address, ...], Essence]
 ROLE_KINDS = tuple(kind for kind, _field, _known in RIGHT_RULES.values())
+# The errors a plan gets from its policies: `access --planned` shows them after its report, and refuses for
+# no other error of the plan.
+POLICY_CODES = frozenset({"plan.policy", "plan.policy_unknown"})
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def judge(plan: Plan, desired: DesiredState, live: LiveState, project_map: Mappi
     found = planned_violations(plan, desired, live, project_map)
     by_name = {rule.name: rule for rule in rules}
     problems = [_error(item, by_name[item.rule]) for item in found if item.level == "error"]
-    problems += scope_warnings(rules, project_map)
+    problems += rule_problems(desired, live.lookups, project_map)
     return replace(plan, policy=tuple(found)).with_diagnostics(problems)
 
 
@@ -249,10 +255,25 @@ def _holder_text(holder: PolicyHolder) -> str:
     return holder.readable()
 
 
-def scope_warnings(rules: Sequence[PolicyRule], project_map: Mapping[str, str]) -> list[Diagnostic]:
-    """A rule scoped to projects the site does not show judges nothing for them: said, not silent."""
-    problems = []
-    for rule in rules:
+def rule_problems(
+    desired: DesiredState, lookups: Lookups, project_map: Mapping[str, str]
+) -> list[Diagnostic]:
+    """What keeps a rule from judging what it says, at its position. A holder or permission the site does
+    not have is an error, as in a grant: a deny rule with a mistyped name would judge nothing and pass, in
+    every plan and every audit. A project the site does not show is a warning: the rule still judges the
+    others."""
+    problems: list[Diagnostic] = []
+    for index, rule in enumerate(desired.settings.policies):
+        form = "deny" if rule.deny is not None else "only"
+        if rule.on_grants:
+            where = ("policies", index, form)
+            unknown = _unknown_permission(rule.permission, lookups)
+            if unknown:
+                problems.append(_unjudged(rule, unknown, desired.locate_setting(*where, "permission")))
+            for at, holder in _holders_at(rule):
+                unknown = _unknown_holder(holder, lookups)
+                if unknown:
+                    problems.append(_unjudged(rule, unknown, desired.locate_setting(*where, *at)))
         missing = [key for key in rule.projects or () if key not in project_map]
         if missing:
             problems.append(
@@ -260,6 +281,40 @@ def scope_warnings(rules: Sequence[PolicyRule], project_map: Mapping[str, str]) 
                     "plan.policy_project",
                     f"the policy {rule.name!r} names project(s) {', '.join(missing)} that the site does not "
                     "have, or that the account does not administer: the rule judges no scheme for them",
+                    source=desired.locate_setting("policies", index, "projects"),
                 )
             )
     return problems
+
+
+def _holders_at(rule: PolicyRule) -> list[tuple[tuple[str | int, ...], PolicyHolder]]:
+    """Each holder the rule names, with its path below the rule's form."""
+    if rule.only is not None:
+        return [(("holders", index), holder) for index, holder in enumerate(rule.only.holders)]
+    assert rule.deny is not None and rule.deny.holder is not None
+    return [(("holder",), rule.deny.holder)]
+
+
+def _unknown_permission(permission: str, lookups: Lookups) -> str | None:
+    if permission == ANY_PERMISSION or not lookups.permission_keys or permission in lookups.permission_keys:
+        return None
+    return f"the site has no permission {permission!r}{did_you_mean(permission, lookups.permission_keys)}"
+
+
+def _unknown_holder(holder: PolicyHolder, lookups: Lookups) -> str | None:
+    """Why the site has no such holder, or None. A name that several groups (roles, fields) share names
+    them all, so it is no problem here, unlike in a grant."""
+    ident = holder.ident
+    if ident is None or (holder.value is None and _ids_named(holder.type, ident, lookups)):
+        return None
+    grant_holder = Holder(type=holder.type, parameter=holder.parameter, value=holder.value)
+    resolved = resolve_holder(grant_holder, lookups)
+    return resolved if isinstance(resolved, str) else None
+
+
+def _unjudged(rule: PolicyRule, why: str, source: SourceSpan | None) -> Diagnostic:
+    return error(
+        "plan.policy_unknown",
+        f"the policy {rule.name!r} names what the site does not have, and would judge nothing there: {why}",
+        source=source,
+    )

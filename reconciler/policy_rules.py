@@ -239,14 +239,3 @@ def kinds_judged(rules: list[PolicyRule]) -> frozenset[str]:
         right = rule.deny.right_rule if rule.deny else None
         kinds |= {RIGHT_RULES[right[0]][0]} if right else {PERMISSION_SCHEMES.kind, PROJECTS.kind}
     return frozenset(kinds)
-
-
-def names_fields(rules: list[PolicyRule]) -> bool:
-    """Whether a rule names a custom field holder (by id or by name: reading the fields resolves a name)."""
-    return any(
-        holder.type in ("userCustomField", "groupCustomField") and holder.ident
-        for rule in rules
-        for holder in (
-            [rule.deny.holder] if rule.deny and rule.deny.holder else rule.only.holders if rule.only else []
-        )
-    )

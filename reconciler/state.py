@@ -93,6 +93,8 @@ class DesiredState:
     # The kinds the manifests name (MANIFEST.md, "Kinds the manifests name"): a section present in some
     # file, even empty, or a kind in settings.prune. Only these are planned.
     named_kinds: frozenset[str] = frozenset()
+    # The file that gives the settings, for the positions of settings.policies.
+    settings_source: SourceMap | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> DesiredState:
@@ -106,6 +108,13 @@ class DesiredState:
     @cached_property
     def _protected_keys(self) -> frozenset[tuple[str, str, str]]:
         return frozenset(address.key for address in self.protected)
+
+    def locate_setting(self, *path: PathSegment) -> SourceSpan | None:
+        """The position of a value in `settings` (`locate_setting("policies", 0, "deny", "holder")`), or None
+        when no file gives settings."""
+        if self.settings_source is None:
+            return None
+        return self.settings_source.locate(("settings", *path))
 
     def locate(self, address: Address, *path: PathSegment) -> SourceSpan | None:
         """The position of an object, or of the deepest existing node along `path` below it.

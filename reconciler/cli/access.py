@@ -20,7 +20,7 @@ from reconciler.access import (
 from reconciler.cli.plan_apply import load_desired
 from reconciler.cli.site import open_site, read_site
 from reconciler.cli.ui import EXIT_ERROR, EXIT_OK, current_ui
-from reconciler.errors import ConfigError, Severity
+from reconciler.errors import ConfigError, Diagnostic, Severity
 from reconciler.exposure import assess
 from reconciler.interruption import thread_pool
 from reconciler.kind_names import PERMISSION_SCHEMES, PROJECTS
@@ -29,7 +29,7 @@ from reconciler.live import LiveState
 from reconciler.members import read_memberships
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Violation
-from reconciler.policies import judge, live_violations, scope_warnings
+from reconciler.policies import POLICY_CODES, judge, live_violations, rule_problems
 from reconciler.policy_rules import kinds_judged
 from reconciler.registry import KINDS, kinds_to_read
 from reconciler.render.access import report_csv, report_json, report_markdown, report_text
@@ -60,13 +60,14 @@ def run_access(
     with open_site(site, parallelism) as (client, name):
         # A plan and the policies concern every project; the live report reads only the projects it shows.
         only = project_keys if project_keys and desired is None else None
+        problems: list[Diagnostic] = []
         if desired is None:
             state, projects = _live_access(client, name, only)
             broken = None
         elif planned:
-            state, projects, broken = _planned_access(client, name, desired)
+            state, projects, broken, problems = _planned_access(client, name, desired)
         else:
-            state, projects, broken = _checked_access(client, name, desired)
+            state, projects, broken, problems = _checked_access(client, name, desired)
         try:
             found = select(rows(state), project_keys, permission_keys, known=projects.names)
         except ValueError as exc:
@@ -83,9 +84,8 @@ def run_access(
             )
     if projects.unadministered and not only:
         ui.fail(f"Warning: {unadministered_warning(projects.unadministered, 'this report')}")
-    if desired is not None:
-        for problem in scope_warnings(desired.settings.policies, projects.schemes):
-            ui.fail(visible(problem.format()))
+    for problem in problems:
+        ui.fail(visible(problem.format()))
     report = report_rows(found, projects.names, memberships)
     if output_format == "csv":
         for piece in report_csv(report, users=users):
@@ -98,29 +98,36 @@ def run_access(
     else:
         ui.out(report_text(list(report), users=users))
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
-    return EXIT_OK if broken is None else _judged(broken, planned=planned, check=check)
-
-
-def _judged(broken: Sequence[Violation], *, planned: bool, check: bool) -> int:
-    """The broken rules, on stderr. With --check, exit 1 when one of them is at error level; without it
-    (--planned alone), they are warnings."""
-    ui = current_ui()
-    if not broken:
-        if check:
-            ui.info("--check: the site breaks no policy of the manifests.")
+    if broken is None:
         return EXIT_OK
-    ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
-    for item in broken:
-        ui.fail(f"  {visible(item.line())}")
+    unjudged = sum(problem.severity is Severity.ERROR for problem in problems)
+    return _judged(broken, unjudged, planned=planned, check=check)
+
+
+def _judged(broken: Sequence[Violation], unjudged: int, *, planned: bool, check: bool) -> int:
+    """The broken rules, on stderr. With --check, exit 1 when one of them is at error level, or when a rule
+    names what the site does not have (`unjudged` such errors, shown before); without it (--planned alone),
+    they are warnings."""
+    ui = current_ui()
+    if broken:
+        ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
+        for item in broken:
+            ui.fail(f"  {visible(item.line())}")
     errors = sum(item.level == "error" for item in broken)
-    if errors and check:
-        ui.fail(f"--check: {errors} error-level rule violation(s).")
-        return EXIT_ERROR
+    if not check:
+        if errors:
+            ui.fail(
+                f"Warning: {errors} error-level rule violation(s): `plan` fails on them, `access --check` "
+                "exits 1"
+            )
+        return EXIT_OK
     if errors:
-        ui.fail(
-            f"Warning: {errors} error-level rule violation(s): `plan` fails on them, `access --check` exits 1"
-        )
-    return EXIT_OK
+        ui.fail(f"--check: {errors} error-level rule violation(s).")
+    if unjudged:
+        ui.fail(f"--check: {unjudged} rule(s) name what the site does not have (above): they judge nothing.")
+    if not errors and not unjudged and not broken:
+        ui.info("--check: the site breaks no policy of the manifests.")
+    return EXIT_ERROR if errors or unjudged else EXIT_OK
 
 
 def _live_access(
@@ -146,16 +153,22 @@ def _read_judged(client: SiteClient, name: str, desired: DesiredState, kinds: Se
 
 def _checked_access(
     client: SiteClient, name: str, desired: DesiredState
-) -> tuple[AccessState, SiteProjects, list[Violation]]:
-    """The access the site has, and the rules of `desired` it breaks (--check)."""
+) -> tuple[AccessState, SiteProjects, list[Violation], list[Diagnostic]]:
+    """The access the site has, the rules of `desired` it breaks (--check), and what keeps a rule from
+    judging."""
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind])
     projects = read_projects(client, _declared_schemes(live))
-    return live_access(live, projects.schemes), projects, live_violations(desired, live, projects.schemes)
+    return (
+        live_access(live, projects.schemes),
+        projects,
+        live_violations(desired, live, projects.schemes),
+        rule_problems(desired, live.lookups, projects.schemes),
+    )
 
 
 def _planned_access(
     client: SiteClient, name: str, desired: DesiredState
-) -> tuple[AccessState, SiteProjects, list[Violation]]:
+) -> tuple[AccessState, SiteProjects, list[Violation], list[Diagnostic]]:
     """The access the plan of `desired` leaves, and the rules that end state breaks. Thresholds are not
     judged: they gate applying, not what a plan does. A broken rule is no reason to refuse either: it is
     shown after the report, as --check shows it. Any other error of the plan is this command's."""
@@ -166,14 +179,15 @@ def _planned_access(
     projects = read_projects(client, _declared_schemes(live))
     built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
     the_plan = judge(built, desired, live, projects.schemes)
-    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR and d.code != "plan.policy"]
+    errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR and d.code not in POLICY_CODES]
     if errors:
         raise ConfigError(
             f"the plan of the manifests has {len(errors)} error(s), so it would change nothing; "
             "`plan` shows it",
             errors,
         )
-    return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy)
+    problems = rule_problems(desired, live.lookups, projects.schemes)
+    return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy), problems
 
 
 def _declared_schemes(live: LiveState) -> dict[str, str]:

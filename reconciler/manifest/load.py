@@ -104,6 +104,7 @@ class _Loader:
         self.declared: dict[tuple[str, str, str], Declaration] = {}
         self.settings: Settings | None = None
         self.settings_span: SourceSpan | None = None
+        self.settings_source: SourceMap | None = None
         self.sections: set[str] = set()
 
     def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
@@ -167,6 +168,7 @@ class _Loader:
             return
         self.settings_span = span
         self.settings = settings
+        self.settings_source = source_map
 
     def _declare(self, declared: Declaration) -> None:
         address = declared.address
@@ -204,6 +206,7 @@ class _Loader:
             files=tuple(self.files),
             origins={item.address: item.origin for item in objects},
             named_kinds=frozenset(self.sections | set(settings.prune)),
+            settings_source=self.settings_source,
         )
         return state, sorted(self.diagnostics, key=_position)
 

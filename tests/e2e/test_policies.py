@@ -245,3 +245,52 @@ def test_a_rule_names_a_field_by_its_name_though_no_grant_does(harness_factory: 
     assert [(v["object"], v["grant"]) for v in policy(planned)] == [
         ("permissionSchemes/Approvals", "EDIT_ISSUES: userCustomField:customfield_10050")
     ]
+
+
+TYPOS = """\
+settings:
+  policies:
+    - name: Typo in a group
+      deny: {permission: EDIT_ISSUES, holder: "group:jira-administrator"}
+    - name: Typos everywhere
+      only:
+        permission: BROWSE_PROJECT
+        holders: [anyone, "projectRole:Developer", "applicationRole:jira-servicedesc", "user:nobody"]
+      level: warning
+products: []
+"""
+
+
+def test_a_rule_naming_what_the_site_lacks_is_an_error_at_its_line_in_plan_and_check(site: Harness) -> None:
+    """A deny with a mistyped group would judge nothing and pass every plan and audit: each name is checked
+    on the site, as a grant's are, and is an error whatever the rule's level."""
+    manifest = site.write(TYPOS)
+    lacks = "names what the site does not have, and would judge nothing there"
+    expected = [
+        f"{manifest}:5:47: error[plan.policy_unknown]: the policy 'Typo in a group' {lacks}: no group named "
+        "'jira-administrator' on the site (GET /rest/api/3/group/bulk); did you mean 'jira-administrators'?",
+        f"{manifest}:8:21: error[plan.policy_unknown]: the policy 'Typos everywhere' {lacks}: the site has "
+        "no permission 'BROWSE_PROJECT' (did you mean 'BROWSE_PROJECTS'?)",
+        f"{manifest}:9:27: error[plan.policy_unknown]: the policy 'Typos everywhere' {lacks}: no project "
+        "role named 'Developer' on the site (GET /rest/api/3/role); did you mean 'Developers'?",
+        f"{manifest}:9:52: error[plan.policy_unknown]: the policy 'Typos everywhere' {lacks}: no application "
+        "role with key 'jira-servicedesc' on the site (GET /rest/api/3/applicationrole); did you mean "
+        "'jira-servicedesk'?",
+        f"{manifest}:9:88: error[plan.policy_unknown]: the policy 'Typos everywhere' {lacks}: no user with "
+        "account id 'nobody' on the site (GET /rest/api/3/user/bulk)",
+    ]
+    planned = run(site, "plan", str(site.manifests))
+    assert planned.exit_code == 1
+    assert [line for line in planned.output.splitlines() if "policy_unknown" in line] == expected
+    checked = run(site, "access", "--check", str(site.manifests))
+    assert checked.exit_code == 1
+    assert [line for line in checked.stderr.splitlines() if "policy_unknown" in line] == expected
+    assert (
+        "--check: 5 rule(s) name what the site does not have (above): they judge nothing." in checked.stderr
+    )
+    assert "breaks no policy" not in checked.output
+    # Spelled as the site has them, the rules judge, and this site breaks neither.
+    fixed = TYPOS.replace('administrator"', 'administrators"').replace("PROJECT\n", "PROJECTS\n")
+    fixed = fixed.replace('Developer"', 'Developers"').replace("servicedesc", "servicedesk")
+    site.write(fixed.replace(', "user:nobody"', ", reporter"))
+    assert run(site, "access", "--check", str(site.manifests)).exit_code == 0

@@ -17,7 +17,7 @@ from reconciler.kinds.rights import after_changes
 from reconciler.live import LiveState
 from reconciler.manifest.load import load_manifests
 from reconciler.plan.model import Plan, Violation
-from reconciler.policies import EndState, Role, judge, live_violations, violations
+from reconciler.policies import EndState, Role, judge, live_violations, rule_problems, violations
 from reconciler.policy_rules import right_matches
 from reconciler.registry import KINDS
 from reconciler.state import DesiredState
@@ -299,7 +299,8 @@ def test_judge_makes_error_level_violations_plan_errors(tmp_path: Path) -> None:
         ("Warning rule", "warning"),
     ]
     assert [d.format() for d in judged.diagnostics] == [
-        "warning[plan.policy_project]: the policy 'Scoped' names project(s) NOPE that the site does not "
+        f"{tmp_path / 'site.yaml'}:11:17: warning[plan.policy_project]: the policy 'Scoped' names project(s) "
+        "NOPE that the site does not "
         "have, or that the account does not administer: the rule judges no scheme for them",
         "error[plan.policy]: permissionSchemes/Public: grants BROWSE_PROJECTS: anyone (projects IT), but the "
         "policy 'Error rule' denies BROWSE_PROJECTS to anyone; the grant is live, not in the manifests",
@@ -396,6 +397,31 @@ def test_live_violations_are_placed_where_a_manifest_declares_the_object_under_i
     assert [(v.object, v.source) for v in found] == [
         ("permissionSchemes/CS scheme", SourceSpan(file, 5, 81)),
         ("customRoles/FinanceRole", SourceSpan(file, 3, 66)),
+    ]
+
+
+def test_a_rule_naming_what_the_site_lacks_cannot_judge_and_says_so_at_the_name(tmp_path: Path) -> None:
+    """A name several groups share names them all; a type alone and `*` name nothing to check."""
+    desired_ = rules(
+        tmp_path,
+        "name: Shared\ndeny: {permission: '*', holder: group:twins}",
+        "name: Types\nonly: {permission: EDIT_ISSUES, holders: [group, projectRole, anyone]}",
+        "name: By id\ndeny: {permission: EDIT_ISSUES, holder: {type: group, value: g-agents}}",
+        "name: Typo\nonly: {permission: EDIT_ISSUE, holders: [group:agents, group:agent]}\n"
+        "projects: [IT, NOPE]",
+    )
+    lookups = Lookups(groups=LOOKUPS.groups, permission_keys=frozenset({"EDIT_ISSUES", "BROWSE_PROJECTS"}))
+    file = str(tmp_path / "site.yaml")
+    found = rule_problems(desired_, lookups, {"IT": "S"})
+    assert [(d.code, d.source) for d in found] == [
+        ("plan.policy_unknown", SourceSpan(file, 11, 26)),
+        ("plan.policy_unknown", SourceSpan(file, 11, 62)),
+        ("plan.policy_project", SourceSpan(file, 12, 17)),
+    ]
+    lacks = "the policy 'Typo' names what the site does not have, and would judge nothing there"
+    assert [d.message for d in found[:2]] == [
+        f"{lacks}: the site has no permission 'EDIT_ISSUE' (did you mean 'EDIT_ISSUES'?)",
+        f"{lacks}: no group named 'agent' on the site (GET /rest/api/3/group/bulk); did you mean 'agents'?",
     ]
 
 
