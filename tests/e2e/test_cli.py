@@ -324,6 +324,15 @@ def test_broken_seeds_are_named(tmp_path: Path) -> None:
         assert "pydantic" not in result.output and "Errno" not in result.output
 
 
+def test_a_manifest_given_as_a_seed_is_named_as_such(tmp_path: Path) -> None:
+    seed = tmp_path / "site.yaml"
+    seed.write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
+    result = run_local(tmp_path, "sandbox", "reset", "--seed", str(seed))
+    assert result.exit_code == 1
+    assert f"{seed}: invalid sandbox seed: unknown top-level key(s) 'version': a seed" in result.stderr
+    assert "not manifests" in result.stderr and "Extra inputs" not in result.stderr
+
+
 def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
     (tmp_path / "file").write_text("", encoding="utf-8")
