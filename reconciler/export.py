@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from reconciler.errors import ConfigError
-from reconciler.files import write_atomically
+from reconciler.files import check_output, write_atomically
 from reconciler.kinds.kind import Identity, LiveObject, ResourceKind
 from reconciler.live import LiveState
 from reconciler.yamlwrite import dump
@@ -124,8 +124,7 @@ def _without_date(text: str) -> str:
 def check_destination(out_dir: Path, names: Iterable[str], *, force: bool) -> None:
     """Refuse, before anything is read or written, names that could leave `out_dir` and existing files
     without `force`."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"--out {out_dir}: not a directory")
+    check_output(out_dir, "--out", directory=True)
     root = out_dir.resolve()
     existing = []
     for name in names:

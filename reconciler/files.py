@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from reconciler.errors import ConfigError
+
 
 def write_atomically(path: Path, content: str | bytes) -> None:
     """Write `content` (text as UTF-8, line breaks as given) to a temporary file beside `path`, sync it to
@@ -22,3 +24,40 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_output(path: Path, option: str, *, directory: bool) -> None:
+    """Refuse, before any work, an output path that cannot be what `option` wants: a file where a directory is
+    wanted or the reverse, or a file where the path needs a directory on the way. Left to the write, these end
+    as an OSError long after the site was read."""
+    try:
+        problem = _output_problem(path, directory=directory)
+    except OSError as exc:  # a name too long, a directory we may not search
+        problem = _cannot_write(exc)
+    if problem is not None:
+        raise ConfigError(f"{option} {path}: {problem}; choose another {option}")
+
+
+def _output_problem(path: Path, *, directory: bool) -> str | None:
+    if path.is_dir() and not directory:
+        return "a directory, not a file"
+    if path.exists() and not path.is_dir() and directory:
+        return "not a directory (a file is there)"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is not a directory"
+    return None
+
+
+def _cannot_write(exc: OSError) -> str:
+    return f"cannot write it ({exc.strerror or exc})"
+
+
+def write_output(path: Path, content: str | bytes, option: str) -> None:
+    """`write_atomically` for a file the user named with `option`: a path that cannot be written is their
+    mistake to correct, said in one line, not an internal error."""
+    check_output(path, option, directory=False)
+    try:
+        write_atomically(path, content)
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: {_cannot_write(exc)}; choose another {option}") from None

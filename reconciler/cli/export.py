@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler.cli.site import open_site, read_site
+from reconciler.cli.site import OPS_KINDS, open_site, ops_refusal_with, read_site
 from reconciler.cli.ui import EXIT_OK, current_ui
+from reconciler.errors import SiteError
 from reconciler.export import (
     SCHEMA_URL,
     check_destination,
@@ -36,7 +37,13 @@ def run_export(
     check_schema_reference(schema)
     check_destination(out_dir, [kind.export_file for kind in kinds], force=force)
     with open_site(site, parallelism) as (client, name):
-        live = read_site(client, name, [kind.name for kind in kinds])
+        try:
+            live = read_site(client, name, [kind.name for kind in kinds])
+        except SiteError as exc:
+            others = " ".join(f"--kind {kind.name}" for kind in kinds if kind.name not in OPS_KINDS)
+            raise ops_refusal_with(
+                exc, f"export only the other kinds: jsm-reconciler export {others}"
+            ) from None
         # Export reads the projects the account administers: the others are counted, not read.
         unadministered = (
             count_visible_projects(client) - len(live.of("projects")) if "projects" in live.objects else 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.cli.ui import EXIT_ERROR, EXIT_OK, current_ui
 from reconciler.errors import Severity
+from reconciler.files import check_output
 from reconciler.manifest.load import load_manifests
 from reconciler.registry import KINDS
 from reconciler.render.diagnostics import render_diagnostics
@@ -28,6 +29,7 @@ def run_validate(*, paths: tuple[Path, ...]) -> int:
 
 
 def run_schema(*, out_dir: Path) -> int:
+    check_output(out_dir, "--out", directory=True)
     for written in write_schemas(out_dir, KINDS):
         current_ui().info(f"wrote {written}")
     return EXIT_OK

@@ -18,7 +18,7 @@ from reconciler.cli.site import open_site, read_site
 from reconciler.cli.ui import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, current_ui
 from reconciler.errors import ConfigError, Diagnostic, Severity
 from reconciler.exposure import assess, needs_project_map
-from reconciler.files import write_atomically
+from reconciler.files import check_output, write_output
 from reconciler.journal import Journal
 from reconciler.kind_names import PROJECTS
 from reconciler.kinds.project import project_schemes
@@ -51,6 +51,8 @@ def run_plan(
     """`plan` (its options: commands.py)."""
     ui = current_ui()
     wanted = _parse_targets(targets)
+    if out_file is not None:  # refused before reading: a large site takes a while to read
+        check_output(out_file, "--out", directory=False)
     desired, warnings = load_desired(paths)
     with open_site(site, parallelism) as (client, name):
         live = read_site(client, name, _target_kinds(wanted), desired)
@@ -62,7 +64,7 @@ def run_plan(
     else:
         ui.out(render_text(result, color=ui.stdout_color()))
     if out_file is not None:
-        write_atomically(out_file, render_json(result))
+        write_output(out_file, render_json(result), "--out")
         ui.info(f"Saved the plan to {out_file}; apply it with: jsm-reconciler apply --plan {out_file}")
     if result.has_errors:
         return EXIT_ERROR

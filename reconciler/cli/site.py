@@ -4,15 +4,18 @@ terminal. The sandbox is imported only when it is the site, so a command on a re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from reconciler.address import Address
 from reconciler.cli.ui import current_ui
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, SiteError
+from reconciler.kind_names import CUSTOM_ROLES, TEAM_ROLES
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
-from reconciler.policy_rules import kinds_judged
+from reconciler.policy_rules import RIGHT_RULES, kinds_judged
 from reconciler.registry import kinds_for, kinds_to_read
+from reconciler.site.answers import OPS_WAY_OUT
 from reconciler.site.api import SiteApi
 from reconciler.site.config import Credentials, config_from_env
 from reconciler.site.http import SiteClient
@@ -81,12 +84,47 @@ def read_site(
         )
         holders = holders_to_check(kinds, desired)
         declared = declared or frozenset(desired.objects)
-    if not ui.shows_progress():
-        return read_live_state(client, kinds, site=name, holders=holders, declared=declared)
-    from reconciler.cli.progress import progress_bar  # noqa: PLC0415 - drawn on a terminal only
+    try:
+        if not ui.shows_progress():
+            return read_live_state(client, kinds, site=name, holders=holders, declared=declared)
+        from reconciler.cli.progress import progress_bar  # noqa: PLC0415 - drawn on a terminal only
 
-    total = len(kinds) + len(lookup_reads(kinds, holders))
-    with progress_bar(ui, "Reading {task.description}", name, total) as advance:
-        return read_live_state(
-            client, kinds, site=name, progress=lambda _what: advance(), holders=holders, declared=declared
-        )
+        total = len(kinds) + len(lookup_reads(kinds, holders))
+        with progress_bar(ui, "Reading {task.description}", name, total) as advance:
+            return read_live_state(
+                client, kinds, site=name, progress=lambda _what: advance(), holders=holders, declared=declared
+            )
+    except SiteError as exc:
+        if desired is None:
+            raise
+        raise ops_refusal_with(exc, _manifests_way_out(desired)) from None
+
+
+OPS_KINDS = (CUSTOM_ROLES.kind, TEAM_ROLES.kind)
+
+
+def ops_refusal_with(exc: SiteError, way_out: str) -> SiteError:
+    """`exc`, and if it is JSM Operations refusing a service account, with `way_out` for the second way out
+    (the site layer knows only that the manifests may name the Ops kinds)."""
+    if OPS_WAY_OUT not in exc.message:
+        return exc
+    return dataclasses.replace(exc, message=exc.message.replace(OPS_WAY_OUT, way_out))
+
+
+def _manifests_way_out(desired: DesiredState) -> str:
+    """What in the manifests made the command read the Ops kinds: a section, settings.prune, or a policy on
+    their rights. Each needs its own edit; leaving the sections out alone would not stop the reads."""
+    sections = any(
+        kind in desired.named_kinds
+        and (kind not in desired.prune or any(a.kind == kind for a in desired.objects))
+        for kind in OPS_KINDS
+    )
+    edits = [OPS_WAY_OUT] if sections else []
+    pruned = [kind for kind in OPS_KINDS if kind in desired.prune]
+    if pruned:
+        edits.append(f"take {' and '.join(pruned)} out of settings.prune")
+    for rule in desired.settings.policies:
+        right = rule.deny.right_rule if rule.deny else None
+        if right is not None and RIGHT_RULES[right[0]][0] in OPS_KINDS:
+            edits.append(f"remove the policy {rule.name!r} from settings.policies (it judges {right[0]})")
+    return ", ".join(edits) or OPS_WAY_OUT

@@ -55,10 +55,14 @@ def diagnostics_from(
         elif kind == "literal_error":
             code, message = "invalid", _literal_message(details["input"], str(ctx.get("expected", "")))
             if path == ("version",):
-                code, message = (
-                    "version",
-                    f"unsupported manifest version {_quoted(details['input'])}; write `version: 1`",
+                found = details["input"]
+                # "1" looks right in the file; only the type is wrong, so say so rather than "unsupported".
+                message = (
+                    f"the manifest version {found!r} is text (quoted); write the number: `version: 1`"
+                    if found == "1"
+                    else f"unsupported manifest version {_quoted(found)}; write `version: 1`"
                 )
+                code = "version"
         elif kind in _TYPE_NAMES:
             expected = _TYPE_NAMES[kind]
             if kind.startswith("model") and ("grants" in path or "holder" in path or "holders" in path):

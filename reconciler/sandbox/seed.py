@@ -186,11 +186,28 @@ def load_seed_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _seed_problems(exc: ValidationError) -> str:
+    """`describe_validation_error`, but a top-level key the seed does not know is named as such, with what
+    a seed is: a manifest given as a seed fails on its `version` and `settings` keys."""
+    unknown = [
+        str(problem["loc"][0])
+        for problem in exc.errors(include_url=False)
+        if problem["type"] == "extra_forbidden" and len(problem["loc"]) == 1
+    ]
+    if not unknown:
+        return describe_validation_error(exc)
+    return (
+        f"unknown top-level key(s) {', '.join(repr(key) for key in unknown)}: a seed describes a sandbox "
+        "site's state (sections such as products, teams, projects; see examples/sandbox-seed.yaml), "
+        "not manifests; give manifests to plan or apply"
+    )
+
+
 def build_state(seed: Mapping[str, Any]) -> State:
     try:
         parsed = Seed.model_validate(seed)
     except ValidationError as exc:
-        raise SeedError(f"invalid sandbox seed: {describe_validation_error(exc)}") from None
+        raise SeedError(f"invalid sandbox seed: {_seed_problems(exc)}") from None
     state = State(cloud_id=parsed.cloud_id)
     where = "seed"
     try:

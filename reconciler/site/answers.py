@@ -31,11 +31,14 @@ from reconciler.site.settings import ClientSettings
 REQUEST_ID_HEADERS = ("x-arequestid", "atl-traceid", "x-request-id", "x-b3-traceid")
 RATE_LIMIT_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reason")
 OPS_ENDPOINT = "/jsm/ops/"
+# The second way out when nothing better is known; a command that knows why it read the Ops kinds (export's
+# --kind, settings.prune, a policy) puts its own in its place (cli/site.py, ops_refusal_with).
+OPS_WAY_OUT = "leave customRoles and teamRoles out of the manifests"
 # JSDCLOUD-17685: Atlassian's "Current State" and workaround, said when Ops refuses a service account.
 SERVICE_ACCOUNT_OPS_HINT = (
     " (service accounts, which sign in with OAuth client credentials or API tokens with scopes, cannot "
     "call JSM Operations (Atlassian's JSDCLOUD-17685), which customRoles and teamRoles need: sign in as "
-    "an ordinary account with JSM agent access, or leave customRoles and teamRoles out of the manifests; "
+    f"an ordinary account with JSM agent access, or {OPS_WAY_OUT}; "
     "an ordinary account's API token with scopes needs read:ops-config:jira-service-management, and "
     "write:ops-config:jira-service-management and delete:ops-config:jira-service-management to apply)"
 )

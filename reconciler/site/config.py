@@ -80,6 +80,7 @@ class SiteConfig:
 def config_from_env(env: Mapping[str, str] | None = None, *, site: str | None = None) -> SiteConfig:
     """Read the site configuration; `site` (the --site option) wins over JSM_SITE."""
     env = os.environ if env is None else env
+    source = "--site" if site else "JSM_SITE"  # errors name where the value came from
     chosen = (site or env.get("JSM_SITE") or "sandbox").strip().rstrip("/")
     api_base = (env.get("JSM_API_BASE") or "").strip().rstrip("/")
     state = Path(env.get("JSM_SANDBOX_STATE") or DEFAULT_SANDBOX_STATE)
@@ -89,7 +90,8 @@ def config_from_env(env: Mapping[str, str] | None = None, *, site: str | None = 
         ignored = tuple(name for name in CREDENTIAL_VARIABLES if env.get(name, "").strip())
         return SiteConfig("sandbox", api_base, None, env.get("JSM_CLOUD_ID") or None, state, ignored, wait)
     credentials = _credentials(env)
-    check_url_allowed(chosen, "JSM_SITE")
+    check_url_allowed(chosen, source)
+    _refuse_a_path(chosen, source)
     if api_base:
         check_url_allowed(api_base, "JSM_API_BASE")
     if credentials is None:
@@ -218,11 +220,25 @@ def check_url_allowed(url: str, what: str) -> None:
             f"{what} must not carry credentials; set JSM_EMAIL and JSM_API_TOKEN, or JSM_OAUTH_TOKEN"
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        hint = f"; did you mean 'https://{url}'?" if "://" not in url and "." in url else ""
+        # The host alone, as a browser's address pasted without its scheme has a path too.
+        host = url.partition("/")[0]
+        hint = f"; did you mean 'https://{host}'?" if "://" not in url and "." in url else ""
         raise ConfigError(f"{what} must be an https:// URL, got {url!r}{hint}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{what}: plain http:// is refused for {parts.hostname} (only loopback addresses may use it)"
+        )
+
+
+def _refuse_a_path(site: str, source: str) -> None:
+    """The site is its root URL: the API paths go after it. A browser's address pasted whole
+    (https://acme.atlassian.net/jira/servicedesk/projects) would otherwise fail later with a 404 that does
+    not point here."""
+    parts = urlsplit(site)
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{source} must be the site's root URL, without a path, got {site!r}; "
+            f"did you mean '{parts.scheme}://{parts.netloc}'?"
         )
 
 

@@ -315,3 +315,39 @@ def test_an_operations_refusal_under_a_service_account_says_why_and_what_to_do(
     ):
         assert said in errors[0], errors[0]
     assert "leave customRoles and teamRoles out of the manifests" in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "way_out"),
+    [
+        (
+            None,
+            "or export only the other kinds: jsm-reconciler export --kind detailFields --kind products "
+            "--kind permissionSchemes --kind projects;",
+        ),
+        (
+            "products: []\nsettings:\n  prune: [customRoles]\n",
+            "or take customRoles out of settings.prune;",
+        ),
+        (
+            "products: []\nsettings:\n  policies:\n    - name: No admin right\n"
+            "      deny: {customRoleRight: admin}\n",
+            "or remove the policy 'No admin right' from settings.policies (it judges customRoleRight);",
+        ),
+    ],
+    ids=["export", "prune", "policy"],
+)
+def test_an_operations_refusal_names_what_made_the_command_read_operations(
+    harness_factory: Any, tmp_path: Path, manifest: str | None, way_out: str
+) -> None:
+    """Leaving the Ops sections out of the manifests does not help when export reads every kind, or when
+    settings.prune or a policy names an Ops kind: the error says what to change instead."""
+    harness: Harness = harness_factory(SEED, Knobs(record_calls=True))
+    if manifest:
+        harness.write(manifest)
+    command = ("plan", str(harness.manifests)) if manifest else ("export", "--out", str(tmp_path / "exp"))
+    result = run(harness, *command, **CLIENT_CREDENTIALS, JSM_AUTH_BASE=harness.url)
+    assert result.exit_code == 1
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert way_out in error and "JSM agent access" in error
+    assert "out of the manifests" not in error

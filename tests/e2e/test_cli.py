@@ -324,6 +324,15 @@ def test_broken_seeds_are_named(tmp_path: Path) -> None:
         assert "pydantic" not in result.output and "Errno" not in result.output
 
 
+def test_a_manifest_given_as_a_seed_is_named_as_such(tmp_path: Path) -> None:
+    seed = tmp_path / "site.yaml"
+    seed.write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
+    result = run_local(tmp_path, "sandbox", "reset", "--seed", str(seed))
+    assert result.exit_code == 1
+    assert f"{seed}: invalid sandbox seed: unknown top-level key(s) 'version': a seed" in result.stderr
+    assert "not manifests" in result.stderr and "Extra inputs" not in result.stderr
+
+
 def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
     (tmp_path / "file").write_text("", encoding="utf-8")
@@ -334,6 +343,37 @@ def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Pat
     assert result.exit_code == 1
     assert f"{journal}: cannot open the journal" in result.stderr and "Internal error" not in result.output
     assert "Plan: 1 to create" in run_local(tmp_path, "plan", str(tmp_path / "m.yaml")).output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "--out", "dir", "m.yaml"), "--out dir: a directory, not a file; choose another --out"),
+        (
+            ("plan", "--out", "file/p.json", "m.yaml"),
+            "--out file/p.json: file is not a directory; choose another",
+        ),
+        (("export", "--out", "file/jsm"), "--out file/jsm: file is not a directory; choose another --out"),
+        (("schema", "--out", "file"), "--out file: not a directory (a file is there); choose another --out"),
+        (("schema", "--out", "file/s"), "--out file/s: file is not a directory; choose another --out"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("m.yaml").write_text("version: 1\nproducts: [{name: A}]\n", encoding="utf-8")
+    Path("dir").mkdir()
+    Path("file").write_text("", encoding="utf-8")
+    result = run_local(tmp_path, *args)
+    assert result.exit_code == 1
+    assert f"Error: {message}" in result.stderr
+    assert "Internal error" not in result.output and ".tmp" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dir",
+        "file",
+        "m.yaml",
+    ]  # nothing written, no state
 
 
 @pytest.mark.parametrize(

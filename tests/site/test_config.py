@@ -294,3 +294,28 @@ def test_half_of_the_client_credentials_is_an_error(present: str) -> None:
 def test_the_sandbox_ignores_client_credentials_exported_for_a_real_site() -> None:
     config = config_from_env({**CLIENT, "JSM_AUTH_BASE": "http://auth.example.com"})
     assert config.credentials is None and set(config.ignored_credentials) == set(CLIENT)
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("https://acme.atlassian.net/jira/servicedesk/projects", "https://acme.atlassian.net"),
+        ("http://127.0.0.1:18080/jira/", "http://127.0.0.1:18080"),
+        ("https://acme.atlassian.net/?x=1", "https://acme.atlassian.net"),
+        ("https://acme.atlassian.net#top", "https://acme.atlassian.net"),
+        ("acme.atlassian.net/jira/servicedesk", "https://acme.atlassian.net"),
+    ],
+)
+def test_a_site_with_a_path_is_refused_with_its_root_suggested(url: str, root: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_env({**BASIC, "JSM_SITE": url})
+    assert str(caught.value).startswith("JSM_SITE must be")
+    assert str(caught.value).endswith(f"did you mean '{root}'?")
+    assert config_from_env({**BASIC, "JSM_SITE": root + "/"}).site == root
+
+
+def test_errors_name_site_when_the_value_came_from_site() -> None:
+    env = {**BASIC, "JSM_SITE": "https://other.atlassian.net"}
+    for url in ("http://example.atlassian.net", "https://acme.atlassian.net/jira", "acme.atlassian.net"):
+        with pytest.raises(ConfigError, match=r"^--site[ :]"):
+            config_from_env(env, site=url)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.files import write_atomically
+from reconciler.errors import ConfigError
+from reconciler.files import write_atomically, write_output
 
 
 def test_writes_text_and_bytes_creating_the_directories(tmp_path: Path) -> None:
@@ -23,3 +24,13 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing_behind(tmp_path: P
         write_atomically(path, "half \udc80")
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_a_path_that_cannot_be_written_is_the_users_to_correct(tmp_path: Path) -> None:
+    # Too long a name: an OSError that no check before the write foresees.
+    path = tmp_path / ("x" * 300)
+    with pytest.raises(
+        ConfigError, match=r"--out .*x: cannot write it \(File name too long\); choose another --out"
+    ):
+        write_output(path, "{}", "--out")
+    assert list(tmp_path.iterdir()) == []

@@ -129,6 +129,15 @@ def test_version_is_required_and_must_be_1(tmp_path: Path) -> None:
     assert problems(tmp_path, "- version: 1\n") == [(1, 1, "manifest.invalid")]
 
 
+def test_a_quoted_version_is_said_to_be_text(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", 'version: "1"\n')
+    [quoted] = load_manifests([tmp_path], KINDS, environ={})[1]
+    assert quoted.message == "the manifest version '1' is text (quoted); write the number: `version: 1`"
+    write(tmp_path, "a.yaml", "version: 2\n")
+    [other] = load_manifests([tmp_path], KINDS, environ={})[1]
+    assert other.message == "unsupported manifest version 2; write `version: 1`"
+
+
 def test_settings_in_one_file_only(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", "version: 1\nsettings: {prune: [products]}\n")
     write(tmp_path, "b.yaml", "version: 1\nsettings:\n  prune: [customRoles]\n")
