@@ -136,6 +136,27 @@ class Runner:
         else:
             self.say(text)
 
+    def outside_workspace(self) -> str:
+        """Why the run may not go ahead, when `working-directory` or `path` resolves outside the checkout
+        (GITHUB_WORKSPACE), else "". A pull request can make either a symbolic link to outside it, and the
+        runner follows the link: the manifests, the journal and the sandbox state would then be read and
+        written there."""
+        workspace = self.env.get("GITHUB_WORKSPACE", "")
+        if not workspace:
+            return ""
+        checkout, here = Path(workspace).resolve(), Path.cwd().resolve()
+        if not here.is_relative_to(checkout):
+            return (
+                "the working-directory input resolves to outside the checkout (GITHUB_WORKSPACE), through a "
+                "symbolic link or `..`: give a directory of the checkout that is not a link to outside it"
+            )
+        if not (here / self.inputs.path).resolve().is_relative_to(checkout):
+            return (
+                f"the path input {self.inputs.path!r} resolves to outside the checkout (GITHUB_WORKSPACE), "
+                "through a symbolic link or `..`: give the manifests' directory inside the checkout"
+            )
+        return ""
+
     # --- the event -----------------------------------------------------------------------------------
 
     @property
