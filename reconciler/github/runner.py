@@ -257,10 +257,17 @@ def _text(output: bytes | str | None) -> str:
     return output or ""
 
 
+# What the CLI writes on stderr for an error: `Error: ...`, `Internal error: ...`, or a diagnostic
+# (`file:line:col: error[code]: ...`). Its other lines there say what it does (the sandbox it uses, the
+# credentials it ignored), and a note quoting "the error" must not quote one of them.
+_ERROR_LINE = re.compile(r"^(?:Error|Internal error):|\berror\[")
+
+
 def error_lines(stderr: str) -> str:
+    """The CLI's error lines on stderr, or all its lines when none reads as an error."""
     lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("::")]
-    lines = [line for line in lines if not line.startswith("Using the embedded sandbox site")]
-    return "\n".join(lines[:200])
+    errors = [line for line in lines if _ERROR_LINE.search(line)]
+    return "\n".join((errors or lines)[:200])
 
 
 def plan_failure(plan_file: Path, stderr: str) -> tuple[list[str], str]:
