@@ -31,7 +31,7 @@ from reconciler.manifest.paths import (
     working_directory_files,
 )
 from reconciler.manifest.policies import offline_checks
-from reconciler.manifest.validation import describe_whole, diagnostics_from
+from reconciler.manifest.validation import describe, diagnostics_from
 from reconciler.spec import Spec
 from reconciler.state import DesiredState, Settings
 from reconciler.yamlsource import SourceMap, load_yaml_file
@@ -155,7 +155,7 @@ class _Loader:
             self.diagnostics.append(
                 error(
                     "manifest.invalid",
-                    f"a manifest file is a mapping (version, settings, ...), not {describe_whole(data)}",
+                    f"a manifest file is a mapping (version, settings, ...), not {describe(data)}",
                     source=source_map.locate(()),
                 )
             )

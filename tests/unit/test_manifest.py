@@ -380,3 +380,24 @@ def test_a_set_reports_its_first_problems_only_and_reads_no_more_files(tmp_path:
     assert len(closing) == 10  # nine files' lines, and at the tenth's 101st problem the set's
     assert "only the first 1000 of the set are shown, and no more files were read" in closing[0].message
     assert not any(d.source and d.source.file.endswith(("m10.yaml", "m11.yaml")) for d in diagnostics)
+
+
+SECRET = "ghp_" + "Z" * 44
+QUOTING = {  # every message that quotes text of the file, each fed a long secret-like value
+    "tag": f"foo: !{SECRET}!bar x\n",
+    "list": f"version: 1\nproducts: {SECRET}\n",
+    "item": f"version: 1\nproducts:\n  - name: x\n  - {SECRET}\n",
+    "enum": f"version: 1\ndetailFields:\n  organization:\n    - name: x\n      type: {SECRET}\n",
+    "holder": (
+        "version: 1\npermissionSchemes:\n  - name: x\n    grants:\n"
+        f"      BROWSE_PROJECTS: [{{type: {SECRET}, parameter: x}}]\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", QUOTING.values(), ids=QUOTING.keys())
+def test_no_message_quotes_a_value_whole(tmp_path: Path, text: str) -> None:
+    _, diagnostics = load_manifests([write(tmp_path, "m.yaml", text)], KINDS, environ={})
+    assert diagnostics
+    assert any(SECRET[:15] in d.message for d in diagnostics), diagnostics  # quoted, but short
+    assert not any(SECRET in d.message for d in diagnostics)
