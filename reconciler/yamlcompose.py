@@ -9,6 +9,7 @@ diagnostics: texts libyaml refuses, and texts with a tab (libyaml reads `[x<TAB>
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import yaml
@@ -120,16 +121,22 @@ def _ruamel_refusal(text: str, file: str) -> Diagnostic | None:
     return None
 
 
+def _quotes_shortened(words: str) -> str:
+    """A parser's words with the file's text they quote ('!ghs_...!', a tag or a character) cut short; its
+    own token names ('<block end>') are kept."""
+    return re.sub(r"'([^'<][^']*)'", lambda quoted: f"'{shortened(quoted[1])}'", words)
+
+
 def _refusal(exc: Any, file: str) -> Diagnostic:
     """A parser's exception (ruamel.yaml's or PyYAML's: they share their shape) as a diagnostic: what it
     means in plain words, where there are some, then the parser's own."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is None:
         return error("manifest.yaml", f"invalid YAML: {exc}", source=SourceSpan(file, 1, 1))
-    words = exc.problem or exc.context or "syntax error"
+    words = _quotes_shortened(exc.problem or exc.context or "syntax error")
     context = ""
     if exc.problem and exc.context and exc.context_mark:
-        context = f"{exc.context} at line {exc.context_mark.line + 1}"
+        context = f"{_quotes_shortened(exc.context)} at line {exc.context_mark.line + 1}"
     plain = _in_plain_words(exc.problem or "", exc.context or "", (exc.context_mark or mark).line + 1)
     if plain:
         message = f"invalid YAML: {plain} (YAML parser: {words}{', ' + context if context else ''})"

@@ -165,6 +165,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             "error", "command apply does not run in a merge queue: plan there, apply on push after the merge"
         )
         return 1
+    outside = runner.outside_workspace()
+    if outside:
+        return _refused(runner, outside, outside)
     if not inputs.site or not inputs.has_credentials:
         return _no_credentials(runner)
     if inputs.command == "plan":
@@ -197,6 +200,12 @@ def _no_credentials(runner: Runner) -> int:
         )
         problem = f"no credentials for {inputs.site}: {advice}"
         shown = f"no credentials for {code(inputs.site)}: {advice}"
+    return _refused(runner, problem, shown)
+
+
+def _refused(runner: Runner, problem: str, shown: str) -> int:
+    """A run that cannot start: the error in the log and the job summary (`shown`, as markdown)."""
+    inputs = runner.inputs
     runner.workflow_command("error", f"jsm-reconciler: {problem}.")
     runner.add_summary(f"### jsm-reconciler {inputs.command} failed\n\n> [!CAUTION]\n> {shown}.\n")
     runner.set_outputs(has_changes="false", plan_json="", summary="error", exit_code="1", artifact_name="")

@@ -136,6 +136,27 @@ class Runner:
         else:
             self.say(text)
 
+    def outside_workspace(self) -> str:
+        """Why the run may not go ahead, when `working-directory` or `path` resolves outside the checkout
+        (GITHUB_WORKSPACE), else "". A pull request can make either a symbolic link to outside it, and the
+        runner follows the link: the manifests, the journal and the sandbox state would then be read and
+        written there."""
+        workspace = self.env.get("GITHUB_WORKSPACE", "")
+        if not workspace:
+            return ""
+        checkout, here = Path(workspace).resolve(), Path.cwd().resolve()
+        if not here.is_relative_to(checkout):
+            return (
+                "the working-directory input resolves to outside the checkout (GITHUB_WORKSPACE), through a "
+                "symbolic link or `..`: give a directory of the checkout that is not a link to outside it"
+            )
+        if not (here / self.inputs.path).resolve().is_relative_to(checkout):
+            return (
+                f"the path input {self.inputs.path!r} resolves to outside the checkout (GITHUB_WORKSPACE), "
+                "through a symbolic link or `..`: give the manifests' directory inside the checkout"
+            )
+        return ""
+
     # --- the event -----------------------------------------------------------------------------------
 
     @property
@@ -236,10 +257,17 @@ def _text(output: bytes | str | None) -> str:
     return output or ""
 
 
+# What the CLI writes on stderr for an error: `Error: ...`, `Internal error: ...`, or a diagnostic
+# (`file:line:col: error[code]: ...`). Its other lines there say what it does (the sandbox it uses, the
+# credentials it ignored), and a note quoting "the error" must not quote one of them.
+_ERROR_LINE = re.compile(r"^(?:Error|Internal error):|\berror\[")
+
+
 def error_lines(stderr: str) -> str:
+    """The CLI's error lines on stderr, or all its lines when none reads as an error."""
     lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("::")]
-    lines = [line for line in lines if not line.startswith("Using the embedded sandbox site")]
-    return "\n".join(lines[:200])
+    errors = [line for line in lines if _ERROR_LINE.search(line)]
+    return "\n".join((errors or lines)[:200])
 
 
 def plan_failure(plan_file: Path, stderr: str) -> tuple[list[str], str]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ValidationError, model_validator
 
 from reconciler import catalogue
+from reconciler.errors import shortened
 from reconciler.spec import Spec, did_you_mean, problem
 
 
@@ -21,17 +22,18 @@ class Holder(Spec):
     @model_validator(mode="after")
     def _check_parameter(self) -> Holder:
         has_parameter = self.parameter is not None or self.value is not None
+        shown = shortened(self.type)
         if self.type not in catalogue.HOLDER_TYPES:
             hint = did_you_mean(self.type, catalogue.HOLDER_TYPES) or (
                 f" (expected one of {', '.join(sorted(catalogue.HOLDER_TYPES))})"
             )
-            raise problem("holder", f"unknown holder type {self.type!r}{hint}")
+            raise problem("holder", f"unknown holder type {shown!r}{hint}")
         if self.parameter == "" or self.value == "":
-            raise problem("holder", f"holder {self.type!r} has an empty parameter")
+            raise problem("holder", f"holder {shown!r} has an empty parameter")
         if self.type in catalogue.HOLDER_TYPES_WITHOUT_PARAMETER and has_parameter:
-            raise problem("holder", f"holder type {self.type!r} takes no parameter")
+            raise problem("holder", f"holder type {shown!r} takes no parameter")
         if self.type in catalogue.HOLDER_TYPES_WITH_PARAMETER and not has_parameter:
-            raise problem("holder", f"holder type {self.type!r} needs a parameter, e.g. {self.type}:NAME")
+            raise problem("holder", f"holder type {shown!r} needs a parameter, e.g. {shown}:NAME")
         return self
 
     @classmethod

@@ -8,12 +8,13 @@ run once every file has been read. Nothing here raises for bad input.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -30,12 +31,18 @@ from reconciler.manifest.paths import (
     working_directory_files,
 )
 from reconciler.manifest.policies import offline_checks
-from reconciler.manifest.validation import describe_whole, diagnostics_from
+from reconciler.manifest.validation import describe, diagnostics_from
 from reconciler.spec import Spec
 from reconciler.state import DesiredState, Settings
 from reconciler.yamlsource import SourceMap, load_yaml_file
 
 log = logging.getLogger(__name__)
+
+# A person fixes the first problems of a file and validates again; past a hundred they are one mistake
+# repeated (an item per line of a generated list), and collecting them all is what costs: a 1 MB list of
+# 500,000 wrong items took 11 s, 1.2 GB and 135 MB of output. The set's limit bounds many such files.
+PROBLEMS_PER_FILE = 100
+PROBLEMS_PER_SET = 1000
 
 
 @cycle_collection_paused()
@@ -57,6 +64,8 @@ def load_manifests(
         files = list(manifest_files(paths, loader.diagnostics))
         if within_set_limit([path for path, _ in files], loader.diagnostics):
             for path, shown in files:
+                if loader.full:
+                    break
                 _load_file(loader, path, shown, only_manifests=False)
     else:
         _load_working_directory(loader)
@@ -66,6 +75,8 @@ def load_manifests(
 def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool) -> None:
     try:
         loader.load_file(path, shown, only_manifests=only_manifests)
+    except _Full:
+        pass  # the line that says so is among the diagnostics
     except Exception as exc:  # the loader boundary: no input may end in a traceback
         loader.diagnostics.append(
             error(
@@ -81,6 +92,8 @@ def _load_working_directory(loader: _Loader) -> None:
     if not within_set_limit(candidates, loader.diagnostics):
         return
     for path in candidates:
+        if loader.full:
+            break
         _load_file(loader, path, path.as_posix(), only_manifests=True)
     if not loader.files:
         skipped = len(candidates)
@@ -92,6 +105,10 @@ def _load_working_directory(loader: _Loader) -> None:
                 "Give the directory of your manifests, e.g. `jsm-reconciler validate jsm/`",
             )
         )
+
+
+class _Full(Exception):
+    """The file, or the whole set, has all the problems it may report: reading it stops."""
 
 
 class _Loader:
@@ -106,6 +123,10 @@ class _Loader:
         self.settings_span: SourceSpan | None = None
         self.settings_source: SourceMap | None = None
         self.sections: set[str] = set()
+        self.file = ""  # the file being read; "" for the set's own problems
+        self.file_problems: list[Diagnostic] = []
+        self.reported = 0
+        self.full = False
 
     def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
         """Read one file; with `only_manifests`, skip it unless it looks like a manifest."""
@@ -117,7 +138,8 @@ class _Loader:
             return
         log.info("reading %s", shown)
         self.files.append(shown)
-        self.diagnostics.extend(problems)
+        self.file, self.file_problems = shown, []
+        self.report(problems)
         if loaded is None:
             return
         data, source_map = loaded.data, loaded.source_map
@@ -134,7 +156,7 @@ class _Loader:
             self.diagnostics.append(
                 error(
                     "manifest.invalid",
-                    f"a manifest file is a mapping (version, settings, ...), not {describe_whole(data)}",
+                    f"a manifest file is a mapping (version, settings, ...), not {describe(data)}",
                     source=source_map.locate(()),
                 )
             )
@@ -143,12 +165,14 @@ class _Loader:
         try:
             _pair_validated(data, self.document.model_validate(data, by_name=False), validated)
         except ValidationError as exc:
-            self.diagnostics.extend(diagnostics_from(exc, data, source_map, self.document, self.kinds))
+            self.report(
+                diagnostics_from(self._first_errors(exc, data), data, source_map, self.document, self.kinds)
+            )
         for kind in self.kinds:
-            self.diagnostics.extend(kind.unlisted(data.get(kind.name), source_map))
+            self.report(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
             self._take_settings(valid_spec(Settings, data["settings"] or {}), source_map)
-            self.diagnostics.extend(offline_checks(data["settings"], source_map))
+            self.report(offline_checks(data["settings"], source_map))
         for kind in self.kinds:
             if kind.name in data:
                 self.sections.add(kind.name)
@@ -182,21 +206,53 @@ class _Loader:
             if first.address != address
             else ""
         )
-        self.diagnostics.append(
-            error(
-                "manifest.duplicate",
-                f"{address} is declared more than once: at {first.span()} and at {here}{same}",
-                source=here,
-                address=str(address),
-            )
-        )
+        message = f"{address} is declared more than once: at {first.span()} and at {here}{same}"
+        self.report([error("manifest.duplicate", message, source=here, address=str(address))])
+
+    def _first_errors(self, exc: ValidationError, data: dict[str, Any]) -> ValidationError:
+        """`exc`, or for a file with more errors than it may report, those of its data with every list cut to
+        PROBLEMS_PER_FILE items: pydantic's `errors()` of 500,000 list items took 2 s and 470 MB. The
+        cut keeps each item's index, so the errors are the file's first ones at the same paths."""
+        if exc.error_count() <= PROBLEMS_PER_FILE:
+            return exc
+        try:
+            self.document.model_validate(_lists_cut(data), by_name=False)
+        except ValidationError as cut:
+            return cut
+        return exc
+
+    def report(self, problems: Iterable[Diagnostic]) -> None:
+        """Adds problems, up to PROBLEMS_PER_FILE of the file being read and PROBLEMS_PER_SET in all. At a
+        limit, one line says so and _Full stops the reading: the problems left are never made, which is what
+        bounds the time and memory a file full of mistakes costs."""
+        for problem in problems:
+            if self.reported >= PROBLEMS_PER_SET:
+                self.full = True
+                self._stop(
+                    f"only the first {PROBLEMS_PER_SET} of the set are shown, and no more files were read"
+                )
+            if self.file and len(self.file_problems) >= PROBLEMS_PER_FILE:
+                # At the last problem shown, so that the line closes the file's problems once they are sorted.
+                spans = [p.source for p in self.file_problems if p.source]
+                last = max(spans, key=lambda s: (s.line, s.column), default=SourceSpan(self.file, 1, 1))
+                self._stop(f"only the first {PROBLEMS_PER_FILE} in this file are shown", last)
+            self.diagnostics.append(problem)
+            self.file_problems.append(problem)
+            self.reported += 1
+
+    def _stop(self, what: str, source: SourceSpan | None = None) -> NoReturn:
+        message = f"… and more problems: {what}; fix these and validate again"
+        self.diagnostics.append(error("manifest.too_many_problems", message, source=source))
+        raise _Full
 
     def finish(self) -> tuple[DesiredState, list[Diagnostic]]:
         objects = list(self.declared.values())
-        for kind in self.kinds:
-            own = [item for item in objects if item.address.kind == kind.name]
-            self.diagnostics.extend(kind.declared_problems(own))
-        self.diagnostics.extend(_renamed_from_problems(objects))
+        self.file = ""
+        with contextlib.suppress(_Full):  # the line that says so is among the diagnostics
+            for kind in self.kinds:
+                own = [item for item in objects if item.address.kind == kind.name]
+                self.report(kind.declared_problems(own))
+            self.report(_renamed_from_problems(objects))
         settings = self.settings or Settings()
         state = DesiredState(
             objects={item.address: item.spec for item in objects},
@@ -209,6 +265,15 @@ class _Loader:
             settings_source=self.settings_source,
         )
         return state, sorted(self.diagnostics, key=_position)
+
+
+def _lists_cut(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _lists_cut(value) for key, value in data.items()}
+    if isinstance(data, list):
+        # One item more than a file may report, so that the line saying there are more is written.
+        return [_lists_cut(item) for item in data[: PROBLEMS_PER_FILE + 1]]
+    return data
 
 
 def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:

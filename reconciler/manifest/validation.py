@@ -69,7 +69,7 @@ def diagnostics_from(
                 expected = "a holder: text like group:NAME, or a mapping {type, parameter, value}"
             code, message = (
                 "invalid",
-                f"{_label(path)}: expected {expected}, got {_describe(details['input'])}",
+                f"{_label(path)}: expected {expected}, got {describe(details['input'])}",
             )
         elif "message" in ctx:  # our own errors (reconciler.spec.problem)
             code, message = kind, str(ctx["message"])
@@ -152,7 +152,7 @@ def _unwrap(annotation: Any) -> Any:
 def _literal_message(value: Any, expected: str) -> str:
     choices = re.findall(r"'([^']*)'", expected)
     hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-    return f"{value!r} is not allowed here{hint}; expected {expected}"
+    return f"{_quoted(value)} is not allowed here{hint}; expected {expected}"
 
 
 def _label(path: DataPath) -> str:
@@ -167,18 +167,12 @@ def _label(path: DataPath) -> str:
 
 
 def _quoted(value: Any) -> str:
-    """A value any file can hold (its version), not only a manifest, quoted short (see `describe_whole`)."""
+    """A value quoted short (see `describe`)."""
     return repr(shortened(value)) if isinstance(value, str) else repr(value)
 
 
-def describe_whole(value: Any) -> str:
-    """`_describe` for what any file can hold (the document, its version), not only a manifest: a file given
-    as a manifest may be a credential file, so its text is quoted short. Values inside a manifest section
-    are quoted whole."""
-    return f"the text {shortened(value)!r}" if isinstance(value, str) else _describe(value)
-
-
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A value for a message, its text quoted short: a file given as a manifest may be a credential file."""
     if value is None:
         return "nothing (an empty value)"
     if isinstance(value, bool):
@@ -186,7 +180,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value} (quote it to make it text)"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {shortened(value)!r}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

@@ -13,8 +13,20 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(diagnostic.format() for diagnostic in diagnostics)
 
 
+# GitHub shows at most 10 error and 10 warning annotations of a step and 50 of a job, and drops the rest;
+# more would only lengthen the log, where every diagnostic is also a line.
+MAX_ANNOTATIONS = 50
+
+
 def github_annotations(diagnostics: Sequence[Diagnostic]) -> list[str]:
-    return [github_annotation(diagnostic) for diagnostic in diagnostics]
+    """The first MAX_ANNOTATIONS, and a notice that the log has the rest."""
+    annotations = [github_annotation(diagnostic) for diagnostic in diagnostics[:MAX_ANNOTATIONS]]
+    if len(diagnostics) > MAX_ANNOTATIONS:
+        more = len(diagnostics) - MAX_ANNOTATIONS
+        annotations.append(
+            command("notice", f"{more} more problem(s) are not annotated; the log lists them all")
+        )
+    return annotations
 
 
 def github_annotation(diagnostic: Diagnostic) -> str:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL
 from tests.github.action_runner import load_action
 from tests.github.fake_github import FakeGitHub
 from tests.github.runner_commands import meant_commands
-from tests.github.test_action_run import PLAN_INPUTS, PR_PRODUCTS, Workspace, github
+from tests.github.test_action_run import PLAN_INPUTS, PR_PRODUCTS, Workspace, _git, github
 
 __all__ = ["github"]  # the fake GitHub API, a fixture
 
@@ -128,3 +130,29 @@ def test_every_python_the_action_runs_is_isolated() -> None:
     calls = [match for script in scripts for match in INTERPRETER_CALL.finditer(script)]
     assert len(calls) >= 5
     assert [match.group(0) for match in calls if match.group(2) != "-I"] == []
+
+
+@pytest.mark.parametrize(
+    ("link", "inputs"),
+    [
+        ("infra", {"working-directory": "infra", "path": "jsm"}),
+        ("deploy", {"path": "deploy/jsm"}),
+    ],
+)
+def test_a_working_directory_or_path_linked_out_of_the_checkout_is_refused(
+    tmp_path: Path, github: tuple[FakeGitHub, str], link: str, inputs: dict[str, str]
+) -> None:
+    """A pull request makes `infra` (or `deploy`) a link to outside the checkout; the runner follows it."""
+    app, url = github
+    ws = Workspace(tmp_path, url)
+    outside = tmp_path / "outside"
+    (outside / "jsm").mkdir(parents=True)
+    (outside / "jsm" / "x.yaml").write_text(f'version: 1\nproducts:\n  - name: "{LEAKED}"\n')
+    (ws.repo / link).symlink_to("../outside", target_is_directory=True)
+    _git(ws.repo, "add", "-A")
+    _git(ws.repo, "commit", "-q", "-m", "link")
+    run = ws.run(PLAN_INPUTS | inputs, event=ws.pull_request_event(number=43))
+    assert run.failed and run.outputs["summary"] == "error"
+    assert "::error::jsm-reconciler: the " in run.log and "resolves to outside the checkout" in run.log
+    assert LEAKED not in run.log + run.summary + "".join(app.bodies(43))
+    assert sorted(path.name for path in outside.rglob("*")) == ["jsm", "x.yaml"]  # nothing written there

@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.github.comment import marker
 from reconciler.github.run import run_plan
-from reconciler.github.runner import PLAN_TIMEOUT, Runner, post_comment
+from reconciler.github.runner import PLAN_TIMEOUT, Runner, error_lines, post_comment
 from tests.github.fake_github import FakeGitHub, serve
 
 TOKEN = "ghs_FakeInstallationToken0123456789abcd"
@@ -105,3 +105,19 @@ def test_an_answer_not_as_documented_is_a_warning_not_a_traceback(
     ), out
     assert why in out, out
     assert TOKEN not in out
+
+
+def test_the_error_lines_of_a_failed_run_leave_out_its_information_lines() -> None:
+    """The drift note quoted 'Ignored JSM_EMAIL, JSM_API_TOKEN: ...' as the base branch's error."""
+    stderr = (
+        "Using the embedded sandbox site (state in s.json); set JSM_SITE to work on a Cloud site.\n"
+        "Ignored JSM_EMAIL, JSM_API_TOKEN: the sandbox site uses its own credentials.\n"
+        "::error file=jsm/a.yaml,line=3,col=5,title=manifest.invalid::products[0]: expected a mapping\n"
+        "jsm/a.yaml:3:5: error[manifest.invalid]: products[0]: expected a mapping\n"
+        "Error: the manifests have 1 error(s)\n"
+    )
+    assert error_lines(stderr).splitlines() == [
+        "jsm/a.yaml:3:5: error[manifest.invalid]: products[0]: expected a mapping",
+        "Error: the manifests have 1 error(s)",
+    ]
+    assert error_lines("it stopped\n") == "it stopped"  # no line reads as an error: all of them

@@ -110,6 +110,42 @@ def test_symbolic_links_out_of_the_manifests_are_refused_unread(
     assert [path for path in opened if path.is_relative_to(outside)] == []
 
 
+def test_a_path_through_a_linked_directory_to_outside_the_checkout_is_refused_unread(
+    run_cli: Callable[..., Ran], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request makes a directory of the path given a link: `deploy/jsm` with deploy -> ../outside."""
+    checkout, outside = _checkout_with_links(tmp_path)
+    (outside / "jsm").mkdir()
+    (outside / "jsm" / "creds.yaml").write_text(f"version: 1\nproducts:\n  - name: {GITHUB_TOKEN}\n")
+    (checkout / "deploy").symlink_to(outside, target_is_directory=True)
+    (checkout / "jsm" / "dirlink").symlink_to(outside / "jsm", target_is_directory=True)
+    (checkout / "inside").symlink_to("jsm", target_is_directory=True)  # a link inside the checkout: read
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def spying_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        opened.append(self.resolve())
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spying_open)
+    monkeypatch.chdir(checkout)
+    env = {"GITHUB_ACTIONS": "true", "JSM_SITE": ""}
+    through_parent = run_cli(env, "validate", "deploy/jsm")
+    assert "error[manifest.symlink]: deploy/jsm: the path goes through the symbolic link deploy," in (
+        through_parent.stdout
+    )
+    to_a_file = run_cli(env, "validate", "jsm/dirlink/creds.yaml")
+    refused = "jsm/dirlink/creds.yaml:1:1: error[manifest.symlink]: the path goes through the symbolic link "
+    assert refused in to_a_file.stdout
+    back_in = run_cli(env, "validate", "deploy/../checkout/jsm/products.yaml")
+    assert "the path goes through the symbolic link deploy," in back_in.stdout
+    for ran in (through_parent, to_a_file, back_in):
+        assert ran.code == 1, ran.output
+        assert GITHUB_TOKEN[:12] not in ran.output and str(outside) not in ran.output
+    assert [path for path in opened if path.is_relative_to(outside)] == []
+    assert run_cli(env, "validate", "inside/products.yaml").code == 0
+
+
 NOT_MANIFESTS = {  # files a pull request could link to or add, each holding the token
     "git-credentials.yaml": CREDENTIALS,
     "token.yaml": f"{GITHUB_TOKEN}\n",

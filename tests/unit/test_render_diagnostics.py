@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from reconciler.errors import SourceSpan, error, warning
-from reconciler.render.diagnostics import github_annotation, github_annotations, render_diagnostics
+from reconciler.render.diagnostics import (
+    MAX_ANNOTATIONS,
+    github_annotation,
+    github_annotations,
+    render_diagnostics,
+)
 from reconciler.render.workflow_commands import in_github_actions
 
 DIAGNOSTICS = [
@@ -38,3 +43,13 @@ def test_in_github_actions() -> None:
     assert in_github_actions({"GITHUB_ACTIONS": "true"})
     assert not in_github_actions({"GITHUB_ACTIONS": "false"})
     assert not in_github_actions({})
+
+
+def test_annotations_stop_where_github_stops_showing_them() -> None:
+    many = [
+        error("manifest.invalid", f"problem {n}", source=SourceSpan("m.yaml", n + 1, 1)) for n in range(70)
+    ]
+    annotations = github_annotations(many)
+    assert len(annotations) == MAX_ANNOTATIONS + 1
+    assert annotations[-2].endswith("::problem 49")
+    assert annotations[-1] == "::notice::20 more problem(s) are not annotated; the log lists them all"
