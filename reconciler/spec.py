@@ -11,6 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from reconciler.errors import shortened
+
 
 class Spec(BaseModel):
     """Base of every manifest model: strict, frozen, no unknown keys, camelCase keys like the APIs."""
@@ -52,7 +54,7 @@ def single_line(text: str) -> str:
     if found:
         raise problem(
             "control_character",
-            f"{text!r} contains U+{ord(found.group()):04X}, a line break or control character; "
+            f"{shortened(text)!r} contains U+{ord(found.group()):04X}, a line break or control character; "
             "a name is one line of text",
         )
     return text

@@ -401,6 +401,7 @@ QUOTING = {  # every message that quotes text of the file, each fed a long secre
         "version: 1\npermissionSchemes:\n  - name: x\n    grants:\n"
         f"      BROWSE_PROJECTS: [{{type: {SECRET}, parameter: x}}]\n"
     ),
+    "control character": f'version: 1\nproducts:\n  - name: "{SECRET}\\tx"\n',
 }
 
 
