@@ -80,10 +80,8 @@ def _checkout_with_links(tmp_path: Path) -> tuple[Path, Path]:
     return checkout, outside
 
 
-def test_symbolic_links_out_of_the_manifests_are_refused_unread(
-    run_cli: Callable[..., Ran], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    checkout, outside = _checkout_with_links(tmp_path)
+def _spy_on_opens(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The resolved paths of every file opened from now on."""
     opened: list[Path] = []
     real_open = Path.open
 
@@ -92,6 +90,14 @@ def test_symbolic_links_out_of_the_manifests_are_refused_unread(
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", spying_open)
+    return opened
+
+
+def test_symbolic_links_out_of_the_manifests_are_refused_unread(
+    run_cli: Callable[..., Ran], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout, outside = _checkout_with_links(tmp_path)
+    opened = _spy_on_opens(monkeypatch)
     monkeypatch.chdir(checkout)
     env = {"GITHUB_ACTIONS": "true", "JSM_SITE": ""}
     ran = run_cli(env, "validate", "jsm")
@@ -120,14 +126,7 @@ def test_a_path_through_a_linked_directory_to_outside_the_checkout_is_refused_un
     (checkout / "deploy").symlink_to(outside, target_is_directory=True)
     (checkout / "jsm" / "dirlink").symlink_to(outside / "jsm", target_is_directory=True)
     (checkout / "inside").symlink_to("jsm", target_is_directory=True)  # a link inside the checkout: read
-    opened: list[Path] = []
-    real_open = Path.open
-
-    def spying_open(self: Path, *args: Any, **kwargs: Any) -> Any:
-        opened.append(self.resolve())
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", spying_open)
+    opened = _spy_on_opens(monkeypatch)
     monkeypatch.chdir(checkout)
     env = {"GITHUB_ACTIONS": "true", "JSM_SITE": ""}
     through_parent = run_cli(env, "validate", "deploy/jsm")
