@@ -66,7 +66,7 @@ def run_reset(*, state_file: Path | None, seed_file: Path | None) -> int:
     state = state_path(state_file)
     try:
         reset_state(state, seed_file)
-    except (SeedError, OSError) as exc:
+    except (SeedError, StateFileError, OSError) as exc:
         raise ConfigError(f"sandbox reset: {exc}") from None
     current_ui().info(
         f"Sandbox site reset{' from ' + str(seed_file) if seed_file else ''} (state in {state})."

@@ -193,7 +193,7 @@ class SandboxSite:
         self._writes = 0
         self._state_file = state_file
         self._file_stamp: tuple[int, int, int] | None = None
-        if state_file is not None and state_file.exists():
+        if state_file is not None and os.path.lexists(state_file):  # a link is read, to be refused
             self._state = load_state(state_file)
             self._file_stamp = self._stamp()
         elif seed is not None:
@@ -395,7 +395,7 @@ class SandboxSite:
     def _stamp(self) -> tuple[int, int, int] | None:
         assert self._state_file is not None
         try:
-            st = os.stat(self._state_file)
+            st = os.lstat(self._state_file)  # a link put in its place is noticed, and refused
         except FileNotFoundError:
             return None
         return st.st_ino, st.st_mtime_ns, st.st_size

@@ -331,6 +331,9 @@ def test_a_manifest_given_as_a_seed_is_named_as_such(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{seed}: invalid sandbox seed: unknown top-level key(s) 'version': a seed" in result.stderr
     assert "not manifests" in result.stderr and "Extra inputs" not in result.stderr
+    seed.write_text("ghs_7Qx2Lm9Pz4Vb8Nc1Kd6Rf3Tg5: 1\n", encoding="utf-8")  # a credential file as a seed
+    quoted = run_local(tmp_path, "sandbox", "reset", "--seed", str(seed))
+    assert "unknown top-level key(s) 'ghs_7Qx2Lm9Pz4Vb8Nc…': a seed" in quoted.stderr
 
 
 def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Path) -> None:
