@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, ClassVar
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from reconciler.sandbox.app import CONNECTION_KEY, SandboxSite
+from reconciler.sandbox.app import CONNECTION_KEY, SandboxSite, log_unexpected
 from reconciler.sandbox.seed import SeedError, build_state, load_seed_file
 from reconciler.sandbox.state import save_state
 
@@ -42,6 +42,10 @@ class _Answer(ServerHandler):
     def _flush(self) -> None:
         pass
 
+    def log_exception(self, exc_info: Any) -> None:
+        # wsgiref prints the traceback of an error while answering on stderr, the user's terminal.
+        log_unexpected(exc_info[1])
+
 
 class _Handler(WSGIRequestHandler):
     """One connection: its requests one after another, until the client closes it or it idles out."""
@@ -51,6 +55,12 @@ class _Handler(WSGIRequestHandler):
     timeout = IDLE_TIMEOUT_S
     wbufsize = -1  # buffered: _Answer and the keep-alive loop flush once per answer
     log_requests = False
+    # http.server writes control characters of a logged request as \xNN; `#` too, so that no `##[` (a
+    # workflow command anywhere in a line under GitHub Actions) comes from a request.
+    _control_char_table: ClassVar[dict[int, str]] = {
+        **BaseHTTPRequestHandler._control_char_table,  # type: ignore[attr-defined]
+        ord("#"): r"\x23",
+    }
 
     def handle(self) -> None:
         BaseHTTPRequestHandler.handle(self)  # the keep-alive loop, which wsgiref's handler replaces
