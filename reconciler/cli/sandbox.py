@@ -75,11 +75,18 @@ def serve_banner(url: str, state: Path) -> str:
 
 
 def run_reset(*, state_file: Path | None, seed_file: Path | None) -> int:
-    state, _ = state_path(state_file)
+    state, named_by = state_path(state_file)
+    check_output(state, named_by, directory=False)
     try:
         reset_state(state, seed_file)
-    except (SeedError, StateFileError, OSError) as exc:
+    except SeedError as exc:
         raise ConfigError(f"sandbox reset: {exc}") from None
+    except StateFileError as exc:
+        raise ConfigError(f"{named_by} {exc}") from None
+    except OSError as exc:  # a directory we may not write, a full disk
+        raise ConfigError(
+            f"{named_by} {state}: cannot write it ({exc.strerror or exc}); choose another {named_by}"
+        ) from None
     current_ui().info(
         f"Sandbox site reset{' from ' + str(seed_file) if seed_file else ''} (state in {state})."
     )

@@ -338,6 +338,16 @@ def test_a_sandbox_state_path_that_cannot_be_a_file_is_named_before_serving(
     )
 
 
+def test_sandbox_reset_names_a_state_path_that_cannot_be_a_file(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    state = tmp_path / "afile" / "x.json"
+    result = run_local(tmp_path, "sandbox", "reset", "--state", str(state))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: --state {state}: {tmp_path / 'afile'} is not a directory; choose another --state\n"
+    )
+
+
 def test_broken_seeds_are_named(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text('{"products": [{"nam": 1}]}', encoding="utf-8")
