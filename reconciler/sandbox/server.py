@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,13 @@ class _Server(ThreadingMixIn, WSGIServer):
     # socketserver's default backlog of 5 drops the SYNs of a client that opens ten connections at once,
     # and each dropped one costs a second's retransmission.
     request_queue_size = socket.SOMAXCONN
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints the traceback of a connection's error on stderr, the user's terminal. A client
+        # that went away before its answer was sent is no error of the site.
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError):
+            log_unexpected(error)
 
 
 class _Answer(ServerHandler):

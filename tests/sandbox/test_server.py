@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
 import logging
 import socket
@@ -93,3 +94,35 @@ def test_a_logged_request_line_starts_no_workflow_command(
     assert b"400" in answer  # refused: the request line has no version the server knows
     logged = capfd.readouterr().err
     assert "fake" in logged and "##[" not in logged
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (BrokenPipeError(), []),
+        (RuntimeError(), ["sandbox site: answered 500 after an unexpected RuntimeError"]),
+    ],
+    ids=["client-gone", "bug"],
+)
+def test_an_error_of_a_connection_is_at_most_one_line_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    said: list[str],
+) -> None:
+    def failing(_: object) -> None:
+        raise error
+
+    monkeypatch.setattr(
+        http.server.BaseHTTPRequestHandler, "handle", failing
+    )  # the sandbox's keep-alive loop
+    with serve_in_thread(SandboxSite()) as base_url:
+        conn = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=10)
+        try:
+            with pytest.raises(http.client.RemoteDisconnected):
+                _ask(conn, "GET", "/rest/api/3/role")
+        finally:
+            conn.close()
+    assert "Traceback" not in capfd.readouterr().err
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == said
