@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reconciler.cli.ui import EXIT_OK, current_ui
 from reconciler.errors import ConfigError
+from reconciler.files import check_output
 from reconciler.sandbox.app import SandboxSite
 from reconciler.sandbox.auth import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET
 from reconciler.sandbox.common import (
@@ -21,18 +22,29 @@ from reconciler.sandbox.server import reset_state, serve_forever
 from reconciler.sandbox.state import StateFileError
 from reconciler.site.config import config_from_env
 
+STATE_VARIABLE = "JSM_SANDBOX_STATE"
 
-def state_path(state_file: Path | None) -> Path:
-    return state_file or config_from_env(site="sandbox").sandbox_state
+
+def state_path(state_file: Path | None) -> tuple[Path, str]:
+    """The state file, and what named it (the option or the variable), for messages."""
+    if state_file is not None:
+        return state_file, "--state"
+    return config_from_env(site="sandbox").sandbox_state, STATE_VARIABLE
+
+
+def sandbox_site(state: Path, named_by: str) -> SandboxSite:
+    """The sandbox site kept in `state`. A path that cannot be its state file (under a file, a directory, a
+    symbolic link, not a state file) is the user's to change: one line, before anything is served."""
+    check_output(state, named_by, directory=False)
+    try:
+        return SandboxSite(state_file=state)
+    except StateFileError as exc:
+        raise ConfigError(f"{named_by} {exc}") from None
 
 
 def run_serve(*, port: int, state_file: Path | None) -> int:
-    state = state_path(state_file)
-    try:
-        site = SandboxSite(state_file=state)
-    except StateFileError as exc:
-        raise ConfigError(str(exc)) from None
-
+    state, named_by = state_path(state_file)
+    site = sandbox_site(state, named_by)
     try:
         serve_forever(site, port, started=lambda url: current_ui().info(serve_banner(url, state)))
     except OSError as exc:
@@ -63,11 +75,18 @@ def serve_banner(url: str, state: Path) -> str:
 
 
 def run_reset(*, state_file: Path | None, seed_file: Path | None) -> int:
-    state = state_path(state_file)
+    state, named_by = state_path(state_file)
+    check_output(state, named_by, directory=False)
     try:
         reset_state(state, seed_file)
-    except (SeedError, OSError) as exc:
+    except SeedError as exc:
         raise ConfigError(f"sandbox reset: {exc}") from None
+    except StateFileError as exc:
+        raise ConfigError(f"{named_by} {exc}") from None
+    except OSError as exc:  # a directory we may not write, a full disk
+        raise ConfigError(
+            f"{named_by} {state}: cannot write it ({exc.strerror or exc}); choose another {named_by}"
+        ) from None
     current_ui().info(
         f"Sandbox site reset{' from ' + str(seed_file) if seed_file else ''} (state in {state})."
     )

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from reconciler.address import Address
 from reconciler.cli.ui import current_ui
-from reconciler.errors import ConfigError, SiteError
+from reconciler.errors import SiteError
 from reconciler.kind_names import CUSTOM_ROLES, TEAM_ROLES
 from reconciler.live import NO_HOLDERS, LiveState, holders_to_check, lookup_reads, read_live_state
 from reconciler.policy_rules import RIGHT_RULES, kinds_judged
@@ -39,15 +39,11 @@ def open_site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, 
             yield client, config.site
         return
     # The sandbox is part of the product, but only this command's site: loaded when it is the one.
-    from reconciler.sandbox.app import SandboxSite  # noqa: PLC0415
+    from reconciler.cli.sandbox import STATE_VARIABLE, sandbox_site  # noqa: PLC0415
     from reconciler.sandbox.common import SANDBOX_API_TOKEN, SANDBOX_EMAIL  # noqa: PLC0415
     from reconciler.sandbox.server import serve_in_thread  # noqa: PLC0415
-    from reconciler.sandbox.state import StateFileError  # noqa: PLC0415
 
-    try:
-        sandbox_site = SandboxSite(state_file=config.sandbox_state)
-    except StateFileError as exc:
-        raise ConfigError(str(exc)) from None
+    site_served = sandbox_site(config.sandbox_state, STATE_VARIABLE)
     ui.info(
         f"Using the embedded sandbox site (state in {config.sandbox_state}); "
         "set JSM_SITE to work on an Atlassian Cloud site."
@@ -58,7 +54,7 @@ def open_site(site: str | None, parallelism: int) -> Iterator[tuple[SiteClient, 
             "credentials, and yours are never sent to it."
         )
     credentials = Credentials(email=SANDBOX_EMAIL, secret=SANDBOX_API_TOKEN)
-    with serve_in_thread(sandbox_site) as url, SiteClient(url, url, credentials, settings=settings) as client:
+    with serve_in_thread(site_served) as url, SiteClient(url, url, credentials, settings=settings) as client:
         ui.ctrl_c.stops.append(client.interrupt)
         yield client, "sandbox"
 

@@ -193,7 +193,7 @@ class SandboxSite:
         self._writes = 0
         self._state_file = state_file
         self._file_stamp: tuple[int, int, int] | None = None
-        if state_file is not None and state_file.exists():
+        if state_file is not None and os.path.lexists(state_file):  # a link is read, to be refused
             self._state = load_state(state_file)
             self._file_stamp = self._stamp()
         elif seed is not None:
@@ -265,7 +265,13 @@ class SandboxSite:
         elif forced := self._forced_status(request):
             reply = self._error(family, ApiError(forced, "Simulated failure.", "SIMULATED_FAILURE"))
         else:
-            reply, committed = self._dispatch(request, family)
+            try:
+                reply, committed = self._dispatch(request, family)
+            except Exception as exc:
+                # A bug, or a state file that cannot be read or written: never the client's fault. Answer
+                # with the family's 500 body; a write that failed was not persisted.
+                log_unexpected(exc)
+                reply = self._error(family, ApiError(500, "Internal server error.", "INTERNAL_ERROR"))
 
         drop = False
         with self._lock:
@@ -344,10 +350,6 @@ class SandboxSite:
                 if err.status == 404 and route.no_declared_404:
                     err = ApiError(self.knobs.delete_missing_status, err.message, "BAD_REQUEST")
                 return self._error(family, err), False
-            except Exception:
-                # A bug, never the client's fault: answer with the family's 500 body, keep the state.
-                log.exception("sandbox handler failed: %s %s", request.method, request.path)
-                return self._error(family, ApiError(500, "Internal server error.", "INTERNAL_ERROR")), False
             if writes and reply.status < 300:
                 # Handlers check everything before they change anything, so a refused write changed
                 # nothing; no copy of the state is needed, which keeps writes cheap on a large site.
@@ -395,7 +397,7 @@ class SandboxSite:
     def _stamp(self) -> tuple[int, int, int] | None:
         assert self._state_file is not None
         try:
-            st = os.stat(self._state_file)
+            st = os.lstat(self._state_file)  # a link put in its place is noticed, and refused
         except FileNotFoundError:
             return None
         return st.st_ino, st.st_mtime_ns, st.st_size
@@ -418,6 +420,13 @@ class SandboxSite:
             assert self._state_file is not None
             self._state = load_state(self._state_file)
             self._file_stamp = stamp
+
+
+def log_unexpected(exc: BaseException) -> None:
+    """One line on stderr for an error the sandbox did not expect, never a traceback (that with -v only).
+    The line holds no request data: under GitHub Actions a printed line could be a workflow command."""
+    log.error("sandbox site: answered 500 after an unexpected %s", type(exc).__name__)
+    log.debug("the sandbox's unexpected error", exc_info=exc)
 
 
 def _authorised(header: str | None, *, at_site: bool) -> bool:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from reconciler.errors import shortened
 from reconciler.sandbox import csm, jira, members, ops, projects, schemes
 from reconciler.sandbox.common import ApiError
 from reconciler.sandbox.state import (
@@ -196,8 +197,9 @@ def _seed_problems(exc: ValidationError) -> str:
     ]
     if not unknown:
         return describe_validation_error(exc)
+    named = ", ".join(repr(shortened(key)) for key in unknown)
     return (
-        f"unknown top-level key(s) {', '.join(repr(key) for key in unknown)}: a seed describes a sandbox "
+        f"unknown top-level key(s) {named}: a seed describes a sandbox "
         "site's state (sections such as products, teams, projects; see examples/sandbox-seed.yaml), "
         "not manifests; give manifests to plan or apply"
     )

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import io
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, ClassVar
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from reconciler.sandbox.app import CONNECTION_KEY, SandboxSite
+from reconciler.sandbox.app import CONNECTION_KEY, SandboxSite, log_unexpected
 from reconciler.sandbox.seed import SeedError, build_state, load_seed_file
 from reconciler.sandbox.state import save_state
 
@@ -35,12 +36,23 @@ class _Server(ThreadingMixIn, WSGIServer):
     # and each dropped one costs a second's retransmission.
     request_queue_size = socket.SOMAXCONN
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints the traceback of a connection's error on stderr, the user's terminal. A client
+        # that went away before its answer was sent is no error of the site.
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError):
+            log_unexpected(error)
+
 
 class _Answer(ServerHandler):
     """Sends an answer in one piece: its status line, headers and body leave the buffer together."""
 
     def _flush(self) -> None:
         pass
+
+    def log_exception(self, exc_info: Any) -> None:
+        # wsgiref prints the traceback of an error while answering on stderr, the user's terminal.
+        log_unexpected(exc_info[1])
 
 
 class _Handler(WSGIRequestHandler):
@@ -51,6 +63,12 @@ class _Handler(WSGIRequestHandler):
     timeout = IDLE_TIMEOUT_S
     wbufsize = -1  # buffered: _Answer and the keep-alive loop flush once per answer
     log_requests = False
+    # http.server writes control characters of a logged request as \xNN; `#` too, so that no `##[` (a
+    # workflow command anywhere in a line under GitHub Actions) comes from a request.
+    _control_char_table: ClassVar[dict[int, str]] = {
+        **BaseHTTPRequestHandler._control_char_table,  # type: ignore[attr-defined]
+        ord("#"): r"\x23",
+    }
 
     def handle(self) -> None:
         BaseHTTPRequestHandler.handle(self)  # the keep-alive loop, which wsgiref's handler replaces

@@ -62,13 +62,16 @@ seeded site is one the real API could have produced.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from reconciler.errors import shortened
 from reconciler.files import write_atomically
 
 EntityKind = Literal["organization", "customer", "entitlement"]
@@ -267,22 +270,39 @@ class StateFileError(ValueError):
     """The state file cannot be read as a sandbox site."""
 
 
+# The default state file is in the working directory, which in CI is a pull request's checkout: a link there
+# could point at any file the job may read, such as a credential, so the state file is never a link.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _symbolic_link(path: Path) -> StateFileError:
+    return StateFileError(
+        f"{path}: a symbolic link, which the sandbox never follows; delete it, or choose another state file"
+    )
+
+
 def load_state(path: Path) -> State:
     try:
-        return State.model_validate_json(path.read_bytes())
+        with os.fdopen(os.open(path, _READ_FLAGS), "rb") as stream:
+            content = stream.read()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise _symbolic_link(path) from None
+        raise StateFileError(f"{path}: cannot read the sandbox state: {exc.strerror or exc}") from None
+    try:
+        return State.model_validate_json(content)
     except ValidationError as exc:
         raise StateFileError(
             f"{path}: not a sandbox state file ({describe_validation_error(exc)}); delete it, "
             "or start again with `jsm-reconciler sandbox reset`"
         ) from None
-    except OSError as exc:
-        raise StateFileError(f"{path}: cannot read the sandbox state: {exc.strerror or exc}") from None
 
 
 def describe_validation_error(exc: ValidationError, *, limit: int = 3) -> str:
-    """Where and what, for people: `products.0.name: Field required; ...`, without pydantic's links."""
+    """Where and what, for people: `products.0.name: Field required; ...`, without pydantic's links. A key
+    read from the file is shortened: the file may be anything, a credential file too."""
     problems = [
-        f"{'.'.join(str(part) for part in problem['loc']) or 'the whole file'}: {problem['msg']}"
+        f"{'.'.join(shortened(str(part)) for part in problem['loc']) or 'the whole file'}: {problem['msg']}"
         for problem in exc.errors(include_url=False)
     ]
     more = f"; and {len(problems) - limit} more" if len(problems) > limit else ""
@@ -291,4 +311,6 @@ def describe_validation_error(exc: ValidationError, *, limit: int = 3) -> str:
 
 def save_state(state: State, path: Path) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
+    if path.is_symlink():  # the rename would replace the link, not follow it; refused all the same
+        raise _symbolic_link(path)
     write_atomically(path, json.dumps(state.model_dump(mode="json"), indent=1, ensure_ascii=False))

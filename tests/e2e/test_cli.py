@@ -311,6 +311,43 @@ def test_a_broken_sandbox_state_file_is_named(tmp_path: Path, content: str, mess
     assert not [name for name in PYTHON_NAMES if name in result.output]
 
 
+def test_a_sandbox_state_path_that_cannot_be_a_file_is_named_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text("version: 1\n", encoding="utf-8")
+    state = tmp_path / "afile" / "s.json"
+    environment = {"JSM_SITE": "", "JSM_SANDBOX_STATE": str(state), "GITHUB_ACTIONS": ""}
+    planned = CliRunner().invoke(
+        cli, ["plan", str(tmp_path / "m.yaml")], env=environment, catch_exceptions=False
+    )
+    assert planned.exit_code == 1
+    assert planned.stderr == (
+        f"Error: JSM_SANDBOX_STATE {state}: {tmp_path / 'afile'} is not a directory; "
+        "choose another JSM_SANDBOX_STATE\n"
+    )
+
+    def served(*_: object, **__: object) -> None:
+        raise AssertionError("served a site whose state file cannot be written")
+
+    monkeypatch.setattr("reconciler.cli.sandbox.serve_forever", served)
+    serve = run_local(tmp_path, "sandbox", "serve", "--port", "0", "--state", str(state))
+    assert serve.exit_code == 1
+    assert f"Error: --state {state}: {tmp_path / 'afile'} is not a directory; choose another --state" in (
+        serve.stderr
+    )
+
+
+def test_sandbox_reset_names_a_state_path_that_cannot_be_a_file(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    state = tmp_path / "afile" / "x.json"
+    result = run_local(tmp_path, "sandbox", "reset", "--state", str(state))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: --state {state}: {tmp_path / 'afile'} is not a directory; choose another --state\n"
+    )
+
+
 def test_broken_seeds_are_named(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text('{"products": [{"nam": 1}]}', encoding="utf-8")
@@ -331,6 +368,9 @@ def test_a_manifest_given_as_a_seed_is_named_as_such(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{seed}: invalid sandbox seed: unknown top-level key(s) 'version': a seed" in result.stderr
     assert "not manifests" in result.stderr and "Extra inputs" not in result.stderr
+    seed.write_text("ghs_7Qx2Lm9Pz4Vb8Nc1Kd6Rf3Tg5: 1\n", encoding="utf-8")  # a credential file as a seed
+    quoted = run_local(tmp_path, "sandbox", "reset", "--seed", str(seed))
+    assert "unknown top-level key(s) 'ghs_7Qx2Lm9Pz4Vb8Nc…': a seed" in quoted.stderr
 
 
 def test_a_journal_that_cannot_be_opened_is_named_before_any_write(tmp_path: Path) -> None:

@@ -233,6 +233,38 @@ def test_the_journal_is_never_written_through_a_symbolic_link(
     assert plan_keys(run_cli, env, manifests) == []
 
 
+def test_the_sandbox_state_file_is_never_read_or_written_through_a_symbolic_link(
+    run_cli: Callable[..., Ran], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential = tmp_path / "home" / "credential.json"
+    credential.parent.mkdir()
+    product = {"id": "1", "name": "A", "seq": 1, GITHUB_TOKEN: "0123456789"}
+    secret_json = json.dumps({"products": [product]})
+    credential.write_text(secret_json, encoding="utf-8")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "m.yaml").write_text("version: 1\n", encoding="utf-8")
+    (checkout / ".jsm-sandbox.json").symlink_to(credential)
+    monkeypatch.chdir(checkout)
+    env = {"GITHUB_ACTIONS": "", "JSM_SITE": "", "JSM_SANDBOX_STATE": ""}
+    planned = run_cli(env, "plan", "m.yaml")
+    reset = run_cli(env, "sandbox", "reset")
+    for ran in (planned, reset):
+        ran.assert_clean()
+        assert ran.code == 1, ran.output
+        assert ".jsm-sandbox.json: a symbolic link, which the sandbox never follows" in ran.stderr
+        assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
+        assert "credential" not in ran.output and GITHUB_TOKEN[:12] not in ran.output
+    assert credential.read_text(encoding="utf-8") == secret_json
+    # The same file copied in: read, and its keys quoted only as a short excerpt.
+    (checkout / ".jsm-sandbox.json").unlink()
+    (checkout / ".jsm-sandbox.json").write_text(secret_json, encoding="utf-8")
+    copied = run_cli(env, "plan", "m.yaml")
+    assert copied.code == 1, copied.output
+    assert f"products.0.{GITHUB_TOKEN[:19]}…: Extra inputs are not permitted" in copied.stderr
+    assert GITHUB_TOKEN[:20] not in copied.output
+
+
 HOSTILE_FILE_NAMES = [
     "a\n::warning file=evil.yaml,line=1::a fake annotation.yaml",
     "b\n::stop-commands::x\n.yaml",
