@@ -59,6 +59,7 @@ def build_plan(
         protected += kind_protected
         diagnostics += kind_diagnostics
     diagnostics += _reference_problems(declared, drafts, live, desired, kinds)
+    diagnostics += _names_taken_in_another_case(drafts, live)
     ordered, touches, order_problems = order_changes(drafts, live, kinds)
     diagnostics += order_problems
     return Plan(
@@ -299,6 +300,40 @@ def _needing_rename(
         if not freed:
             return renaming
         renaming |= freed
+
+
+def _names_taken_in_another_case(drafts: Sequence[Draft], live: LiveState) -> list[Diagnostic]:
+    """A create whose name the site has in another case. The documents say names are unique, and only the
+    detail fields' say that the comparison ignores case (those names compare without case here); a site that
+    compares the others the same way refuses the create at apply. A warning, since the site may take it,
+    naming the way to rename instead."""
+    problems: list[Diagnostic] = []
+    for draft in drafts:
+        if draft.action is not Action.CREATE or draft.kind.address_form.ignore_case:
+            continue
+        for obj in live.of(draft.kind.name):
+            if any(_in_another_case(obj.identity, wanted) for wanted in draft.claims):
+                name, noun = obj.address.name, draft.kind.address_form.noun
+                problems.append(
+                    warning(
+                        "plan.name_case",
+                        f"the site has the {noun} {name!r}, whose name differs only in case: a site that "
+                        "keeps names unique without case refuses this create; to rename it instead, write "
+                        f"renamedFrom: [{name}]",
+                        source=draft.source,
+                        address=str(draft.address),
+                    )
+                )
+    return problems
+
+
+def _in_another_case(have: Identity, wanted: Identity) -> bool:
+    return (
+        have.kind == wanted.kind
+        and have.scope == wanted.scope
+        and have.name != wanted.name
+        and have.name.casefold() == wanted.name.casefold()
+    )
 
 
 def _reference_problems(

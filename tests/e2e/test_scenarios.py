@@ -236,6 +236,44 @@ def test_rename_keeps_ids_and_stored_detail_values(harness_factory: Any) -> None
     ]
 
 
+def test_a_name_the_site_has_in_another_case_is_a_warning_and_renamed_from_renames_it(
+    harness_factory: Any,
+) -> None:
+    """The sandbox, like a site that keeps names unique without case, refuses the create: the plan says so
+    before, and renamedFrom changes the case in place."""
+    harness: Harness = harness_factory(SEEDED)
+    scheme = """
+        permissionSchemes:
+          - name: customer service scheme
+            RENAMED
+            description: Old words
+            grants:
+              ADMINISTER_PROJECTS: [projectRole:Administrators]
+              EDIT_ISSUES: [group:jira-servicemanagement-users]
+        customRoles:
+          - {name: financerole, grantedRights: [alert-action], disallowedRights: [] RENAMED_ROLE}
+        """
+    harness.write(scheme.replace("RENAMED_ROLE", "").replace("RENAMED", ""))
+    plan = harness.plan()
+    assert [(d.code, d.address) for d in plan.diagnostics] == [
+        ("plan.name_case", "permissionSchemes/customer service scheme"),
+        ("plan.name_case", "customRoles/financerole"),
+    ]
+    assert "write renamedFrom: [Customer service scheme]" in plan.diagnostics[0].message
+    harness.write(
+        scheme.replace("RENAMED_ROLE", ", renamedFrom: [FinanceRole]").replace(
+            "RENAMED", "renamedFrom: [Customer service scheme]"
+        )
+    )
+    plan = harness.plan()
+    assert summary(plan) == [
+        ("rename", "customRoles/financerole"),
+        ("rename", "permissionSchemes/customer service scheme"),
+    ]
+    assert not plan.diagnostics
+    harness.converge()
+
+
 def test_type_change_is_a_destructive_replace_that_erases_values(harness_factory: Any) -> None:
     harness: Harness = harness_factory(
         {
