@@ -62,7 +62,7 @@ def judge(plan: Plan, desired: DesiredState, live: LiveState, project_map: Mappi
     found = planned_violations(plan, desired, live, project_map)
     by_name = {rule.name: rule for rule in rules}
     problems = [_error(item, by_name[item.rule]) for item in found if item.level == "error"]
-    problems += rule_problems(desired, live.lookups, project_map)
+    problems += rule_problems(desired, live, project_map)
     return replace(plan, policy=tuple(found)).with_diagnostics(problems)
 
 
@@ -255,13 +255,18 @@ def _holder_text(holder: PolicyHolder) -> str:
     return holder.readable()
 
 
-def rule_problems(
-    desired: DesiredState, lookups: Lookups, project_map: Mapping[str, str]
-) -> list[Diagnostic]:
+def rule_problems(desired: DesiredState, live: LiveState, project_map: Mapping[str, str]) -> list[Diagnostic]:
     """What keeps a rule from judging what it says, at its position. A holder or permission the site does
     not have is an error, as in a grant: a deny rule with a mistyped name would judge nothing and pass, in
-    every plan and every audit. A project the site does not show is a warning: the rule still judges the
-    others."""
+    every plan and every audit. A holder that a live grant names is known, whatever the lookups say (an
+    account gone from /user/bulk that a scheme still grants to). A project the site does not show is a
+    warning: the rule still judges the others."""
+    lookups = live.lookups
+    granted = {
+        (grant.holder.type, grant.holder.value)
+        for grants in live_access(live, project_map).schemes.values()
+        for grant in grants
+    }
     problems: list[Diagnostic] = []
     for index, rule in enumerate(desired.settings.policies):
         form = "deny" if rule.deny is not None else "only"
@@ -271,7 +276,7 @@ def rule_problems(
             if unknown:
                 problems.append(_unjudged(rule, unknown, desired.locate_setting(*where, "permission")))
             for at, holder in _holders_at(rule):
-                unknown = _unknown_holder(holder, lookups)
+                unknown = None if (holder.type, holder.ident) in granted else _unknown_holder(holder, lookups)
                 if unknown:
                     problems.append(_unjudged(rule, unknown, desired.locate_setting(*where, *at)))
         missing = [key for key in rule.projects or () if key not in project_map]

@@ -162,7 +162,7 @@ def _checked_access(
         live_access(live, projects.schemes),
         projects,
         live_violations(desired, live, projects.schemes),
-        rule_problems(desired, live.lookups, projects.schemes),
+        rule_problems(desired, live, projects.schemes),
     )
 
 
@@ -186,7 +186,7 @@ def _planned_access(
             "`plan` shows it",
             errors,
         )
-    problems = rule_problems(desired, live.lookups, projects.schemes)
+    problems = rule_problems(desired, live, projects.schemes)
     return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy), problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -412,7 +413,7 @@ def test_a_rule_naming_what_the_site_lacks_cannot_judge_and_says_so_at_the_name(
     )
     lookups = Lookups(groups=LOOKUPS.groups, permission_keys=frozenset({"EDIT_ISSUES", "BROWSE_PROJECTS"}))
     file = str(tmp_path / "site.yaml")
-    found = rule_problems(desired_, lookups, {"IT": "S"})
+    found = rule_problems(desired_, LiveState("s", lookups, {}), {"IT": "S"})
     assert [(d.code, d.source) for d in found] == [
         ("plan.policy_unknown", SourceSpan(file, 11, 26)),
         ("plan.policy_unknown", SourceSpan(file, 11, 62)),
@@ -423,6 +424,25 @@ def test_a_rule_naming_what_the_site_lacks_cannot_judge_and_says_so_at_the_name(
         f"{lacks}: the site has no permission 'EDIT_ISSUE' (did you mean 'EDIT_ISSUES'?)",
         f"{lacks}: no group named 'agent' on the site (GET /rest/api/3/group/bulk); did you mean 'agents'?",
     ]
+
+
+def test_a_holder_a_live_grant_names_is_known_though_the_lookups_lack_it(tmp_path: Path) -> None:
+    """An account that /user/bulk no longer answers for, and that a scheme still grants to: the rule that
+    denies it judges (and finds the grant), and is not called one that names what the site lacks."""
+    desired_ = rules(tmp_path, "name: Gone\ndeny: {permission: EDIT_ISSUES, holder: 'user:zzz-gone'}")
+    label = "EDIT_ISSUES: user:zzz-gone"
+    scheme = replace(
+        live_scheme("Public"),
+        essence={"name": "Public", "description": "", "grants": [label]},
+        context={
+            "grants": {label: {"permission": "EDIT_ISSUES", "holder": {"type": "user", "value": "zzz-gone"}}}
+        },
+    )
+    live = LiveState("s", LOOKUPS, {"permissionSchemes": (scheme,)})
+    assert rule_problems(desired_, live, {"IT": "Public"}) == []
+    assert [v.grant for v in live_violations(desired_, live, {"IT": "Public"})] == [label]
+    nothing_live = LiveState("s", LOOKUPS, {"permissionSchemes": ()})
+    assert [d.code for d in rule_problems(desired_, nothing_live, {})] == ["plan.policy_unknown"]
 
 
 def test_after_changes_applies_updates_renames_creates_and_deletes() -> None:
