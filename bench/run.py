@@ -374,7 +374,7 @@ def measure_plan(url: str, manifests: Path, parallelism: int) -> tuple[Plan, flo
             holders=holders_to_check(KINDS, desired),
             declared=frozenset(desired.objects),
         )
-        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, False)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired, False)
         project_map, _ = project_schemes(site, live.of("projects"), every=needs_project_map(judged))
         plan = assess(judged, desired, live, project_map)
         plan = replace(plan, access=access_diff(plan, live, project_map))

@@ -13,22 +13,35 @@ state says: `DesiredState.protects`.)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.diff import diff_essences
-from reconciler.errors import ConfigError, Diagnostic, PlanMismatchError, UnsafePlanError, error, warning
+from reconciler.errors import (
+    ConfigError,
+    Diagnostic,
+    PlanMismatchError,
+    SourceSpan,
+    UnsafePlanError,
+    error,
+    warning,
+)
 from reconciler.kinds.kind import Action, Change, ResourceKind
 from reconciler.live import LiveState
 from reconciler.plan.model import Plan
-from reconciler.state import Thresholds
+from reconciler.state import DesiredState, Thresholds
+
+# The settings.thresholds keys that a plan can pass, as the manifests write them.
+LIMIT_KEYS = ("maxDeletePercent", "maxUpdatePercent")
 
 
-def judge_thresholds(plan: Plan, live: LiveState, thresholds: Thresholds | None, force: bool) -> Plan:
-    """The plan with the verdicts of settings.thresholds among its diagnostics: each kind's changes are
-    measured against the objects of that kind the plan read. Judge the plan before --target narrows it:
-    the thresholds weigh everything the manifests would do."""
+def judge_thresholds(plan: Plan, live: LiveState, desired: DesiredState, force: bool) -> Plan:
+    """The plan with the verdicts of settings.thresholds among its diagnostics, each at the limit it passes:
+    each kind's changes are measured against the objects of that kind the plan read. Judge the plan before
+    --target narrows it: the thresholds weigh everything the manifests would do."""
+    thresholds = desired.settings.thresholds
     if thresholds is None:
         return plan
+    sources = {key: desired.locate_setting("thresholds", key) for key in LIMIT_KEYS}
     by_kind: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[change.kind].append(change)
@@ -42,6 +55,7 @@ def judge_thresholds(plan: Plan, live: LiveState, thresholds: Thresholds | None,
             thresholds,
             force,
             losing_data=sum(change.loses_data for change in changes),
+            sources=sources,
         )
     ]
     return plan.with_diagnostics(found)
@@ -55,6 +69,7 @@ def threshold_problems(
     force: bool,
     *,
     losing_data: int = 0,
+    sources: Mapping[str, SourceSpan | None] | None = None,
 ) -> list[Diagnostic]:
     """An error (a warning with --force) where one kind's changes pass settings.thresholds. `losing_data`
     of the updates may lose stored data: they count as deletes."""
@@ -63,9 +78,10 @@ def threshold_problems(
     deleting = sum(1 for action in actions if action.destructive) + losing_data
     updating = sum(1 for action in actions if action in (Action.UPDATE, Action.RENAME)) - losing_data
     found: list[Diagnostic] = []
-    for what, count, limit in (
-        ("delete or replace", deleting, thresholds.max_delete_percent),
-        ("update or rename", updating, thresholds.max_update_percent),
+    delete_key, update_key = LIMIT_KEYS
+    for what, count, limit, key in (
+        ("delete or replace", deleting, thresholds.max_delete_percent, delete_key),
+        ("update or rename", updating, thresholds.max_update_percent, update_key),
     ):
         if limit is None or count * 100 <= limit * existing:
             continue
@@ -74,13 +90,21 @@ def threshold_problems(
             f"the plan would {what} {count} of {existing} existing {kind} ({share:.0f}%), "
             f"more than settings.thresholds allows ({limit}%)"
         )
+        where = (sources or {}).get(key)
         if force:
             found.append(
-                warning("plan.threshold", message + "; going ahead because of --force", address=kind)
+                warning(
+                    "plan.threshold", message + "; going ahead because of --force", source=where, address=kind
+                )
             )
         else:
             found.append(
-                error("plan.threshold", message + "; review it and pass --force to go ahead", address=kind)
+                error(
+                    "plan.threshold",
+                    message + "; review it and pass --force to go ahead",
+                    source=where,
+                    address=kind,
+                )
             )
     return found
 

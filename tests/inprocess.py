@@ -110,7 +110,7 @@ class InProcessSite:
         parsed = [Target.parse(target) for target in targets]
         desired = self.desired()  # as the CLI plans: with what the manifests' grants name read too
         live = self.read(holders_to_check(KINDS, desired))
-        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, force)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired, force)
         return select_targets(judged, parsed, desired, live)
 
     def apply(self, plan: Plan, *, parallelism: int = 4) -> ApplyResult:

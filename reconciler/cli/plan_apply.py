@@ -169,7 +169,7 @@ def _plan(
 ) -> Plan:
     built = build_plan(desired, live, KINDS)
     # The safety gate and the exposure check read the finished plan; thresholds weigh it before --target.
-    judged = judge_thresholds(built, live, desired.settings.thresholds, force)
+    judged = judge_thresholds(built, live, desired, force)
     targeted = select_targets(judged, targets, desired, live)
     # Every project's scheme costs a search and a GET per project: read once, if exposure, policies or the
     # access diff need it.

@@ -106,7 +106,7 @@ class Harness:
         errors = [d.format() for d in diagnostics if d.severity is Severity.ERROR]
         assert not errors, errors
         live = self.read(holders_to_check(KINDS, desired), frozenset(desired.objects))
-        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, force)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired, force)
         plan = select_targets(judged, [Target.parse(t) for t in targets], desired, live)
         with self.client() as client:
             return assessed(plan, desired, live, client)

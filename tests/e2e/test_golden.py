@@ -46,7 +46,7 @@ def _demo_site_plan(manifests: Path) -> Plan:
         live = read_live_state(
             client, KINDS, site="sandbox", holders=holders, declared=frozenset(desired.objects)
         )
-        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired.settings.thresholds, False)
+        judged = judge_thresholds(build_plan(desired, live, KINDS), live, desired, False)
         return assessed(judged, desired, live, client)
 
 
