@@ -51,14 +51,10 @@ def assess(plan: Plan, desired: DesiredState, live: LiveState, project_map: Proj
     every project's scheme when `needs_project_map(plan)` (kinds/project.py, `project_schemes`)."""
     if SCHEMES not in live.objects:
         return plan  # --target without schemes: nothing to compare a move against
-    moves = {
-        change.address.name: change
-        for change in plan.changes
-        if change.kind == PROJECTS and change.before and change.after
-    }
+    moves = _moves(plan.changes)
     exposure = _scheme_exposure(plan.changes, project_map, moves) + _move_exposure(plan.changes, live, moves)
     problems = _denied(exposure, plan.changes) if desired.settings.exposure == "deny" else []
-    problems += _scheme_in_use(plan.changes, project_map, moves)
+    problems += _scheme_in_use(plan, project_map)
     return replace(
         plan,
         exposure=tuple(exposure),
@@ -135,26 +131,46 @@ def _move_exposure(changes: Iterable[Change], live: LiveState, moves: Mapping[st
     return found
 
 
-def _scheme_in_use(
-    changes: Iterable[Change], project_map: Mapping[str, str], moves: Mapping[str, Change]
-) -> list[Diagnostic]:
-    problems: list[Diagnostic] = []
-    for change in changes:
+def deletes_schemes(plan: Plan) -> bool:
+    """Whether the plan deletes a scheme, which `schemes_left_in_use` must then check."""
+    return any(change.kind == SCHEMES and change.action is Action.DELETE for change in plan.changes)
+
+
+def schemes_left_in_use(plan: Plan, project_map: ProjectMap) -> list[tuple[Change, list[str]]]:
+    """Each scheme delete of the plan with the projects that use the scheme and that the plan does not move:
+    the site does not refuse the delete, and those projects would fall back to another scheme."""
+    moves = _moves(plan.changes)
+    found: list[tuple[Change, list[str]]] = []
+    for change in plan.changes:
         if change.kind != SCHEMES or change.action is not Action.DELETE or change.before is None:
             continue
         name = change.before["name"]
         staying = sorted(key for key, scheme in project_map.items() if scheme == name and key not in moves)
         if staying:
-            problems.append(
-                error(
-                    "plan.scheme_in_use",
-                    f"the plan deletes this scheme, but {len(staying)} project(s) use it "
-                    f"and no manifest moves them: {', '.join(staying)}; declare them under "
-                    "`projects` with another permissionScheme, or keep the scheme",
-                    address=str(change.address),
-                )
-            )
-    return problems
+            found.append((change, staying))
+    return found
+
+
+def _moves(changes: Iterable[Change]) -> dict[str, Change]:
+    """The plan's project moves, by project key."""
+    return {
+        change.address.name: change
+        for change in changes
+        if change.kind == PROJECTS and change.before and change.after
+    }
+
+
+def _scheme_in_use(plan: Plan, project_map: ProjectMap) -> list[Diagnostic]:
+    return [
+        error(
+            "plan.scheme_in_use",
+            f"the plan deletes this scheme, but {len(staying)} project(s) use it "
+            f"and no manifest moves them: {', '.join(staying)}; declare them under "
+            "`projects` with another permissionScheme, or keep the scheme",
+            address=str(change.address),
+        )
+        for change, staying in schemes_left_in_use(plan, project_map)
+    ]
 
 
 def _denied(exposure: Iterable[Exposure], changes: Iterable[Change]) -> list[Diagnostic]:

@@ -4,7 +4,8 @@ It reads finished plans and never takes part in building one (the octoDNS and SQ
 is built, `judge_thresholds` judges each kind's share of destructive and updating changes against
 settings.thresholds (or lets it pass with --force). Its verdicts are diagnostics of the plan, so the plan
 shows them and a saved plan keeps them. Before anything is written, `check_fresh` refuses a saved plan
-whose site or touched objects changed, and `check_applicable` a plan with errors or a destructive plan
+whose site or touched objects changed, `check_schemes_unused` one whose scheme deletes a project has moved
+onto since, and `check_applicable` a plan with errors or a destructive plan
 without --allow-delete. The CLI and the GitHub Action (which runs the CLI) ask here; neither decides on
 its own. (Protected objects are kept out of deletes and replaces while the plan is built, as the desired
 state says: `DesiredState.protects`.)
@@ -25,6 +26,7 @@ from reconciler.errors import (
     error,
     warning,
 )
+from reconciler.exposure import ProjectMap, schemes_left_in_use
 from reconciler.kinds.kind import Action, Change, ResourceKind
 from reconciler.live import LiveState
 from reconciler.plan.model import Plan
@@ -147,6 +149,24 @@ def check_fresh(saved: Plan, live: LiveState, kinds: Sequence[ResourceKind]) -> 
         )
     raise PlanMismatchError(
         f"the site changed since the plan was made, so nothing was applied; plan again.\n{listing}"
+    )
+
+
+def check_schemes_unused(saved: Plan, project_map: ProjectMap) -> None:
+    """A saved plan's scheme delete stays fresh only while no project uses the scheme but those the plan
+    moves off it (`project_map`: every project's scheme, read again). A delete's `touches` hold the scheme
+    alone, so a project moved onto it since the plan was made is found here, not by `check_fresh`; the
+    site would not refuse the delete, and that project would silently fall back to another scheme."""
+    in_use = schemes_left_in_use(saved, project_map)
+    if not in_use:
+        return
+    listing = "\n".join(
+        f"  {change.address}: now used by project(s) {', '.join(keys)}, which the plan does not move"
+        for change, keys in in_use
+    )
+    raise PlanMismatchError(
+        "the site changed since the plan was made, so nothing was applied; plan again. The plan deletes "
+        f"a permission scheme that projects have moved onto since:\n{listing}"
     )
 
 

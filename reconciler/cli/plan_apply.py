@@ -17,11 +17,11 @@ from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.cli.site import open_site, read_site
 from reconciler.cli.ui import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, current_ui
 from reconciler.errors import ConfigError, Diagnostic, Severity
-from reconciler.exposure import assess, needs_project_map
+from reconciler.exposure import assess, deletes_schemes, needs_project_map
 from reconciler.files import check_output, write_output
 from reconciler.journal import Journal
 from reconciler.kind_names import PROJECTS
-from reconciler.kinds.project import project_schemes
+from reconciler.kinds.project import administered_schemes, project_schemes, schemes_read
 from reconciler.live import LiveState
 from reconciler.manifest.load import load_manifests
 from reconciler.plan.build import build_plan
@@ -32,7 +32,7 @@ from reconciler.registry import KINDS, get_kind
 from reconciler.render.diagnostics import render_diagnostics
 from reconciler.render.markdown import visible
 from reconciler.render.plan import render_json, render_markdown, render_text
-from reconciler.safety import check_applicable, check_fresh, judge_thresholds
+from reconciler.safety import check_applicable, check_fresh, check_schemes_unused, judge_thresholds
 from reconciler.site.api import SiteApi
 from reconciler.state import DesiredState
 
@@ -97,7 +97,13 @@ def run_apply(
     with open_site(site, parallelism) as (client, name):
         if saved is not None:
             touched = frozenset(change.address for change in saved.changes)
-            check_fresh(saved, read_site(client, name, saved.kinds, declared=touched), KINDS)
+            live = read_site(client, name, saved.kinds, declared=touched)
+            check_fresh(saved, live, KINDS)
+            if deletes_schemes(saved):
+                # Which projects use a scheme is no object the plan touches: read every project's scheme
+                # again (the moved ones were just read). A plain apply checks it while planning, just now.
+                known = schemes_read(live.of(PROJECTS.kind))
+                check_schemes_unused(saved, administered_schemes(client, known)[0])
             the_plan = saved
         else:
             live = read_site(client, name, _target_kinds(wanted), desired)

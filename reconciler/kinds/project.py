@@ -180,16 +180,25 @@ class SiteProjects:
 def read_projects(
     client: SiteApi, known: Mapping[str, str], *, only: Collection[str] | None = None
 ) -> SiteProjects:
-    """A search of the projects the account administers, one GET per project whose scheme is not `known`
-    already (the API has no list of projects with their schemes), and the count of those it may view.
+    """`administered_schemes`, and the count of the projects the account may view but not administer.
     With `only`, the schemes of just those keys."""
+    schemes, names = administered_schemes(client, known, only=only)
+    return SiteProjects(schemes, names, max(0, count_visible_projects(client) - len(names)))
+
+
+def administered_schemes(
+    client: SiteApi, known: Mapping[str, str], *, only: Collection[str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Project key -> scheme name, and key -> project name, of the projects the account administers: a
+    search, and one GET per project whose scheme is not `known` already (the API has no list of projects
+    with their schemes). With `only`, the schemes of just those keys."""
     found = search_projects(client, action="edit")
     names = {str(p["key"]): str(p.get("name") or "") for p in found}
     keys = [key for key in names if key not in known and (only is None or key in only)]
     read = ProjectKind().read_keys(client, keys, {})
     schemes = {key: scheme for key, scheme in known.items() if only is None or key in only}
     schemes |= {obj.identity.name: obj.essence["permissionScheme"] for obj in read if obj.unreadable is None}
-    return SiteProjects(schemes, names, max(0, count_visible_projects(client) - len(names)))
+    return schemes, names
 
 
 def project_schemes(
@@ -199,7 +208,7 @@ def project_schemes(
     declared projects' as the plan read them (`declared`); with `every`, also every other project the
     account administers (`read_project_map`), and a warning that counts those it may view but not
     administer (the declared ones among them are plan errors already, at their lines)."""
-    known = {obj.identity.name: obj.essence["permissionScheme"] for obj in declared if obj.unreadable is None}
+    known = schemes_read(declared)
     if not every:
         return known, []
     project_map, unadministered = read_project_map(client, known)
@@ -211,6 +220,11 @@ def project_schemes(
         "unused)"
     )
     return project_map, [warning("plan.projects_unreadable", unadministered_warning(undeclared, what))]
+
+
+def schemes_read(projects: Sequence[LiveObject]) -> dict[str, str]:
+    """Project key -> scheme name of the projects read, but those whose scheme the account may not read."""
+    return {obj.identity.name: obj.essence["permissionScheme"] for obj in projects if obj.unreadable is None}
 
 
 def unadministered_warning(count: int, what: str) -> str:

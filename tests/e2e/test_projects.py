@@ -318,6 +318,37 @@ def test_deleting_a_scheme_in_use_is_refused_naming_the_projects(site: Harness) 
     )
 
 
+def test_a_saved_plan_is_stale_once_a_project_moves_onto_the_scheme_it_deletes(
+    site: Harness, tmp_path: Path
+) -> None:
+    """The saved plan deletes Old scheme once AA, BB and CC are off it; then DD moves onto it. A delete's
+    touches hold the scheme alone, so `apply --plan` reads every project's scheme again and refuses."""
+    saved = tmp_path / "plan.json"
+    site.write(MOVE_ALL)
+    assert run(site, "plan", "--out", str(saved), str(site.manifests)).exit_code == 0
+    drift = tmp_path / "drift"
+    drift.mkdir()
+    (drift / "p.yaml").write_text("version: 1\nprojects: [{key: DD, permissionScheme: Old scheme}]\n")
+    assert run(site, "apply", "--auto-approve", str(drift)).exit_code == 0
+    assert "error[plan.scheme_in_use]" in run(site, "plan", str(site.manifests)).output
+    site.site.calls.clear()
+    stale = run(site, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
+    assert stale.exit_code == 1 and site.writes() == []
+    assert "the site changed since the plan was made, so nothing was applied; plan again." in stale.stderr
+    assert (
+        "  permissionSchemes/Old scheme: now used by project(s) DD, which the plan does not move"
+        in stale.stderr
+    )
+    # The check costs a search and a GET per project the plan does not move: AA, BB and CC were read as
+    # the objects it touches.
+    reads = sorted(c.path for c in site.site.calls if c.path.startswith("/rest/api/3/project/"))
+    schemes = [f"/rest/api/3/project/{key}/permissionscheme" for key in ("AA", "BB", "CC", "DD")]
+    assert reads == sorted(["/rest/api/3/project/search", *schemes])
+    assert scheme_of(site, "DD") == "Old scheme"
+    site.write(MOVE_ALL + "  - {key: DD, permissionScheme: Portal scheme}\n")
+    site.converge()
+
+
 def test_unknown_project_and_scheme_are_errors_at_their_lines(site: Harness) -> None:
     site.write(
         "projects:\n  - {key: AA, permissionScheme: Nope scheme}\n"
