@@ -74,6 +74,10 @@ class Diagnostic:
         return cls(Severity(data["severity"]), str(data["code"]), str(data["message"]), source, address)
 
 
+# The code of the line that says a limit cut a file's or a set's errors (manifest/load.py): not all counted.
+MORE_PROBLEMS = "manifest.too_many_problems"
+
+
 def error(
     code: str, message: str, *, source: SourceSpan | None = None, address: str | None = None
 ) -> Diagnostic:
