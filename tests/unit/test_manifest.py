@@ -403,6 +403,15 @@ def test_warnings_do_not_count_toward_the_limit_nor_stop_the_reading(tmp_path: P
     assert diagnostics[-1].message == "20 more warning(s) in this file are not shown"
 
 
+def test_errors_of_list_items_past_the_cut_are_not_lost(tmp_path: Path) -> None:
+    """The cut to 101 items kept one error of 151 (items 5 and 150 to 299 wrong), and said nothing more."""
+    items = [f"  - name: P{n}\n" + ("    bogus: 1\n" if n == 5 or n >= 150 else "") for n in range(300)]
+    path = write(tmp_path, "m.yaml", "version: 1\nproducts:\n" + "".join(items))
+    _, diagnostics = load_manifests([path], KINDS, environ={})
+    assert [d.code for d in diagnostics].count("manifest.unknown_key") == PROBLEMS_PER_FILE
+    assert diagnostics[-1].code == "manifest.too_many_problems"
+
+
 def test_the_errors_kept_are_the_first_by_position(tmp_path: Path) -> None:
     """pydantic reports products before projects: the projects' errors above them were cut."""
     projects = "".join(f"  - key: K{n}\n    permissionScheme: s\n    bogus: 1\n" for n in range(10))
