@@ -6,7 +6,7 @@ Only the CLI turns errors into output and exit codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -76,6 +76,15 @@ class Diagnostic:
 
 # The code of the line that says a limit cut a file's or a set's errors (manifest/load.py): not all counted.
 MORE_PROBLEMS = "manifest.too_many_problems"
+
+
+def error_count(diagnostics: Iterable[Diagnostic]) -> str:
+    """`N error(s)` for a summary line; when a limit cut the errors, the N shown, and no claim of a total."""
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    shown = [d for d in errors if d.code != MORE_PROBLEMS]
+    if len(shown) < len(errors):
+        return f"{len(shown)} error(s) (and more, not counted)"
+    return f"{len(errors)} error(s)"
 
 
 def error(
