@@ -1,4 +1,5 @@
-"""Writing a file so that a reader, or a crash, sees the old content or the new one, never half of either."""
+"""Writing a file so that a reader, or a crash, sees the old content or the new one, never half of either;
+refusing an output path that cannot be written; resolving a path whose symbolic links may loop."""
 
 from __future__ import annotations
 
@@ -65,3 +66,12 @@ def write_output(path: Path, content: str | bytes, option: str) -> None:
         write_atomically(path, content)
     except OSError as exc:
         raise ConfigError(f"{option} {path}: {_cannot_write(exc)}; choose another {option}") from None
+
+
+def resolved(path: Path) -> Path | None:
+    """`path` absolute with its symbolic links resolved, or None when they loop (`a -> a`), which a pull
+    request can commit: Python 3.11 raises RuntimeError for a loop, later versions OSError."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None

@@ -423,6 +423,18 @@ def test_the_errors_kept_are_the_first_by_position(tmp_path: Path) -> None:
     assert lines == sorted(lines) and len(diagnostics) == PROBLEMS_PER_FILE + 1
 
 
+def test_a_symbolic_link_loop_is_refused_at_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """resolve() raised RuntimeError("Symlink loop") on Python 3.11: "Internal error: RuntimeError"."""
+    write(tmp_path, "jsm/products.yaml", "version: 1\nproducts:\n  - name: P\n")
+    (tmp_path / "jsm" / "l.yaml").symlink_to("l.yaml")
+    (tmp_path / "loop").symlink_to("loop")
+    monkeypatch.chdir(tmp_path)
+    cases = {"jsm": "jsm/l.yaml", "jsm/l.yaml": "jsm/l.yaml", "loop": "loop", "loop/x.yaml": "loop/x.yaml"}
+    for path, refused in cases.items():
+        _, diagnostics = load_manifests([Path(path)], KINDS, environ={})
+        assert [(d.code, d.source) for d in diagnostics] == [("manifest.symlink", SourceSpan(refused, 1, 1))]
+
+
 SECRET = "ghp_" + "Z" * 44
 QUOTING = {  # every message that quotes text of the file, each fed a long secret-like value
     "tag": f"foo: !{SECRET}!bar x\n",
