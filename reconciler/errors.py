@@ -74,7 +74,8 @@ class Diagnostic:
         return cls(Severity(data["severity"]), str(data["code"]), str(data["message"]), source, address)
 
 
-# The code of the line that says a limit cut a file's or a set's errors (manifest/load.py): not all counted.
+# The code of the line that says a limit cut the errors (manifest/load.py, which writes it literally for the
+# scan of docs/troubleshooting.md): the errors are then not all counted.
 MORE_PROBLEMS = "manifest.too_many_problems"
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from reconciler.address import Address, form_of
 from reconciler.allocation import cycle_collection_paused
-from reconciler.errors import MORE_PROBLEMS, Diagnostic, Severity, SourceSpan, error, warning
+from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.kinds.kind import Declaration, ResourceKind, valid_spec
 from reconciler.manifest.document import manifest_document
 from reconciler.manifest.paths import (
@@ -279,7 +279,7 @@ class _Loader:
         if dropped:
             where = "in this file" if self.file else "of the set"
             message = f"{dropped} more warning(s) {where} are not shown"
-            self.diagnostics.append(warning(MORE_PROBLEMS, message, source=last))
+            self.diagnostics.append(warning("manifest.too_many_problems", message, source=last))
         if more_errors:
             if set_limited:
                 self.full = True
@@ -289,7 +289,7 @@ class _Loader:
                 what = f"only the first {PROBLEMS_PER_FILE} in this file are shown"
                 source = last or SourceSpan(self.file, 1, 1)
             message = f"… and more errors: {what}; fix these and validate again"
-            self.diagnostics.append(error(MORE_PROBLEMS, message, source=source))
+            self.diagnostics.append(error("manifest.too_many_problems", message, source=source))
 
     def finish(self) -> tuple[DesiredState, list[Diagnostic]]:
         objects = list(self.declared.values())
