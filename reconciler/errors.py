@@ -6,7 +6,7 @@ Only the CLI turns errors into output and exit codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -72,6 +72,20 @@ class Diagnostic:
         )
         address = data.get("address")
         return cls(Severity(data["severity"]), str(data["code"]), str(data["message"]), source, address)
+
+
+# The code of the line that says a limit cut the errors (manifest/load.py, which writes it literally for the
+# scan of docs/troubleshooting.md): the errors are then not all counted.
+MORE_PROBLEMS = "manifest.too_many_problems"
+
+
+def error_count(diagnostics: Iterable[Diagnostic]) -> str:
+    """`N error(s)` for a summary line; when a limit cut the errors, the N shown, and no claim of a total."""
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    shown = [d for d in errors if d.code != MORE_PROBLEMS]
+    if len(shown) < len(errors):
+        return f"{len(shown)} error(s) (and more, not counted)"
+    return f"{len(errors)} error(s)"
 
 
 def error(

@@ -1,4 +1,5 @@
-"""Writing a file so that a reader, or a crash, sees the old content or the new one, never half of either."""
+"""Writing a file so that a reader, or a crash, sees the old content or the new one, never half of either;
+refusing an output path that cannot be written; resolving a path whose symbolic links may loop."""
 
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ def write_atomically(path: Path, content: str | bytes) -> None:
 
 
 def check_output(path: Path, option: str, *, directory: bool) -> None:
-    """Refuse, before any work, an output path that cannot be what `option` wants: a file where a directory is
-    wanted or the reverse, or a file where the path needs a directory on the way. Left to the write, these end
-    as an OSError long after the site was read."""
+    """Refuse, before any work, an output path that cannot be what `option` wants: a symbolic link, a file
+    where a directory is wanted or the reverse, or a file where the path needs a directory on the way. Left to
+    the write, these end as an OSError long after the site was read."""
     try:
         problem = _output_problem(path, directory=directory)
     except OSError as exc:  # a name too long, a directory we may not search
@@ -39,12 +40,16 @@ def check_output(path: Path, option: str, *, directory: bool) -> None:
 
 
 def _output_problem(path: Path, *, directory: bool) -> str | None:
+    # The Action writes its plan file in the checkout, where a pull request could plant a link to anywhere:
+    # an output is never written through one, whether it leads somewhere or nowhere.
+    if path.is_symlink():
+        return "a symbolic link; outputs are not written through links"
     if path.is_dir() and not directory:
         return "a directory, not a file"
     if path.exists() and not path.is_dir() and directory:
         return "not a directory (a file is there)"
     for parent in path.parents:
-        if parent.exists():
+        if os.path.lexists(parent):  # a link that leads nowhere is there, and is no directory
             return None if parent.is_dir() else f"{parent} is not a directory"
     return None
 
@@ -61,3 +66,12 @@ def write_output(path: Path, content: str | bytes, option: str) -> None:
         write_atomically(path, content)
     except OSError as exc:
         raise ConfigError(f"{option} {path}: {_cannot_write(exc)}; choose another {option}") from None
+
+
+def resolved(path: Path) -> Path | None:
+    """`path` absolute with its symbolic links resolved, or None when they loop (`a -> a`), which a pull
+    request can commit: Python 3.11 raises RuntimeError for a loop, later versions OSError."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None

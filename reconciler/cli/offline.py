@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.cli.ui import EXIT_ERROR, EXIT_OK, current_ui
-from reconciler.errors import Severity
+from reconciler.errors import Severity, error_count
 from reconciler.files import check_output
 from reconciler.manifest.load import load_manifests
 from reconciler.registry import KINDS
@@ -20,9 +20,8 @@ def run_validate(*, paths: tuple[Path, ...]) -> int:
     if diagnostics:
         ui.out(render_diagnostics(diagnostics))
         ui.annotate(diagnostics, err=False)
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    if errors:
-        ui.fail(f"{errors} error(s).")
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        ui.fail(f"{error_count(diagnostics)}.")
         return EXIT_ERROR
     ui.info(f"{len(desired.files)} file(s), {len(desired.objects)} object(s): valid.")
     return EXIT_OK

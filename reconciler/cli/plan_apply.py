@@ -16,7 +16,7 @@ from reconciler.address import Address, Target
 from reconciler.apply import ApplyEvent, ApplyResult, Outcome, apply_plan
 from reconciler.cli.site import open_site, read_site
 from reconciler.cli.ui import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, current_ui
-from reconciler.errors import ConfigError, Diagnostic, Severity
+from reconciler.errors import ConfigError, Diagnostic, Severity, error_count
 from reconciler.exposure import assess, deletes_schemes, needs_project_map
 from reconciler.files import check_output, write_output
 from reconciler.journal import Journal
@@ -130,10 +130,9 @@ def run_apply(
 def load_desired(paths: Sequence[Path]) -> tuple[DesiredState, list[Diagnostic]]:
     """The desired state and its warnings; errors stop the command before any request."""
     desired, diagnostics = load_manifests(paths, KINDS)
-    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-    if errors:
+    if any(d.severity is Severity.ERROR for d in diagnostics):
         raise ConfigError(
-            f"{len(errors)} problem(s) in the manifests; nothing was read from the site", diagnostics
+            f"{error_count(diagnostics)} in the manifests; nothing was read from the site", diagnostics
         )
     return desired, diagnostics
 

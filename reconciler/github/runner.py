@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Severity
+from reconciler.files import resolved
 from reconciler.github.api import UNEXPECTED_ANSWER, GitHubClient, GitHubError
 from reconciler.plan.model import Plan
 from reconciler.redaction import redactor
@@ -150,7 +151,13 @@ class Runner:
                 "the working-directory input resolves to outside the checkout (GITHUB_WORKSPACE), through a "
                 "symbolic link or `..`: give a directory of the checkout that is not a link to outside it"
             )
-        if not (here / self.inputs.path).resolve().is_relative_to(checkout):
+        manifests = resolved(here / self.inputs.path)
+        if manifests is None:
+            return (
+                f"the path input {self.inputs.path!r} goes through a symbolic link that loops: give the "
+                "manifests' directory inside the checkout"
+            )
+        if not manifests.is_relative_to(checkout):
             return (
                 f"the path input {self.inputs.path!r} resolves to outside the checkout (GITHUB_WORKSPACE), "
                 "through a symbolic link or `..`: give the manifests' directory inside the checkout"

@@ -14,13 +14,13 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.address import Address, form_of
 from reconciler.allocation import cycle_collection_paused
-from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.errors import Diagnostic, Severity, SourceSpan, error, warning
 from reconciler.kinds.kind import Declaration, ResourceKind, valid_spec
 from reconciler.manifest.document import manifest_document
 from reconciler.manifest.paths import (
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 # A person fixes the first problems of a file and validates again; past a hundred they are one mistake
 # repeated (an item per line of a generated list), and collecting them all is what costs: a 1 MB list of
 # 500,000 wrong items took 11 s, 1.2 GB and 135 MB of output. The set's limit bounds many such files.
+# Errors and warnings are limited apart: only errors stop the reading, since a warning never fails a set.
 PROBLEMS_PER_FILE = 100
 PROBLEMS_PER_SET = 1000
 
@@ -76,7 +77,7 @@ def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool)
     try:
         loader.load_file(path, shown, only_manifests=only_manifests)
     except _Full:
-        pass  # the line that says so is among the diagnostics
+        pass  # close() writes the line that says so
     except Exception as exc:  # the loader boundary: no input may end in a traceback
         loader.diagnostics.append(
             error(
@@ -85,6 +86,7 @@ def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool)
                 source=SourceSpan(shown, 1, 1),
             )
         )
+    loader.close()
 
 
 def _load_working_directory(loader: _Loader) -> None:
@@ -108,7 +110,7 @@ def _load_working_directory(loader: _Loader) -> None:
 
 
 class _Full(Exception):
-    """The file, or the whole set, has all the problems it may report: reading it stops."""
+    """The file, or the whole set, has more errors than it may report: reading it stops."""
 
 
 class _Loader:
@@ -124,8 +126,10 @@ class _Loader:
         self.settings_source: SourceMap | None = None
         self.sections: set[str] = set()
         self.file = ""  # the file being read; "" for the set's own problems
-        self.file_problems: list[Diagnostic] = []
-        self.reported = 0
+        self.file_problems: list[Diagnostic] = []  # held until close(), which sorts and cuts them
+        self.file_errors = 0
+        self.errors = 0  # of the set, in self.diagnostics
+        self.warnings = 0
         self.full = False
 
     def load_file(self, path: Path, shown: str, *, only_manifests: bool) -> None:
@@ -138,7 +142,7 @@ class _Loader:
             return
         log.info("reading %s", shown)
         self.files.append(shown)
-        self.file, self.file_problems = shown, []
+        self.file = shown
         self.report(problems)
         if loaded is None:
             return
@@ -165,9 +169,11 @@ class _Loader:
         try:
             _pair_validated(data, self.document.model_validate(data, by_name=False), validated)
         except ValidationError as exc:
-            self.report(
-                diagnostics_from(self._first_errors(exc, data), data, source_map, self.document, self.kinds)
+            # Sorted, so that the errors the limit keeps are the first by position, not pydantic's first.
+            found = diagnostics_from(
+                self._first_errors(exc, data), data, source_map, self.document, self.kinds
             )
+            self.report(sorted(found, key=_position))
         for kind in self.kinds:
             self.report(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
@@ -211,48 +217,90 @@ class _Loader:
 
     def _first_errors(self, exc: ValidationError, data: dict[str, Any]) -> ValidationError:
         """`exc`, or for a file with more errors than it may report, those of its data with every list cut to
-        PROBLEMS_PER_FILE items: pydantic's `errors()` of 500,000 list items took 2 s and 470 MB. The
-        cut keeps each item's index, so the errors are the file's first ones at the same paths."""
+        PROBLEMS_PER_FILE + 1 items: pydantic's `errors()` of 500,000 list items took 2 s and 470 MB. The
+        cut keeps each item's index, so the errors are at the same paths. When the cut leaves no more errors
+        than a file reports, the ones it dropped would go unsaid: then the file's own are used."""
         if exc.error_count() <= PROBLEMS_PER_FILE:
             return exc
         try:
             self.document.model_validate(_lists_cut(data), by_name=False)
         except ValidationError as cut:
-            return cut
+            if cut.error_count() > PROBLEMS_PER_FILE:
+                return cut
         return exc
 
     def report(self, problems: Iterable[Diagnostic]) -> None:
-        """Adds problems, up to PROBLEMS_PER_FILE of the file being read and PROBLEMS_PER_SET in all. At a
-        limit, one line says so and _Full stops the reading: the problems left are never made, which is what
-        bounds the time and memory a file full of mistakes costs."""
+        """Holds problems of the file being read (or of the set, in finish) for close(). Once it holds one
+        error more than it may report, _Full stops the reading: the problems left are never made, which is
+        what bounds the time and memory a file full of mistakes costs. Warnings never stop it."""
+        limit = self._error_limit()
         for problem in problems:
-            if self.reported >= PROBLEMS_PER_SET:
-                self.full = True
-                self._stop(
-                    f"only the first {PROBLEMS_PER_SET} of the set are shown, and no more files were read"
-                )
-            if self.file and len(self.file_problems) >= PROBLEMS_PER_FILE:
-                # At the last problem shown, so that the line closes the file's problems once they are sorted.
-                spans = [p.source for p in self.file_problems if p.source]
-                last = max(spans, key=lambda s: (s.line, s.column), default=SourceSpan(self.file, 1, 1))
-                self._stop(f"only the first {PROBLEMS_PER_FILE} in this file are shown", last)
-            self.diagnostics.append(problem)
             self.file_problems.append(problem)
-            self.reported += 1
+            if problem.severity is Severity.ERROR:
+                self.file_errors += 1
+                if self.file_errors > limit:
+                    raise _Full
 
-    def _stop(self, what: str, source: SourceSpan | None = None) -> NoReturn:
-        message = f"… and more problems: {what}; fix these and validate again"
-        self.diagnostics.append(error("manifest.too_many_problems", message, source=source))
-        raise _Full
+    def _error_limit(self) -> int:
+        left = PROBLEMS_PER_SET - self.errors
+        return min(PROBLEMS_PER_FILE, left) if self.file else left
+
+    def close(self) -> None:
+        """Adds the problems held, the first by position: up to the limit of errors, then one line that says
+        there are more; up to the limit of warnings, then one line that counts the others."""
+        problems = sorted(self.file_problems, key=_position)
+        self.file_problems, self.file_errors = [], 0
+        left = PROBLEMS_PER_SET - self.errors
+        set_limited = not self.file or left <= PROBLEMS_PER_FILE
+        limit = left if set_limited else PROBLEMS_PER_FILE
+        errors = [index for index, problem in enumerate(problems) if problem.severity is Severity.ERROR]
+        more_errors = len(errors) > limit
+        if more_errors:
+            problems = problems[: errors[limit]]
+        room = PROBLEMS_PER_SET - self.warnings
+        if self.file:
+            room = min(room, PROBLEMS_PER_FILE)
+        kept: list[Diagnostic] = []
+        dropped = 0
+        for problem in problems:
+            if problem.severity is Severity.ERROR:
+                kept.append(problem)
+                self.errors += 1
+            elif room > 0:
+                kept.append(problem)
+                room -= 1
+                self.warnings += 1
+            else:
+                dropped += 1
+        self.diagnostics.extend(kept)
+        # At the last problem shown, so that the lines close the file's problems once they are sorted.
+        spans = [problem.source for problem in kept if problem.source]
+        last = spans[-1] if spans and self.file else None
+        if dropped:
+            where = "in this file" if self.file else "of the set"
+            message = f"{dropped} more warning(s) {where} are not shown"
+            self.diagnostics.append(warning("manifest.too_many_problems", message, source=last))
+        if more_errors:
+            if set_limited:
+                self.full = True
+                what = f"only the first {PROBLEMS_PER_SET} of the set are shown, and no more files were read"
+                source = None
+            else:
+                what = f"only the first {PROBLEMS_PER_FILE} in this file are shown"
+                source = last or SourceSpan(self.file, 1, 1)
+            message = f"… and more errors: {what}; fix these and validate again"
+            self.diagnostics.append(error("manifest.too_many_problems", message, source=source))
 
     def finish(self) -> tuple[DesiredState, list[Diagnostic]]:
         objects = list(self.declared.values())
         self.file = ""
-        with contextlib.suppress(_Full):  # the line that says so is among the diagnostics
-            for kind in self.kinds:
-                own = [item for item in objects if item.address.kind == kind.name]
-                self.report(kind.declared_problems(own))
-            self.report(_renamed_from_problems(objects))
+        if not self.full:  # the set was not read whole: its objects are not all there to compare
+            with contextlib.suppress(_Full):  # close() writes the line that says so
+                for kind in self.kinds:
+                    own = [item for item in objects if item.address.kind == kind.name]
+                    self.report(kind.declared_problems(own))
+                self.report(_renamed_from_problems(objects))
+            self.close()
         settings = self.settings or Settings()
         state = DesiredState(
             objects={item.address: item.spec for item in objects},

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Diagnostic, SourceSpan, error
+from reconciler.files import resolved
 from reconciler.kind_names import ADDRESS_FORMS
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -138,9 +139,14 @@ def _stays_inside_through_links(given: Path, diagnostics: list[Diagnostic]) -> b
     real = checkout  # the directory walked to so far, its links resolved; an absolute path's "/" resets it
     for index, part in enumerate(given.parts[:-1]):
         step = real / part
-        real = step.resolve()
+        target = resolved(step)
+        link = Path(*given.parts[: index + 1]).as_posix()
+        if target is None:
+            message = f"the path goes through the symbolic link {link}, which loops, so it is not read"
+            _refuse_link(given, given.as_posix(), message, diagnostics)
+            return False
+        real = target
         if step.is_symlink() and step.parent.is_relative_to(checkout) and not real.is_relative_to(checkout):
-            link = Path(*given.parts[: index + 1]).as_posix()
             message = (
                 f"the path goes through the symbolic link {link}, whose target is outside the working "
                 "directory, so it is not read (a manifest set is read only from inside the checkout); "
@@ -171,7 +177,10 @@ class _Roots:
         target is neither read nor named: it may be a credential file."""
         if not path.is_symlink():
             return True
-        target = path.resolve()
+        target = resolved(path)
+        if target is None:
+            _refuse_link(path, shown, "a symbolic link that loops is not read", diagnostics)
+            return False
         if any(target.is_relative_to(root) for root in self.paths):
             return True
         problem = "a symbolic link to outside the manifests given is not read"
@@ -181,10 +190,11 @@ class _Roots:
 
 
 def _anchored(path: Path) -> Path:
+    # A path whose links loop is kept as written: _stays_inside_through_links refuses it.
     absolute = Path.cwd() / path
     if absolute.name in ("", ".", ".."):
-        return absolute.resolve()
-    return absolute.parent.resolve() / absolute.name
+        return resolved(absolute) or absolute
+    return (resolved(absolute.parent) or absolute.parent) / absolute.name
 
 
 def within_set_limit(files: Sequence[Path], diagnostics: list[Diagnostic]) -> bool:

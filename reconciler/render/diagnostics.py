@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.errors import Diagnostic
+from reconciler.errors import Diagnostic, Severity
 from reconciler.render.workflow_commands import command
 
 
@@ -13,14 +13,18 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(diagnostic.format() for diagnostic in diagnostics)
 
 
-# GitHub shows at most 10 error and 10 warning annotations of a step and 50 of a job, and drops the rest;
-# more would only lengthen the log, where every diagnostic is also a line.
+# GitHub shows at most 10 error, 10 warning and 10 notice annotations of a step and 50 of a job, and drops
+# the rest (actions/toolkit, docs/problem-matchers.md); more would only lengthen the log, where every
+# diagnostic is also a line.
 MAX_ANNOTATIONS = 50
 
 
 def github_annotations(diagnostics: Sequence[Diagnostic]) -> list[str]:
-    """The first MAX_ANNOTATIONS, and a notice that the log has the rest."""
-    annotations = [github_annotation(diagnostic) for diagnostic in diagnostics[:MAX_ANNOTATIONS]]
+    """The errors, then the warnings, up to MAX_ANNOTATIONS in all, and a notice that the log has the rest.
+    Errors come first so that warnings, however many and wherever they are, never crowd one out."""
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    others = [d for d in diagnostics if d.severity is not Severity.ERROR]
+    annotations = [github_annotation(diagnostic) for diagnostic in (errors + others)[:MAX_ANNOTATIONS]]
     if len(diagnostics) > MAX_ANNOTATIONS:
         more = len(diagnostics) - MAX_ANNOTATIONS
         annotations.append(

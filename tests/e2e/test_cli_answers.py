@@ -142,7 +142,7 @@ def test_with_no_manifests_the_error_comes_first_and_nothing_is_written(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, command, env={"JSM_SITE": "", "JSM_SANDBOX_STATE": ""})
     assert result.exit_code == EXIT_ERROR
-    assert result.stderr.startswith("Error: 1 problem(s) in the manifests")
+    assert result.stderr.startswith("Error: 1 error(s) in the manifests")
     assert "no manifests found in ." in result.stderr
     assert "sandbox" not in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -161,3 +161,17 @@ def test_reading_an_empty_sandbox_site_writes_nothing(
     applied = CliRunner().invoke(cli, ["apply", "--auto-approve", "jsm"], env=env)
     assert applied.exit_code == 0, applied.output
     assert (tmp_path / ".jsm-sandbox.json").exists()  # a write keeps the site's state
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_file_cut_at_its_limit_does_not_claim_a_count_of_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """150 errors were summed up as "101 error(s)": the 100 shown and the line that says there are more."""
+    monkeypatch.chdir(tmp_path)
+    products = "".join(f"  - name: P{n}\n    bogus: 1\n" for n in range(150))
+    (tmp_path / "m.yaml").write_text(f"version: 1\nproducts:\n{products}", encoding="utf-8")
+    result = CliRunner().invoke(cli, [command, "m.yaml"], env={"JSM_SITE": "", "JSM_SANDBOX_STATE": ""})
+    assert result.exit_code == EXIT_ERROR
+    assert "100 error(s) (and more, not counted)" in result.stderr
+    assert "101 error(s)" not in result.stderr

@@ -121,3 +121,16 @@ def test_the_error_lines_of_a_failed_run_leave_out_its_information_lines() -> No
         "Error: the manifests have 1 error(s)",
     ]
     assert error_lines("it stopped\n") == "it stopped"  # no line reads as an error: all of them
+
+
+def test_a_path_input_through_a_symbolic_link_loop_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resolve() raised RuntimeError("Symlink loop") on Python 3.11: a traceback from the Action."""
+    (tmp_path / "loop").symlink_to("loop")
+    monkeypatch.chdir(tmp_path)
+    runner = Runner({"GITHUB_WORKSPACE": str(tmp_path), "JSM_ACTION_PATH": "loop/jsm"})
+    assert runner.outside_workspace() == (
+        "the path input 'loop/jsm' goes through a symbolic link that loops: give the manifests' directory "
+        "inside the checkout"
+    )

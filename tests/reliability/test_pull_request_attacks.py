@@ -252,7 +252,7 @@ def test_the_sandbox_state_file_is_never_read_or_written_through_a_symbolic_link
     for ran in (planned, reset):
         ran.assert_clean()
         assert ran.code == 1, ran.output
-        assert ".jsm-sandbox.json: a symbolic link, which the sandbox never follows" in ran.stderr
+        assert "JSM_SANDBOX_STATE .jsm-sandbox.json: a symbolic link;" in ran.stderr
         assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
         assert "credential" not in ran.output and GITHUB_TOKEN[:12] not in ran.output
     assert credential.read_text(encoding="utf-8") == secret_json

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.files import write_atomically, write_output
+from reconciler.files import check_output, write_atomically, write_output
 
 
 def test_writes_text_and_bytes_creating_the_directories(tmp_path: Path) -> None:
@@ -34,3 +34,23 @@ def test_a_path_that_cannot_be_written_is_the_users_to_correct(tmp_path: Path) -
     ):
         write_output(path, "{}", "--out")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("directory", [False, True])
+@pytest.mark.parametrize("target", ["nowhere", "there"])
+def test_a_symbolic_link_is_refused_as_an_output(tmp_path: Path, target: str, directory: bool) -> None:
+    """A dangling link ended in "Internal error: FileExistsError", after the site was read."""
+    if directory:
+        (tmp_path / "there").mkdir()
+    else:
+        (tmp_path / "there").write_text("x", encoding="utf-8")
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / target)
+    with pytest.raises(ConfigError, match=r"^--out .*out: a symbolic link; outputs are not written through"):
+        check_output(link, "--out", directory=directory)
+
+
+def test_a_link_to_nowhere_on_the_way_is_no_directory(tmp_path: Path) -> None:
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match=r"gone is not a directory; choose another --out"):
+        check_output(tmp_path / "gone" / "plan.json", "--out", directory=False)

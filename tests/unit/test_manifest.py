@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from reconciler.address import Address
-from reconciler.errors import SourceSpan
+from reconciler.errors import Severity, SourceSpan
 from reconciler.kinds.permission_scheme import PermissionSchemeSpec
 from reconciler.kinds.team_role import TeamRoleSpec
 from reconciler.manifest import load as load_module
@@ -389,6 +389,50 @@ def test_a_set_reports_its_first_problems_only_and_reads_no_more_files(tmp_path:
     assert len(closing) == 10  # nine files' lines, and at the tenth's 101st problem the set's
     assert "only the first 1000 of the set are shown, and no more files were read" in closing[0].message
     assert not any(d.source and d.source.file.endswith(("m10.yaml", "m11.yaml")) for d in diagnostics)
+
+
+def test_warnings_do_not_count_toward_the_limit_nor_stop_the_reading(tmp_path: Path) -> None:
+    """120 grants of an app's permission made 120 warnings: the 101st stopped the file as if it were wrong."""
+    schemes = "".join(f"  - name: S{n}\n    grants:\n      NEW_KEY: [reporter]\n" for n in range(120))
+    path = write(tmp_path, "m.yaml", "version: 1\npermissionSchemes:\n" + schemes)
+    desired, diagnostics = load_manifests([path], KINDS, environ={})
+    assert len(desired.objects) == 120
+    assert all(d.severity is Severity.WARNING for d in diagnostics)
+    assert len(diagnostics) == PROBLEMS_PER_FILE + 1
+    assert diagnostics[-1].code == "manifest.too_many_problems"
+    assert diagnostics[-1].message == "20 more warning(s) in this file are not shown"
+
+
+def test_errors_of_list_items_past_the_cut_are_not_lost(tmp_path: Path) -> None:
+    """The cut to 101 items kept one error of 151 (items 5 and 150 to 299 wrong), and said nothing more."""
+    items = [f"  - name: P{n}\n" + ("    bogus: 1\n" if n == 5 or n >= 150 else "") for n in range(300)]
+    path = write(tmp_path, "m.yaml", "version: 1\nproducts:\n" + "".join(items))
+    _, diagnostics = load_manifests([path], KINDS, environ={})
+    assert [d.code for d in diagnostics].count("manifest.unknown_key") == PROBLEMS_PER_FILE
+    assert diagnostics[-1].code == "manifest.too_many_problems"
+
+
+def test_the_errors_kept_are_the_first_by_position(tmp_path: Path) -> None:
+    """pydantic reports products before projects: the projects' errors above them were cut."""
+    projects = "".join(f"  - key: K{n}\n    permissionScheme: s\n    bogus: 1\n" for n in range(10))
+    products = "".join(f"  - name: P{n}\n    bogus: 1\n" for n in range(120))
+    path = write(tmp_path, "m.yaml", f"version: 1\nprojects:\n{projects}products:\n{products}")
+    _, diagnostics = load_manifests([path], KINDS, environ={})
+    lines = [d.source.line for d in diagnostics if d.source]
+    assert lines[:10] == [5 + 3 * n for n in range(10)]
+    assert lines == sorted(lines) and len(diagnostics) == PROBLEMS_PER_FILE + 1
+
+
+def test_a_symbolic_link_loop_is_refused_at_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """resolve() raised RuntimeError("Symlink loop") on Python 3.11: "Internal error: RuntimeError"."""
+    write(tmp_path, "jsm/products.yaml", "version: 1\nproducts:\n  - name: P\n")
+    (tmp_path / "jsm" / "l.yaml").symlink_to("l.yaml")
+    (tmp_path / "loop").symlink_to("loop")
+    monkeypatch.chdir(tmp_path)
+    cases = {"jsm": "jsm/l.yaml", "jsm/l.yaml": "jsm/l.yaml", "loop": "loop", "loop/x.yaml": "loop/x.yaml"}
+    for path, refused in cases.items():
+        _, diagnostics = load_manifests([Path(path)], KINDS, environ={})
+        assert [(d.code, d.source) for d in diagnostics] == [("manifest.symlink", SourceSpan(refused, 1, 1))]
 
 
 SECRET = "ghp_" + "Z" * 44

@@ -53,3 +53,17 @@ def test_annotations_stop_where_github_stops_showing_them() -> None:
     assert len(annotations) == MAX_ANNOTATIONS + 1
     assert annotations[-2].endswith("::problem 49")
     assert annotations[-1] == "::notice::20 more problem(s) are not annotated; the log lists them all"
+
+
+def test_errors_are_annotated_before_warnings() -> None:
+    """60 warnings then an error made 50 warning annotations and none for the error."""
+    warnings = [
+        warning("manifest.unknown_permission", f"w{n}", source=SourceSpan("m.yaml", n + 1, 1))
+        for n in range(60)
+    ]
+    annotations = github_annotations(
+        [*warnings, error("manifest.invalid", "e", source=SourceSpan("m.yaml", 99, 1))]
+    )
+    assert annotations[0] == "::error file=m.yaml,line=99,col=1,title=manifest.invalid::e"
+    assert sum(a.startswith("::warning") for a in annotations) == MAX_ANNOTATIONS - 1
+    assert annotations[-1] == "::notice::11 more problem(s) are not annotated; the log lists them all"
