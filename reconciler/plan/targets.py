@@ -9,7 +9,7 @@ from dataclasses import replace
 from reconciler.address import Address, Target
 from reconciler.errors import error
 from reconciler.kind_names import TEAM_ROLES
-from reconciler.kinds.kind import Lookups
+from reconciler.kinds.kind import Action, Change, Lookups
 from reconciler.kinds.team_role import resolve_team
 from reconciler.live import LiveState
 from reconciler.plan.model import Plan
@@ -26,7 +26,7 @@ def select_targets(plan: Plan, targets: Sequence[Target], desired: DesiredState,
     changes = plan.changes
     by_key = {c.key: c for c in changes}
     keep: set[str] = set()
-    stack = [c.key for c in changes if any(_matches(t, c.address, lookups) for t in targets)]
+    stack = [c.key for c in changes if any(_matches(t, a, lookups) for t in targets for a in _answers_to(c))]
     while stack:
         key = stack.pop()
         if key not in keep:
@@ -45,6 +45,15 @@ def select_targets(plan: Plan, targets: Sequence[Target], desired: DesiredState,
     kept = tuple(c for c in changes if c.key in keep)
     narrowed = replace(plan, changes=kept, touches={c.key: plan.touches[c.key] for c in kept})
     return narrowed.with_diagnostics(problems)
+
+
+def _answers_to(change: Change) -> tuple[Address, ...]:
+    """The addresses that select a change: its own, and for a rename (or a replace under renamedFrom) the
+    live name, which the site has until the change is applied."""
+    live_name = (change.before or {}).get("name")
+    if change.action in (Action.RENAME, Action.REPLACE) and isinstance(live_name, str):
+        return (change.address, change.address.renamed(live_name))
+    return (change.address,)
 
 
 def _matches(target: Target, address: Address, lookups: Lookups) -> bool:

@@ -168,6 +168,41 @@ def test_a_target_brings_the_create_it_waits_for(site_factory: Any) -> None:
     assert actions(site.plan()) == [("create", "products/Not targeted")]
 
 
+@pytest.mark.parametrize(
+    ("target", "selected"),
+    [
+        ("permissionSchemes/CS scheme", ("rename", "permissionSchemes/Customer service scheme")),
+        ("products/Old gadget", ("rename", "products/Gadget")),
+    ],
+)
+def test_a_target_naming_the_live_name_of_a_rename_selects_the_rename(
+    site_factory: Any, target: str, selected: tuple[str, str]
+) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    plan = site.plan(targets=[target])
+    assert actions(plan) == [selected]
+    assert site.apply(plan).ok
+    assert selected not in actions(site.plan())
+    site.converge()
+
+
+def test_a_target_naming_the_live_name_of_a_replace_selects_the_replace(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(
+        {"detailFields": {"organization": [{"name": "AM email", "type": "TEXT"}]}}
+    )
+    site.write(
+        "detailFields:\n  organization:\n"
+        "    - {name: Account manager, type: EMAIL, renamedFrom: [AM email]}\n"
+        "    - {name: Tier, type: TEXT}\n"
+    )
+    plan = site.plan(targets=["detailFields.organization/AM email"])
+    assert actions(plan) == [("replace", "detailFields.organization/Account manager")]
+    assert site.apply(plan).ok
+    assert actions(site.plan()) == [("create", "detailFields.organization/Tier")]
+    site.converge()
+
+
 TEAMS_SEED: dict[str, Any] = {
     "teams": [
         {
