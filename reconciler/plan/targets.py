@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from reconciler.address import Address, Target
-from reconciler.errors import error
+from reconciler.errors import Severity, error
 from reconciler.kind_names import TEAM_ROLES
 from reconciler.kinds.kind import Action, Change, Lookups
 from reconciler.kinds.team_role import resolve_team
@@ -43,7 +43,14 @@ def select_targets(plan: Plan, targets: Sequence[Target], desired: DesiredState,
         if target.names_something and not any(_matches(target, address, lookups) for address in known)
     ]
     kept = tuple(c for c in changes if c.key in keep)
-    narrowed = replace(plan, changes=kept, touches={c.key: plan.touches[c.key] for c in kept})
+    left_out = {str(c.address) for c in changes} - {str(c.address) for c in kept}
+    # A warning about a change left out says nothing of this plan; an error still refuses it.
+    diagnostics = tuple(
+        d for d in plan.diagnostics if d.severity is Severity.ERROR or d.address not in left_out
+    )
+    narrowed = replace(
+        plan, changes=kept, touches={c.key: plan.touches[c.key] for c in kept}, diagnostics=diagnostics
+    )
     return narrowed.with_diagnostics(problems)
 
 

@@ -203,6 +203,17 @@ def test_a_target_naming_the_live_name_of_a_replace_selects_the_replace(site_fac
     site.converge()
 
 
+def test_a_target_shows_no_warning_about_a_change_it_leaves_out(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS.replace("options: [AU, EU, US]", "options: [EU, US]"))
+    assert [d.code for d in site.plan().diagnostics] == ["plan.loses_data"]
+    assert site.plan(targets=["products/Gadget"]).diagnostics == ()
+    region = site.plan(targets=["detailFields.organization/Region"])
+    assert [(d.code, d.address) for d in region.diagnostics] == [
+        ("plan.loses_data", "detailFields.organization/Region")
+    ]
+
+
 TEAMS_SEED: dict[str, Any] = {
     "teams": [
         {
