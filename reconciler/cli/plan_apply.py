@@ -157,10 +157,13 @@ def _parse_targets(targets: Sequence[str]) -> list[Target]:
 
 
 def _target_kinds(targets: Sequence[Target]) -> list[str] | None:
-    """The kinds to read for targets: theirs, and the kinds those refer to."""
+    """The kinds to read for targets: theirs, the kinds that refer to them (a delete waits for the changes
+    that stop naming the object, such as a scheme's for the projects moved off it, and takes them along),
+    and the kinds all those refer to."""
     if not targets:
         return None
-    kinds = {t.kind for t in targets}
+    targeted = {t.kind for t in targets}
+    kinds = targeted | {kind.name for kind in KINDS if kind.refers_to & targeted}
     return sorted(kinds.union(*(get_kind(kind).refers_to for kind in kinds)))
 
 

@@ -116,6 +116,26 @@ def test_a_targeted_move_takes_the_scheme_create_along(site: Harness) -> None:
     assert run(site, "plan", "--detailed-exitcode", *args).exit_code == 0
 
 
+def test_a_targeted_scheme_delete_takes_along_the_moves_it_waits_for(site: Harness) -> None:
+    """`--target permissionSchemes/Old scheme` reads the projects too: the delete waits for the moves off
+    the scheme, so it takes them along (and the create they wait for), never calling them undeclared."""
+    site.write(MOVE_ALL)
+    args = ("--target", "permissionSchemes/Old scheme", str(site.manifests))
+    planned = run(site, "plan", "--format", "json", *args)
+    assert planned.exit_code == 0, planned.output
+    assert [(c["action"], c["address"]) for c in json.loads(planned.stdout)["changes"]] == [
+        ("create", "permissionSchemes/New scheme"),
+        ("update", "projects/AA"),
+        ("update", "projects/BB"),
+        ("update", "projects/CC"),
+        ("delete", "permissionSchemes/Old scheme"),
+    ]
+    applied = run(site, "apply", "--auto-approve", "--allow-delete", *args)
+    assert applied.exit_code == 0, applied.output
+    assert {scheme_of(site, key) for key in ("AA", "BB", "CC")} == {"New scheme"}
+    assert_no_changes(site.plan())
+
+
 def test_a_failed_scheme_create_skips_the_moves_and_the_delete_that_wait_for_it(
     site: Harness, tmp_path: Path
 ) -> None:

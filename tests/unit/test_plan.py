@@ -168,6 +168,111 @@ def test_a_target_brings_the_create_it_waits_for(site_factory: Any) -> None:
     assert actions(site.plan()) == [("create", "products/Not targeted")]
 
 
+@pytest.mark.parametrize(
+    ("target", "selected"),
+    [
+        ("permissionSchemes/CS scheme", ("rename", "permissionSchemes/Customer service scheme")),
+        ("products/Old gadget", ("rename", "products/Gadget")),
+    ],
+)
+def test_a_target_naming_the_live_name_of_a_rename_selects_the_rename(
+    site_factory: Any, target: str, selected: tuple[str, str]
+) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS)
+    plan = site.plan(targets=[target])
+    assert actions(plan) == [selected]
+    assert site.apply(plan).ok
+    assert selected not in actions(site.plan())
+    site.converge()
+
+
+def test_a_target_naming_the_live_name_of_a_replace_selects_the_replace(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(
+        {"detailFields": {"organization": [{"name": "AM email", "type": "TEXT"}]}}
+    )
+    site.write(
+        "detailFields:\n  organization:\n"
+        "    - {name: Account manager, type: EMAIL, renamedFrom: [AM email]}\n"
+        "    - {name: Tier, type: TEXT}\n"
+    )
+    plan = site.plan(targets=["detailFields.organization/AM email"])
+    assert actions(plan) == [("replace", "detailFields.organization/Account manager")]
+    assert site.apply(plan).ok
+    assert actions(site.plan()) == [("create", "detailFields.organization/Tier")]
+    site.converge()
+
+
+def test_a_target_shows_no_warning_about_a_change_it_leaves_out(site_factory: Any) -> None:
+    site: InProcessSite = site_factory(SEED)
+    site.write(MANIFESTS.replace("options: [AU, EU, US]", "options: [EU, US]"))
+    assert [d.code for d in site.plan().diagnostics] == ["plan.loses_data"]
+    assert site.plan(targets=["products/Gadget"]).diagnostics == ()
+    region = site.plan(targets=["detailFields.organization/Region"])
+    assert [(d.code, d.address) for d in region.diagnostics] == [
+        ("plan.loses_data", "detailFields.organization/Region")
+    ]
+
+
+TEAMS_SEED: dict[str, Any] = {
+    "teams": [
+        {
+            "name": "Platform SRE",
+            "id": "2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10",
+            "roles": [{"name": "responder", "granted": ["access-reports"]}],
+        },
+        {"name": "Customer Support", "id": "8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10"},
+    ]
+}
+TEAMS_MANIFEST = """
+teamRoles:
+  - team: Platform SRE
+    roles:
+      - {name: responder, granted: [access-reports, edit-schedules]}
+  - team: 8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10
+    roles:
+      - {name: lead, granted: [edit-team-roles]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "selected"),
+    [
+        (
+            "teamRoles/Customer Support/lead",
+            ("create", "teamRoles/8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10/lead"),
+        ),
+        ("teamRoles/Customer Support", ("create", "teamRoles/8c1b7c2e-6a0d-4f4e-9c55-2d4f0b8e1a10/lead")),
+        (
+            "teamRoles/2f1e4b6a-9c3d-4e5f-8a7b-6c5d4e3f2a10/responder",
+            ("update", "teamRoles/Platform SRE/responder"),
+        ),
+    ],
+)
+def test_a_target_names_a_team_by_name_or_by_id(
+    site_factory: Any, target: str, selected: tuple[str, str]
+) -> None:
+    """A manifest writes a team by name or by id, and a target may write it the other way (MANIFEST.md)."""
+    site: InProcessSite = site_factory(TEAMS_SEED)
+    site.write(TEAMS_MANIFEST)
+    plan = site.plan(targets=[target])
+    assert not plan.has_errors, [d.format() for d in plan.diagnostics]
+    assert actions(plan) == [selected]
+    assert site.apply(plan).ok
+    assert len(site.plan().changes) == 1
+    site.converge()
+
+
+def test_a_team_misspelt_in_a_target_gets_the_nearest_address_with_the_team_by_name(
+    site_factory: Any,
+) -> None:
+    site: InProcessSite = site_factory(TEAMS_SEED)
+    site.write(TEAMS_MANIFEST)
+    [problem] = site.plan(targets=["teamRoles/Customer Suport/lead"]).diagnostics
+    assert problem.code == "plan.target"
+    assert problem.message.endswith("did you mean 'teamRoles/Customer Support/lead'?")
+
+
 def test_a_project_on_a_scheme_renamed_in_the_same_plan_is_no_change(site_factory: Any) -> None:
     site: InProcessSite = site_factory(
         {
