@@ -40,8 +40,8 @@ def check_output(path: Path, option: str, *, directory: bool) -> None:
 
 
 def _output_problem(path: Path, *, directory: bool) -> str | None:
-    # The Action writes its plan file in the checkout, where a pull request could plant a link to anywhere:
-    # an output is never written through one, whether it leads somewhere or nowhere.
+    # Writing replaces a link at the output path, not what it leads to, which is never what a user who named
+    # a link meant; and a dangling one made the write fail late. Refused alike, whether it leads anywhere.
     if path.is_symlink():
         return "a symbolic link; outputs are not written through links"
     if path.is_dir() and not directory:
@@ -70,7 +70,15 @@ def write_output(path: Path, content: str | bytes, option: str) -> None:
 
 def resolved(path: Path) -> Path | None:
     """`path` absolute with its symbolic links resolved, or None when they loop (`a -> a`), which a pull
-    request can commit: Python 3.11 raises RuntimeError for a loop, later versions OSError."""
+    request can commit. A strict resolve says so on every version (Python 3.11 raises RuntimeError, later
+    ones OSError; a lenient resolve on 3.13 and later returns the loop as it stands); a path that does not
+    exist yet is resolved leniently."""
+    try:
+        return path.resolve(strict=True)
+    except FileNotFoundError:
+        pass
+    except (RuntimeError, OSError):
+        return None
     try:
         return path.resolve()
     except (RuntimeError, OSError):

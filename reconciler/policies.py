@@ -37,6 +37,8 @@ ROLE_KINDS = tuple(kind for kind, _field, _known in RIGHT_RULES.values())
 # The errors a plan gets from its policies: `access --planned` shows them after its report, and refuses for
 # no other error of the plan.
 POLICY_CODES = frozenset({"plan.policy", "plan.policy_unknown"})
+# What `rule_problems` says.
+RULE_PROBLEM_CODES = frozenset({"plan.policy_unknown", "plan.policy_project"})
 
 
 @dataclass(frozen=True)
@@ -257,10 +259,10 @@ def _holder_text(holder: PolicyHolder) -> str:
 
 def rule_problems(desired: DesiredState, live: LiveState, project_map: Mapping[str, str]) -> list[Diagnostic]:
     """What keeps a rule from judging what it says, at its position. A holder or permission the site does
-    not have is an error, as in a grant: a deny rule with a mistyped name would judge nothing and pass, in
-    every plan and every audit. A holder that a live grant names is known, whatever the lookups say (an
-    account gone from /user/bulk that a scheme still grants to). A project the site does not show is a
-    warning: the rule still judges the others."""
+    not have is a problem at the rule's level, as in a grant: a deny rule with a mistyped name would judge
+    nothing and pass, in every plan and every audit. A holder that a live grant names is known, whatever the
+    lookups say (an account gone from /user/bulk that a scheme still grants to). A project the site does not
+    show is a warning: the rule still judges the others."""
     lookups = live.lookups
     granted = {
         (grant.holder.type, grant.holder.value)
@@ -318,7 +320,10 @@ def _unknown_holder(holder: PolicyHolder, lookups: Lookups) -> str | None:
 
 
 def _unjudged(rule: PolicyRule, why: str, source: SourceSpan | None) -> Diagnostic:
-    return error(
+    """At the rule's level: an error-level rule that cannot judge what it names blocks like its violations
+    would; a warning-level one is shown."""
+    say = error if rule.level == "error" else warning
+    return say(
         "plan.policy_unknown",
         f"the policy {rule.name!r} names what the site does not have, and would judge nothing there: {why}",
         source=source,

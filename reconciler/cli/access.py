@@ -29,7 +29,13 @@ from reconciler.live import LiveState
 from reconciler.members import read_memberships
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Violation
-from reconciler.policies import POLICY_CODES, judge, live_violations, rule_problems
+from reconciler.policies import (
+    POLICY_CODES,
+    RULE_PROBLEM_CODES,
+    judge,
+    live_violations,
+    rule_problems,
+)
 from reconciler.policy_rules import kinds_judged
 from reconciler.registry import KINDS, kinds_to_read
 from reconciler.render.access import report_csv, report_json, report_markdown, report_text
@@ -124,7 +130,9 @@ def _judged(broken: Sequence[Violation], unjudged: int, *, planned: bool, check:
     if errors:
         ui.fail(f"--check: {errors} error-level rule violation(s).")
     if unjudged:
-        ui.fail(f"--check: {unjudged} rule(s) name what the site does not have (above): they judge nothing.")
+        ui.fail(
+            f"--check: error-level rules name {unjudged} holder(s) or permission(s) the site lacks (above)."
+        )
     if not errors and not unjudged and not broken:
         ui.info("--check: the site breaks no policy of the manifests.")
     return EXIT_ERROR if errors or unjudged else EXIT_OK
@@ -186,7 +194,7 @@ def _planned_access(
             "`plan` shows it",
             errors,
         )
-    problems = rule_problems(desired, live, projects.schemes)
+    problems = [d for d in the_plan.diagnostics if d.code in RULE_PROBLEM_CODES]
     return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy), problems
 
 

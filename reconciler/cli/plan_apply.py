@@ -187,12 +187,17 @@ def _plan(
     assessed = replace(assessed, access=access_diff(assessed, live, project_map))
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
+    # A rule's permission has no address: the site's own keys, read for the rules, decide it.
     warnings = [
         w
         for w in warnings
         if not (w.address and w.code in _site_decides(Address.parse(w.address).kind, live))
+        and not (w.address is None and w.code == UNLISTED_POLICY_PERMISSION and live.lookups.permission_keys)
     ]
     return replace(assessed, diagnostics=(*warnings, *assessed.diagnostics, *unread))
+
+
+UNLISTED_POLICY_PERMISSION = "manifest.unknown_permission"
 
 
 def _site_decides(kind: str, live: LiveState) -> frozenset[str]:
