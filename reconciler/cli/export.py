@@ -41,9 +41,12 @@ def run_export(
             live = read_site(client, name, [kind.name for kind in kinds])
         except SiteError as exc:
             others = " ".join(f"--kind {kind.name}" for kind in kinds if kind.name not in OPS_KINDS)
-            raise ops_refusal_with(
-                exc, f"export only the other kinds: jsm-reconciler export {others}"
-            ) from None
+            way_out = (
+                f"export only the other kinds: jsm-reconciler export {others}"
+                if others
+                else f"export other kinds (only {', '.join(kind.name for kind in kinds)} were asked for)"
+            )
+            raise ops_refusal_with(exc, way_out) from None
         # Export reads the projects the account administers: the others are counted, not read.
         unadministered = (
             count_visible_projects(client) - len(live.of("projects")) if "projects" in live.objects else 0

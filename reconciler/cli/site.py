@@ -123,4 +123,4 @@ def _manifests_way_out(desired: DesiredState) -> str:
         right = rule.deny.right_rule if rule.deny else None
         if right is not None and RIGHT_RULES[right[0]][0] in OPS_KINDS:
             edits.append(f"remove the policy {rule.name!r} from settings.policies (it judges {right[0]})")
-    return ", ".join(edits) or OPS_WAY_OUT
+    return ", and ".join(edits) or OPS_WAY_OUT  # every edit is needed, not one of them

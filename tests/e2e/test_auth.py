@@ -334,8 +334,18 @@ def test_an_operations_refusal_under_a_service_account_says_why_and_what_to_do(
             "      deny: {customRoleRight: admin}\n",
             "or remove the policy 'No admin right' from settings.policies (it judges customRoleRight);",
         ),
+        (
+            "export --kind teamRoles",
+            "or export other kinds (only teamRoles were asked for);",
+        ),
+        (
+            "products: []\nsettings:\n  prune: [customRoles]\n  policies:\n    - name: No admin right\n"
+            "      deny: {customRoleRight: admin}\n",
+            "or take customRoles out of settings.prune, and remove the policy 'No admin right' from "
+            "settings.policies (it judges customRoleRight);",
+        ),
     ],
-    ids=["export", "prune", "policy"],
+    ids=["export", "prune", "policy", "export only Ops", "prune and policy"],
 )
 def test_an_operations_refusal_names_what_made_the_command_read_operations(
     harness_factory: Any, tmp_path: Path, manifest: str | None, way_out: str
@@ -343,9 +353,12 @@ def test_an_operations_refusal_names_what_made_the_command_read_operations(
     """Leaving the Ops sections out of the manifests does not help when export reads every kind, or when
     settings.prune or a policy names an Ops kind: the error says what to change instead."""
     harness: Harness = harness_factory(SEED, Knobs(record_calls=True))
-    if manifest:
+    if manifest is None or manifest.startswith("export "):
+        kinds = manifest.split()[1:] if manifest else []
+        command: tuple[str, ...] = ("export", "--out", str(tmp_path / "exp"), *kinds)
+    else:
         harness.write(manifest)
-    command = ("plan", str(harness.manifests)) if manifest else ("export", "--out", str(tmp_path / "exp"))
+        command = ("plan", str(harness.manifests))
     result = run(harness, *command, **CLIENT_CREDENTIALS, JSM_AUTH_BASE=harness.url)
     assert result.exit_code == 1
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
