@@ -102,6 +102,8 @@ def run_apply(
             if deletes_schemes(saved):
                 # Which projects use a scheme is no object the plan touches: read every project's scheme
                 # again (the moved ones were just read). A plain apply checks it while planning, just now.
+                # A delete without --allow-delete is refused first, without those reads.
+                check_applicable(saved, allow_delete=allow_delete)
                 known = schemes_read(live.of(PROJECTS.kind))
                 check_schemes_unused(saved, administered_schemes(client, known)[0])
             the_plan = saved

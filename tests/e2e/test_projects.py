@@ -352,6 +352,11 @@ def test_a_saved_plan_is_stale_once_a_project_moves_onto_the_scheme_it_deletes(
     assert run(site, "apply", "--auto-approve", str(drift)).exit_code == 0
     assert "error[plan.scheme_in_use]" in run(site, "plan", str(site.manifests)).output
     site.site.calls.clear()
+    # Without --allow-delete, the delete is refused before the check's reads.
+    refused = run(site, "apply", "--plan", str(saved), "--auto-approve")
+    assert refused.exit_code == 1 and "pass --allow-delete" in refused.stderr
+    assert not [c.path for c in site.site.calls if c.path.startswith("/rest/api/3/project/search")]
+    site.site.calls.clear()
     stale = run(site, "apply", "--plan", str(saved), "--auto-approve", "--allow-delete")
     assert stale.exit_code == 1 and site.writes() == []
     assert "the site changed since the plan was made, so nothing was applied; plan again." in stale.stderr
