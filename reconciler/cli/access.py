@@ -24,7 +24,7 @@ from reconciler.errors import ConfigError, Diagnostic, Severity
 from reconciler.exposure import assess
 from reconciler.interruption import thread_pool
 from reconciler.kind_names import PERMISSION_SCHEMES, PROJECTS
-from reconciler.kinds.project import SiteProjects, read_projects, unadministered_warning
+from reconciler.kinds.project import SiteProjects, read_projects, schemes_read, unadministered_warning
 from reconciler.live import LiveState
 from reconciler.members import read_memberships
 from reconciler.plan.build import build_plan
@@ -165,7 +165,7 @@ def _checked_access(
     """The access the site has, the rules of `desired` it breaks (--check), and what keeps a rule from
     judging."""
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind])
-    projects = read_projects(client, _declared_schemes(live))
+    projects = read_projects(client, schemes_read(live.of(PROJECTS.kind)))
     return (
         live_access(live, projects.schemes),
         projects,
@@ -184,7 +184,7 @@ def _planned_access(
         no_access = "The manifests manage no permission schemes or projects: the plan changes no access."
         current_ui().info(no_access)
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind, PROJECTS.kind])
-    projects = read_projects(client, _declared_schemes(live))
+    projects = read_projects(client, schemes_read(live.of(PROJECTS.kind)))
     built = assess(build_plan(desired, live, KINDS), desired, live, projects.schemes)
     the_plan = judge(built, desired, live, projects.schemes)
     errors = [d for d in the_plan.diagnostics if d.severity is Severity.ERROR and d.code not in POLICY_CODES]
@@ -196,13 +196,3 @@ def _planned_access(
         )
     problems = [d for d in the_plan.diagnostics if d.code in RULE_PROBLEM_CODES]
     return planned_access(the_plan, live, projects.schemes), projects, list(the_plan.policy), problems
-
-
-def _declared_schemes(live: LiveState) -> dict[str, str]:
-    """The scheme of each declared project that `live` read, so that the map reads none of them again. One
-    the account may not administer has none: a plan says so at its line."""
-    return {
-        obj.identity.name: obj.essence["permissionScheme"]
-        for obj in live.of(PROJECTS.kind)
-        if obj.unreadable is None
-    }
