@@ -15,6 +15,7 @@ from dataclasses import replace
 from reconciler.allocation import cycle_collection_paused
 from reconciler.diff import diff_essences
 from reconciler.errors import Diagnostic, error, warning
+from reconciler.kind_names import CUSTOM_ROLES, PERMISSION_SCHEMES, TEAM_ROLES
 from reconciler.kinds.kind import (
     Action,
     DesiredObject,
@@ -72,6 +73,10 @@ def build_plan(
         fingerprints=live.fingerprints(),
         touches={change.key: touches[change.key] for change in ordered},
     )
+
+
+# Kinds whose names the sandbox keeps unique without case, as a site may: the documents do not say.
+UNIQUE_NAMES = frozenset({CUSTOM_ROLES.kind, TEAM_ROLES.kind, PERMISSION_SCHEMES.kind})
 
 
 def _through_renames(
@@ -303,37 +308,38 @@ def _needing_rename(
 
 
 def _names_taken_in_another_case(drafts: Sequence[Draft], live: LiveState) -> list[Diagnostic]:
-    """A create whose name the site has in another case. The documents say names are unique, and only the
-    detail fields' say that the comparison ignores case (those names compare without case here); a site that
-    compares the others the same way refuses the create at apply. A warning, since the site may take it,
-    naming the way to rename instead."""
+    """A create of a scheme or role whose name the site has in another case. The schemes' document says a
+    name "must be unique" without saying how names compare, the roles' says nothing, and only the detail
+    fields' says their comparison ignores case (those names compare without case here). A site that compares
+    the others the same way, as the sandbox does, refuses the create at apply: a warning, since the site may
+    take it, naming the way to rename instead."""
     problems: list[Diagnostic] = []
+    live_names: dict[tuple[str, str, str], str] = {}
     for draft in drafts:
-        if draft.action is not Action.CREATE or draft.kind.address_form.ignore_case:
+        if draft.action is not Action.CREATE or draft.kind.name not in UNIQUE_NAMES:
             continue
-        for obj in live.of(draft.kind.name):
-            if any(_in_another_case(obj.identity, wanted) for wanted in draft.claims):
-                name, noun = obj.address.name, draft.kind.address_form.noun
-                problems.append(
-                    warning(
-                        "plan.name_case",
-                        f"the site has the {noun} {name!r}, whose name differs only in case: a site that "
-                        "keeps names unique without case refuses this create; to rename it instead, write "
-                        f"renamedFrom: [{name}]",
-                        source=draft.source,
-                        address=str(draft.address),
-                    )
+        if not live_names:
+            live_names = {
+                (obj.identity.kind, obj.identity.scope, obj.identity.name.casefold()): obj.address.name
+                for kind in UNIQUE_NAMES
+                for obj in live.of(kind)
+            }
+        for wanted in draft.claims:
+            name = live_names.get((wanted.kind, wanted.scope, wanted.name.casefold()))
+            if name is None or name == wanted.name:
+                continue
+            noun = draft.kind.address_form.noun
+            problems.append(
+                warning(
+                    "plan.name_case",
+                    f"the site has the {noun} {name!r}, whose name differs only in case: a site that keeps "
+                    "names unique without case refuses this create; to rename it instead, write "
+                    f"renamedFrom: [{name}]",
+                    source=draft.source,
+                    address=str(draft.address),
                 )
+            )
     return problems
-
-
-def _in_another_case(have: Identity, wanted: Identity) -> bool:
-    return (
-        have.kind == wanted.kind
-        and have.scope == wanted.scope
-        and have.name != wanted.name
-        and have.name.casefold() == wanted.name.casefold()
-    )
 
 
 def _reference_problems(

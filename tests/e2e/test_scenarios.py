@@ -240,7 +240,7 @@ def test_a_name_the_site_has_in_another_case_is_a_warning_and_renamed_from_renam
     harness_factory: Any,
 ) -> None:
     """The sandbox, like a site that keeps names unique without case, refuses the create: the plan says so
-    before, and renamedFrom changes the case in place."""
+    before, and renamedFrom changes the case in place. Product names are not unique: no warning."""
     harness: Harness = harness_factory(SEEDED)
     scheme = """
         permissionSchemes:
@@ -252,6 +252,9 @@ def test_a_name_the_site_has_in_another_case_is_a_warning_and_renamed_from_renam
               EDIT_ISSUES: [group:jira-servicemanagement-users]
         customRoles:
           - {name: financerole, grantedRights: [alert-action], disallowedRights: [] RENAMED_ROLE}
+        products:
+          - name: Acme Widget
+          - name: acme widget
         """
     harness.write(scheme.replace("RENAMED_ROLE", "").replace("RENAMED", ""))
     plan = harness.plan()
@@ -267,6 +270,7 @@ def test_a_name_the_site_has_in_another_case_is_a_warning_and_renamed_from_renam
     )
     plan = harness.plan()
     assert summary(plan) == [
+        ("create", "products/acme widget"),
         ("rename", "customRoles/financerole"),
         ("rename", "permissionSchemes/customer service scheme"),
     ]
