@@ -79,7 +79,7 @@ def _load_file(loader: _Loader, path: Path, shown: str, *, only_manifests: bool)
     except _Full:
         pass  # close() writes the line that says so
     except Exception as exc:  # the loader boundary: no input may end in a traceback
-        loader.diagnostics.append(
+        loader.file_problems.append(
             error(
                 "manifest.internal",
                 f"could not read this file ({type(exc).__name__}: {exc}); please report this",
@@ -147,22 +147,27 @@ class _Loader:
         if loaded is None:
             return
         data, source_map = loaded.data, loaded.source_map
+        # Every problem goes through report(), so that the limits count it: empty files cost no bytes.
         if data is None:
-            self.diagnostics.append(
-                error(
-                    "manifest.version",
-                    "the file is empty; every manifest file starts with `version: 1`",
-                    source=source_map.locate(()),
-                )
+            self.report(
+                [
+                    error(
+                        "manifest.version",
+                        "the file is empty; every manifest file starts with `version: 1`",
+                        source=source_map.locate(()),
+                    )
+                ]
             )
             return
         if not isinstance(data, dict):
-            self.diagnostics.append(
-                error(
-                    "manifest.invalid",
-                    f"a manifest file is a mapping (version, settings, ...), not {describe(data)}",
-                    source=source_map.locate(()),
-                )
+            self.report(
+                [
+                    error(
+                        "manifest.invalid",
+                        f"a manifest file is a mapping (version, settings, ...), not {describe(data)}",
+                        source=source_map.locate(()),
+                    )
+                ]
             )
             return
         validated: dict[int, Spec] = {}
@@ -188,12 +193,15 @@ class _Loader:
     def _take_settings(self, settings: Settings | None, source_map: SourceMap) -> None:
         span = source_map.locate(("settings",), key=True)
         if self.settings_span is not None:
-            self.diagnostics.append(
-                error(
-                    "manifest.settings",
-                    f"settings are already given at {self.settings_span}; keep them in one file of the set",
-                    source=span,
-                )
+            self.report(
+                [
+                    error(
+                        "manifest.settings",
+                        f"settings are already given at {self.settings_span}; keep them in one file of the "
+                        "set",
+                        source=span,
+                    )
+                ]
             )
             return
         self.settings_span = span

@@ -391,6 +391,16 @@ def test_a_set_reports_its_first_problems_only_and_reads_no_more_files(tmp_path:
     assert not any(d.source and d.source.file.endswith(("m10.yaml", "m11.yaml")) for d in diagnostics)
 
 
+@pytest.mark.parametrize("text", ["", "[1]\n"], ids=["empty", "not a mapping"])
+def test_files_that_cost_nothing_still_count_toward_the_limit_of_the_set(tmp_path: Path, text: str) -> None:
+    """An empty file is no bytes of the 20 MB: its one error each must count, or a set of them has no end."""
+    for number in range(PROBLEMS_PER_SET + 100):
+        write(tmp_path, f"m{number:04}.yaml", text)
+    _, diagnostics = load_manifests([tmp_path], KINDS, environ={})
+    assert len(diagnostics) == PROBLEMS_PER_SET + 1
+    assert [d.code for d in diagnostics].count("manifest.too_many_problems") == 1
+
+
 def test_warnings_do_not_count_toward_the_limit_nor_stop_the_reading(tmp_path: Path) -> None:
     """120 grants of an app's permission made 120 warnings: the 101st stopped the file as if it were wrong."""
     schemes = "".join(f"  - name: S{n}\n    grants:\n      NEW_KEY: [reporter]\n" for n in range(120))
