@@ -13,20 +13,21 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(diagnostic.format() for diagnostic in diagnostics)
 
 
-# GitHub shows at most 10 error, 10 warning and 10 notice annotations of a step and 50 of a job, and drops
-# the rest (actions/toolkit, docs/problem-matchers.md); more would only lengthen the log, where every
-# diagnostic is also a line.
-MAX_ANNOTATIONS = 50
+# GitHub shows at most 10 error, 10 warning and 10 notice annotations of a step (and 50 of a job), and drops
+# the rest (actions/toolkit, docs/problem-matchers.md): more would only lengthen the log, where every
+# diagnostic is also a line. One error is left for the line the Action writes when the command fails.
+MAX_ERROR_ANNOTATIONS = 9
+MAX_WARNING_ANNOTATIONS = 10
 
 
 def github_annotations(diagnostics: Sequence[Diagnostic]) -> list[str]:
-    """The errors, then the warnings, up to MAX_ANNOTATIONS in all, and a notice that the log has the rest.
-    Errors come first so that warnings, however many and wherever they are, never crowd one out."""
-    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-    others = [d for d in diagnostics if d.severity is not Severity.ERROR]
-    annotations = [github_annotation(diagnostic) for diagnostic in (errors + others)[:MAX_ANNOTATIONS]]
-    if len(diagnostics) > MAX_ANNOTATIONS:
-        more = len(diagnostics) - MAX_ANNOTATIONS
+    """The errors and the warnings, each up to what GitHub shows of a step, and a notice that the log has
+    the rest. Each severity has its own room, so warnings, however many, never crowd out an error."""
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR][:MAX_ERROR_ANNOTATIONS]
+    others = [d for d in diagnostics if d.severity is not Severity.ERROR][:MAX_WARNING_ANNOTATIONS]
+    annotations = [github_annotation(diagnostic) for diagnostic in errors + others]
+    more = len(diagnostics) - len(annotations)
+    if more:
         annotations.append(
             command("notice", f"{more} more problem(s) are not annotated; the log lists them all")
         )

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from reconciler.errors import SourceSpan, error, warning
 from reconciler.render.diagnostics import (
-    MAX_ANNOTATIONS,
+    MAX_ERROR_ANNOTATIONS,
+    MAX_WARNING_ANNOTATIONS,
     github_annotation,
     github_annotations,
     render_diagnostics,
@@ -50,9 +51,9 @@ def test_annotations_stop_where_github_stops_showing_them() -> None:
         error("manifest.invalid", f"problem {n}", source=SourceSpan("m.yaml", n + 1, 1)) for n in range(70)
     ]
     annotations = github_annotations(many)
-    assert len(annotations) == MAX_ANNOTATIONS + 1
-    assert annotations[-2].endswith("::problem 49")
-    assert annotations[-1] == "::notice::20 more problem(s) are not annotated; the log lists them all"
+    assert len(annotations) == MAX_ERROR_ANNOTATIONS + 1
+    assert annotations[-2].endswith("::problem 8")
+    assert annotations[-1] == "::notice::61 more problem(s) are not annotated; the log lists them all"
 
 
 def test_errors_are_annotated_before_warnings() -> None:
@@ -65,5 +66,5 @@ def test_errors_are_annotated_before_warnings() -> None:
         [*warnings, error("manifest.invalid", "e", source=SourceSpan("m.yaml", 99, 1))]
     )
     assert annotations[0] == "::error file=m.yaml,line=99,col=1,title=manifest.invalid::e"
-    assert sum(a.startswith("::warning") for a in annotations) == MAX_ANNOTATIONS - 1
-    assert annotations[-1] == "::notice::11 more problem(s) are not annotated; the log lists them all"
+    assert sum(a.startswith("::warning") for a in annotations) == MAX_WARNING_ANNOTATIONS
+    assert annotations[-1] == "::notice::50 more problem(s) are not annotated; the log lists them all"
