@@ -34,7 +34,7 @@ from reconciler.manifest.policies import offline_checks
 from reconciler.manifest.validation import describe, diagnostics_from
 from reconciler.spec import Spec
 from reconciler.state import DesiredState, Settings
-from reconciler.yamlsource import SourceMap, load_yaml_file
+from reconciler.yamlsource import DataPath, SourceMap, load_yaml_file
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +174,7 @@ class _Loader:
         try:
             _pair_validated(data, self.document.model_validate(data, by_name=False), validated)
         except ValidationError as exc:
-            # Sorted, so that the errors the limit keeps are the first by position, not pydantic's first.
-            found = diagnostics_from(
-                self._first_errors(exc, data), data, source_map, self.document, self.kinds
-            )
-            self.report(sorted(found, key=_position))
+            self.report(self._first_problems(exc, data, source_map))
         for kind in self.kinds:
             self.report(kind.unlisted(data.get(kind.name), source_map))
         if "settings" in data:
@@ -223,19 +219,33 @@ class _Loader:
         message = f"{address} is declared more than once: at {first.span()} and at {here}{same}"
         self.report([error("manifest.duplicate", message, source=here, address=str(address))])
 
-    def _first_errors(self, exc: ValidationError, data: dict[str, Any]) -> ValidationError:
-        """`exc`, or for a file with more errors than it may report, those of its data with every list cut to
-        PROBLEMS_PER_FILE + 1 items: pydantic's `errors()` of 500,000 list items took 2 s and 470 MB. The
-        cut keeps each item's index, so the errors are at the same paths. When the cut leaves no more errors
-        than a file reports, the ones it dropped would go unsaid: then the file's own are used."""
+    def _first_problems(
+        self, exc: ValidationError, data: dict[str, Any], source_map: SourceMap
+    ) -> list[Diagnostic]:
+        """The problems of `exc`, sorted by position, so that the errors the limit keeps are the first by
+        position, not pydantic's first. For a file with more errors than it may report, those of its data
+        with every list cut to PROBLEMS_PER_FILE + 1 items (pydantic's `errors()` of 500,000 list items took
+        2 s and 470 MB); the cut keeps each item's index, so the errors are at the same paths. The cut is
+        used only when it says the same first ones: when an error past the limit comes before the first item
+        it dropped. Otherwise the file's own errors are used."""
+
+        def problems(found: ValidationError) -> list[Diagnostic]:
+            return sorted(diagnostics_from(found, data, source_map, self.document, self.kinds), key=_position)
+
         if exc.error_count() <= PROBLEMS_PER_FILE:
-            return exc
+            return problems(exc)
+        dropped: list[DataPath] = []
         try:
-            self.document.model_validate(_lists_cut(data), by_name=False)
+            self.document.model_validate(_lists_cut(data, (), dropped), by_name=False)
         except ValidationError as cut:
-            if cut.error_count() > PROBLEMS_PER_FILE:
-                return cut
-        return exc
+            found = problems(cut)
+            errors = [problem for problem in found if problem.severity is Severity.ERROR]
+            first_dropped = min((_span_position(source_map.locate(path)) for path in dropped), default=None)
+            if len(errors) > PROBLEMS_PER_FILE and (
+                first_dropped is None or _position(errors[PROBLEMS_PER_FILE]) <= first_dropped
+            ):
+                return found
+        return problems(exc)
 
     def report(self, problems: Iterable[Diagnostic]) -> None:
         """Holds problems of the file being read (or of the set, in finish) for close(). Once it holds one
@@ -323,13 +333,21 @@ class _Loader:
         return state, sorted(self.diagnostics, key=_position)
 
 
-def _lists_cut(data: Any) -> Any:
+def _lists_cut(data: Any, path: DataPath, dropped: list[DataPath]) -> Any:
+    """`data` with every list cut to one item more than a file may report (so that the line saying there are
+    more is written); the path of each list's first dropped item goes into `dropped`."""
     if isinstance(data, dict):
-        return {key: _lists_cut(value) for key, value in data.items()}
+        return {key: _lists_cut(value, (*path, key), dropped) for key, value in data.items()}
     if isinstance(data, list):
-        # One item more than a file may report, so that the line saying there are more is written.
-        return [_lists_cut(item) for item in data[: PROBLEMS_PER_FILE + 1]]
+        kept = PROBLEMS_PER_FILE + 1
+        if len(data) > kept:
+            dropped.append((*path, kept))
+        return [_lists_cut(item, (*path, index), dropped) for index, item in enumerate(data[:kept])]
     return data
+
+
+def _span_position(span: SourceSpan) -> tuple[str, int, int]:
+    return (span.file, span.line, span.column)
 
 
 def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:

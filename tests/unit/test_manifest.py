@@ -401,6 +401,22 @@ def test_files_that_cost_nothing_still_count_toward_the_limit_of_the_set(tmp_pat
     assert [d.code for d in diagnostics].count("manifest.too_many_problems") == 1
 
 
+def test_the_errors_kept_are_the_first_by_position_though_lists_are_cut(tmp_path: Path) -> None:
+    """The first list's errors are all past the cut's 101 items, the second's are 200: the cut alone
+    showed the second list's and dropped the 99 that come first."""
+    roles = [
+        f"  - {{name: r{n}, grantedRights: [alert-action]}}" if n < 101 else f"  - {{name: r{n}, bogus: 1}}"
+        for n in range(200)
+    ]
+    projects = [f"  - {{key: P{n}, bogus: 1}}" for n in range(200)]
+    text = "\n".join(["version: 1", "customRoles:", *roles, "projects:", *projects]) + "\n"
+    _, diagnostics = load_manifests([write(tmp_path, "m.yaml", text)], KINDS, environ={})
+    lines = [d.source.line for d in diagnostics if d.source]
+    assert lines[0] == 104  # r101, the first wrong item
+    assert lines[98] == 202 and lines[99] > 202  # every wrong role, then the projects
+    assert diagnostics[-1].code == "manifest.too_many_problems"
+
+
 def test_warnings_do_not_count_toward_the_limit_nor_stop_the_reading(tmp_path: Path) -> None:
     """120 grants of an app's permission made 120 warnings: the 101st stopped the file as if it were wrong."""
     schemes = "".join(f"  - name: S{n}\n    grants:\n      NEW_KEY: [reporter]\n" for n in range(120))
