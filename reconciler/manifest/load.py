@@ -301,7 +301,8 @@ class _Loader:
         if more_errors:
             if set_limited:
                 self.full = True
-                what = f"only the first {PROBLEMS_PER_SET} of the set are shown, and no more files were read"
+                stopped = ", and no more files were read" if self.file else ""  # finish() checks a read set
+                what = f"only the first {PROBLEMS_PER_SET} of the set are shown{stopped}"
                 source = None
             else:
                 what = f"only the first {PROBLEMS_PER_FILE} in this file are shown"
