@@ -269,7 +269,8 @@ class SandboxSite:
                 reply, committed = self._dispatch(request, family)
             except Exception as exc:
                 # A bug, or a state file that cannot be read or written: never the client's fault. Answer
-                # with the family's 500 body; a write that failed was not persisted.
+                # with the family's 500 body. A write whose state could not be saved stays in memory for this
+                # run, unsaved: as a real site may keep a change it answered 500 to, which clients look for.
                 log_unexpected(exc)
                 reply = self._error(family, ApiError(500, "Internal server error.", "INTERNAL_ERROR"))
 
