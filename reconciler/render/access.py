@@ -81,8 +81,8 @@ def diff_markdown(
         # In the head's unit too (rows added and removed), so a reader can tell how much is left out.
         total = len(diff.added) + len(diff.removed)
         listing.append(
-            f"# … {len(cut)} more line(s), {sum(cut)} of the {total} rows added and removed, not shown here: "
-            "the plan JSON lists every one"
+            f"# … {len(cut)} more change(s), {sum(cut)} of the {total} rows added and removed, not shown "
+            "here: the plan JSON lists every one"
         )
     title = DIFF_TITLE.replace("Access", "<b>Access</b>", 1)
     summary = f"<details open><summary>{title} ({diff_counts(diff)})</summary>"

@@ -68,14 +68,14 @@ def test_the_markdown_block_is_open_and_caps_lines_and_projects_saying_what_it_c
         "group:service-desk-agents",
         "+ ADMINISTER_PROJECTS in 12 projects: P00, P01, P02, P03, P04, P05, P06, P07, P08, P09 and 2 more "
         "(Big scheme)",
-        "# … 1 more line(s), 1 of the 14 rows added and removed, not shown here: the plan JSON lists every "
+        "# … 1 more change(s), 1 of the 14 rows added and removed, not shown here: the plan JSON lists every "
         "one",
     ]
     # What is cut is counted in the head's unit (rows), not only in lines: a line stands for its projects.
     capped = diff_markdown(_diff(), max_lines=2)
     assert capped[capped.index("```") - 1] == (
-        "# … 2 more line(s), 13 of the 14 rows added and removed, not shown here: the plan JSON lists every "
-        "one"
+        "# … 2 more change(s), 13 of the 14 rows added and removed, not shown here: the plan JSON lists "
+        "every one"
     )
     assert diff_markdown(AccessDiff()) == []
 
