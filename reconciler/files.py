@@ -3,6 +3,7 @@ refusing an output path that cannot be written; resolving a path whose symbolic 
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -75,11 +76,12 @@ def resolved(path: Path) -> Path | None:
     exist yet is resolved leniently."""
     try:
         return path.resolve(strict=True)
-    except FileNotFoundError:
-        pass
-    except (RuntimeError, OSError):
+    except RuntimeError:
         return None
-    try:
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+    try:  # not there yet, or not a directory on the way: said where it is used
         return path.resolve()
     except (RuntimeError, OSError):
         return None

@@ -106,15 +106,18 @@ def run_access(
     ui.info(f"{len(found)} grant(s) in {len({row.project for row in found})} project(s) of {name}.")
     if broken is None:
         return EXIT_OK
-    unjudged = sum(problem.severity is Severity.ERROR for problem in problems)
-    return _judged(broken, unjudged, planned=planned, check=check)
+    return _judged(broken, problems, planned=planned, check=check)
 
 
-def _judged(broken: Sequence[Violation], unjudged: int, *, planned: bool, check: bool) -> int:
+def _judged(
+    broken: Sequence[Violation], problems: Sequence[Diagnostic], *, planned: bool, check: bool
+) -> int:
     """The broken rules, on stderr. With --check, exit 1 when one of them is at error level, or when a rule
-    names what the site does not have (`unjudged` such errors, shown before); without it (--planned alone),
-    they are warnings."""
+    names what the site does not have (`problems` at error level, shown before); without it (--planned
+    alone), they are warnings."""
     ui = current_ui()
+    unjudged = sum(problem.severity is Severity.ERROR for problem in problems)
+    warned_rules = len(problems) > unjudged
     if broken:
         ui.fail(POLICY_HEAD if planned else POLICY_HEAD.replace("once this plan is applied", "now"))
         for item in broken:
@@ -134,7 +137,8 @@ def _judged(broken: Sequence[Violation], unjudged: int, *, planned: bool, check:
             f"--check: error-level rules name {unjudged} holder(s) or permission(s) the site lacks (above)."
         )
     if not errors and not unjudged and not broken:
-        ui.info("--check: the site breaks no policy of the manifests.")
+        warned = " (the rules' warnings are above)" if warned_rules else ""
+        ui.info(f"--check: the site breaks no policy of the manifests{warned}.")
     return EXIT_ERROR if errors or unjudged else EXIT_OK
 
 

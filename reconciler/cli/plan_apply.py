@@ -21,6 +21,7 @@ from reconciler.exposure import assess, deletes_schemes, needs_project_map
 from reconciler.files import check_output, write_output
 from reconciler.journal import Journal
 from reconciler.kind_names import PROJECTS
+from reconciler.kinds.permission_scheme import UNLISTED_PERMISSION
 from reconciler.kinds.project import administered_schemes, project_schemes, schemes_read
 from reconciler.live import LiveState
 from reconciler.manifest.load import load_manifests
@@ -99,11 +100,11 @@ def run_apply(
             touched = frozenset(change.address for change in saved.changes)
             live = read_site(client, name, saved.kinds, declared=touched)
             check_fresh(saved, live, KINDS)
-            if deletes_schemes(saved):
+            if deletes_schemes(saved) and allow_delete and not saved.has_errors:
                 # Which projects use a scheme is no object the plan touches: read every project's scheme
                 # again (the moved ones were just read). A plain apply checks it while planning, just now.
-                # A delete without --allow-delete is refused first, without those reads.
-                check_applicable(saved, allow_delete=allow_delete)
+                # A plan that will be refused anyway (errors, or a delete without --allow-delete) is shown
+                # and refused below, without those reads.
                 known = schemes_read(live.of(PROJECTS.kind))
                 check_schemes_unused(saved, administered_schemes(client, known)[0])
             the_plan = saved
@@ -190,16 +191,14 @@ def _plan(
     # Offline checks against lists the site knows better: the plan checks again against what it read
     # (the rights live roles hold, the site's own permission keys), so the offline warnings go.
     # A rule's permission has no address: the site's own keys, read for the rules, decide it.
+    rules_decided = {f"manifest.{UNLISTED_PERMISSION}"} if live.lookups.permission_keys else set()
     warnings = [
         w
         for w in warnings
         if not (w.address and w.code in _site_decides(Address.parse(w.address).kind, live))
-        and not (w.address is None and w.code == UNLISTED_POLICY_PERMISSION and live.lookups.permission_keys)
+        and not (w.address is None and w.code in rules_decided)
     ]
     return replace(assessed, diagnostics=(*warnings, *assessed.diagnostics, *unread))
-
-
-UNLISTED_POLICY_PERMISSION = "manifest.unknown_permission"
 
 
 def _site_decides(kind: str, live: LiveState) -> frozenset[str]:

@@ -226,8 +226,9 @@ class _Loader:
         position, not pydantic's first. For a file with more errors than it may report, those of its data
         with every list cut to PROBLEMS_PER_FILE + 1 items (pydantic's `errors()` of 500,000 list items took
         2 s and 470 MB); the cut keeps each item's index, so the errors are at the same paths. The cut is
-        used only when it says the same first ones: when an error past the limit comes before the first item
-        it dropped. Otherwise the file's own errors are used."""
+        used only when an error past the limit comes before the first item it dropped, so that the items it
+        judges are the file's first (a check across a list and a key before it may still see less of the
+        list). Otherwise the file's own errors are used."""
 
         def problems(found: ValidationError) -> list[Diagnostic]:
             return sorted(diagnostics_from(found, data, source_map, self.document, self.kinds), key=_position)

@@ -15,8 +15,8 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic]) -> str:
 
 # GitHub shows at most 10 error, 10 warning and 10 notice annotations of a step (and 50 of a job), and drops
 # the rest (actions/toolkit, docs/problem-matchers.md): more would only lengthen the log, where every
-# diagnostic is also a line. One error is left for the line the Action writes when the command fails.
-MAX_ERROR_ANNOTATIONS = 9
+# diagnostic is also a line.
+MAX_ERROR_ANNOTATIONS = 10
 MAX_WARNING_ANNOTATIONS = 10
 
 

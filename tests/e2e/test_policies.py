@@ -291,6 +291,13 @@ def test_a_rule_naming_what_the_site_lacks_is_an_error_at_its_line_in_plan_and_c
         checked.stderr
     )
     assert "breaks no policy" not in checked.output
+    # The warning-level rule's problems alone: shown, not failing, and not hidden by the all-clear.
+    site.write(TYPOS.replace('administrator"', 'administrators"'))
+    warned = run(site, "access", "--check", str(site.manifests))
+    assert warned.exit_code == 0
+    assert "--check: the site breaks no policy of the manifests (the rules' warnings are above)." in (
+        warned.stderr
+    )
     # Spelled as the site has them, the rules judge, and this site breaks neither.
     fixed = TYPOS.replace('administrator"', 'administrators"').replace("PROJECT\n", "PROJECTS\n")
     fixed = fixed.replace('Developer"', 'Developers"').replace("servicedesc", "servicedesk")

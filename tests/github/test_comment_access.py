@@ -28,7 +28,7 @@ def test_the_comment_shows_who_gains_what_capped_with_a_count_of_the_rest() -> N
         "+ BROWSE_PROJECTS in 30 projects: P000, P001, P002, P003, P004, P005, P006, P007, P008, P009 "
         "and 20 more (Big scheme)",
     ]
-    # 50 lines are 17 holders and 33 of their 80 changes: the other 47 are cut, and counted in lines and in
+    # 50 lines are 17 holders and 33 of their 80 changes: the other 47 are cut, and counted in changes and in
     # the rows (30 projects each) that the head counts.
     assert block[-1] == (
         "# … 47 more change(s), 1410 of the 2400 rows added and removed, not shown here: the plan JSON lists "

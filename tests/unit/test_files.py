@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.files import check_output, write_atomically, write_output
+from reconciler.files import check_output, resolved, write_atomically, write_output
 
 
 def test_writes_text_and_bytes_creating_the_directories(tmp_path: Path) -> None:
@@ -54,3 +54,14 @@ def test_a_link_to_nowhere_on_the_way_is_no_directory(tmp_path: Path) -> None:
     (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
     with pytest.raises(ConfigError, match=r"gone is not a directory; choose another --out"):
         check_output(tmp_path / "gone" / "plan.json", "--out", directory=False)
+
+
+def test_only_a_loop_resolves_to_nothing(tmp_path: Path) -> None:
+    """A path under a file, or not there yet, is resolved as it stands: it is no loop, and is said as what
+    it is where it is used."""
+    (tmp_path / "f.yaml").write_text("x")
+    (tmp_path / "loop").symlink_to("loop")
+    assert resolved(tmp_path / "loop") is None
+    assert resolved(tmp_path / "loop" / "x.yaml") is None
+    assert resolved(tmp_path / "f.yaml" / "x" / "y") == tmp_path.resolve() / "f.yaml" / "x" / "y"
+    assert resolved(tmp_path / "new" / "plan.json") == tmp_path.resolve() / "new" / "plan.json"

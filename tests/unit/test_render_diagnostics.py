@@ -52,8 +52,8 @@ def test_annotations_stop_where_github_stops_showing_them() -> None:
     ]
     annotations = github_annotations(many)
     assert len(annotations) == MAX_ERROR_ANNOTATIONS + 1
-    assert annotations[-2].endswith("::problem 8")
-    assert annotations[-1] == "::notice::61 more problem(s) are not annotated; the log lists them all"
+    assert annotations[-2].endswith("::problem 9")
+    assert annotations[-1] == "::notice::60 more problem(s) are not annotated; the log lists them all"
 
 
 def test_errors_are_annotated_before_warnings() -> None:
