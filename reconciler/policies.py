@@ -64,7 +64,7 @@ def judge(plan: Plan, desired: DesiredState, live: LiveState, project_map: Mappi
     found = planned_violations(plan, desired, live, project_map)
     by_name = {rule.name: rule for rule in rules}
     problems = [_error(item, by_name[item.rule]) for item in found if item.level == "error"]
-    problems += rule_problems(desired, live, project_map)
+    problems += rule_problems(desired, live.lookups, live_access(live, project_map))
     return replace(plan, policy=tuple(found)).with_diagnostics(problems)
 
 
@@ -257,18 +257,14 @@ def _holder_text(holder: PolicyHolder) -> str:
     return holder.readable()
 
 
-def rule_problems(desired: DesiredState, live: LiveState, project_map: Mapping[str, str]) -> list[Diagnostic]:
-    """What keeps a rule from judging what it says, at its position. A holder or permission the site does
-    not have is a problem at the rule's level, as in a grant: a deny rule with a mistyped name would judge
-    nothing and pass, in every plan and every audit. A holder that a live grant names is known, whatever the
-    lookups say (an account gone from /user/bulk that a scheme still grants to). A project the site does not
-    show is a warning: the rule still judges the others."""
-    lookups = live.lookups
-    granted = {
-        (grant.holder.type, grant.holder.value)
-        for grants in live_access(live, project_map).schemes.values()
-        for grant in grants
-    }
+def rule_problems(desired: DesiredState, lookups: Lookups, now: AccessState) -> list[Diagnostic]:
+    """What keeps a rule from judging what it says, on the site as it is `now`, at its position. A holder or
+    permission the site does not have is a problem at the rule's level, as in a grant: a deny rule with a
+    mistyped name would judge nothing and pass, in every plan and every audit. A holder that a live grant
+    names is known, whatever the lookups say (an account gone from /user/bulk that a scheme still grants
+    to). A project the site does not show is a warning: the rule still judges the others."""
+    project_map = now.projects
+    granted = {(grant.holder.type, grant.holder.value) for grants in now.schemes.values() for grant in grants}
     problems: list[Diagnostic] = []
     for index, rule in enumerate(desired.settings.policies):
         form = "deny" if rule.deny is not None else "only"

@@ -170,11 +170,12 @@ def _checked_access(
     judging."""
     live = _read_judged(client, name, desired, [PERMISSION_SCHEMES.kind])
     projects = read_projects(client, schemes_read(live.of(PROJECTS.kind)))
+    now = live_access(live, projects.schemes)
     return (
-        live_access(live, projects.schemes),
+        now,
         projects,
         live_violations(desired, live, projects.schemes),
-        rule_problems(desired, live, projects.schemes),
+        rule_problems(desired, live.lookups, now),
     )
 
 

@@ -75,10 +75,6 @@ def build_plan(
     )
 
 
-# Kinds whose names the sandbox keeps unique without case, as a site may: the documents do not say.
-UNIQUE_NAMES = frozenset({CUSTOM_ROLES.kind, TEAM_ROLES.kind, PERMISSION_SCHEMES.kind})
-
-
 def _through_renames(
     kind: ResourceKind, live_objects: Sequence[LiveObject], drafts: Sequence[Draft]
 ) -> Sequence[LiveObject]:
@@ -307,23 +303,26 @@ def _needing_rename(
         renaming |= freed
 
 
+# Kinds whose names the sandbox keeps unique without case, as a site may: the documents do not say.
+UNIQUE_NAMES = frozenset({CUSTOM_ROLES.kind, TEAM_ROLES.kind, PERMISSION_SCHEMES.kind})
+
+
 def _names_taken_in_another_case(drafts: Sequence[Draft], live: LiveState) -> list[Diagnostic]:
     """A create of a scheme or role whose name the site has in another case. The schemes' document says a
     name "must be unique" without saying how names compare, the roles' says nothing, and only the detail
     fields' says their comparison ignores case (those names compare without case here). A site that compares
     the others the same way, as the sandbox does, refuses the create at apply: a warning, since the site may
     take it, naming the way to rename instead."""
+    creates = [d for d in drafts if d.action is Action.CREATE and d.kind.name in UNIQUE_NAMES]
+    if not creates:
+        return []
+    live_names = {
+        (obj.identity.kind, obj.identity.scope, obj.identity.name.casefold()): obj.address.name
+        for kind in UNIQUE_NAMES
+        for obj in live.of(kind)
+    }
     problems: list[Diagnostic] = []
-    live_names: dict[tuple[str, str, str], str] = {}
-    for draft in drafts:
-        if draft.action is not Action.CREATE or draft.kind.name not in UNIQUE_NAMES:
-            continue
-        if not live_names:
-            live_names = {
-                (obj.identity.kind, obj.identity.scope, obj.identity.name.casefold()): obj.address.name
-                for kind in UNIQUE_NAMES
-                for obj in live.of(kind)
-            }
+    for draft in creates:
         for wanted in draft.claims:
             name = live_names.get((wanted.kind, wanted.scope, wanted.name.casefold()))
             if name is None or name == wanted.name:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.access import AccessState, Grant, GrantHolder
+from reconciler.access import AccessState, Grant, GrantHolder, live_access
 from reconciler.address import Address
 from reconciler.errors import Severity, SourceSpan
 from reconciler.kinds.kind import Action, Change, LiveObject, Lookups, WriteData
@@ -413,7 +413,7 @@ def test_a_rule_naming_what_the_site_lacks_cannot_judge_and_says_so_at_the_name(
     )
     lookups = Lookups(groups=LOOKUPS.groups, permission_keys=frozenset({"EDIT_ISSUES", "BROWSE_PROJECTS"}))
     file = str(tmp_path / "site.yaml")
-    found = rule_problems(desired_, LiveState("s", lookups, {}), {"IT": "S"})
+    found = rule_problems(desired_, lookups, AccessState({}, {"IT": "S"}))
     assert [(d.code, d.source) for d in found] == [
         ("plan.policy_unknown", SourceSpan(file, 11, 26)),
         ("plan.policy_unknown", SourceSpan(file, 11, 62)),
@@ -439,10 +439,12 @@ def test_a_holder_a_live_grant_names_is_known_though_the_lookups_lack_it(tmp_pat
         },
     )
     live = LiveState("s", LOOKUPS, {"permissionSchemes": (scheme,)})
-    assert rule_problems(desired_, live, {"IT": "Public"}) == []
+    assert rule_problems(desired_, LOOKUPS, live_access(live, {"IT": "Public"})) == []
     assert [v.grant for v in live_violations(desired_, live, {"IT": "Public"})] == [label]
     nothing_live = LiveState("s", LOOKUPS, {"permissionSchemes": ()})
-    assert [d.code for d in rule_problems(desired_, nothing_live, {})] == ["plan.policy_unknown"]
+    assert [d.code for d in rule_problems(desired_, LOOKUPS, live_access(nothing_live, {}))] == [
+        "plan.policy_unknown"
+    ]
 
 
 def test_after_changes_applies_updates_renames_creates_and_deletes() -> None:
